@@ -1,0 +1,68 @@
+namespace HybridCaching;
+
+/// <summary>
+/// A cache that stores opaque bytes under string keys: the contract shared by the memory, Redis
+/// and hybrid adapters, and the storage that <see cref="CacheFunc"/> runs on.
+/// </summary>
+/// <remarks>
+/// Implementations are thread-safe and never block a thread waiting on I/O. A missing key is not an
+/// error: <see cref="GetAsync"/> and <see cref="FetchAsync"/> report it as <see langword="null"/> /
+/// <see cref="CacheFetchResult.Found"/> = <see langword="false"/>. Byte arrays returned by an
+/// adapter may be the stored instance itself: callers must not modify them; likewise an array passed
+/// to <see cref="SetAsync"/> is owned by the cache afterwards.
+/// </remarks>
+public interface ICacheAdapter : IAsyncDisposable
+{
+    /// <summary>Gets the value stored under <paramref name="key"/>, preferring speed over freshness
+    /// (a hybrid adapter answers from memory first).</summary>
+    /// <param name="key">The key; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The stored bytes, or <see langword="null"/> when the key is not found.</returns>
+    ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the freshest value stored under <paramref name="key"/> together with its
+    /// remaining time to live (a hybrid adapter always asks its upstream and copies the result
+    /// downstream).</summary>
+    /// <param name="key">The key; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The value and its remaining TTL, or <see cref="CacheFetchResult.NotFound"/>.</returns>
+    ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> for <paramref name="ttl"/>
+    /// (an adapter may cap the TTL, e.g. at the memory adapter's maximum).</summary>
+    /// <param name="key">The key; not null or empty.</param>
+    /// <param name="value">The bytes to store; the cache owns the array afterwards.</param>
+    /// <param name="ttl">How long the value lives; must be positive.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the given keys; keys that are not present are ignored.</summary>
+    /// <param name="keys">The keys to remove; none may be null or empty.</param>
+    /// <param name="cancellationToken">Cancels the removal.</param>
+    ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry this adapter owns (for Redis: the keys under its prefix, never lock keys).</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    ValueTask ClearAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="fn"/> once per key however many callers ask at the same time: concurrent
+    /// duplicates wait for the first run and receive its result (the same value, or the same exception).
+    /// </summary>
+    /// <param name="key">The key to suppress duplicate runs on; not null or empty.</param>
+    /// <param name="fn">The work to run. Its token is cancelled when <paramref name="waitFor"/> passes or
+    /// when every caller waiting on this run has cancelled.</param>
+    /// <param name="waitFor">How long the run (and every waiter) may take; must be positive.</param>
+    /// <param name="ttl">How long the result keeps suppressing new runs after it is produced where the
+    /// adapter shares results between processes (Redis); must be positive.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only; the run goes on for other waiters.</param>
+    /// <returns>The run's result.</returns>
+    /// <exception cref="TimeoutException"><paramref name="waitFor"/> passed before the run finished.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    Task<RaceResult> RaceAsync(
+        string key,
+        Func<CancellationToken, Task<RaceResult>> fn,
+        TimeSpan waitFor,
+        TimeSpan ttl,
+        CancellationToken cancellationToken = default);
+}
