@@ -1,0 +1,23 @@
+namespace HybridCaching;
+
+/// <summary>What a <see cref="CacheFunc"/> factory learns about its run, and how it can ask that the
+/// result not be cached.</summary>
+public sealed class CacheFuncContext
+{
+    internal CacheFuncContext(string key, bool isBackgroundRefresh)
+    {
+        Key = key;
+        IsBackgroundRefresh = isBackgroundRefresh;
+    }
+
+    /// <summary>The cache key being computed.</summary>
+    public string Key { get; }
+
+    /// <summary>Whether this run refreshes a stale value in the background (no caller is waiting on it),
+    /// rather than answering a miss.</summary>
+    public bool IsBackgroundRefresh { get; }
+
+    /// <summary>Set to <see langword="true"/> to return the result to every waiting caller without
+    /// storing it (the Go original's <c>ErrNoCache</c>).</summary>
+    public bool NoCache { get; set; }
+}

@@ -1,0 +1,39 @@
+using HybridCaching.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace HybridCaching;
+
+/// <summary>Settings of a <see cref="CacheFunc"/>.</summary>
+public sealed class CacheFuncOptions
+{
+    /// <summary>How long a factory run (and every caller waiting on it) may take before a <see cref="TimeoutException"/>.</summary>
+    /// <value>Positive; default 20 seconds.</value>
+    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a computed value is fresh; a hit after that returns the value at once and refreshes it in the background.</summary>
+    /// <value>Positive; default 1 minute.</value>
+    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a computed value stays stored (a long TTL keeps serving stale values while the source is down).</summary>
+    /// <value>Positive; default 1 hour.</value>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Turns values into bytes and back.</summary>
+    /// <value>Default: MessagePack when available, otherwise System.Text.Json.</value>
+    public ICacheSerializer? Serializer { get; set; }
+
+    /// <summary>The clock for freshness and timeouts.</summary>
+    /// <value>Default <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Where background failures (refresh, write, unreadable entries) are logged.</summary>
+    /// <value>Default: none.</value>
+    public ILogger? Logger { get; set; }
+
+    internal void Validate()
+    {
+        CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
+        CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
+        CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+    }
+}

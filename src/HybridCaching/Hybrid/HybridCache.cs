@@ -1,0 +1,234 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HybridCaching;
+
+/// <summary>
+/// A two-level <see cref="ICacheAdapter"/>: a shared upstream (typically Redis) that coordinates
+/// servers, and a fast downstream (typically memory) that answers frequent hits. When the upstream
+/// fails, the downstream keeps serving and the failure is logged, never thrown from reads or writes.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><see cref="GetAsync"/> answers from downstream; on a miss it fetches upstream and copies the value down.</item>
+/// <item><see cref="FetchAsync"/> always asks upstream and copies the value down for its remaining TTL
+/// (downstream answers when upstream fails).</item>
+/// <item><see cref="SetAsync"/> writes downstream, then upstream.</item>
+/// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
+/// failure, since a silently failed invalidation would leave other servers stale.</item>
+/// <item><see cref="RaceAsync"/> is the downstream race (one run per process) wrapping the upstream race
+/// (one run across servers), which gets the time that remains; if the upstream race fails before the
+/// work ran, the work runs locally.</item>
+/// </list>
+/// Disposing the hybrid cache disposes both adapters.
+/// </remarks>
+public sealed class HybridCache : ICacheAdapter
+{
+    private readonly ICacheAdapter _upstream;
+    private readonly ICacheAdapter _downstream;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a hybrid cache.</summary>
+    /// <param name="upstream">The shared cache (e.g. Redis).</param>
+    /// <param name="downstream">The local cache (e.g. <see cref="MemoryCache"/>).</param>
+    /// <param name="logger">Where upstream failures are logged; none when null.</param>
+    /// <param name="timeProvider">The clock that measures the race's remaining time; <see cref="TimeProvider.System"/> when null.</param>
+    public HybridCache(ICacheAdapter upstream, ICacheAdapter downstream, ILogger? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentNullException.ThrowIfNull(downstream);
+        if (ReferenceEquals(upstream, downstream))
+        {
+            throw new ArgumentException("Upstream and downstream must be different adapters.", nameof(downstream));
+        }
+
+        _upstream = upstream;
+        _downstream = downstream;
+        _logger = logger ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var local = _downstream.GetAsync(key, cancellationToken);
+        return local.IsCompletedSuccessfully && local.Result is not null ? local : GetSlowAsync(local, key, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var fetched = await FetchUpstreamAsync(key, cancellationToken).ConfigureAwait(false);
+        return fetched ?? await _downstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(value);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _downstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _upstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        {
+            Log.UpstreamFailed(_logger, "Set", key, ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        var list = CacheArgument.ThrowIfInvalidKeys(keys);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _downstream.DeleteAsync(list, cancellationToken).ConfigureAwait(false);
+        await _upstream.DeleteAsync(list, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _downstream.ClearAsync(cancellationToken).ConfigureAwait(false);
+        await _upstream.ClearAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public Task<RaceResult> RaceAsync(
+        string key,
+        Func<CancellationToken, Task<RaceResult>> fn,
+        TimeSpan waitFor,
+        TimeSpan ttl,
+        CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(fn);
+        CacheArgument.ThrowIfNotPositive(waitFor);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var started = _timeProvider.GetTimestamp();
+        return _downstream.RaceAsync(
+            key,
+            token => RaceUpstreamAsync(key, fn, waitFor - _timeProvider.GetElapsedTime(started), ttl, token),
+            waitFor,
+            ttl,
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _downstream.DisposeAsync().ConfigureAwait(false);
+        await _upstream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
+
+    private async ValueTask<byte[]?> GetSlowAsync(ValueTask<byte[]?> local, string key, CancellationToken cancellationToken)
+    {
+        var value = await local.ConfigureAwait(false);
+        return value ?? (await FetchUpstreamAsync(key, cancellationToken).ConfigureAwait(false))?.Value;
+    }
+
+    // The upstream value copied downstream for its remaining TTL; null when upstream has none or fails.
+    private async ValueTask<CacheFetchResult?> FetchUpstreamAsync(string key, CancellationToken cancellationToken)
+    {
+        CacheFetchResult fetched;
+        try
+        {
+            fetched = await _upstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        {
+            Log.UpstreamFailed(_logger, "Fetch", key, ex);
+            return null;
+        }
+
+        if (!fetched.Found)
+        {
+            return fetched;
+        }
+
+        if (fetched.TimeToLive > TimeSpan.Zero)
+        {
+            await _downstream.SetAsync(key, fetched.Value, fetched.TimeToLive, cancellationToken).ConfigureAwait(false);
+        }
+
+        return fetched;
+    }
+
+    private async Task<RaceResult> RaceUpstreamAsync(
+        string key,
+        Func<CancellationToken, Task<RaceResult>> fn,
+        TimeSpan remaining,
+        TimeSpan ttl,
+        CancellationToken cancellationToken)
+    {
+        var run = new TrackedRun(fn);
+        try
+        {
+            var waitFor = remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1);
+            return await _upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (run.State == RunState.NotStarted && IsUpstreamFailure(ex, cancellationToken))
+        {
+            Log.UpstreamFailed(_logger, "Race", key, ex);
+            return await fn(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (run.State == RunState.Succeeded && IsUpstreamFailure(ex, cancellationToken))
+        {
+            // The work ran here and succeeded; only sharing its result failed.
+            Log.UpstreamFailed(_logger, "Race", key, ex);
+            return run.Result;
+        }
+    }
+
+    private enum RunState
+    {
+        NotStarted,
+        Running,
+        Succeeded,
+        Failed,
+    }
+
+    // Remembers whether the upstream race ran the work, so an upstream failure can be told apart from the work's own.
+    private sealed class TrackedRun(Func<CancellationToken, Task<RaceResult>> fn)
+    {
+        public RunState State { get; private set; }
+
+        public RaceResult Result { get; private set; }
+
+        public async Task<RaceResult> InvokeAsync(CancellationToken cancellationToken)
+        {
+            State = RunState.Running;
+            try
+            {
+                Result = await fn(cancellationToken).ConfigureAwait(false);
+                State = RunState.Succeeded;
+                return Result;
+            }
+            catch
+            {
+                State = RunState.Failed;
+                throw;
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Internal;
+using RuntimeMemoryCache = Microsoft.Extensions.Caching.Memory.MemoryCache;
+
+namespace HybridCaching;
+
+/// <summary>
+/// An in-process <see cref="ICacheAdapter"/> over <c>Microsoft.Extensions.Caching.Memory</c>, bounded by
+/// item count, byte size and a maximum time to live; its race is an in-process single-flight.
+/// </summary>
+/// <remarks>
+/// Both bounds hold at all times: every entry is charged its size in bytes (value plus key), but at
+/// least <c>maxBytes / maxItems</c> (rounded up), against a byte budget of <c>maxBytes</c>. So the
+/// charged total never exceeds <c>maxBytes</c> and the count never exceeds <c>maxItems</c>. The cost
+/// of this single budget is that a mix of many tiny and some large entries reaches the byte bound a
+/// little earlier than two independent counters would. When the budget is full, a new entry is
+/// rejected and the runtime cache compacts in the background (least recently used first).
+/// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
+/// </remarks>
+[DebuggerDisplay("Count = {Count}")]
+public sealed class MemoryCache : ICacheAdapter
+{
+    private readonly RuntimeMemoryCache _cache;
+    private readonly SingleFlight<RaceResult> _flights;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _maxBytes;
+    private readonly long _minimumCharge;
+    private readonly TimeSpan _maxTtl;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a memory cache.</summary>
+    /// <param name="maxItems">The most entries held at once; must be positive.</param>
+    /// <param name="maxBytes">The most bytes (values plus keys) held at once; must be positive.</param>
+    /// <param name="maxTtl">The longest time an entry lives, whatever TTL it is set with;
+    /// zero or negative means uncapped.</param>
+    /// <param name="timeProvider">The clock for expiry; <see cref="TimeProvider.System"/> when null.</param>
+    public MemoryCache(long maxItems, long maxBytes, TimeSpan maxTtl, TimeProvider? timeProvider = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxItems);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _maxBytes = maxBytes;
+        _minimumCharge = Math.Max(1, (maxBytes + maxItems - 1) / maxItems);
+        _maxTtl = maxTtl > TimeSpan.Zero ? maxTtl : TimeSpan.MaxValue;
+        _flights = new SingleFlight<RaceResult>(_timeProvider);
+        _cache = new RuntimeMemoryCache(new MemoryCacheOptions
+        {
+            SizeLimit = maxBytes,
+            Clock = new Clock(_timeProvider),
+            CompactionPercentage = 0.1,
+        });
+    }
+
+    /// <summary>The number of entries held (expired entries may be counted until they are next touched or scanned).</summary>
+    public int Count => _cache.Count;
+
+    /// <inheritdoc/>
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ValueTask<byte[]?>(_cache.TryGetValue(key, out var found) ? ((Entry)found!).Value : null);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_cache.TryGetValue(key, out var found))
+        {
+            return new ValueTask<CacheFetchResult>(CacheFetchResult.NotFound);
+        }
+
+        var entry = (Entry)found!;
+        var remaining = entry.ExpiresAt - _timeProvider.GetUtcNow();
+        return new ValueTask<CacheFetchResult>(remaining > TimeSpan.Zero
+            ? new CacheFetchResult(entry.Value, remaining)
+            : CacheFetchResult.NotFound);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(value);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+
+        var charge = Math.Max(_minimumCharge, value.LongLength + (2L * key.Length));
+        if (charge > _maxBytes)
+        {
+            // Too large to ever fit: the caller keeps its value, the cache keeps nothing stale for the key.
+            _cache.Remove(key);
+            return ValueTask.CompletedTask;
+        }
+
+        var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
+        var expiresAt = _timeProvider.GetUtcNow() + lifetime;
+        using (var entry = _cache.CreateEntry(key))
+        {
+            entry.Value = new Entry(value, expiresAt);
+            entry.Size = charge;
+            entry.AbsoluteExpiration = expiresAt;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        var list = CacheArgument.ThrowIfInvalidKeys(keys);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var key in list)
+        {
+            _cache.Remove(key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _cache.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>An in-process single-flight; <paramref name="ttl"/> is not used, since the result is
+    /// handed to every waiter directly.</remarks>
+    public Task<RaceResult> RaceAsync(
+        string key,
+        Func<CancellationToken, Task<RaceResult>> fn,
+        TimeSpan waitFor,
+        TimeSpan ttl,
+        CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(fn);
+        CacheArgument.ThrowIfNotPositive(waitFor);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _flights.RunAsync(key, fn, static (run, token) => run(token), waitFor, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _cache.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed record Entry(byte[] Value, DateTimeOffset ExpiresAt);
+
+    private sealed class Clock(TimeProvider timeProvider) : ISystemClock
+    {
+        public DateTimeOffset UtcNow => timeProvider.GetUtcNow();
+    }
+}
