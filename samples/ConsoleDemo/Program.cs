@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using HybridCaching;
+
+// HybridCache for .NET — console demo: a stampede collapsing into one call, a fresh hit, and a
+// stale hit answered at once while the value refreshes in the background.
+// Run: dotnet run --project samples/ConsoleDemo
+
+await using ICacheAdapter cache = new MemoryCache(maxItems: 100_000, maxBytes: 512L << 20, maxTtl: TimeSpan.FromHours(1));
+Console.WriteLine("Cache: in-process MemoryCache");
+
+// 5 s execution timeout, 1 s fresh-for, 1 h TTL.
+var cacheFunc = new CacheFunc(cache, waitFor: TimeSpan.FromSeconds(5), freshFor: TimeSpan.FromSeconds(1), ttl: TimeSpan.FromHours(1));
+var calls = 0;
+
+async Task<string> LoadProfileAsync(CancellationToken cancellationToken)
+{
+    var n = Interlocked.Increment(ref calls);
+    await Task.Delay(TimeSpan.FromMilliseconds(300), cancellationToken); // a slow database call
+    return $"profile v{n}";
+}
+
+// 1. Stampede: 100 concurrent callers ask for a cold key.
+var clock = Stopwatch.StartNew();
+var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => cacheFunc.DoAsync("user:42", LoadProfileAsync).AsTask()));
+Console.WriteLine($"1. Stampede: 100 concurrent callers -> {calls} call(s) to the source, all got '{answers.Distinct().Single()}' in {clock.ElapsedMilliseconds} ms");
+
+// 2. Fresh hit: answered from memory without calling the source.
+clock.Restart();
+var fresh = await cacheFunc.DoAsync("user:42", LoadProfileAsync);
+Console.WriteLine($"2. Fresh hit: '{fresh}' in {clock.Elapsed.TotalMicroseconds:F0} µs, source calls still {calls}");
+
+// 3. Stale hit: past fresh-for, the old value answers at once and a refresh runs in the background.
+await Task.Delay(TimeSpan.FromSeconds(1.1));
+clock.Restart();
+var stale = await cacheFunc.DoAsync("user:42", LoadProfileAsync);
+Console.WriteLine($"3. Stale hit: '{stale}' in {clock.Elapsed.TotalMicroseconds:F0} µs (refreshing in the background)");
+
+await Task.Delay(TimeSpan.FromMilliseconds(500));
+clock.Restart();
+var refreshed = await cacheFunc.DoAsync("user:42", LoadProfileAsync);
+Console.WriteLine($"4. After the refresh: '{refreshed}' in {clock.Elapsed.TotalMicroseconds:F0} µs, source calls {calls}");
