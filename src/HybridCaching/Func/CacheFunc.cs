@@ -1,6 +1,338 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HybridCaching.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace HybridCaching;
 
-/// <summary>Wraps async calls with a cache (work in progress).</summary>
+/// <summary>
+/// Wraps async calls with a cache: a fresh hit returns at once; a stale hit returns at once and
+/// refreshes in the background; a miss runs the call once per key however many callers (and, over
+/// Redis, servers) ask at the same time.
+/// </summary>
+/// <remarks>
+/// Values are stored inside a small payload envelope (<see cref="CachePayload"/>) carrying their
+/// best-before time, in the format the Go original shares. Anything unreadable in the cache (garbage,
+/// another version's envelope, bytes another serializer wrote) is a miss, never an error. Failures of
+/// the cache itself (e.g. Redis down) are logged and also treated as misses. The factory's exception
+/// reaches every caller waiting on that run and nothing is cached.
+/// </remarks>
+[DebuggerDisplay("WaitFor = {_waitFor}, FreshFor = {_freshFor}, Ttl = {_ttl}")]
 public sealed class CacheFunc
 {
+    private static readonly TimeSpan MaxSuppression = TimeSpan.FromSeconds(2);
+
+    private readonly ICacheAdapter _cache;
+    private readonly ICacheSerializer _serializer;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _waitFor;
+    private readonly TimeSpan _freshFor;
+    private readonly TimeSpan _ttl;
+    private readonly TimeSpan _suppressFor;
+    private readonly ConcurrentDictionary<string, bool> _refreshing = new(StringComparer.Ordinal);
+    private readonly SingleFlight<RaceResult> _local;
+
+    /// <summary>Creates a cache function wrapper.</summary>
+    /// <param name="cache">Where values are stored.</param>
+    /// <param name="waitFor">How long a call may take before a <see cref="TimeoutException"/>; positive.</param>
+    /// <param name="freshFor">How long a value is fresh before a hit triggers a background refresh; positive.</param>
+    /// <param name="ttl">How long a value stays stored; positive.</param>
+    /// <param name="serializer">Turns values into bytes; MessagePack when null.</param>
+    public CacheFunc(ICacheAdapter cache, TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer = null)
+        : this(cache, ValidatedOptions(waitFor, freshFor, ttl, serializer))
+    {
+    }
+
+    /// <summary>Creates a cache function wrapper from options.</summary>
+    /// <param name="cache">Where values are stored.</param>
+    /// <param name="options">The settings; validated here.</param>
+    public CacheFunc(ICacheAdapter cache, CacheFuncOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _cache = cache;
+        _waitFor = options.WaitFor;
+        _freshFor = options.FreshFor;
+        _ttl = options.Ttl;
+        _suppressFor = _freshFor < MaxSuppression ? _freshFor : MaxSuppression;
+        _serializer = options.Serializer ?? DefaultSerializer;
+        _timeProvider = options.TimeProvider ?? TimeProvider.System;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _local = new SingleFlight<RaceResult>(_timeProvider);
+    }
+
+    /// <summary>The serializer used when none is given.</summary>
+    public static ICacheSerializer DefaultSerializer => SystemTextJsonCacheSerializer.Default;
+
+    /// <summary>Returns the cached value for <paramref name="key"/>, or runs <paramref name="fn"/> once
+    /// (for all concurrent callers) and caches its result.</summary>
+    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory; its token fires when waitFor passes or every waiting caller has cancelled.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
+    public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return DoCoreAsync<T>(key, fn, _serializer, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
+    /// factory that learns whether it runs as a background refresh and can ask that its result not be cached.</summary>
+    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory; set <see cref="CacheFuncContext.NoCache"/> to skip storing its result.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
+    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return DoCoreAsync<T>(key, fn, _serializer, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/> for raw
+    /// bytes, stored as they are (no serializer); a null result is stored and returned as an empty array.</summary>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The bytes.</returns>
+    public ValueTask<byte[]> DoBytesAsync(string key, Func<CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return DoCoreAsync<byte[]>(key, fn, RawBytesSerializer.Instance, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a
+    /// factory that receives a <see cref="CacheFuncContext"/>.</summary>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The bytes.</returns>
+    public ValueTask<byte[]> DoBytesAsync(string key, Func<CacheFuncContext, CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return DoCoreAsync<byte[]>(key, fn, RawBytesSerializer.Instance, cancellationToken);
+    }
+
+    private static CacheFuncOptions ValidatedOptions(TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer)
+    {
+        CacheArgument.ThrowIfNotPositive(waitFor);
+        CacheArgument.ThrowIfNotPositive(freshFor);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        return new CacheFuncOptions { WaitFor = waitFor, FreshFor = freshFor, Ttl = ttl, Serializer = serializer };
+    }
+
+    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
+
+    // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.
+    private ValueTask<T> DoCoreAsync<T>(string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ValueTask<byte[]?> pending;
+        try
+        {
+            pending = _cache.GetAsync(key, cancellationToken);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            Log.ReadFailed(_logger, key, ex);
+            return new ValueTask<T>(MissAsync<T>(key, fn, serializer, cancellationToken));
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitGetAsync<T>(pending, key, fn, serializer, cancellationToken);
+        }
+
+        return TryHit(key, pending.Result, fn, serializer, out T value)
+            ? new ValueTask<T>(value)
+            : new ValueTask<T>(MissAsync<T>(key, fn, serializer, cancellationToken));
+    }
+
+    private async ValueTask<T> AwaitGetAsync<T>(ValueTask<byte[]?> pending, string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    {
+        byte[]? stored = null;
+        try
+        {
+            stored = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            Log.ReadFailed(_logger, key, ex);
+        }
+
+        return TryHit(key, stored, fn, serializer, out T value)
+            ? value
+            : await MissAsync<T>(key, fn, serializer, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A readable stored payload → its value (and a background refresh when stale); anything else → false.
+    private bool TryHit<T>(string key, byte[]? stored, Delegate fn, ICacheSerializer serializer, out T value)
+    {
+        if (!TryDecode(key, stored, serializer, out value, out var bestBefore))
+        {
+            return false;
+        }
+
+        if (bestBefore <= _timeProvider.GetUtcNow())
+        {
+            StartRefresh<T>(key, fn, serializer);
+        }
+
+        return true;
+    }
+
+    private bool TryDecode<T>(string key, byte[]? stored, ICacheSerializer serializer, out T value, out DateTimeOffset bestBefore)
+    {
+        value = default!;
+        bestBefore = default;
+        if (stored is null)
+        {
+            return false;
+        }
+
+        if (!CachePayload.TryRead(stored, out var payload))
+        {
+            Log.DecodeFailed(_logger, key, typeof(T).Name, null);
+            return false;
+        }
+
+        try
+        {
+            value = serializer.Deserialize<T>(payload.Value);
+        }
+#pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.DecodeFailed(_logger, key, typeof(T).Name, ex);
+            return false;
+        }
+
+        bestBefore = payload.BestBefore;
+        return true;
+    }
+
+    private async Task<T> MissAsync<T>(string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    {
+        var shared = await RaceAsync<T>(key, fn, serializer, isBackgroundRefresh: false, cancellationToken).ConfigureAwait(false);
+        if (TryDecode(key, shared.Value, serializer, out T value, out _))
+        {
+            return value;
+        }
+
+        // The shared result cannot be read as T (another program or serializer produced it): compute it here.
+        var own = await _local.RunAsync(
+            key,
+            (Func: this, Key: key, Fn: fn, Serializer: serializer),
+            static (s, token) => s.Func.RunFactoryAsync<T>(s.Key, s.Fn, s.Serializer, isBackgroundRefresh: false, token, storeResult: false),
+            _waitFor,
+            cancellationToken).ConfigureAwait(false);
+        CachePayload.TryRead(own.Value, out var payload);
+        return serializer.Deserialize<T>(payload.Value);
+    }
+
+    private Task<RaceResult> RaceAsync<T>(string key, Delegate fn, ICacheSerializer serializer, bool isBackgroundRefresh, CancellationToken cancellationToken)
+        => _cache.RaceAsync(
+            key,
+            token => RunFactoryAsync<T>(key, fn, serializer, isBackgroundRefresh, token, storeResult: true),
+            _waitFor,
+            _suppressFor,
+            cancellationToken);
+
+    private async Task<RaceResult> RunFactoryAsync<T>(string key, Delegate fn, ICacheSerializer serializer, bool isBackgroundRefresh, CancellationToken cancellationToken, bool storeResult)
+    {
+        var context = new CacheFuncContext(key, isBackgroundRefresh);
+        var value = fn switch
+        {
+            Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
+            Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
+            _ => throw new UnreachableException(),
+        };
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        serializer.Serialize(value, buffer);
+        var payload = CachePayload.Write(_timeProvider.GetUtcNow() + _freshFor, buffer.WrittenSpan);
+        if (storeResult && !context.NoCache)
+        {
+            // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
+            var write = StoreAsync(key, payload);
+            if (isBackgroundRefresh)
+            {
+                await write.ConfigureAwait(false);
+            }
+        }
+
+        return new RaceResult(payload, context.NoCache);
+    }
+
+    private async Task StoreAsync(string key, byte[] payload)
+    {
+        try
+        {
+            await _cache.SetAsync(key, payload, _ttl).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ObjectDisposedException)
+        {
+            Log.WriteFailed(_logger, key, ex);
+        }
+    }
+
+    private void StartRefresh<T>(string key, Delegate fn, ICacheSerializer serializer)
+    {
+        if (_refreshing.TryAdd(key, true))
+        {
+            _ = Task.Run(() => RefreshAsync<T>(key, fn, serializer));
+        }
+    }
+
+    private async Task RefreshAsync<T>(string key, Delegate fn, ICacheSerializer serializer)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
+
+            // Another server may have refreshed it already.
+            var latest = await _cache.FetchAsync(key, timeout.Token).ConfigureAwait(false);
+            if (latest.Found && CachePayload.TryRead(latest.Value, out var payload) && payload.BestBefore > _timeProvider.GetUtcNow())
+            {
+                return;
+            }
+
+            await RaceAsync<T>(key, fn, serializer, isBackgroundRefresh: true, timeout.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RefreshFailed(_logger, key, ex);
+        }
+        finally
+        {
+            _refreshing.TryRemove(key, out _);
+        }
+    }
+
+    // DoBytes: the payload carries the caller's bytes as they are, as the Go original's DoBytes does.
+    private sealed class RawBytesSerializer : ICacheSerializer
+    {
+        public static readonly RawBytesSerializer Instance = new();
+
+        public void Serialize<T>(T value, IBufferWriter<byte> destination)
+        {
+            if (value is byte[] bytes)
+            {
+                destination.Write(bytes);
+            }
+        }
+
+        public T Deserialize<T>(ReadOnlySpan<byte> data) => (T)(object)data.ToArray();
+    }
 }

@@ -164,8 +164,15 @@ public sealed class SingleFlight<TResult>
 
         private async Task<TResult> WaitCancellableAsync(CancellationToken cancellationToken)
         {
-            using var registration = cancellationToken.Register(static s => ((Flight)s!).Leave(), this);
-            return await _result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Leave();
+                throw;
+            }
         }
 
         private bool IsAbandoned()

@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace HybridCaching.Testing.Conformance;
+
+/// <summary>
+/// The Go suite's common adapter and Race cases (SPEC §9), run against every adapter: derive, and
+/// create the adapter under test in <see cref="CreateAdapterAsync"/>.
+/// </summary>
+public abstract class CacheAdapterConformanceTests : IAsyncLifetime
+{
+    private ICacheAdapter? _cache;
+
+    /// <summary>The adapter under test, created fresh for each test.</summary>
+    protected ICacheAdapter Cache => _cache ?? throw new InvalidOperationException("Not initialized.");
+
+    /// <summary>How many concurrent rounds the race test runs (Go: 10 for memory, 5 for Redis).</summary>
+    protected virtual int RaceRounds => 10;
+
+    /// <summary>How many keys the race test uses (Go: 10 for memory, 5 for Redis).</summary>
+    protected virtual int RaceKeys => 10;
+
+    /// <summary>How long the raced work takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
+    protected virtual TimeSpan RaceWork => TimeSpan.FromMilliseconds(100);
+
+    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
+
+    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_cache is not null)
+        {
+            await _cache.DisposeAsync();
+        }
+    }
+
+    protected static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+
+    protected static string? Text(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
+
+    [Fact]
+    public async Task GetAsync_MissingKey_ReturnsNull()
+    {
+        Assert.Null(await Cache.GetAsync("missing-" + Guid.NewGuid()));
+        Assert.False((await Cache.FetchAsync("missing-" + Guid.NewGuid())).Found);
+    }
+
+    [Fact]
+    public async Task SetAsync_ThenGet_ReturnsValue()
+    {
+        await Cache.SetAsync("a", Bytes("abc"), TimeSpan.FromSeconds(2046));
+        Assert.Equal("abc", Text(await Cache.GetAsync("a")));
+    }
+
+    [Fact]
+    public async Task FetchAsync_StoredKey_ReturnsValueAndRemainingTtl()
+    {
+        await Cache.SetAsync("f", Bytes("xyz"), TimeSpan.FromSeconds(2046));
+        var fetched = await Cache.FetchAsync("f");
+        Assert.True(fetched.Found);
+        Assert.Equal("xyz", Text(fetched.Value));
+        Assert.InRange(fetched.TimeToLive, TimeSpan.FromSeconds(2000), TimeSpan.FromSeconds(2046));
+    }
+
+    [Fact]
+    public async Task DeleteAsync_StoredKey_IsNotFound()
+    {
+        await Cache.SetAsync("a", Bytes("abc"), TimeSpan.FromSeconds(2046));
+        await Cache.SetAsync("b", Bytes("abc"), TimeSpan.FromSeconds(2046));
+        await Cache.DeleteAsync("a");
+        Assert.Null(await Cache.GetAsync("a"));
+        Assert.NotNull(await Cache.GetAsync("b"));
+        await Cache.DeleteAsync(["b", "never-set"]);
+        Assert.Null(await Cache.GetAsync("b"));
+    }
+
+    [Fact]
+    public async Task SetAsync_ShortTtl_ExpiresAfterIt()
+    {
+        await Cache.SetAsync("a", Bytes("b"), TimeSpan.FromMilliseconds(100));
+        Assert.Equal("b", Text(await Cache.GetAsync("a")));
+        Assert.Equal("b", Text(await Cache.GetAsync("a")));
+        await Task.Delay(TimeSpan.FromMilliseconds(200));
+        Assert.Null(await Cache.GetAsync("a"));
+    }
+
+    [Fact]
+    public async Task ClearAsync_StoredKeys_AreNotFound()
+    {
+        await Cache.SetAsync("a", Bytes("b"), TimeSpan.FromSeconds(60));
+        await Cache.SetAsync("c", Bytes("d"), TimeSpan.FromSeconds(60));
+        await Cache.ClearAsync();
+        Assert.Null(await Cache.GetAsync("a"));
+        Assert.Null(await Cache.GetAsync("c"));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ThenUse_ThrowsObjectDisposedException()
+    {
+        await Cache.DisposeAsync();
+        await Cache.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await Cache.GetAsync("a"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await Cache.SetAsync("a", Bytes("b"), TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task Methods_BadArguments_ThrowArgumentExceptionsAndKeepStoredValues()
+    {
+        await Cache.SetAsync("kept", Bytes("v"), TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await Cache.GetAsync(null!));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.GetAsync(""));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.FetchAsync(""));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.SetAsync("", Bytes("v"), TimeSpan.FromSeconds(1)));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await Cache.SetAsync("kept", null!, TimeSpan.FromSeconds(1)));
+        var ttl = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Cache.SetAsync("kept", Bytes("x"), TimeSpan.Zero));
+        Assert.Equal("ttl", ttl.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.DeleteAsync(["kept", ""]));
+        var waitFor = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Cache.RaceAsync("kept", _ => Task.FromResult(new RaceResult(null)), TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        Assert.Equal("waitFor", waitFor.ParamName);
+        Assert.Equal("v", Text(await Cache.GetAsync("kept")));
+    }
+
+    [Fact]
+    public async Task RaceAsync_ConcurrentRounds_RunOncePerKeyAndShareTheOutcome()
+    {
+        var calls = new ConcurrentDictionary<string, int>();
+        var prefix = "race-" + Guid.NewGuid().ToString("N")[..8] + "-";
+
+        async Task<RaceResult> Work(string key, CancellationToken token)
+        {
+            calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+            await Task.Delay(RaceWork, token);
+            return key[prefix.Length..] switch
+            {
+                "2" => new RaceResult(null),
+                "3" => new RaceResult(Bytes("3"), NoCache: true),
+                "4" => new RaceResult(null),
+                "5" => throw new TimeoutException("timeout on 5"),
+                var name => new RaceResult(Bytes(name)),
+            };
+        }
+
+        var runs = new List<(string Key, Task<RaceResult> Run)>();
+        for (var round = 0; round < RaceRounds; round++)
+        {
+            for (var i = 0; i < RaceKeys; i++)
+            {
+                var key = prefix + i;
+                runs.Add((key, Cache.RaceAsync(key, token => Work(key, token), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10))));
+            }
+        }
+
+        foreach (var (key, run) in runs)
+        {
+            switch (key[prefix.Length..])
+            {
+                case "2" or "4":
+                    Assert.Null((await run).Value);
+                    break;
+                case "3":
+                    var noCache = await run;
+                    Assert.Equal("3", Text(noCache.Value));
+                    Assert.True(noCache.NoCache);
+                    break;
+                case "5":
+                    var error = await Assert.ThrowsAnyAsync<Exception>(() => run);
+                    Assert.Contains("timeout on 5", error.Message, StringComparison.Ordinal);
+                    break;
+                default:
+                    var result = await run;
+                    Assert.Equal(key[prefix.Length..], Text(result.Value));
+                    Assert.False(result.NoCache);
+                    break;
+            }
+        }
+
+        Assert.Equal(RaceKeys, calls.Count);
+        Assert.All(calls, pair => Assert.Equal(1, pair.Value));
+    }
+}

@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Text;
+using HybridCaching.Serialization;
+
+namespace HybridCaching.Testing.Conformance;
+
+/// <summary>
+/// The Go suite's CacheFunc tables (SPEC §9: DoBytes, Do, concurrent Do), run on real time against
+/// every adapter: derive, and create the adapter under test in <see cref="CreateAdapterAsync"/>.
+/// </summary>
+public abstract class CacheFuncConformanceTests : IAsyncLifetime
+{
+    private ICacheAdapter? _cache;
+
+    protected ICacheAdapter Cache => _cache ?? throw new InvalidOperationException("Not initialized.");
+
+    /// <summary>Rounds × keys of the concurrent test (Go: 10 for memory, 5 for Redis).</summary>
+    protected virtual int ConcurrentSize => 10;
+
+    /// <summary>How long the concurrent test's factory takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
+    protected virtual TimeSpan ConcurrentWork => TimeSpan.FromMilliseconds(100);
+
+    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
+
+    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_cache is not null)
+        {
+            await _cache.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task DoBytesAsync_GoTable_ServesFreshStaleAndErrorsAsTheOriginal()
+    {
+        var func = new CacheFunc(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+        static Func<CancellationToken, Task<byte[]>> Returns(string s) => _ => Task.FromResult(Encoding.UTF8.GetBytes(s));
+        async Task<string> Do(string key, Func<CancellationToken, Task<byte[]>> fn) => Encoding.UTF8.GetString(await func.DoBytesAsync(key, fn));
+
+        Assert.Equal("b", await Do("a", Returns("b")));
+        await Task.Delay(1);
+        Assert.Equal("b", await Do("a", _ => throw new InvalidOperationException("must not run: still fresh")));
+        await Task.Delay(101);
+        Assert.Equal("b", await Do("a", Returns("c")));
+        await WaitUntilStoredAsync("a", "c"u8.ToArray());
+        await Task.Delay(101);
+        Assert.Equal("c", await Do("a", Returns("d")));
+        await WaitUntilStoredAsync("a", "d"u8.ToArray());
+
+        var expected = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => func.DoBytesAsync("b", _ => Task.FromException<byte[]>(new InvalidOperationException("expected error"))).AsTask());
+        Assert.Equal("expected error", expected.Message);
+
+        Assert.Equal("c1", Encoding.UTF8.GetString(await func.DoBytesAsync("c", (context, _) =>
+        {
+            Assert.False(context.IsBackgroundRefresh);
+            context.NoCache = true;
+            return Task.FromResult("c1"u8.ToArray());
+        })));
+        await Task.Delay(100);
+        Assert.Equal("c2", Encoding.UTF8.GetString(await func.DoBytesAsync("c", (context, _) =>
+        {
+            context.NoCache = true;
+            return Task.FromResult("c2"u8.ToArray());
+        })));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => func.DoBytesAsync("loooong", async token =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+            return "late"u8.ToArray();
+        }).AsTask());
+
+        var die = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => func.DoBytesAsync("die", _ => throw new InvalidOperationException("booommm")).AsTask());
+        Assert.Equal("booommm", die.Message);
+    }
+
+    [Fact]
+    public async Task DoAsync_GoTable_ServesFreshStaleAndErrorsAsTheOriginal()
+    {
+        var func = new CacheFunc(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+        static Func<CancellationToken, Task<string>> Returns(string s) => _ => Task.FromResult(s);
+
+        Assert.Equal("b", await func.DoAsync("a", Returns("b")));
+        await Task.Delay(1);
+        Assert.Equal("b", await func.DoAsync<string>("a", _ => throw new InvalidOperationException("must not run: still fresh")));
+        await Task.Delay(101);
+        Assert.Equal("b", await func.DoAsync("a", Returns("c")));
+        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("c"));
+        await Task.Delay(101);
+        Assert.Equal("c", await func.DoAsync("a", Returns("d")));
+        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("d"));
+
+        // Another serializer cannot read what the default one wrote: a miss, not an error.
+        var json = new CacheFunc(Cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2), new OtherFormatSerializer());
+        Assert.Equal("asdf", await json.DoAsync("a", Returns("asdf")));
+
+        var expected = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => func.DoAsync<string>("b", _ => Task.FromException<string>(new InvalidOperationException("expected error"))).AsTask());
+        Assert.Equal("expected error", expected.Message);
+
+        Assert.Equal("c1", await func.DoAsync<string>("c", (context, _) =>
+        {
+            Assert.False(context.IsBackgroundRefresh);
+            context.NoCache = true;
+            return Task.FromResult("c1");
+        }));
+        await Task.Delay(100);
+        Assert.Equal("c2", await func.DoAsync<string>("c", (context, _) =>
+        {
+            context.NoCache = true;
+            return Task.FromResult("c2");
+        }));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => func.DoAsync("loooong", async token =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+            return "late";
+        }).AsTask());
+
+        var die = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => func.DoAsync<string>("die", _ => throw new InvalidOperationException("booommm")).AsTask());
+        Assert.Equal("booommm", die.Message);
+    }
+
+    [Fact]
+    public async Task DoAsync_ConcurrentCallers_RunOncePerKeyAndAllGetTheirValue()
+    {
+        var func = new CacheFunc(Cache, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var calls = new ConcurrentDictionary<string, int>();
+        var prefix = "concurrent-" + Guid.NewGuid().ToString("N")[..8] + "-";
+        var runs = new List<(string Key, Task<string> Run)>();
+        for (var round = 0; round < ConcurrentSize; round++)
+        {
+            for (var i = 0; i < ConcurrentSize; i++)
+            {
+                var key = prefix + i;
+                runs.Add((key, func.DoAsync(key, async token =>
+                {
+                    calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+                    await Task.Delay(ConcurrentWork, token);
+                    return "foo" + key;
+                }).AsTask()));
+            }
+        }
+
+        foreach (var (key, run) in runs)
+        {
+            Assert.Equal("foo" + key, await run);
+        }
+
+        Assert.Equal(ConcurrentSize, calls.Count);
+        Assert.All(calls, pair => Assert.Equal(1, pair.Value));
+    }
+
+    // Waits (without touching CacheFunc, so no refresh is triggered) until a background refresh has
+    // stored the expected value bytes; the deadline is generous for a loaded CI machine.
+    protected async Task WaitUntilStoredAsync(string key, byte[] expectedValue)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!StoredValueIs(await Cache.GetAsync(key), expectedValue))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Key '{key}' was not refreshed within 10 s.");
+            await Task.Delay(5);
+        }
+    }
+
+    private static bool StoredValueIs(byte[]? stored, byte[] expectedValue)
+        => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.Value.SequenceEqual(expectedValue);
+
+    // Reads and writes a format the default serializer never produces, like a service using another serializer.
+    private sealed class OtherFormatSerializer : ICacheSerializer
+    {
+        public void Serialize<T>(T value, System.Buffers.IBufferWriter<byte> destination)
+            => SystemTextJsonCacheSerializer.Default.Serialize(new[] { value }, destination);
+
+        public T Deserialize<T>(ReadOnlySpan<byte> data) => SystemTextJsonCacheSerializer.Default.Deserialize<T[]>(data)[0];
+    }
+}

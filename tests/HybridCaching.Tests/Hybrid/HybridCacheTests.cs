@@ -1,0 +1,129 @@
+using HybridCaching.Testing;
+using HybridCaching.Testing.Conformance;
+
+namespace HybridCaching.Tests.Hybrid;
+
+public sealed class HybridMemoryConformanceTests : CacheAdapterConformanceTests
+{
+    protected override Task<ICacheAdapter> CreateAdapterAsync() => Task.FromResult<ICacheAdapter>(new HybridCache(
+        new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1)),
+        new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1))));
+}
+
+public sealed class HybridMemoryFuncConformanceTests : CacheFuncConformanceTests
+{
+    protected override Task<ICacheAdapter> CreateAdapterAsync() => Task.FromResult<ICacheAdapter>(new HybridCache(
+        new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1)),
+        new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1))));
+}
+
+public sealed class HybridCacheTests
+{
+    [Fact]
+    public async Task FetchAsync_UpstreamHasValue_CopiesItDownstreamWithRemainingTtl()
+    {
+        var time = new ManualTimeProvider();
+        var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        await upstream.SetAsync("k", [1, 2], TimeSpan.FromMinutes(10));
+        time.Advance(TimeSpan.FromMinutes(4));
+
+        var fetched = await hybrid.FetchAsync("k");
+
+        Assert.Equal([1, 2], fetched.Value);
+        Assert.Equal(TimeSpan.FromMinutes(6), fetched.TimeToLive);
+        var copied = await downstream.FetchAsync("k");
+        Assert.Equal([1, 2], copied.Value);
+        Assert.Equal(TimeSpan.FromMinutes(6), copied.TimeToLive);
+    }
+
+    [Fact]
+    public async Task GetAsync_DownstreamMiss_FetchesUpstreamAndCopiesDown()
+    {
+        var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        await upstream.SetAsync("k", [9], TimeSpan.FromMinutes(10));
+
+        Assert.Equal([9], await hybrid.GetAsync("k"));
+        Assert.Equal([9], await downstream.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_WritesBothLevels()
+    {
+        var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        await hybrid.SetAsync("k", [3], TimeSpan.FromMinutes(1));
+        Assert.Equal([3], await upstream.GetAsync("k"));
+        Assert.Equal([3], await downstream.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task Adapter_UpstreamFailsEveryCall_ReadsAndWritesServeFromDownstream()
+    {
+        var upstream = new FaultyCacheAdapter();
+        await using var hybrid = new HybridCache(upstream, new MemoryCache(100, 1 << 20, TimeSpan.Zero));
+
+        Assert.Null(await hybrid.GetAsync("k"));
+        await hybrid.SetAsync("k", [5], TimeSpan.FromMinutes(1));
+        Assert.Equal([5], await hybrid.GetAsync("k"));
+        Assert.Equal([5], (await hybrid.FetchAsync("k")).Value);
+        var raced = await hybrid.RaceAsync("r", _ => Task.FromResult(new RaceResult([6])), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+        Assert.Equal([6], raced.Value);
+        Assert.True(upstream.Calls >= 4);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await hybrid.DeleteAsync("k"));
+    }
+
+    [Fact]
+    public async Task DoAsync_UpstreamFailsEveryCall_CallersNeverSeeAnException()
+    {
+        var upstream = new FaultyCacheAdapter();
+        await using var hybrid = new HybridCache(upstream, new MemoryCache(100, 1 << 20, TimeSpan.Zero));
+        var func = new CacheFunc(hybrid, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20), TimeSpan.FromMinutes(1));
+        var calls = 0;
+
+        for (var i = 0; i < 20; i++)
+        {
+            var values = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => func.DoAsync("k", async token =>
+            {
+                Interlocked.Increment(ref calls);
+                await Task.Yield();
+                return "v";
+            }).AsTask()));
+            Assert.All(values, v => Assert.Equal("v", v));
+            await Task.Delay(5);
+        }
+
+        Assert.InRange(calls, 1, 20);
+        Assert.True(upstream.Calls > 0);
+    }
+
+    [Fact]
+    public async Task RaceAsync_WorkFails_ExceptionReachesCallerAndWorkRunsOnce()
+    {
+        var calls = 0;
+        await using var hybrid = new HybridCache(new MemoryCache(100, 1 << 20, TimeSpan.Zero), new MemoryCache(100, 1 << 20, TimeSpan.Zero));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => hybrid.RaceAsync(
+            "k",
+            _ =>
+            {
+                calls++;
+                throw new InvalidOperationException("boom");
+            },
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromSeconds(1)));
+        Assert.Equal("boom", error.Message);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public void Constructor_SameAdapterTwice_ThrowsArgumentException()
+    {
+        var memory = new MemoryCache(1, 1, TimeSpan.Zero);
+        Assert.Throws<ArgumentException>(() => new HybridCache(memory, memory));
+        Assert.Throws<ArgumentNullException>(() => new HybridCache(null!, memory));
+    }
+}
