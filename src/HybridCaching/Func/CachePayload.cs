@@ -1,0 +1,407 @@
+using HybridCaching.Serialization.MessagePack;
+using Microsoft.Extensions.Primitives;
+
+namespace HybridCaching;
+
+/// <summary>
+/// A zero-copy view over a stored payload envelope: the MessagePack map that wraps every cached value
+/// with its best-before time (and, for HTTP responses, a status code and headers), in the format the Go
+/// original writes.
+/// </summary>
+/// <remarks>
+/// The envelope is a map keyed by field name — <c>BestBefore</c> (timestamp), <c>Value</c> (bin),
+/// <c>Header</c> (map of string to array of string), <c>StatusCode</c> (int), <c>V</c> (int, always 1) —
+/// with empty fields left out. <see cref="TryRead"/> runs on every cache hit, so it allocates nothing:
+/// <see cref="Value"/> is a slice of the stored bytes and the headers are decoded only when asked for.
+/// </remarks>
+public readonly ref struct CachePayload
+{
+    /// <summary>The only envelope version this library reads and writes.</summary>
+    public const int CurrentVersion = 1;
+
+    private readonly ReadOnlySpan<byte> _header;
+
+    private CachePayload(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, ReadOnlySpan<byte> header, bool hasHeader, int statusCode)
+    {
+        BestBefore = bestBefore;
+        Value = value;
+        _header = header;
+        HasHeader = hasHeader;
+        StatusCode = statusCode;
+    }
+
+    /// <summary>Gets the time after which the value is stale; <c>default</c> when absent (Go's zero time maps here too).</summary>
+    public DateTimeOffset BestBefore { get; }
+
+    /// <summary>Gets the cached value's bytes, a slice of the stored data; empty when absent.</summary>
+    public ReadOnlySpan<byte> Value { get; }
+
+    /// <summary>Gets the HTTP status code; 0 when absent.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>Gets a value indicating whether the envelope carries headers (<see cref="ReadHeader"/> decodes them).</summary>
+    public bool HasHeader { get; }
+
+    /// <summary>Decodes the headers: names compared case-insensitively, every value kept separately.</summary>
+    /// <returns>The headers, or <see langword="null"/> when the envelope has none.</returns>
+    public Dictionary<string, string[]>? ReadHeader()
+    {
+        if (!HasHeader)
+        {
+            return null;
+        }
+
+        // TryRead validated the structure, so this cannot meet malformed data.
+        var reader = new MessagePackReader(_header);
+        if (reader.TryReadNil())
+        {
+            return null;
+        }
+
+        int count = reader.ReadMapHeader();
+        var headers = new Dictionary<string, string[]>(count, StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < count; i++)
+        {
+            string name = reader.ReadString() ?? string.Empty;
+            string[] values;
+            if (reader.TryReadNil())
+            {
+                values = [];
+            }
+            else
+            {
+                values = new string[reader.ReadArrayHeader()];
+                for (int j = 0; j < values.Length; j++)
+                {
+                    values[j] = reader.ReadString() ?? string.Empty;
+                }
+            }
+
+            // Names that differ only in case (possible from other writers) are merged, never dropped.
+            headers[name] = headers.TryGetValue(name, out string[]? existing) ? [.. existing, .. values] : values;
+        }
+
+        return headers;
+    }
+
+    /// <summary>Reads an envelope without allocating.</summary>
+    /// <param name="data">The stored bytes.</param>
+    /// <param name="payload">The envelope, valid while <paramref name="data"/> is.</param>
+    /// <returns>
+    /// <see langword="true"/> for a well-formed version-1 envelope; <see langword="false"/> (never an exception)
+    /// for anything else: garbage, truncation, trailing bytes, a missing or different <c>V</c>, or a field of the
+    /// wrong type. Unknown fields are skipped; field names are matched exactly.
+    /// </returns>
+    public static bool TryRead(ReadOnlySpan<byte> data, out CachePayload payload)
+    {
+        payload = default;
+        if (data.IsEmpty || !IsMapCode(data[0]))
+        {
+            return false;
+        }
+
+        try
+        {
+            return TryReadCore(data, out payload);
+        }
+        catch (MessagePackFormatException)
+        {
+            payload = default;
+            return false;
+        }
+    }
+
+    /// <summary>Writes an envelope (fields in the order BestBefore, Value, Header, StatusCode, V; empty ones left out).</summary>
+    /// <param name="bestBefore">When the value goes stale; <c>default</c> leaves the field out.</param>
+    /// <param name="value">The value's bytes; empty leaves the field out.</param>
+    /// <param name="header">HTTP headers (e.g. <c>HttpResponseMessage.Headers</c>); <see langword="null"/> or empty leaves the field out.</param>
+    /// <param name="statusCode">The HTTP status code; 0 leaves the field out.</param>
+    /// <returns>The encoded envelope, exactly sized.</returns>
+    public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, IEnumerable<string>>>? header = null, int statusCode = 0)
+    {
+        PooledBufferWriter headerBuffer = PooledBufferWriter.Rent();
+        try
+        {
+            int headerCount = 0;
+            if (header is not null)
+            {
+                var writer = new MessagePackWriter(headerBuffer);
+                foreach (KeyValuePair<string, IEnumerable<string>> entry in header)
+                {
+                    writer.WriteString(entry.Key ?? string.Empty);
+                    IReadOnlyCollection<string?> values = entry.Value switch
+                    {
+                        null => [],
+                        IReadOnlyCollection<string?> collection => collection,
+                        _ => entry.Value.ToArray(),
+                    };
+                    writer.WriteArrayHeader(values.Count);
+                    foreach (string? item in values)
+                    {
+                        writer.WriteString(item ?? string.Empty);
+                    }
+
+                    headerCount++;
+                }
+
+                writer.Flush();
+            }
+
+            return WriteEnvelope(bestBefore, value, headerCount, headerBuffer.WrittenSpan, statusCode);
+        }
+        finally
+        {
+            PooledBufferWriter.Return(headerBuffer);
+        }
+    }
+
+    /// <summary>Writes an envelope with ASP.NET Core-style headers (e.g. an <c>IHeaderDictionary</c>).</summary>
+    /// <param name="bestBefore">When the value goes stale; <c>default</c> leaves the field out.</param>
+    /// <param name="value">The value's bytes; empty leaves the field out.</param>
+    /// <param name="header">The headers; <see langword="null"/> or empty leaves the field out. Every value is kept separately.</param>
+    /// <param name="statusCode">The HTTP status code; 0 leaves the field out.</param>
+    /// <returns>The encoded envelope, exactly sized.</returns>
+    public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, StringValues>>? header, int statusCode = 0)
+    {
+        PooledBufferWriter headerBuffer = PooledBufferWriter.Rent();
+        try
+        {
+            int headerCount = 0;
+            if (header is not null)
+            {
+                var writer = new MessagePackWriter(headerBuffer);
+                foreach (KeyValuePair<string, StringValues> entry in header)
+                {
+                    writer.WriteString(entry.Key ?? string.Empty);
+                    StringValues values = entry.Value;
+                    writer.WriteArrayHeader(values.Count);
+                    for (int i = 0; i < values.Count; i++)
+                    {
+                        writer.WriteString(values[i] ?? string.Empty);
+                    }
+
+                    headerCount++;
+                }
+
+                writer.Flush();
+            }
+
+            return WriteEnvelope(bestBefore, value, headerCount, headerBuffer.WrittenSpan, statusCode);
+        }
+        finally
+        {
+            PooledBufferWriter.Return(headerBuffer);
+        }
+    }
+
+    private static byte[] WriteEnvelope(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, int headerCount, ReadOnlySpan<byte> headerEntries, int statusCode)
+    {
+        bool hasBestBefore = bestBefore.UtcTicks != 0;
+        int fields = 1 + (hasBestBefore ? 1 : 0) + (value.IsEmpty ? 0 : 1) + (headerCount > 0 ? 1 : 0) + (statusCode != 0 ? 1 : 0);
+
+        PooledBufferWriter buffer = PooledBufferWriter.Rent();
+        try
+        {
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteMapHeader(fields);
+            if (hasBestBefore)
+            {
+                writer.WriteRaw(BestBeforeKey);
+                writer.WriteTimestamp(bestBefore);
+            }
+
+            if (!value.IsEmpty)
+            {
+                writer.WriteRaw(ValueKey);
+                writer.WriteBinary(value);
+            }
+
+            if (headerCount > 0)
+            {
+                writer.WriteRaw(HeaderKey);
+                writer.WriteMapHeader(headerCount);
+                writer.WriteRaw(headerEntries);
+            }
+
+            if (statusCode != 0)
+            {
+                writer.WriteRaw(StatusCodeKey);
+                writer.WriteInt32(statusCode);
+            }
+
+            writer.WriteRaw(VersionKey);
+            writer.WriteInt32(CurrentVersion);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            PooledBufferWriter.Return(buffer);
+        }
+    }
+
+    // Keys pre-encoded as fixstr: the header byte, then the UTF-8 name ("BestBefore" and so on).
+    private static ReadOnlySpan<byte> BestBeforeKey => [0xaa, 0x42, 0x65, 0x73, 0x74, 0x42, 0x65, 0x66, 0x6f, 0x72, 0x65];
+
+    private static ReadOnlySpan<byte> ValueKey => [0xa5, 0x56, 0x61, 0x6c, 0x75, 0x65];
+
+    private static ReadOnlySpan<byte> HeaderKey => [0xa6, 0x48, 0x65, 0x61, 0x64, 0x65, 0x72];
+
+    private static ReadOnlySpan<byte> StatusCodeKey => [0xaa, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x43, 0x6f, 0x64, 0x65];
+
+    private static ReadOnlySpan<byte> VersionKey => [0xa1, 0x56];
+
+    private static bool IsMapCode(byte code) => (code & 0xf0) == 0x80 || code == 0xde || code == 0xdf;
+
+    private static bool TryReadCore(ReadOnlySpan<byte> data, out CachePayload payload)
+    {
+        payload = default;
+        var reader = new MessagePackReader(data);
+        int count = reader.ReadMapHeader();
+
+        DateTimeOffset bestBefore = default;
+        ReadOnlySpan<byte> value = default;
+        ReadOnlySpan<byte> header = default;
+        bool hasHeader = false;
+        int statusCode = 0;
+        long version = 0;
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!IsStringLike(reader.PeekType()))
+            {
+                return false;
+            }
+
+            ReadOnlySpan<byte> key = reader.ReadStringSpan();
+            MessagePackType type = reader.PeekType();
+            if (key.SequenceEqual("BestBefore"u8))
+            {
+                if (type == MessagePackType.Nil)
+                {
+                    reader.Skip();
+                    bestBefore = default;
+                }
+                else if (type == MessagePackType.Extension)
+                {
+                    bestBefore = reader.ReadTimestamp();
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("Value"u8))
+            {
+                if (type == MessagePackType.Nil)
+                {
+                    reader.Skip();
+                    value = default;
+                }
+                else if (IsStringLike(type))
+                {
+                    value = reader.ReadBytesSpan();
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("Header"u8))
+            {
+                int start = reader.Position;
+                if (type == MessagePackType.Nil)
+                {
+                    reader.Skip();
+                    hasHeader = false;
+                    header = default;
+                }
+                else if (type == MessagePackType.Map && TrySkipHeader(ref reader))
+                {
+                    hasHeader = true;
+                    header = data.Slice(start, reader.Position - start);
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("StatusCode"u8))
+            {
+                if (type == MessagePackType.Nil)
+                {
+                    reader.Skip();
+                    statusCode = 0;
+                }
+                else if (type == MessagePackType.Integer)
+                {
+                    statusCode = reader.ReadInt32();
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("V"u8))
+            {
+                if (type != MessagePackType.Integer)
+                {
+                    return false;
+                }
+
+                version = reader.ReadInt64();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (!reader.End || version != CurrentVersion)
+        {
+            return false;
+        }
+
+        payload = new CachePayload(bestBefore, value, header, hasHeader, statusCode);
+        return true;
+    }
+
+    /// <summary>Checks that the header map is string → array of strings (or nil) and moves past it.</summary>
+    private static bool TrySkipHeader(ref MessagePackReader reader)
+    {
+        int count = reader.ReadMapHeader();
+        for (int i = 0; i < count; i++)
+        {
+            if (!IsStringLike(reader.PeekType()))
+            {
+                return false;
+            }
+
+            reader.ReadStringSpan();
+            if (reader.TryReadNil())
+            {
+                continue;
+            }
+
+            if (reader.PeekType() != MessagePackType.Array)
+            {
+                return false;
+            }
+
+            int values = reader.ReadArrayHeader();
+            for (int j = 0; j < values; j++)
+            {
+                if (!IsStringLike(reader.PeekType()))
+                {
+                    return false;
+                }
+
+                reader.ReadStringSpan();
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsStringLike(MessagePackType type) => type is MessagePackType.String or MessagePackType.Binary;
+}
