@@ -1,0 +1,85 @@
+using System.Buffers;
+using HybridCaching.Serialization.MessagePack;
+
+namespace HybridCaching.Redis;
+
+/// <summary>
+/// The value a race leader leaves under the lock key for the servers waiting on it: a MessagePack map
+/// <c>{Res: bin, Err: string}</c>, fields left out when empty, exactly as the Go original writes it (SPEC §6).
+/// </summary>
+internal static class LockResultCodec
+{
+    /// <summary>The error text meaning "the value must not be cached" (Go's <c>ErrNoCache</c>).</summary>
+    public const string NoCacheError = "hybridcache: no cache";
+
+    /// <summary>The error text meaning "not found" (Go's <c>ErrNotFound</c>).</summary>
+    public const string NotFoundError = "hybridcache: not found";
+
+    /// <summary>The placeholder a lock holds while its leader runs.</summary>
+    public static ReadOnlySpan<byte> Placeholder => "1"u8;
+
+    /// <summary>Encodes a successful run's result.</summary>
+    public static byte[] Encode(RaceResult result) => Encode(result.Value, result.NoCache ? NoCacheError : null);
+
+    /// <summary>Encodes a map with the given fields (each left out when null or, for the error, empty).</summary>
+    public static byte[] Encode(byte[]? value, string? error)
+    {
+        var output = new ArrayBufferWriter<byte>(16 + (value?.Length ?? 0) + (error?.Length ?? 0) * 3);
+        var writer = new MessagePackWriter(output);
+        var hasError = !string.IsNullOrEmpty(error);
+        writer.WriteMapHeader((value is null ? 0 : 1) + (hasError ? 1 : 0));
+        if (value is not null)
+        {
+            writer.WriteString("Res");
+            writer.WriteBinary(value);
+        }
+
+        if (hasError)
+        {
+            writer.WriteString("Err");
+            writer.WriteString(error);
+        }
+
+        writer.Flush();
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a stored result.</summary>
+    /// <returns>The value (<see langword="null"/> when absent) and the error text (<see langword="null"/> when absent).</returns>
+    /// <exception cref="MessagePackFormatException">The bytes are not such a map.</exception>
+    public static (byte[]? Value, string? Error) Decode(ReadOnlySpan<byte> data)
+    {
+        var reader = new MessagePackReader(data);
+        byte[]? value = null;
+        string? error = null;
+        var count = reader.ReadMapHeader();
+        for (var i = 0; i < count; i++)
+        {
+            var name = reader.ReadStringSpan();
+            if (name.SequenceEqual("Res"u8))
+            {
+                value = reader.TryReadNil() ? null : reader.ReadBytesSpan().ToArray();
+            }
+            else if (name.SequenceEqual("Err"u8))
+            {
+                error = reader.ReadString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return (value, error);
+    }
+
+    /// <summary>Turns a decoded result into what the race returns: a <see cref="RaceResult"/>, or the leader's failure.</summary>
+    /// <exception cref="RemoteRaceException">The leader's run failed with <paramref name="error"/>.</exception>
+    public static RaceResult ToRaceResult(byte[]? value, string? error) => error switch
+    {
+        null or "" => new RaceResult(value),
+        NoCacheError => new RaceResult(value, NoCache: true),
+        NotFoundError => new RaceResult(null),
+        _ => throw new RemoteRaceException(error),
+    };
+}
