@@ -16,6 +16,17 @@ public interface ICacheSerializer
     /// <param name="destination">Where the bytes go.</param>
     void Serialize<T>(T value, IBufferWriter<byte> destination);
 
+    /// <summary>Serializes <paramref name="value"/> into a new array.</summary>
+    /// <typeparam name="T">The declared type of the value.</typeparam>
+    /// <param name="value">The value; may be null.</param>
+    /// <returns>The serialized bytes.</returns>
+    byte[] Serialize<T>(T value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Serialize(value, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Deserializes a value of type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The type to read.</typeparam>
     /// <param name="data">The bytes, as written by <see cref="Serialize{T}(T, IBufferWriter{byte})"/>.</param>

@@ -64,6 +64,32 @@ public sealed class CacheFuncTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task DoBytesAsync_FreshHit_CompletesSynchronouslyAllocatingOnlyTheValue()
+    {
+        Func<CancellationToken, Task<byte[]>> fn = _ => Task.FromResult(new byte[100]);
+        for (var i = 0; i < 10; i++)
+        {
+            await _func.DoBytesAsync("k", fn);
+        }
+
+        var synchronous = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            var hit = _func.DoBytesAsync("k", fn);
+#pragma warning disable xUnit1031 // read only when completed synchronously: cannot block
+            synchronous += hit.IsCompletedSuccessfully && hit.Result.Length == 100 ? 1 : 0;
+#pragma warning restore xUnit1031
+        }
+
+        var perHit = (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+        Assert.Equal(100, synchronous);
+
+        // A byte[100] takes 128 bytes with its header; nothing else may be allocated.
+        Assert.InRange(perHit, 100, 128);
+    }
+
+    [Fact]
     public async Task DoAsync_ManyConcurrentStaleHits_ReturnOldValueAndRefreshOnce()
     {
         await _func.DoAsync("k", _ => Task.FromResult("old"));
