@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Text;
+using HybridCaching.Redis.Client;
+using HybridCaching.Testing.Redis;
+
+namespace HybridCaching.Redis.Tests;
+
+[Collection(RedisCollection.Name)]
+[Trait("Category", "Redis")]
+public sealed class RedisCacheTests(RedisServerFixture server)
+{
+    private static byte[] Hex(string hex) => Convert.FromHexString(hex);
+
+    [Fact]
+    public async Task FetchAsync_StoredKey_ReturnsValueAndRemainingTtl()
+    {
+        await using var cache = await RedisTestCache.CreateAsync(server);
+        await cache.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromSeconds(30));
+
+        var fetched = await cache.FetchAsync("k");
+        var missing = await cache.FetchAsync("missing");
+
+        Assert.Equal("v"u8.ToArray(), fetched.Value);
+        Assert.InRange(fetched.TimeToLive, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+        Assert.False(missing.Found);
+    }
+
+    [Fact]
+    public async Task ClearAsync_OnlyRemovesOwnPrefixAndKeepsLockKeys()
+    {
+        var scope = Guid.NewGuid().ToString("N")[..12];
+        await using var mine = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:*[a]:", LockPrefix = $"!lock!{scope}:" });
+        await using var other = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:x", LockPrefix = $"!lock!{scope}:" });
+        for (var i = 0; i < 2500; i++)
+        {
+            await mine.SetAsync("k" + i, "v"u8.ToArray(), TimeSpan.FromMinutes(1));
+        }
+
+        await other.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
+        await mine.Connection.ExecuteAsync("SET", $"!lock!{scope}:held", "1", "PX", 60_000);
+
+        await Task.WhenAll(mine.ClearAsync().AsTask(), mine.ClearAsync().AsTask());
+
+        Assert.Null(await mine.GetAsync("k0"));
+        Assert.Null(await mine.GetAsync("k2499"));
+        Assert.NotNull(await other.GetAsync("k"));
+        Assert.Equal("1", (await mine.Connection.ExecuteAsync("GET", $"!lock!{scope}:held")).ToString());
+    }
+
+    [Theory]
+    [InlineData("x", false, null, "81a3526573c40178")]
+    [InlineData("x", true, null, "82a3526573c40178a3457272b568796272696463616368653a206e6f206361636865")]
+    [InlineData(null, false, "boom", "81a3457272a4626f6f6d")]
+    [InlineData(null, false, null, "80")]
+    public async Task RaceAsync_LeaderResult_IsStoredInGoFormat(string? value, bool noCache, string? error, string expectedHex)
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+
+        var run = cache.RaceAsync(
+            "golden",
+            _ => error is null
+                ? Task.FromResult(new RaceResult(value is null ? null : Encoding.UTF8.GetBytes(value), noCache))
+                : Task.FromException<RaceResult>(new InvalidOperationException(error)),
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromSeconds(30));
+        if (error is null)
+        {
+            await run;
+        }
+        else
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+        }
+
+        var stored = await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "golden");
+        Assert.Equal(expectedHex, Convert.ToHexString(stored.AsBytes()!).ToLowerInvariant());
+    }
+
+    [Fact]
+    public async Task RaceAsync_GoLeaderResults_AreReadWithoutRunningFn()
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        var vectors = new Dictionary<string, string>
+        {
+            ["res"] = "81a3526573c40178",
+            ["nocache"] = "82a3526573c40178a3457272b568796272696463616368653a206e6f206361636865",
+            ["err"] = "81a3457272a4626f6f6d",
+            ["empty"] = "80",
+            ["notfound"] = "81a3457272b668796272696463616368653a206e6f7420666f756e64",
+        };
+        foreach (var (key, hex) in vectors)
+        {
+            await cache.Connection.ExecuteAsync("SET", options.LockPrefix + key, Hex(hex), "PX", 30_000);
+        }
+
+        Task<RaceResult> Race(string key) => cache.RaceAsync(
+            key, _ => throw new InvalidOperationException("fn must not run"), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(new RaceResult("x"u8.ToArray()).Value, (await Race("res")).Value);
+        var noCache = await Race("nocache");
+        Assert.Equal("x"u8.ToArray(), noCache.Value);
+        Assert.True(noCache.NoCache);
+        Assert.Equal("boom", (await Assert.ThrowsAsync<RemoteRaceException>(() => Race("err"))).Message);
+        Assert.Null((await Race("empty")).Value);
+        Assert.Null((await Race("notfound")).Value);
+    }
+
+    [Fact]
+    public async Task DoBytesAsync_WritesGoPayloadFormat_AndReadsGoPayloadWithoutRunningFn()
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        var func = new CacheFunc(cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        Assert.Equal("b"u8.ToArray(), await func.DoBytesAsync("written", _ => Task.FromResult("b"u8.ToArray())));
+        byte[]? raw = null;
+        var deadline = Stopwatch.StartNew();
+        while ((raw = (await cache.Connection.ExecuteAsync("GET", options.Prefix + "written")).AsBytes()) is null)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the value was not stored");
+            await Task.Delay(5);
+        }
+
+        // Same layout as the Go vector {BestBefore, Value: "b", V: 1}; only the timestamp differs.
+        Assert.True(CachePayload.TryRead(raw, out var payload));
+        Assert.Equal(CachePayload.Write(payload.BestBefore, "b"u8), raw);
+        Assert.StartsWith("83aa426573744265666f7265", Convert.ToHexString(raw).ToLowerInvariant(), StringComparison.Ordinal);
+        Assert.EndsWith("a556616c7565c40162a15601", Convert.ToHexString(raw).ToLowerInvariant(), StringComparison.Ordinal);
+
+        // A payload as Go writes it (timestamp ext 32, fresh for an hour) is served without calling fn.
+        var seconds = (uint)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        var goPayload = Hex($"83aa426573744265666f7265d6ff{seconds:x8}a556616c7565c40162a15601");
+        await cache.Connection.ExecuteAsync("SET", options.Prefix + "from-go", goPayload, "PX", 60_000);
+        Assert.Equal("b"u8.ToArray(), await func.DoBytesAsync("from-go", _ => throw new InvalidOperationException("fn must not run")));
+    }
+
+    [Fact]
+    public async Task DoBytesAsync_GarbageStored_IsAMiss()
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        var func = new CacheFunc(cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var random = new Random(42);
+        for (var i = 0; i < 20; i++)
+        {
+            var garbage = new byte[random.Next(0, 64)];
+            random.NextBytes(garbage);
+            await cache.Connection.ExecuteAsync("SET", options.Prefix + "g" + i, garbage, "PX", 60_000);
+            await cache.Connection.ExecuteAsync("SET", options.LockPrefix + "l" + i, garbage.Length == 1 ? [0xc1] : garbage, "PX", 60_000);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("fresh"u8.ToArray(), await func.DoBytesAsync("g" + i, _ => Task.FromResult("fresh"u8.ToArray())));
+            var raced = await cache.RaceAsync("l" + i, _ => Task.FromResult(new RaceResult("ran"u8.ToArray())), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+            Assert.NotNull(raced.Value);
+        }
+    }
+
+    [Fact]
+    public async Task Operations_RedisDownAtStart_FailFastAndRaceRunsFnDirectly()
+    {
+        await using var cache = new RedisCache("127.0.0.1:1,connectTimeout=500");
+        var func = new CacheFunc(cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.GetAsync("k"));
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.FetchAsync("k"));
+        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.SetAsync("k", [1], TimeSpan.FromSeconds(1)));
+        var raced = await cache.RaceAsync("k", _ => Task.FromResult(new RaceResult([7])), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+        var done = await func.DoAsync("k", _ => Task.FromResult("value"));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.ElapsedMilliseconds} ms");
+        Assert.Equal([7], raced.Value);
+        Assert.Equal("value", done);
+    }
+}
