@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HybridCaching.Serialization;
@@ -79,7 +78,7 @@ public sealed class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T>(key, fn, _serializer, cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, new(_serializer), cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -93,7 +92,22 @@ public sealed class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T>(key, fn, _serializer, cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, new(_serializer), cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
+    /// with a custom payload format (e.g. one that stores HTTP status codes and headers in the envelope).</summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory.</param>
+    /// <param name="format">Turns values into envelopes and back.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        ArgumentNullException.ThrowIfNull(format);
+        return DoCoreAsync<T, ICachePayloadFormat<T>>(key, fn, format, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/> for raw
@@ -105,7 +119,7 @@ public sealed class CacheFunc
     public ValueTask<byte[]> DoBytesAsync(string key, Func<CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[]>(key, fn, RawBytesSerializer.Instance, cancellationToken);
+        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a
@@ -117,7 +131,7 @@ public sealed class CacheFunc
     public ValueTask<byte[]> DoBytesAsync(string key, Func<CacheFuncContext, CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[]>(key, fn, RawBytesSerializer.Instance, cancellationToken);
+        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
     }
 
     private static CacheFuncOptions ValidatedOptions(TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer)
@@ -132,7 +146,9 @@ public sealed class CacheFunc
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
     // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.
-    private ValueTask<T> DoCoreAsync<T>(string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    // TFormat is a struct for the built-in formats, so the generic code is specialized and nothing is boxed.
+    private ValueTask<T> DoCoreAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ValueTask<byte[]?> pending;
@@ -143,20 +159,21 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
-            return new ValueTask<T>(MissAsync<T>(key, fn, serializer, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
         }
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitGetAsync<T>(pending, key, fn, serializer, cancellationToken);
+            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, cancellationToken);
         }
 
-        return TryHit(key, pending.Result, fn, serializer, out T value)
+        return TryHit(key, pending.Result, fn, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(MissAsync<T>(key, fn, serializer, cancellationToken));
+            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
     }
 
-    private async ValueTask<T> AwaitGetAsync<T>(ValueTask<byte[]?> pending, string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
     {
         byte[]? stored = null;
         try
@@ -168,51 +185,42 @@ public sealed class CacheFunc
             Log.ReadFailed(_logger, key, ex);
         }
 
-        return TryHit(key, stored, fn, serializer, out T value)
+        return TryHit(key, stored, fn, format, out T value)
             ? value
-            : await MissAsync<T>(key, fn, serializer, cancellationToken).ConfigureAwait(false);
+            : await MissAsync<T, TFormat>(key, fn, format, cancellationToken).ConfigureAwait(false);
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
-    private bool TryHit<T>(string key, byte[]? stored, Delegate fn, ICacheSerializer serializer, out T value)
+    private bool TryHit<T, TFormat>(string key, byte[]? stored, Delegate fn, TFormat format, out T value)
+        where TFormat : ICachePayloadFormat<T>
     {
-        if (!TryDecode(key, stored, serializer, out value, out var bestBefore))
+        if (!TryDecode(key, stored, format, out value, out var bestBefore))
         {
             return false;
         }
 
         if (bestBefore <= _timeProvider.GetUtcNow())
         {
-            StartRefresh<T>(key, fn, serializer);
+            StartRefresh<T, TFormat>(key, fn, format);
         }
 
         return true;
     }
 
-    private bool TryDecode<T>(string key, byte[]? stored, ICacheSerializer serializer, out T value, out DateTimeOffset bestBefore)
+    private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore)
+        where TFormat : ICachePayloadFormat<T>
     {
-        value = default!;
         bestBefore = default;
         if (stored is null)
         {
+            value = default!;
             return false;
         }
 
-        if (!CachePayload.TryRead(stored, out var payload))
+        if (!CachePayload.TryRead(stored, out var payload) || !format.TryRead(payload, out value))
         {
             Log.DecodeFailed(_logger, key, typeof(T).Name, null);
-            return false;
-        }
-
-        try
-        {
-            value = serializer.Deserialize<T>(payload.Value);
-        }
-#pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.DecodeFailed(_logger, key, typeof(T).Name, ex);
+            value = default!;
             return false;
         }
 
@@ -220,10 +228,11 @@ public sealed class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T>(string key, Delegate fn, ICacheSerializer serializer, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
     {
-        var shared = await RaceAsync<T>(key, fn, serializer, isBackgroundRefresh: false, cancellationToken).ConfigureAwait(false);
-        if (TryDecode(key, shared.Value, serializer, out T value, out _))
+        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, cancellationToken).ConfigureAwait(false);
+        if (TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
         }
@@ -231,23 +240,26 @@ public sealed class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here.
         var own = await _local.RunAsync(
             key,
-            (Func: this, Key: key, Fn: fn, Serializer: serializer),
-            static (s, token) => s.Func.RunFactoryAsync<T>(s.Key, s.Fn, s.Serializer, isBackgroundRefresh: false, token, storeResult: false),
+            (Func: this, Key: key, Fn: fn, Format: format),
+            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: false, token),
             _waitFor,
             cancellationToken).ConfigureAwait(false);
-        CachePayload.TryRead(own.Value, out var payload);
-        return serializer.Deserialize<T>(payload.Value);
+        return TryDecode(key, own.Value, format, out value, out _)
+            ? value
+            : throw new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
     }
 
-    private Task<RaceResult> RaceAsync<T>(string key, Delegate fn, ICacheSerializer serializer, bool isBackgroundRefresh, CancellationToken cancellationToken)
+    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
         => _cache.RaceAsync(
             key,
-            token => RunFactoryAsync<T>(key, fn, serializer, isBackgroundRefresh, token, storeResult: true),
+            token => RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh, storeResult: true, token),
             _waitFor,
             _suppressFor,
             cancellationToken);
 
-    private async Task<RaceResult> RunFactoryAsync<T>(string key, Delegate fn, ICacheSerializer serializer, bool isBackgroundRefresh, CancellationToken cancellationToken, bool storeResult)
+    private async Task<RaceResult> RunFactoryAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, bool storeResult, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
     {
         var context = new CacheFuncContext(key, isBackgroundRefresh);
         var value = fn switch
@@ -257,9 +269,7 @@ public sealed class CacheFunc
             _ => throw new UnreachableException(),
         };
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        serializer.Serialize(value, buffer);
-        var payload = CachePayload.Write(_timeProvider.GetUtcNow() + _freshFor, buffer.WrittenSpan);
+        var payload = format.Write(value, _timeProvider.GetUtcNow() + _freshFor);
         if (storeResult && !context.NoCache)
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
@@ -285,15 +295,17 @@ public sealed class CacheFunc
         }
     }
 
-    private void StartRefresh<T>(string key, Delegate fn, ICacheSerializer serializer)
+    private void StartRefresh<T, TFormat>(string key, Delegate fn, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
     {
         if (_refreshing.TryAdd(key, true))
         {
-            _ = Task.Run(() => RefreshAsync<T>(key, fn, serializer));
+            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format));
         }
     }
 
-    private async Task RefreshAsync<T>(string key, Delegate fn, ICacheSerializer serializer)
+    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
     {
         try
         {
@@ -306,7 +318,7 @@ public sealed class CacheFunc
                 return;
             }
 
-            await RaceAsync<T>(key, fn, serializer, isBackgroundRefresh: true, timeout.Token).ConfigureAwait(false);
+            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, timeout.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
         catch (Exception ex)
@@ -318,21 +330,5 @@ public sealed class CacheFunc
         {
             _refreshing.TryRemove(key, out _);
         }
-    }
-
-    // DoBytes: the payload carries the caller's bytes as they are, as the Go original's DoBytes does.
-    private sealed class RawBytesSerializer : ICacheSerializer
-    {
-        public static readonly RawBytesSerializer Instance = new();
-
-        public void Serialize<T>(T value, IBufferWriter<byte> destination)
-        {
-            if (value is byte[] bytes)
-            {
-                destination.Write(bytes);
-            }
-        }
-
-        public T Deserialize<T>(ReadOnlySpan<byte> data) => (T)(object)data.ToArray();
     }
 }

@@ -1,0 +1,23 @@
+namespace HybridCaching;
+
+/// <summary>
+/// How <see cref="CacheFunc"/> turns a value into a payload envelope and back. The built-in formats put
+/// serialized values (<c>DoAsync</c>) or raw bytes (<c>DoBytesAsync</c>) in <see cref="CachePayload.Value"/>;
+/// the HTTP caches use one that also fills the envelope's status code and headers.
+/// </summary>
+/// <typeparam name="T">The value type.</typeparam>
+public interface ICachePayloadFormat<T>
+{
+    /// <summary>Encodes <paramref name="value"/> as a complete envelope (see <see cref="CachePayload.Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>).</summary>
+    /// <param name="value">The value produced by the factory.</param>
+    /// <param name="bestBefore">When the value goes stale; pass it on to the envelope.</param>
+    /// <returns>The envelope bytes.</returns>
+    byte[] Write(T value, DateTimeOffset bestBefore);
+
+    /// <summary>Decodes the value from a well-formed envelope.</summary>
+    /// <param name="payload">The envelope, already validated.</param>
+    /// <param name="value">The decoded value.</param>
+    /// <returns><see langword="false"/> when the envelope's content cannot be read as <typeparamref name="T"/>
+    /// (the entry is then a cache miss); implementations do not throw.</returns>
+    bool TryRead(scoped in CachePayload payload, out T value);
+}

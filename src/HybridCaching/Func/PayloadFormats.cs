@@ -1,0 +1,43 @@
+using System.Buffers;
+using HybridCaching.Serialization;
+
+namespace HybridCaching;
+
+/// <summary>Values serialized with an <see cref="ICacheSerializer"/> (<c>DoAsync</c>); a struct, so the hit path allocates nothing for it.</summary>
+internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer) : ICachePayloadFormat<T>
+{
+    public byte[] Write(T value, DateTimeOffset bestBefore)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        serializer.Serialize(value, buffer);
+        return CachePayload.Write(bestBefore, buffer.WrittenSpan);
+    }
+
+    public bool TryRead(scoped in CachePayload payload, out T value)
+    {
+        try
+        {
+            value = serializer.Deserialize<T>(payload.Value);
+            return true;
+        }
+#pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            value = default!;
+            return false;
+        }
+    }
+}
+
+/// <summary>Raw bytes stored as they are (<c>DoBytesAsync</c>, as the Go original's DoBytes); null is stored as empty.</summary>
+internal readonly struct RawBytesPayloadFormat : ICachePayloadFormat<byte[]>
+{
+    public byte[] Write(byte[] value, DateTimeOffset bestBefore) => CachePayload.Write(bestBefore, value);
+
+    public bool TryRead(scoped in CachePayload payload, out byte[] value)
+    {
+        value = payload.Value.ToArray();
+        return true;
+    }
+}
