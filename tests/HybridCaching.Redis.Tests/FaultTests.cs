@@ -37,6 +37,7 @@ public sealed class FaultTests(ITestOutputHelper output)
                     });
                     Assert.Equal("v-" + key, value);
                     Interlocked.Increment(ref calls);
+                    await Task.Delay(1);
                 }
                 catch (Exception ex)
                 {
@@ -51,7 +52,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         await WaitUntilAsync(() => Volatile.Read(ref calls) > 500, "traffic before the kill");
         await server.KillAsync();
         var killedAt = Volatile.Read(ref calls);
-        await WaitUntilAsync(() => Volatile.Read(ref calls) > killedAt + 500, "traffic while Redis is down");
+        var down = Stopwatch.StartNew();
+
+        // Long enough for the memory copies (max TTL 1 s) to expire: misses then go through the failing Redis.
+        await WaitUntilAsync(() => Volatile.Read(ref calls) > killedAt + 500 && down.Elapsed > TimeSpan.FromSeconds(1.5), "traffic while Redis is down");
         Assert.False(redis.Connection.IsConnected);
 
         await server.RestartAsync();
