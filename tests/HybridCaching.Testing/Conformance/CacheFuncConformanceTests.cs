@@ -32,20 +32,36 @@ public abstract class CacheFuncConformanceTests : IAsyncLifetime
         }
     }
 
+    // The table's CacheFunc (waitFor 50 ms, freshFor 50 ms, TTL 2 s). Freshness is measured on a manual
+    // clock that the table advances, so a slow machine cannot turn a "fresh" row stale; timeouts and
+    // TTLs stay on the adapter's real clock, as in the Go suite.
+    private (CacheFunc Func, ManualTimeProvider Time) NewTableFunc()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var func = new CacheFunc(Cache, new CacheFuncOptions
+        {
+            WaitFor = TimeSpan.FromMilliseconds(50),
+            FreshFor = TimeSpan.FromMilliseconds(50),
+            Ttl = TimeSpan.FromSeconds(2),
+            TimeProvider = time,
+        });
+        return (func, time);
+    }
+
     [Fact]
     public async Task DoBytesAsync_GoTable_ServesFreshStaleAndErrorsAsTheOriginal()
     {
-        var func = new CacheFunc(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+        var (func, time) = NewTableFunc();
         static Func<CancellationToken, Task<byte[]>> Returns(string s) => _ => Task.FromResult(Encoding.UTF8.GetBytes(s));
         async Task<string> Do(string key, Func<CancellationToken, Task<byte[]>> fn) => Encoding.UTF8.GetString(await func.DoBytesAsync(key, fn));
 
         Assert.Equal("b", await Do("a", Returns("b")));
-        await Task.Delay(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("b", await Do("a", _ => throw new InvalidOperationException("must not run: still fresh")));
-        await Task.Delay(101);
+        time.Advance(TimeSpan.FromMilliseconds(101));
         Assert.Equal("b", await Do("a", Returns("c")));
         await WaitUntilStoredAsync("a", "c"u8.ToArray());
-        await Task.Delay(101);
+        time.Advance(TimeSpan.FromMilliseconds(101));
         Assert.Equal("c", await Do("a", Returns("d")));
         await WaitUntilStoredAsync("a", "d"u8.ToArray());
 
@@ -59,7 +75,7 @@ public abstract class CacheFuncConformanceTests : IAsyncLifetime
             context.NoCache = true;
             return Task.FromResult("c1"u8.ToArray());
         })));
-        await Task.Delay(100);
+        time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Equal("c2", Encoding.UTF8.GetString(await func.DoBytesAsync("c", (context, _) =>
         {
             context.NoCache = true;
@@ -80,16 +96,16 @@ public abstract class CacheFuncConformanceTests : IAsyncLifetime
     [Fact]
     public async Task DoAsync_GoTable_ServesFreshStaleAndErrorsAsTheOriginal()
     {
-        var func = new CacheFunc(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+        var (func, time) = NewTableFunc();
         static Func<CancellationToken, Task<string>> Returns(string s) => _ => Task.FromResult(s);
 
         Assert.Equal("b", await func.DoAsync("a", Returns("b")));
-        await Task.Delay(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("b", await func.DoAsync<string>("a", _ => throw new InvalidOperationException("must not run: still fresh")));
-        await Task.Delay(101);
+        time.Advance(TimeSpan.FromMilliseconds(101));
         Assert.Equal("b", await func.DoAsync("a", Returns("c")));
         await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("c"));
-        await Task.Delay(101);
+        time.Advance(TimeSpan.FromMilliseconds(101));
         Assert.Equal("c", await func.DoAsync("a", Returns("d")));
         await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("d"));
 
@@ -107,7 +123,7 @@ public abstract class CacheFuncConformanceTests : IAsyncLifetime
             context.NoCache = true;
             return Task.FromResult("c1");
         }));
-        await Task.Delay(100);
+        time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Equal("c2", await func.DoAsync<string>("c", (context, _) =>
         {
             context.NoCache = true;
