@@ -616,6 +616,17 @@ public ref struct MessagePackReader
 
     internal readonly int MaxCollectionLength => _maxCollectionLength;
 
+    /// <summary>Returns the next format byte without consuming it.</summary>
+    internal readonly byte PeekCode()
+    {
+        if (_position >= _buffer.Length)
+        {
+            ThrowEndOfData(_position, 1, 0);
+        }
+
+        return _buffer[_position];
+    }
+
     /// <summary>Reads the timestamp extension as UTC ticks (shared by the DateTime and DateTimeOffset paths).</summary>
     internal long ReadTimestampTicks()
     {

@@ -153,7 +153,7 @@ public ref struct MessagePackWriter
 
     /// <summary>Writes characters as a UTF-8 string (fixstr, str8, str16 or str32).</summary>
     /// <param name="value">The characters; lone surrogates become U+FFFD.</param>
-    public void WriteString(ReadOnlySpan<char> value)
+    public void WriteString(scoped ReadOnlySpan<char> value)
     {
         int byteCount = Encoding.UTF8.GetByteCount(value);
         WriteStringHeader(byteCount);
@@ -164,7 +164,7 @@ public ref struct MessagePackWriter
 
     /// <summary>Writes already-encoded UTF-8 bytes as a string (fixstr, str8, str16 or str32).</summary>
     /// <param name="utf8">The UTF-8 bytes.</param>
-    public void WriteStringUtf8(ReadOnlySpan<byte> utf8)
+    public void WriteStringUtf8(scoped ReadOnlySpan<byte> utf8)
     {
         WriteStringHeader(utf8.Length);
         WriteRaw(utf8);
@@ -186,7 +186,7 @@ public ref struct MessagePackWriter
 
     /// <summary>Writes bytes as bin8, bin16 or bin32.</summary>
     /// <param name="value">The bytes.</param>
-    public void WriteBinary(ReadOnlySpan<byte> value)
+    public void WriteBinary(scoped ReadOnlySpan<byte> value)
     {
         WriteBinaryHeader(value.Length);
         WriteRaw(value);
@@ -291,7 +291,7 @@ public ref struct MessagePackWriter
 
     /// <summary>Writes bytes as they are, e.g. a pre-encoded value or an extension payload.</summary>
     /// <param name="bytes">The bytes.</param>
-    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    public void WriteRaw(scoped ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length <= MinimumBufferSize * 4)
         {
