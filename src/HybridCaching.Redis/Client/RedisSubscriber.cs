@@ -58,11 +58,12 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
             }
 
             _entries.Remove(key);
-        }
 
-        if (_connection.IsConnected)
-        {
-            _ = IgnoreFailureAsync(_connection.ExecuteAsync(subscription.IsPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", [subscription.Channel], CancellationToken.None));
+            // Queued under the lock, so a SUBSCRIBE for the same channel that follows is also written after it.
+            if (_connection.IsConnected)
+            {
+                _ = IgnoreFailureAsync(_connection.ExecuteAsync(subscription.IsPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", [subscription.Channel], CancellationToken.None));
+            }
         }
     }
 
