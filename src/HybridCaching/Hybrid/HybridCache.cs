@@ -166,9 +166,11 @@ public sealed class HybridCache : ICacheAdapter
             return fetched;
         }
 
-        if (fetched.TimeToLive > TimeSpan.Zero)
+        // A value without expiry upstream lives downstream as long as the downstream allows (its max TTL).
+        var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;
+        if (ttl > TimeSpan.Zero)
         {
-            await _downstream.SetAsync(key, fetched.Value, fetched.TimeToLive, cancellationToken).ConfigureAwait(false);
+            await _downstream.SetAsync(key, fetched.Value, ttl, cancellationToken).ConfigureAwait(false);
         }
 
         return fetched;

@@ -96,8 +96,9 @@ public sealed class MemoryCache : ICacheAdapter
             return ValueTask.CompletedTask;
         }
 
+        var now = _timeProvider.GetUtcNow();
         var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
-        var expiresAt = _timeProvider.GetUtcNow() + lifetime;
+        var expiresAt = lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
         using (var entry = _cache.CreateEntry(key))
         {
             entry.Value = new Entry(value, expiresAt);

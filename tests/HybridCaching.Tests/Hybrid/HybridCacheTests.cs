@@ -39,6 +39,39 @@ public sealed class HybridCacheTests
     }
 
     [Fact]
+    public async Task FetchAsync_UpstreamValueWithoutExpiry_IsCopiedDownForTheDownstreamMaxTtl()
+    {
+        var upstream = new NoExpiryUpstream([4]);
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.FromMinutes(5));
+        await using var hybrid = new HybridCache(upstream, downstream);
+
+        Assert.Equal([4], (await hybrid.FetchAsync("k")).Value);
+        var copied = await downstream.FetchAsync("k");
+        Assert.Equal([4], copied.Value);
+        Assert.InRange(copied.TimeToLive, TimeSpan.FromMinutes(4.9), TimeSpan.FromMinutes(5));
+    }
+
+    // An upstream holding one value stored without expiry (as another program may write to Redis).
+    private sealed class NoExpiryUpstream(byte[] value) : ICacheAdapter
+    {
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => new(value);
+
+        public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+            => new(new CacheFetchResult(value, Timeout.InfiniteTimeSpan));
+
+        public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default) => default;
+
+        public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => default;
+
+        public ValueTask ClearAsync(CancellationToken cancellationToken = default) => default;
+
+        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => fn(cancellationToken);
+
+        public ValueTask DisposeAsync() => default;
+    }
+
+    [Fact]
     public async Task GetAsync_DownstreamMiss_FetchesUpstreamAndCopiesDown()
     {
         var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);

@@ -81,6 +81,15 @@ public sealed class MemoryCacheTests
     }
 
     [Fact]
+    public async Task SetAsync_MaximumTtlWithoutCap_IsStoredWithoutOverflow()
+    {
+        await using var cache = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await cache.SetAsync("forever", [1], TimeSpan.MaxValue);
+        Assert.Equal([1], await cache.GetAsync("forever"));
+        Assert.True((await cache.FetchAsync("forever")).TimeToLive > TimeSpan.FromDays(365 * 1000));
+    }
+
+    [Fact]
     public async Task SetAsync_ValueLargerThanMaxBytes_IsNotStoredAndReplacesNothing()
     {
         await using var cache = new MemoryCache(100, 1_000, TimeSpan.Zero);
