@@ -1,12 +1,21 @@
 using System.Diagnostics;
 using HybridCaching;
+using HybridCaching.Redis;
 
 // HybridCache for .NET — console demo: a stampede collapsing into one call, a fresh hit, and a
 // stale hit answered at once while the value refreshes in the background.
-// Run: dotnet run --project samples/ConsoleDemo
+// Run:            dotnet run --project samples/ConsoleDemo
+// Over Redis:     HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/ConsoleDemo
 
-await using ICacheAdapter cache = new MemoryCache(maxItems: 100_000, maxBytes: 512L << 20, maxTtl: TimeSpan.FromHours(1));
-Console.WriteLine("Cache: in-process MemoryCache");
+var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS");
+var memory = new MemoryCache(maxItems: 100_000, maxBytes: 512L << 20, maxTtl: TimeSpan.FromHours(1));
+await using ICacheAdapter cache = string.IsNullOrWhiteSpace(redis)
+    ? memory
+    : new HybridCache(upstream: new RedisCache(redis), downstream: memory);
+Console.WriteLine(string.IsNullOrWhiteSpace(redis)
+    ? "Cache: in-process MemoryCache (set HYBRIDCACHE_REDIS=host:port for Redis + memory)"
+    : $"Cache: HybridCache over Redis at {redis} + MemoryCache");
+await cache.DeleteAsync("user:42");
 
 // 5 s execution timeout, 1 s fresh-for, 1 h TTL.
 var cacheFunc = new CacheFunc(cache, waitFor: TimeSpan.FromSeconds(5), freshFor: TimeSpan.FromSeconds(1), ttl: TimeSpan.FromHours(1));
