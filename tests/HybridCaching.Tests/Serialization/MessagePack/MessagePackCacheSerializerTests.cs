@@ -560,6 +560,25 @@ public class MessagePackCacheSerializerTests
     }
 
     [Fact]
+    public void Constructor_ParameterWithoutMember_GetsDefaultAndNoKeyBindsIt()
+    {
+        // {"": 5, Name: "x"}
+        UnmatchedParameter value = Read<UnmatchedParameter>("82a005a44e616d65a178");
+
+        Assert.Equal("x", value.Name);
+        Assert.Equal(0, value.Extra);
+    }
+
+    [Fact]
+    public void Serialize_FrameworkValueTypesWithPrivateState_ThrowNotSupported()
+    {
+        Assert.Throws<NotSupportedException>(() => Serializer.Serialize(Int128.One));
+        Assert.Throws<NotSupportedException>(() => Serializer.Serialize(DateOnly.MinValue));
+        Assert.Throws<NotSupportedException>(() => Serializer.Serialize(new SelfList()));
+        Assert.Equal("82a34b6579a16ba556616c756501", Hex(new KeyValuePair<string, int>("k", 1)));
+    }
+
+    [Fact]
     public void Serialize_IntoBufferWriter_AppendsSameBytes()
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -257,3 +257,21 @@ public sealed class OrderSnapshot
 }
 
 public sealed record OrderLine(string Sku, int Quantity, double Price);
+
+public sealed class UnmatchedParameter
+{
+    public UnmatchedParameter(string name, int extra)
+    {
+        Name = name;
+        Extra = extra;
+    }
+
+    public string Name { get; }
+
+    [MessagePackIgnore]
+    public int Extra { get; }
+}
+
+public sealed class SelfList : List<SelfList>
+{
+}

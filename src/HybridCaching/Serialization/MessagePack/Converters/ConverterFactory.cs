@@ -50,6 +50,7 @@ internal static class ConverterFactory
 
     private static readonly object s_buildLock = new();
     private static readonly Dictionary<Type, MessagePackConverter> s_building = [];
+    private static readonly HashSet<Type> s_creating = [];
     private static int s_buildDepth;
 
     /// <summary>Gets the converter for <paramref name="type"/>, building it (and those of its members) on first use.</summary>
@@ -68,6 +69,11 @@ internal static class ConverterFactory
                 return converter;
             }
 
+            if (!s_creating.Add(type))
+            {
+                throw Unsupported(type, "it contains itself other than through an object member (e.g. a class deriving from List of itself)");
+            }
+
             s_buildDepth++;
             bool built = false;
             try
@@ -78,6 +84,7 @@ internal static class ConverterFactory
             }
             finally
             {
+                s_creating.Remove(type);
                 if (--s_buildDepth == 0)
                 {
                     if (built)
@@ -212,6 +219,12 @@ internal static class ConverterFactory
         if (type.IsPrimitive || type == typeof(IntPtr) || type == typeof(UIntPtr))
         {
             throw Unsupported(type, "this primitive type has no MessagePack mapping");
+        }
+
+        if (type.IsValueType && !type.IsGenericType && type.Assembly == typeof(object).Assembly)
+        {
+            // DateOnly, Half, Int128 and the like: their state is private, so mapping public members would lose it.
+            throw Unsupported(type, "this framework value type has no MessagePack mapping");
         }
 
         if (typeof(Delegate).IsAssignableFrom(type) || typeof(MemberInfo).IsAssignableFrom(type) || typeof(Task).IsAssignableFrom(type))

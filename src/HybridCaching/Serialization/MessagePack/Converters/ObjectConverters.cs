@@ -100,7 +100,7 @@ internal abstract class ObjectConverterBase<T> : MessagePackConverter<T>, IDefer
     /// <summary>Finds the entry whose UTF-8 name equals <paramref name="key"/>, trying <paramref name="hint"/> (the next in declaration order) first.</summary>
     protected static int Find(byte[]?[] names, ReadOnlySpan<byte> key, int hint)
     {
-        if ((uint)hint < (uint)names.Length && key.SequenceEqual(names[hint]))
+        if ((uint)hint < (uint)names.Length && names[hint] is byte[] expected && key.SequenceEqual(expected))
         {
             return hint;
         }
