@@ -64,8 +64,8 @@ public sealed class CacheFunc
         _local = new SingleFlight<RaceResult>(_timeProvider);
     }
 
-    /// <summary>The serializer used when none is given.</summary>
-    public static ICacheSerializer DefaultSerializer => SystemTextJsonCacheSerializer.Default;
+    /// <summary>The serializer used when none is given: MessagePack, as the Go original.</summary>
+    public static ICacheSerializer DefaultSerializer => MessagePackCacheSerializer.Default;
 
     /// <summary>Returns the cached value for <paramref name="key"/>, or runs <paramref name="fn"/> once
     /// (for all concurrent callers) and caches its result.</summary>

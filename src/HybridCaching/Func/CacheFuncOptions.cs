@@ -19,7 +19,7 @@ public sealed class CacheFuncOptions
     public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Turns values into bytes and back.</summary>
-    /// <value>Default: MessagePack when available, otherwise System.Text.Json.</value>
+    /// <value>Default: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</value>
     public ICacheSerializer? Serializer { get; set; }
 
     /// <summary>The clock for freshness and timeouts.</summary>
