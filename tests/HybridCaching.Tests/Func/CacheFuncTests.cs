@@ -90,6 +90,32 @@ public sealed class CacheFuncTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task DoAsync_FreshHitWithDefaultSerializer_AllocatesOnlyTheDecodedString()
+    {
+        Func<CancellationToken, Task<string>> fn = _ => Task.FromResult("hello world!");
+        for (var i = 0; i < 10; i++)
+        {
+            await _func.DoAsync("k", fn);
+        }
+
+        var synchronous = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            var hit = _func.DoAsync("k", fn);
+#pragma warning disable xUnit1031 // read only when completed synchronously: cannot block
+            synchronous += hit.IsCompletedSuccessfully && hit.Result.Length == 12 ? 1 : 0;
+#pragma warning restore xUnit1031
+        }
+
+        var perHit = (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+        Assert.Equal(100, synchronous);
+
+        // A 12-character string takes 48 bytes; nothing else may be allocated.
+        Assert.InRange(perHit, 40, 48);
+    }
+
+    [Fact]
     public async Task DoAsync_ManyConcurrentStaleHits_ReturnOldValueAndRefreshOnce()
     {
         await _func.DoAsync("k", _ => Task.FromResult("old"));
