@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using HybridCaching.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Net.Http.Headers;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>
+/// Caches the responses of the rest of the pipeline through a <see cref="CacheFunc"/>: a fresh hit is answered
+/// at once; a stale hit is answered at once and refreshed in the background on a fresh context; concurrent
+/// requests for a missing key run the pipeline once (the first request's own run, streamed to its client as it
+/// is produced) and share its response.
+/// </summary>
+internal sealed class HybridResponseCachingMiddleware
+{
+    // A hit whose entry goes stale within this margin records its request, so a background refresh can repeat it.
+    private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
+
+    private readonly RequestDelegate _next;
+    private readonly CacheFunc _func;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IServiceScopeFactory _scopeFactory;
+    private readonly IHttpContextFactory? _contextFactory;
+    private readonly Func<HttpContext, string> _requestKey;
+    private readonly Func<HttpContext, bool>? _acceptRequest;
+    private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
+    private readonly Func<HttpContext, Exception, Task>? _errorHandler;
+    private readonly long _maximumBodySize;
+
+    public HybridResponseCachingMiddleware(RequestDelegate next, HybridResponseCachingOptions options, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
+        options.Validate();
+        _next = next;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
+        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
+        {
+            WaitFor = options.WaitFor,
+            FreshFor = options.FreshFor,
+            Ttl = options.Ttl,
+            TimeProvider = _time,
+            Logger = _logger,
+        });
+        _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
+        _contextFactory = services.GetService<IHttpContextFactory>();
+        _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;
+        _acceptRequest = options.AcceptRequest;
+        _acceptResponse = options.AcceptResponse;
+        _errorHandler = options.ErrorHandler;
+        _maximumBodySize = options.MaximumBodySize;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!IsCacheable(context))
+        {
+            return _next(context);
+        }
+
+        string key = _requestKey(context);
+        return string.IsNullOrEmpty(key) ? _next(context) : InvokeCachedAsync(context, key);
+    }
+
+    internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
+
+    /// <summary>The leader's run: the rest of the pipeline on this request's own context, its body streamed to
+    /// the client and copied for the waiters. The pipeline sees <paramref name="cancellationToken"/> as
+    /// <see cref="HttpContext.RequestAborted"/>: it fires when waitFor passes or every request waiting on this
+    /// run (this one included) has gone — not when only this request's client has.</summary>
+    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    {
+        var features = context.Features;
+        var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var originalLifetime = features.Get<IHttpRequestLifetimeFeature>();
+        var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize);
+        features.Set<IHttpResponseBodyFeature>(body);
+        features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
+        if (!context.Response.HasStarted)
+        {
+            context.Response.OnStarting(AddMissHeaderAsync, context);
+        }
+
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+            await body.FlushWriterAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            features.Set(originalBody);
+            features.Set(originalLifetime);
+        }
+
+        return Evaluate(context, body.Captured, cacheContext);
+    }
+
+    /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
+    /// in its own DI scope and with a clean execution context, so nothing of the finished request is touched.</summary>
+    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    {
+        if (snapshot is null)
+        {
+            Log.RefreshSkipped(_logger, cacheContext.Key);
+            cacheContext.NoCache = true;
+            return Task.FromResult(CachedHttpResponse.Bypass);
+        }
+
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return RefreshCoreAsync(snapshot, cacheContext, cancellationToken);
+        }
+
+        // The async-locals of the request that found the entry stale (IHttpContextAccessor's holder among them)
+        // must neither be seen nor be changed by the refresh.
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(() => RefreshCoreAsync(snapshot, cacheContext, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    private static Task AddMissHeaderAsync(object state)
+    {
+        ((HttpContext)state).Response.Headers[HttpCacheStatus.HeaderName] = HttpCacheStatus.Miss;
+        return Task.CompletedTask;
+    }
+
+    private bool IsCacheable(HttpContext context)
+    {
+        var request = context.Request;
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && !request.Headers.ContainsKey(HeaderNames.Authorization)
+            && request.ContentLength is null or 0
+            && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)
+            && context.User.Identity?.IsAuthenticated != true
+            && _acceptRequest?.Invoke(context) != false;
+    }
+
+    private async Task InvokeCachedAsync(HttpContext context, string key)
+    {
+        var run = new ResponseRun(this, context);
+        CachedHttpResponse cached;
+        try
+        {
+            cached = await _func.DoAsync(key, run.Factory, run, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            if (run.Finish() is { } pipeline)
+            {
+                // This request ran the pipeline itself: its own response (or its own exception) is what counts,
+                // even if the run took longer than waitFor or its client went away.
+                var failure = await pipeline.ConfigureAwait(false);
+                if (failure is null)
+                {
+                    return;
+                }
+
+                bool timedOut = ex is TimeoutException && failure is OperationCanceledException && !context.Response.HasStarted;
+                if (!timedOut)
+                {
+                    ExceptionDispatchInfo.Throw(failure);
+                }
+            }
+            else if (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            if (!await TryHandleErrorAsync(context, ex).ConfigureAwait(false))
+            {
+                throw;
+            }
+
+            return;
+        }
+
+        if (run.Finish() is not null)
+        {
+            return;
+        }
+
+        if (cached.IsBypass)
+        {
+            // The run this request waited on produced a response that must not be shared: make its own.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.OnStarting(AddMissHeaderAsync, context);
+            }
+
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteAsync(context, cached).ConfigureAwait(false);
+    }
+
+    private async Task<bool> TryHandleErrorAsync(HttpContext context, Exception exception)
+    {
+        if (_errorHandler is not null)
+        {
+            await _errorHandler(context, exception).ConfigureAwait(false);
+            return true;
+        }
+
+        if (exception is TimeoutException && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
+    {
+        var response = context.Response;
+        response.StatusCode = cached.StatusCode;
+        var headers = response.Headers;
+        foreach (var (name, values) in cached.Headers)
+        {
+            if (!string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            {
+                headers[name] = values;
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        headers[HttpCacheStatus.HeaderName] = cached.BestBefore <= now ? HttpCacheStatus.Stale : HttpCacheStatus.Hit;
+        if (cached.GetAge(now) is { } age)
+        {
+            headers.Age = ((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (!cached.Body.IsEmpty || cached.Headers.ContainsKey(HeaderNames.ContentLength))
+        {
+            response.ContentLength = cached.Body.Length;
+        }
+
+        if (!cached.Body.IsEmpty && !HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(cached.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    {
+        var scope = _scopeFactory.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var response = new BufferedResponse(_maximumBodySize);
+            var features = snapshot.CreateFeatures(response, scope.ServiceProvider, cancellationToken);
+            var context = _contextFactory?.Create(features) ?? new DefaultHttpContext(features);
+            try
+            {
+                snapshot.ApplyRouting(context);
+                await _next(context).ConfigureAwait(false);
+                await response.CompleteAsync().ConfigureAwait(false);
+                return Evaluate(context, response.Captured, cacheContext);
+            }
+            finally
+            {
+                await response.FireOnCompletedAsync(_logger, snapshot.Path).ConfigureAwait(false);
+                _contextFactory?.Dispose(context);
+            }
+        }
+    }
+
+    /// <summary>Turns a finished response into what the waiters get, and decides whether it is stored.</summary>
+    private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, CacheFuncContext cacheContext)
+    {
+        var response = context.Response;
+        if (body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
+        {
+            cacheContext.NoCache = true;
+            return CachedHttpResponse.Bypass;
+        }
+
+        var result = new CachedHttpResponse(response.StatusCode, ResponsePolicy.Headers(response.Headers, _time.GetUtcNow()), captured);
+        if (result.StatusCode >= StatusCodes.Status400BadRequest || _acceptResponse?.Invoke(context, result) == false)
+        {
+            cacheContext.NoCache = true;
+        }
+
+        return result;
+    }
+
+    /// <summary>The leader's view of the request's lifetime: aborted when the shared run is, not when only its own client goes.</summary>
+    private sealed class LeaderLifetime(IHttpRequestLifetimeFeature? original, CancellationToken requestAborted) : IHttpRequestLifetimeFeature
+    {
+        public CancellationToken RequestAborted { get; set; } = requestAborted;
+
+        public void Abort() => original?.Abort();
+    }
+}

@@ -1,0 +1,109 @@
+using HybridCaching.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>Settings of the response-caching middleware added by
+/// <c>app.UseHybridResponseCaching(options)</c>; read once when the middleware is built.</summary>
+/// <remarks>
+/// <para>Set either <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>)
+/// or <see cref="CacheFunc"/>.</para>
+/// <para>The safe defaults always apply before <see cref="AcceptRequest"/> and <see cref="AcceptResponse"/>:
+/// only GET and HEAD requests without a body, without an <c>Authorization</c> header and without an
+/// authenticated user are cached (place the middleware after authentication for the last check to see the
+/// user); responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
+/// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared
+/// with concurrent requests; status 400 and above is shared with concurrent requests but not stored.</para>
+/// </remarks>
+public sealed class HybridResponseCachingOptions
+{
+    /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
+    public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
+
+    /// <summary>Where responses are stored; the middleware builds its <see cref="HybridCaching.CacheFunc"/> over it.</summary>
+    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the middleware.</value>
+    public ICacheAdapter? Cache { get; set; }
+
+    /// <summary>A ready cache function to use instead of <see cref="Cache"/> and the three durations.</summary>
+    /// <value>Default none; give it the same clock as <see cref="TimeProvider"/>.</value>
+    public CacheFunc? CacheFunc { get; set; }
+
+    /// <summary>How long the rest of the pipeline may take to produce a response that other requests wait for;
+    /// after that, the waiting requests get a timeout (504 by default, see <see cref="ErrorHandler"/>).</summary>
+    /// <value>Positive; default 20 seconds. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
+    /// <value>Positive; default 1 minute. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a response stays stored; a long TTL keeps serving stale responses while the app fails
+    /// ("always online").</summary>
+    /// <value>Positive; default 1 hour. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock for freshness, <c>Age</c> and timeouts.</summary>
+    /// <value>Default <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Computes the cache key of a request.</summary>
+    /// <value>Default <see cref="DefaultRequestKey"/>. A null or empty key lets the request through uncached.</value>
+    public Func<HttpContext, string>? RequestKey { get; set; }
+
+    /// <summary>Further limits which requests are cached (the safe defaults apply first).</summary>
+    /// <value>Default: every request the safe defaults allow.</value>
+    public Func<HttpContext, bool>? AcceptRequest { get; set; }
+
+    /// <summary>Further limits which responses are stored (the safe defaults apply first). The context is the
+    /// one the response was produced on (a fresh one for a background refresh). A refused response is still
+    /// handed to the requests waiting on it; it is just not stored.</summary>
+    /// <value>Default: every response the safe defaults allow.</value>
+    public Func<HttpContext, CachedHttpResponse, bool>? AcceptResponse { get; set; }
+
+    /// <summary>
+    /// Answers a request that failed for a reason it did not cause itself: a <see cref="TimeoutException"/> (the
+    /// response it waited for took longer than <see cref="WaitFor"/>) or the exception another request's pipeline
+    /// threw while this one waited for it (on this server, or on another one sharing a Redis cache). It may
+    /// write a response or rethrow. Exceptions of the request's own pipeline always propagate unchanged.
+    /// </summary>
+    /// <value>Default: none — a timeout answers 504 Gateway Timeout (when the response has not started);
+    /// other exceptions propagate.</value>
+    public Func<HttpContext, Exception, Task>? ErrorHandler { get; set; }
+
+    /// <summary>The largest response body that is buffered, shared and stored; a larger one streams through
+    /// uncached and no more than this is ever buffered.</summary>
+    /// <value>From 0 to <see cref="Array.MaxLength"/>; default <see cref="DefaultMaximumBodySize"/> (64 MB).</value>
+    public long MaximumBodySize { get; set; } = DefaultMaximumBodySize;
+
+    /// <summary>The default cache key: the request's absolute URL — scheme, host (with port), path base, path and
+    /// query string, as <see cref="UriHelper.GetEncodedUrl"/> builds it.</summary>
+    /// <param name="context">The request's context.</param>
+    /// <returns>The key.</returns>
+    /// <remarks>The Go original's middleware keys on the path and query only (a Go server sees no scheme or
+    /// host in its request URL); to share entries with a Go service, use
+    /// <c>context => context.Request.Path + context.Request.QueryString</c> or whatever the Go side uses.</remarks>
+    public static string DefaultRequestKey(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Request.GetEncodedUrl();
+    }
+
+    internal void Validate()
+    {
+        if ((Cache is null) == (CacheFunc is null))
+        {
+            throw new ArgumentException($"Set exactly one of {nameof(Cache)} and {nameof(CacheFunc)}.", nameof(Cache));
+        }
+
+        if (CacheFunc is null)
+        {
+            CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
+            CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
+            CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(MaximumBodySize, nameof(MaximumBodySize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaximumBodySize, Array.MaxLength, nameof(MaximumBodySize));
+    }
+}

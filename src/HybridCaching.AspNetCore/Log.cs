@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>The middleware's log messages.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Background refresh of '{Key}' skipped: no GET request was recorded to repeat.")]
+    public static partial void RefreshSkipped(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "An OnCompleted callback of the background refresh of '{Path}' failed.")]
+    public static partial void OnCompletedFailed(ILogger logger, string path, Exception exception);
+}

@@ -1,0 +1,62 @@
+using HybridCaching.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>The safe-default rules on responses, and turning a response into a <see cref="CachedHttpResponse"/>.</summary>
+internal static class ResponsePolicy
+{
+    /// <summary>Whether a response may be handed to other requests at all (and so, perhaps, stored): not partial,
+    /// not a 304, no cookie, no <c>Vary</c>, no <c>Cache-Control</c> directive that forbids it, and no declared
+    /// length over the limit.</summary>
+    public static bool IsShareable(HttpResponse response, long maximumBodySize)
+    {
+        if (response.StatusCode is StatusCodes.Status206PartialContent or StatusCodes.Status304NotModified)
+        {
+            return false;
+        }
+
+        var headers = response.Headers;
+        if (!StringValues.IsNullOrEmpty(headers.SetCookie) || !StringValues.IsNullOrEmpty(headers.Vary))
+        {
+            return false;
+        }
+
+        var cacheControl = headers.CacheControl;
+        if (!StringValues.IsNullOrEmpty(cacheControl)
+            && (HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.NoStoreString)
+                || HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.PrivateString)
+                || HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.NoCacheString)))
+        {
+            return false;
+        }
+
+        return !(response.ContentLength > maximumBodySize);
+    }
+
+    /// <summary>The response's headers as the cache stores them, with a <c>Date</c> added when the app set none
+    /// (so <c>Age</c> can be computed on hits).</summary>
+    public static List<KeyValuePair<string, string[]>> Headers(IHeaderDictionary headers, DateTimeOffset now)
+    {
+        var result = new List<KeyValuePair<string, string[]>>(headers.Count + 1);
+        foreach (var (name, values) in headers)
+        {
+            var copy = new string[values.Count];
+            for (int i = 0; i < copy.Length; i++)
+            {
+                copy[i] = values[i] ?? string.Empty;
+            }
+
+            result.Add(new(name, copy));
+        }
+
+        if (StringValues.IsNullOrEmpty(headers.Date))
+        {
+            result.Add(new(HeaderNames.Date, [CachedHttpResponse.FormatHttpDate(now)]));
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,93 @@
+using HybridCaching.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>
+/// One request's part in a <see cref="CacheFunc"/> call: its factory (which runs the rest of the pipeline on this
+/// request's context when this request leads the run, or on a fresh context for a background refresh) and the
+/// payload format, which records the request line when a hit is about to go stale so a refresh can repeat it.
+/// </summary>
+/// <remarks>
+/// The context may only be touched until <see cref="Finish"/> is called (the middleware calls it before it returns).
+/// A factory called after that — possible when another server held the lock and this process's single-flight
+/// called it late — does not lead: it hands the waiters <see cref="CachedHttpResponse.Bypass"/>.
+/// </remarks>
+internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
+{
+    private static readonly object Finished = new();
+
+    private readonly HybridResponseCachingMiddleware _owner;
+    private readonly HttpContext _context;
+    private readonly bool _isHead;
+
+    // null while waiting; the leader's completion while this request runs the pipeline; Finished once the middleware is done.
+    private object? _state;
+    private volatile RequestSnapshot? _snapshot;
+
+    public ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context)
+    {
+        _owner = owner;
+        _context = context;
+        _isHead = HttpMethods.IsHead(context.Request.Method);
+        Factory = RunAsync;
+    }
+
+    public Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Factory { get; }
+
+    public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => CachedHttpResponseFormat.Instance.Write(value, bestBefore);
+
+    public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
+    {
+        if (!CachedHttpResponseFormat.Instance.TryRead(payload, out value))
+        {
+            return false;
+        }
+
+        // Called only while the middleware awaits the cache, so the context is alive.
+        if (_snapshot is null && Volatile.Read(ref _state) is null && _owner.IsNearlyStale(value))
+        {
+            _snapshot = RequestSnapshot.Capture(_context);
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends this request's part; afterwards the factory no longer touches its context.</summary>
+    /// <returns>When this request led the run: the pipeline's outcome (its exception, or null); otherwise null.</returns>
+    public Task<Exception?>? Finish()
+        => Interlocked.CompareExchange(ref _state, Finished, null) as TaskCompletionSource<Exception?> is { } lead ? lead.Task : null;
+
+    private Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
+    {
+        if (context.IsBackgroundRefresh)
+        {
+            return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+        }
+
+        // A HEAD response has no body to share, and a request that has finished cannot lead.
+        var lead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_isHead || Interlocked.CompareExchange(ref _state, lead, null) is not null)
+        {
+            context.NoCache = true;
+            return Task.FromResult(CachedHttpResponse.Bypass);
+        }
+
+        return LeadAsync(context, lead, cancellationToken);
+    }
+
+    private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, TaskCompletionSource<Exception?> lead, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await _owner.RunPipelineAsync(_context, context, cancellationToken).ConfigureAwait(false);
+            lead.SetResult(null);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            lead.SetResult(ex);
+            throw;
+        }
+    }
+}

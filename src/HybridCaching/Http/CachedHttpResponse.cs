@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace HybridCaching.Http;
+
+/// <summary>
+/// An HTTP response as the cache holds it: status code, end-to-end headers (every value kept separately)
+/// and body. It travels in the same payload envelope as every cached value (Header and StatusCode
+/// fields), so a Go service using <c>cshum/hybridcache</c> and a .NET service read each other's entries.
+/// </summary>
+/// <remarks>
+/// Headers that only make sense on one connection or one delivery are dropped on construction, so they are
+/// never stored nor replayed: the hop-by-hop headers of RFC 9110 (<c>Connection</c>, <c>Keep-Alive</c>,
+/// <c>Proxy-Connection</c>, <c>Proxy-Authenticate</c>, <c>Proxy-Authorization</c>, <c>TE</c>, <c>Trailer</c>,
+/// <c>Transfer-Encoding</c>, <c>Upgrade</c>, and any header the <c>Connection</c> header names), plus
+/// <c>Age</c> and <see cref="HttpCacheStatus.HeaderName"/>, which the cache computes on each delivery.
+/// </remarks>
+[DebuggerDisplay("{StatusCode} ({Body.Length} bytes), {Headers.Count} headers")]
+public sealed class CachedHttpResponse
+{
+    private const string BypassHeader = "X-Hybridcache-Bypass";
+
+    private static readonly HashSet<string> PerDeliveryHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Connection",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Age",
+        HttpCacheStatus.HeaderName,
+    };
+
+    private readonly Dictionary<string, string[]> _headers;
+
+    /// <summary>Creates a cached response.</summary>
+    /// <param name="statusCode">The status code, 100 to 999.</param>
+    /// <param name="headers">The response and content headers; names are compared case-insensitively, names that
+    /// differ only in case are merged, and hop-by-hop and per-delivery headers are dropped (see remarks).</param>
+    /// <param name="body">The body; kept by reference, not copied.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="statusCode"/> is not a three-digit code.</exception>
+    public CachedHttpResponse(int statusCode, IEnumerable<KeyValuePair<string, string[]>>? headers, ReadOnlyMemory<byte> body)
+        : this(statusCode, headers, body, default)
+    {
+    }
+
+    internal CachedHttpResponse(int statusCode, IEnumerable<KeyValuePair<string, string[]>>? headers, ReadOnlyMemory<byte> body, DateTimeOffset bestBefore)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 999);
+        StatusCode = statusCode;
+        Body = body;
+        BestBefore = bestBefore;
+        _headers = EndToEnd(headers);
+        IsBypass = statusCode == 503 && _headers.ContainsKey(BypassHeader);
+    }
+
+    /// <summary>
+    /// What a request that ran the origin shares with the requests waiting on it when its response must not be
+    /// shared: it set a cookie, was marked <c>private</c>, <c>no-store</c> or <c>no-cache</c>, carried <c>Vary</c>,
+    /// was partial (206) or conditional (304), or its body was larger than the configured maximum. It is never
+    /// stored; each waiter that receives it sends its own request to the origin instead.
+    /// </summary>
+    /// <remarks>
+    /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>. A Go server waiting
+    /// on a .NET server's lock would replay that as it is (the Go original shares every response with its waiters).
+    /// </remarks>
+    public static CachedHttpResponse Bypass { get; } = new(503, [new(BypassHeader, ["1"])], ReadOnlyMemory<byte>.Empty);
+
+    /// <summary>Gets the status code.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>Gets the end-to-end headers (content headers included), each with all its values in order.</summary>
+    /// <value>Keyed case-insensitively; the arrays must not be modified.</value>
+    public IReadOnlyDictionary<string, string[]> Headers => _headers;
+
+    /// <summary>Gets the body.</summary>
+    public ReadOnlyMemory<byte> Body { get; }
+
+    /// <summary>Gets the time after which the entry this response was read from is stale.</summary>
+    /// <value><c>default</c> for a response not read from the cache (and for entries written without one).</value>
+    public DateTimeOffset BestBefore { get; }
+
+    /// <summary>Gets a value indicating whether this is <see cref="Bypass"/> (possibly read back from the wire).</summary>
+    public bool IsBypass { get; }
+
+    /// <summary>Gets the response's age: how long ago the origin produced it, from its <c>Date</c> header.</summary>
+    /// <param name="now">The current time.</param>
+    /// <returns>Whole seconds, never negative; <see langword="null"/> when there is no readable <c>Date</c> header.</returns>
+    public TimeSpan? GetAge(DateTimeOffset now)
+    {
+        if (!_headers.TryGetValue("Date", out string[]? values) || values.Length == 0
+            || !DateTimeOffset.TryParseExact(values[0], "r", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        {
+            return null;
+        }
+
+        var age = now - date;
+        return age > TimeSpan.Zero ? TimeSpan.FromSeconds(Math.Floor(age.TotalSeconds)) : TimeSpan.Zero;
+    }
+
+    /// <summary>Formats a time as an HTTP date (RFC 9110 IMF-fixdate), e.g. for a <c>Date</c> header.</summary>
+    /// <param name="time">The time.</param>
+    /// <returns>The formatted date.</returns>
+    public static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
+
+    /// <summary>Tells whether a header is dropped by the cache (hop-by-hop or computed on each delivery).</summary>
+    /// <param name="name">The header name.</param>
+    /// <returns><see langword="true"/> when the header is never stored.</returns>
+    public static bool IsPerDeliveryHeader(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return PerDeliveryHeaders.Contains(name);
+    }
+
+    private static Dictionary<string, string[]> EndToEnd(IEnumerable<KeyValuePair<string, string[]>>? headers)
+    {
+        var result = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        if (headers is null)
+        {
+            return result;
+        }
+
+        HashSet<string>? namedByConnection = null;
+        foreach (var (name, values) in headers)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                continue;
+            }
+
+            if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase) && values is not null)
+            {
+                foreach (string value in values)
+                {
+                    foreach (string token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        (namedByConnection ??= new(StringComparer.OrdinalIgnoreCase)).Add(token);
+                    }
+                }
+            }
+
+            if (PerDeliveryHeaders.Contains(name))
+            {
+                continue;
+            }
+
+            string[] copy = values is null ? [] : Array.ConvertAll(values, static v => v ?? string.Empty);
+            result[name] = result.TryGetValue(name, out string[]? existing) ? [.. existing, .. copy] : copy;
+        }
+
+        if (namedByConnection is not null)
+        {
+            foreach (string name in namedByConnection)
+            {
+                result.Remove(name);
+            }
+        }
+
+        return result;
+    }
+}

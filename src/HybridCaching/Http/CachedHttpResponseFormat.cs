@@ -1,0 +1,43 @@
+namespace HybridCaching.Http;
+
+/// <summary>
+/// Stores a <see cref="CachedHttpResponse"/> in the payload envelope the way the Go original stores HTTP
+/// responses: the body in <c>Value</c>, the headers in <c>Header</c>, the status in <c>StatusCode</c>.
+/// </summary>
+/// <remarks>
+/// An envelope without a valid status code (e.g. a plain <see cref="CacheFunc"/> value under the same key) is
+/// not a response: <see cref="TryRead"/> refuses it and the entry is a cache miss.
+/// </remarks>
+public sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
+{
+    private CachedHttpResponseFormat()
+    {
+    }
+
+    /// <summary>Gets the format (it has no state).</summary>
+    public static CachedHttpResponseFormat Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return CachePayload.Write(
+            bestBefore,
+            value.Body.Span,
+            value.Headers.Select(static h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value)),
+            value.StatusCode);
+    }
+
+    /// <inheritdoc/>
+    public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
+    {
+        if (payload.StatusCode is < 100 or > 999)
+        {
+            value = null!;
+            return false;
+        }
+
+        value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
+        return true;
+    }
+}

@@ -1,0 +1,394 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HybridCaching.Http;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> that caches <see cref="HttpClient"/> responses through a
+/// <see cref="CacheFunc"/> (the port of the Go original's RoundTripper): a fresh hit answers at once; a stale hit
+/// answers at once and refreshes in the background; concurrent requests for a missing URL send one request to
+/// the origin (across servers too, over Redis) and share its response.
+/// </summary>
+/// <remarks>
+/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>.
+/// The factory creates new handler instances over time; set <see cref="HttpCacheHandlerOptions.CacheFunc"/> so they
+/// share one single-flight group.</para>
+/// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
+/// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
+/// A HEAD request is answered from a stored GET response (headers only); a HEAD miss is sent to the origin
+/// uncached. The response of the request that went to the origin is buffered (up to
+/// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
+/// a response that will not be shared is returned as it came, unbuffered. The synchronous
+/// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
+/// </remarks>
+[DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
+public sealed class HttpCacheHandler : DelegatingHandler
+{
+    // A hit whose entry goes stale within this margin records its request, so a background refresh can repeat it.
+    private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
+
+    private readonly CacheFunc _func;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Func<HttpRequestMessage, string> _requestKey;
+    private readonly Func<HttpRequestMessage, bool>? _acceptRequest;
+    private readonly Func<HttpRequestMessage, CachedHttpResponse, bool>? _acceptResponse;
+    private readonly Func<HttpRequestMessage, Exception, HttpResponseMessage?>? _errorHandler;
+    private readonly long _maxBody;
+
+    /// <summary>Creates the handler; set its inner handler before use (<c>IHttpClientFactory</c> does).</summary>
+    /// <param name="options">The settings; validated and read once here.</param>
+    public HttpCacheHandler(HttpCacheHandlerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
+        {
+            WaitFor = options.WaitFor,
+            FreshFor = options.FreshFor,
+            Ttl = options.Ttl,
+            TimeProvider = _time,
+            Logger = options.Logger,
+        });
+        _requestKey = options.RequestKey ?? HttpCacheHandlerOptions.DefaultRequestKey;
+        _acceptRequest = options.AcceptRequest;
+        _acceptResponse = options.AcceptResponse;
+        _errorHandler = options.ErrorHandler;
+        _maxBody = options.MaximumBodySize;
+    }
+
+    /// <summary>Creates the handler over an inner handler.</summary>
+    /// <param name="options">The settings; validated and read once here.</param>
+    /// <param name="innerHandler">The handler that sends requests to the origin.</param>
+    public HttpCacheHandler(HttpCacheHandlerOptions options, HttpMessageHandler innerHandler)
+        : this(options)
+    {
+        ArgumentNullException.ThrowIfNull(innerHandler);
+        InnerHandler = innerHandler;
+    }
+
+    /// <inheritdoc/>
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!IsCacheable(request))
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        string key = _requestKey(request);
+        return string.IsNullOrEmpty(key)
+            ? base.SendAsync(request, cancellationToken)
+            : SendCachedAsync(request, key, cancellationToken);
+    }
+
+    private static void SetStatus(HttpResponseMessage response, string status)
+    {
+        response.Headers.Remove(HttpCacheStatus.HeaderName);
+        response.Headers.TryAddWithoutValidation(HttpCacheStatus.HeaderName, status);
+    }
+
+    private static HttpContent CopyHeaders(HttpContent from, HttpContent to)
+    {
+        foreach (var header in from.Headers.NonValidated)
+        {
+            to.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return to;
+    }
+
+    private bool IsCacheable(HttpRequestMessage request)
+        => (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
+            && request.RequestUri is { IsAbsoluteUri: true }
+            && request.Content is null
+            && !request.Headers.NonValidated.Contains("Authorization")
+            && _acceptRequest?.Invoke(request) != false;
+
+    private async Task<HttpResponseMessage> SendCachedAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
+    {
+        var call = new Call(this, request);
+        CachedHttpResponse cached;
+        try
+        {
+            cached = await _func.DoAsync(key, call.Factory, call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            bool leader = call.Finish(out var own);
+            own?.Dispose();
+            if ((leader && ex is not TimeoutException)
+                || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                || _errorHandler?.Invoke(request, ex) is not { } handled)
+            {
+                throw;
+            }
+
+            return handled;
+        }
+
+        if (call.Finish(out var origin) && origin is not null)
+        {
+            SetStatus(origin, HttpCacheStatus.Miss);
+            return origin;
+        }
+
+        if (cached.IsBypass)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            SetStatus(response, HttpCacheStatus.Miss);
+            return response;
+        }
+
+        return ToResponse(cached, request);
+    }
+
+    private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
+    {
+        var response = new HttpResponseMessage((HttpStatusCode)cached.StatusCode) { RequestMessage = request, Version = request.Version };
+        var content = new ReadOnlyMemoryContent(request.Method == HttpMethod.Head ? ReadOnlyMemory<byte>.Empty : cached.Body);
+        foreach (var (name, values) in cached.Headers)
+        {
+            if (string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (!response.Headers.TryAddWithoutValidation(name, values))
+            {
+                content.Headers.TryAddWithoutValidation(name, values);
+            }
+        }
+
+        content.Headers.ContentLength = cached.Body.Length;
+        response.Content = content;
+
+        var now = _time.GetUtcNow();
+        SetStatus(response, cached.BestBefore <= now ? HttpCacheStatus.Stale : HttpCacheStatus.Hit);
+        if (cached.GetAge(now) is { } age)
+        {
+            response.Headers.Age = age;
+        }
+
+        return response;
+    }
+
+    private Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        => base.SendAsync(request, cancellationToken);
+
+    private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CacheFuncContext context, CancellationToken cancellationToken)
+    {
+        if (snapshot is null)
+        {
+            HttpLog.RefreshSkipped(_logger, context.Key);
+            context.NoCache = true;
+            return CachedHttpResponse.Bypass;
+        }
+
+        using var request = snapshot.ToRequest();
+        using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var (result, storable) = await CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
+        context.NoCache = !storable;
+        return result;
+    }
+
+    /// <summary>Reads a response for the cache, leaving <paramref name="response"/> readable by its caller.</summary>
+    /// <returns>What to share with waiting callers, and whether to store it.</returns>
+    private async Task<(CachedHttpResponse Result, bool Storable)> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var content = response.Content;
+        if (!HttpResponsePolicy.IsShareable(response) || content.Headers.ContentLength > _maxBody)
+        {
+            return (CachedHttpResponse.Bypass, false);
+        }
+
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream(content.Headers.ContentLength is { } length ? (int)length : 0);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > _maxBody)
+                {
+                    // Too big to cache: the caller gets what was read so far followed by the rest, unbuffered.
+                    byte[] prefix = [.. buffer.GetBuffer().AsSpan(0, (int)buffer.Length), .. chunk.AsSpan(0, read)];
+                    response.Content = CopyHeaders(content, new StreamContent(new PrefixedReadStream(prefix, stream)));
+                    return (CachedHttpResponse.Bypass, false);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        byte[] body = buffer.ToArray();
+        response.Content = CopyHeaders(content, new ByteArrayContent(body));
+        content.Dispose();
+
+        var headers = new List<KeyValuePair<string, string[]>>();
+        foreach (var header in response.Headers.NonValidated)
+        {
+            headers.Add(new(header.Key, [.. header.Value]));
+        }
+
+        foreach (var header in response.Content.Headers.NonValidated)
+        {
+            headers.Add(new(header.Key, [.. header.Value]));
+        }
+
+        if (!response.Headers.NonValidated.Contains("Date"))
+        {
+            headers.Add(new("Date", [CachedHttpResponse.FormatHttpDate(_time.GetUtcNow())]));
+        }
+
+        var result = new CachedHttpResponse((int)response.StatusCode, headers, body);
+        bool storable = result.StatusCode < 400 && _acceptResponse?.Invoke(request, result) != false;
+        return (result, storable);
+    }
+
+    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then).</summary>
+    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers)
+    {
+        public static RequestSnapshot Capture(HttpRequestMessage request)
+        {
+            var headers = new List<KeyValuePair<string, string[]>>();
+            foreach (var header in request.Headers.NonValidated)
+            {
+                headers.Add(new(header.Key, [.. header.Value]));
+            }
+
+            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers]);
+        }
+
+        public HttpRequestMessage ToRequest()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = version, VersionPolicy = versionPolicy };
+            foreach (var (name, values) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, values);
+            }
+
+            return request;
+        }
+    }
+
+    /// <summary>One caller's request: its factory (which sends it to the origin when this caller leads the run),
+    /// and the payload format that records the request when a hit is about to go stale.</summary>
+    private sealed class Call : ICachePayloadFormat<CachedHttpResponse>
+    {
+        private const int Waiting = 0;
+        private const int Leading = 1;
+        private const int Finished = 2;
+
+        private readonly HttpCacheHandler _owner;
+        private readonly HttpRequestMessage _request;
+        private readonly object _gate = new();
+        private int _state;
+        private HttpResponseMessage? _origin;
+        private volatile RequestSnapshot? _snapshot;
+
+        public Call(HttpCacheHandler owner, HttpRequestMessage request)
+        {
+            _owner = owner;
+            _request = request;
+            Factory = RunAsync;
+        }
+
+        public Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Factory { get; }
+
+        public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => CachedHttpResponseFormat.Instance.Write(value, bestBefore);
+
+        public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
+        {
+            if (!CachedHttpResponseFormat.Instance.TryRead(payload, out value))
+            {
+                return false;
+            }
+
+            if (_snapshot is null && value.BestBefore <= _owner._time.GetUtcNow() + SnapshotMargin)
+            {
+                lock (_gate)
+                {
+                    if (_state != Finished)
+                    {
+                        _snapshot = RequestSnapshot.Capture(_request);
+                    }
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>Ends this caller's part: afterwards its factory no longer touches its request.</summary>
+        /// <param name="origin">The origin's response when this caller led the run and it has finished.</param>
+        /// <returns>Whether this caller led the run.</returns>
+        public bool Finish(out HttpResponseMessage? origin)
+        {
+            lock (_gate)
+            {
+                bool led = _state == Leading;
+                _state = Finished;
+                origin = _origin;
+                _origin = null;
+                return led;
+            }
+        }
+
+        private Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
+        {
+            if (context.IsBackgroundRefresh)
+            {
+                return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+            }
+
+            lock (_gate)
+            {
+                // A HEAD response has no body to share; and a caller that has gone cannot lead.
+                if (_state != Waiting || _request.Method == HttpMethod.Head)
+                {
+                    context.NoCache = true;
+                    return Task.FromResult(CachedHttpResponse.Bypass);
+                }
+
+                _state = Leading;
+            }
+
+            return LeadAsync(context, cancellationToken);
+        }
+
+        private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage? response = await _owner.SendToOriginAsync(_request, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var (result, storable) = await _owner.CaptureAsync(_request, response, cancellationToken).ConfigureAwait(false);
+                context.NoCache = !storable;
+                lock (_gate)
+                {
+                    if (_state == Leading)
+                    {
+                        _origin = response;
+                        response = null;
+                    }
+                }
+
+                return result;
+            }
+            finally
+            {
+                // Only when the caller has gone (cancelled, or timed out) or capturing failed.
+                response?.Dispose();
+            }
+        }
+    }
+}

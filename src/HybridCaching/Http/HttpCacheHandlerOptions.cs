@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging;
+
+namespace HybridCaching.Http;
+
+/// <summary>Settings of an <see cref="HttpCacheHandler"/>.</summary>
+/// <remarks>
+/// Set either <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>) or
+/// <see cref="CacheFunc"/>. The safe defaults always apply before <see cref="AcceptRequest"/> and
+/// <see cref="AcceptResponse"/>: only GET and HEAD without an <c>Authorization</c> header and without content
+/// are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
+/// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
+/// status 400 and above is shared with concurrent waiters but not stored.
+/// </remarks>
+public sealed class HttpCacheHandlerOptions
+{
+    /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
+    public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
+
+    /// <summary>Where responses are stored; the handler builds its <see cref="HybridCaching.CacheFunc"/> over it.</summary>
+    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the handler.</value>
+    public ICacheAdapter? Cache { get; set; }
+
+    /// <summary>A ready cache function to use instead of <see cref="Cache"/> and the three durations.</summary>
+    /// <value>Default none. Set it to share one single-flight group among the handler instances
+    /// <c>IHttpClientFactory</c> creates over time; give it the same clock as <see cref="TimeProvider"/>.</value>
+    public CacheFunc? CacheFunc { get; set; }
+
+    /// <summary>How long a request to the origin (and every caller waiting on it) may take.</summary>
+    /// <value>Positive; default 20 seconds. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
+    /// <value>Positive; default 1 minute. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a response stays stored; a long TTL keeps serving stale responses while the origin is down.</summary>
+    /// <value>Positive; default 1 hour. Ignored when <see cref="CacheFunc"/> is set.</value>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock for freshness, <c>Age</c> and timeouts.</summary>
+    /// <value>Default <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Where background failures are logged.</summary>
+    /// <value>Default: none.</value>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>Computes the cache key of a request.</summary>
+    /// <value>Default <see cref="DefaultRequestKey"/>. A null or empty key sends the request uncached.</value>
+    public Func<HttpRequestMessage, string>? RequestKey { get; set; }
+
+    /// <summary>Further limits which requests are cached (the safe defaults apply first).</summary>
+    /// <value>Default: every request the safe defaults allow.</value>
+    public Func<HttpRequestMessage, bool>? AcceptRequest { get; set; }
+
+    /// <summary>Further limits which responses are stored (the safe defaults apply first). A refused response is
+    /// still handed to the requests waiting on it; it is just not stored.</summary>
+    /// <value>Default: every response the safe defaults allow.</value>
+    public Func<HttpRequestMessage, CachedHttpResponse, bool>? AcceptResponse { get; set; }
+
+    /// <summary>
+    /// Turns a failure this request did not cause itself into a response: a <see cref="TimeoutException"/> (the
+    /// origin took longer than <see cref="WaitFor"/>) or the exception of another caller's request that this one
+    /// waited on. Return <see langword="null"/> to let the exception propagate.
+    /// </summary>
+    /// <value>Default: none (the exception propagates).</value>
+    public Func<HttpRequestMessage, Exception, HttpResponseMessage?>? ErrorHandler { get; set; }
+
+    /// <summary>The largest response body that is buffered and stored; larger ones stream through uncached.</summary>
+    /// <value>From 0 to <see cref="Array.MaxLength"/>; default <see cref="DefaultMaximumBodySize"/> (64 MB).</value>
+    public long MaximumBodySize { get; set; } = DefaultMaximumBodySize;
+
+    /// <summary>The default cache key: the request URL's scheme, host, non-default port, path and query
+    /// (no user info, no fragment).</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The key, or an empty string when the request has no absolute URI.</returns>
+    public static string DefaultRequestKey(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.RequestUri is { IsAbsoluteUri: true } uri
+            ? uri.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped)
+            : string.Empty;
+    }
+
+    internal void Validate()
+    {
+        if ((Cache is null) == (CacheFunc is null))
+        {
+            throw new ArgumentException($"Set exactly one of {nameof(Cache)} and {nameof(CacheFunc)}.", nameof(Cache));
+        }
+
+        if (CacheFunc is null)
+        {
+            CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
+            CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
+            CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(MaximumBodySize, nameof(MaximumBodySize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaximumBodySize, Array.MaxLength, nameof(MaximumBodySize));
+    }
+}

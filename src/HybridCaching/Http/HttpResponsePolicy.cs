@@ -1,0 +1,46 @@
+namespace HybridCaching.Http;
+
+/// <summary>The safe-default rules the <see cref="HttpCacheHandler"/> applies to responses.</summary>
+internal static class HttpResponsePolicy
+{
+    /// <summary>Whether a response may be handed to other callers at all (and so, perhaps, stored): not
+    /// partial, not a 304, no cookie, no <c>Vary</c>, and no <c>Cache-Control</c> directive that forbids it.</summary>
+    public static bool IsShareable(HttpResponseMessage response)
+    {
+        int status = (int)response.StatusCode;
+        if (status is 206 or 304)
+        {
+            return false;
+        }
+
+        var headers = response.Headers.NonValidated;
+        if (headers.Contains("Set-Cookie") || headers.Contains("Vary"))
+        {
+            return false;
+        }
+
+        return !headers.TryGetValues("Cache-Control", out var cacheControl) || !HasUnshareableDirective(cacheControl);
+    }
+
+    /// <summary>Whether <c>Cache-Control</c> values hold <c>no-store</c>, <c>private</c> or <c>no-cache</c>
+    /// (with or without an argument, in any case).</summary>
+    public static bool HasUnshareableDirective(IEnumerable<string> cacheControlValues)
+    {
+        foreach (string value in cacheControlValues)
+        {
+            foreach (string directive in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                int equals = directive.IndexOf('=', StringComparison.Ordinal);
+                var name = (equals < 0 ? directive : directive[..equals]).AsSpan().Trim();
+                if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
+                    || name.Equals("private", StringComparison.OrdinalIgnoreCase)
+                    || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}
