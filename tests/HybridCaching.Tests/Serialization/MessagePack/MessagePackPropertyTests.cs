@@ -197,7 +197,7 @@ public class MessagePackPropertyTests
                 Char = char.IsSurrogate(longs.Item4) ? 'x' : longs.Item4,
                 Guid = longs.Item5,
                 Double = floats.Item1.Get,
-                Single = (float)floats.Item1.Get,
+                Single = (float)Math.Clamp(floats.Item1.Get, -1e30, 1e30),
                 Decimal = floats.Item2,
                 NullableInt = floats.Item3,
                 String = text,
