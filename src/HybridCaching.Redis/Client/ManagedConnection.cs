@@ -23,7 +23,10 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
     private readonly ITimer _timer;
     private PhysicalConnection? _current;
     private Exception? _lastError;
+    private Task _connectLoop = Task.CompletedTask;
     private int _reconnecting;
+    private int _failureStreak;
+    private long _connectedAt;
     private int _pingPending;
     private long _lastPingAt;
     private int _disposed;
@@ -64,7 +67,7 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
     public void Start()
     {
         Volatile.Write(ref _reconnecting, 1);
-        _ = Task.Run(ConnectLoopAsync);
+        Volatile.Write(ref _connectLoop, Task.Run(ConnectLoopAsync));
     }
 
     /// <summary>Sends a command; fails fast with <see cref="RedisConnectionException"/> when not connected.</summary>
@@ -93,6 +96,10 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
         await _timer.DisposeAsync().ConfigureAwait(false);
         Interlocked.Exchange(ref _current, null)?.Fail(new RedisConnectionException($"The connection to {EndPoint} was disposed."));
         _firstAttempt.TrySetResult();
+
+        // The reconnect loop sees the cancellation at once; wait for it so no socket is opened after this returns.
+        await Volatile.Read(ref _connectLoop).ConfigureAwait(false);
+        _disposing.Dispose();
     }
 
     private async Task<RedisReply> ExecuteAfterFirstAttemptAsync(string name, RedisArgument[] arguments, CancellationToken cancellationToken)
@@ -112,31 +119,28 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
                 last);
     }
 
+    // Runs while _reconnecting is 1; whoever sets it from 0 to 1 starts (or continues) the loop, so one runs at a time.
     private async Task ConnectLoopAsync()
     {
-        var attempt = 0;
         while (Volatile.Read(ref _disposed) == 0)
         {
+            var streak = Volatile.Read(ref _failureStreak);
+            if (streak > 0)
+            {
+                try
+                {
+                    await Task.Delay(BackOff(streak - 1), _options.TimeProvider, _disposing.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            PhysicalConnection connection;
             try
             {
-                var connection = await OpenAsync(_disposing.Token).ConfigureAwait(false);
-                Volatile.Write(ref _current, connection);
-                if (connection.IsFailed)
-                {
-                    // Broke between the handshake and publication: its failure was not reported to us.
-                    Interlocked.CompareExchange(ref _current, null, connection);
-                    throw new RedisConnectionException($"The connection to {EndPoint} broke right after it opened.");
-                }
-
-                Volatile.Write(ref _reconnecting, 0);
-                if (Volatile.Read(ref _disposed) != 0)
-                {
-                    Interlocked.Exchange(ref _current, null)?.Fail(new RedisConnectionException($"The connection to {EndPoint} was disposed."));
-                }
-
-                LogConnected(_logger, EndPoint, connection.Protocol, _subscriber, attempt);
-                _firstAttempt.TrySetResult();
-                return;
+                connection = await OpenAsync(_disposing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
             {
@@ -145,22 +149,37 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
             catch (Exception ex)
             {
                 Volatile.Write(ref _lastError, ex);
-                LogConnectFailed(_logger, EndPoint, attempt, ex.Message);
+                LogConnectFailed(_logger, EndPoint, streak, ex.Message);
+                Volatile.Write(ref _failureStreak, streak + 1);
                 _firstAttempt.TrySetResult();
+                continue;
             }
 
-            var delay = BackOff(attempt++);
-            try
+            Volatile.Write(ref _connectedAt, _options.TimeProvider.GetTimestamp());
+            Volatile.Write(ref _current, connection);
+            LogConnected(_logger, EndPoint, connection.Protocol, _subscriber, streak);
+            _firstAttempt.TrySetResult();
+
+            // From here a failure of the connection starts a new loop (OnConnectionFailed). If it failed before this point,
+            // its handler found the loop still running and left the reconnecting to it: carry on here, or nobody would.
+            Interlocked.Exchange(ref _reconnecting, 0);
+            if (Volatile.Read(ref _disposed) != 0)
             {
-                await Task.Delay(delay, _options.TimeProvider, _disposing.Token).ConfigureAwait(false);
+                Interlocked.Exchange(ref _current, null)?.Fail(new RedisConnectionException($"The connection to {EndPoint} was disposed."));
+                return;
             }
-            catch (OperationCanceledException)
+
+            if (!connection.IsFailed || Interlocked.Exchange(ref _reconnecting, 1) != 0)
             {
-                break;
+                return;
             }
+
+            Interlocked.CompareExchange(ref _current, null, connection);
+            Volatile.Write(ref _lastError, new RedisConnectionException($"The connection to {EndPoint} broke right after it opened."));
+            Volatile.Write(ref _failureStreak, streak + 1);
         }
 
-        Volatile.Write(ref _reconnecting, 0);
+        Interlocked.Exchange(ref _reconnecting, 0);
         _firstAttempt.TrySetResult();
     }
 
@@ -302,7 +321,11 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
         LogConnectionLost(_logger, EndPoint, reason.Message);
         if (Interlocked.Exchange(ref _reconnecting, 1) == 0)
         {
-            _ = Task.Run(ConnectLoopAsync);
+            // A connection that broke before it had been open for the longest back-off delay (a server that accepts and
+            // then drops clients, say) continues the back-off sequence; a healthy one that broke is reopened at once.
+            var lived = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _connectedAt));
+            Volatile.Write(ref _failureStreak, lived >= _options.ReconnectMaxDelay ? 0 : Volatile.Read(ref _failureStreak) + 1);
+            Volatile.Write(ref _connectLoop, Task.Run(ConnectLoopAsync));
         }
     }
 

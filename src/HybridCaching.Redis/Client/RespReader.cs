@@ -127,7 +127,17 @@ internal static class RespReader
                             throw new RedisProtocolException($"Aggregate of {count} elements is too large.");
                         }
 
-                        var items = count == 0 ? [] : new RedisReply[count * (isPairs ? 2 : 1)];
+                        // Every element takes at least 3 bytes ("_\r\n"): until that many have arrived, ask for them
+                        // rather than allocate for elements that may never come (a garbage header could claim millions).
+                        var elements = (int)count * (isPairs ? 2 : 1);
+                        var minimumEnd = (long)next + (3L * elements);
+                        if (minimumEnd > buffer.Length)
+                        {
+                            needed = (int)minimumEnd;
+                            return false;
+                        }
+
+                        var items = elements == 0 ? [] : new RedisReply[elements];
                         var cursor = next;
                         for (var i = 0; i < items.Length; i++)
                         {

@@ -60,6 +60,21 @@ public sealed class RespReaderTests
     }
 
     [Theory]
+    [InlineData("*16000000\r\n")]
+    [InlineData("%8000000\r\n")]
+    [InlineData("*1\r\n*16000000\r\n")]
+    public void TryParse_HugeAggregateHeaderWithoutItems_NeedsMoreWithoutAllocatingTheItems(string wire)
+    {
+        var bytes = Encoding.ASCII.GetBytes(wire);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        Assert.False(RespReader.TryParse(bytes, out _, out _, out var needed));
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024 * 1024, "allocated for items that have not arrived");
+        Assert.True(needed >= bytes.Length + (16_000_000 * 3), $"needed {needed}: at least 3 bytes per element are still to come");
+    }
+
+    [Theory]
     [InlineData("?x\r\n")]
     [InlineData("$3\r\nabcXY")]
     [InlineData(":12a\r\n")]
