@@ -21,7 +21,7 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
     public BufferedResponse(long maximumBodySize) => _capture = new CaptureBuffer(maximumBodySize);
 
     /// <summary>Gets the body, or <see langword="null"/> when it grew past the limit.</summary>
-    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : null;
+    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
     public int StatusCode { get; set; } = StatusCodes.Status200OK;
 

@@ -28,7 +28,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     }
 
     /// <summary>Gets the body written so far, or <see langword="null"/> once the copy has stopped.</summary>
-    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : null;
+    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
     public override bool CanRead => false;
 
