@@ -17,6 +17,7 @@ public class HitPathBenchmarks
     private static readonly Func<CancellationToken, Task<byte[]>> BytesFactory = _ => Task.FromResult(Array.Empty<byte>());
 
     private RuntimeMemoryCache _runtime = null!;
+    private byte[] _payload = null!;
     private MemoryCache _memory = null!;
     private HybridCache _hybrid = null!;
     private CacheFunc _memoryFunc = null!;
@@ -33,6 +34,7 @@ public class HitPathBenchmarks
         _memoryFunc = new CacheFunc(_memory, TimeSpan.FromSeconds(20), TimeSpan.FromHours(1), TimeSpan.FromHours(1));
         await _memoryFunc.DoAsync(Key, _ => Task.FromResult(value));
         await _memoryFunc.DoBytesAsync(BytesKey, _ => Task.FromResult(new byte[100]));
+        _payload = (await _memory.GetAsync(Key))!;
 
         _hybrid = new HybridCache(new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1)), new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1)));
         _hybridFunc = new CacheFunc(_hybrid, TimeSpan.FromSeconds(20), TimeSpan.FromHours(1), TimeSpan.FromHours(1));
@@ -52,6 +54,9 @@ public class HitPathBenchmarks
 
     [Benchmark(Description = "MemoryCache.GetAsync (bytes)")]
     public byte[]? AdapterGet() => _memory.GetAsync(Key).Result;
+
+    [Benchmark(Description = "CachePayload.TryRead (envelope parse)")]
+    public bool PayloadTryRead() => CachePayload.TryRead(_payload, out _);
 
     [Benchmark(Description = "CacheFunc.DoAsync<string> over Memory")]
     public string DoAsyncMemory() => _memoryFunc.DoAsync(Key, Factory).Result;
