@@ -25,13 +25,13 @@ internal sealed class TestApp : IAsyncDisposable
 
     public Uri BaseAddress => Client.BaseAddress!;
 
-    /// <param name="options">The middleware's options.</param>
+    /// <param name="options">The middleware's options; without, the app has no cache.</param>
     /// <param name="endpoints">Maps endpoints or adds terminal middleware after the cache.</param>
     /// <param name="services">Registers services.</param>
     /// <param name="outer">Middleware placed before the cache.</param>
     /// <param name="kestrel">Whether to listen on a real loopback socket instead of a TestServer.</param>
     public static async Task<TestApp> StartAsync(
-        HybridResponseCachingOptions options,
+        HybridResponseCachingOptions? options,
         Action<WebApplication> endpoints,
         Action<IServiceCollection>? services = null,
         Func<HttpContext, RequestDelegate, Task>? outer = null,
@@ -56,7 +56,10 @@ internal sealed class TestApp : IAsyncDisposable
             app.Use(outer);
         }
 
-        app.UseHybridResponseCaching(options);
+        if (options is not null)
+        {
+            app.UseHybridResponseCaching(options);
+        }
         endpoints(app);
         await app.StartAsync();
         var client = kestrel ? new HttpClient { BaseAddress = new Uri(app.Urls.First()) } : app.GetTestClient();
