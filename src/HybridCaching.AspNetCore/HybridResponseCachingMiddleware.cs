@@ -81,7 +81,7 @@ internal sealed class HybridResponseCachingMiddleware
         var features = context.Features;
         var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
         var originalLifetime = features.Get<IHttpRequestLifetimeFeature>();
-        var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize);
+        var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize, originalLifetime?.RequestAborted ?? CancellationToken.None);
         features.Set<IHttpResponseBodyFeature>(body);
         features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
         if (!context.Response.HasStarted)

@@ -8,7 +8,8 @@ namespace HybridCaching.AspNetCore;
 /// The response body of the request that runs the pipeline for everyone waiting on the same key: every write
 /// goes straight through to the client (nothing is held back) and is also copied into a bounded buffer, for
 /// the waiting requests and the cache. The copy stops as soon as the response turns out not shareable (checked
-/// when the response starts, when its headers are final) or grows past the limit.
+/// when the response starts, when its headers are final) or grows past the limit. Once the leader's own client
+/// has gone, failed writes to it are ignored, so the requests waiting on the copy still get the whole response.
 /// </summary>
 internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 {
@@ -16,13 +17,16 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     private readonly IHttpResponseBodyFeature _inner;
     private readonly long _maximumBodySize;
     private readonly CaptureBuffer _capture;
+    private readonly CancellationToken _clientAborted;
     private PipeWriter? _writer;
     private bool _checked;
+    private bool _clientGone;
 
-    public LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize)
+    public LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
     {
         _response = response;
         _inner = inner;
+        _clientAborted = clientAborted;
         _maximumBodySize = maximumBodySize;
         _capture = new CaptureBuffer(maximumBodySize);
     }
@@ -52,7 +56,14 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (ClientHasGone())
+        {
+        }
+
         Check();
     }
 
@@ -73,7 +84,14 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public async Task CompleteAsync()
     {
         await FlushWriterAsync().ConfigureAwait(false);
-        await _inner.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await _inner.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception) when (ClientHasGone())
+        {
+        }
+
         Check();
     }
 
@@ -88,7 +106,17 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (!_clientGone)
+        {
+            try
+            {
+                await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+        }
+
         Check();
         _capture.Append(buffer.Span);
     }
@@ -98,7 +126,17 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _inner.Stream.Write(buffer);
+        if (!_clientGone)
+        {
+            try
+            {
+                _inner.Stream.Write(buffer);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+        }
+
         Check();
         _capture.Append(buffer);
     }
@@ -107,13 +145,33 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await _inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (!_clientGone)
+        {
+            try
+            {
+                await _inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+        }
+
         Check();
     }
 
     public override void Flush()
     {
-        _inner.Stream.Flush();
+        if (!_clientGone)
+        {
+            try
+            {
+                _inner.Stream.Flush();
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+        }
+
         Check();
     }
 
@@ -122,6 +180,17 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    // A write that fails after the leader's client has gone is dropped (and so are later ones), not thrown to the app.
+    private bool ClientHasGone()
+    {
+        if (_clientAborted.IsCancellationRequested)
+        {
+            _clientGone = true;
+        }
+
+        return _clientGone;
+    }
 
     // Once the response has started its headers are final: decide whether it can be shared at all.
     private void Check()

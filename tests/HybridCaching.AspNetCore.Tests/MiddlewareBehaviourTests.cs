@@ -375,6 +375,38 @@ public sealed class MiddlewareBehaviourTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Middleware_LeaderClientDisconnects_WaiterStillGetsTheResponse()
+    {
+        int entered = 0;
+        int runs = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app => app.Run(async context =>
+            {
+                Interlocked.Increment(ref runs);
+                await context.Response.WriteAsync("part one, ");
+                await gate.Task.WaitAsync(context.RequestAborted);
+                await context.Response.WriteAsync("part two");
+            }),
+            outer: CountEntered(() => Interlocked.Increment(ref entered)));
+
+        using var leaderGone = new CancellationTokenSource();
+        var leader = app.Client.GetAsync("/shared", HttpCompletionOption.ResponseContentRead, leaderGone.Token);
+        await EventuallyAsync(() => Volatile.Read(ref runs) == 1 && Volatile.Read(ref entered) == 1);
+        var waiter = app.Client.GetAsync("/shared");
+        await EventuallyAsync(() => Volatile.Read(ref entered) == 2);
+        leaderGone.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leader);
+        gate.SetResult();
+        using var waiterResponse = await waiter;
+
+        Assert.Equal(HttpStatusCode.OK, waiterResponse.StatusCode);
+        Assert.Equal("part one, part two", await waiterResponse.Content.ReadAsStringAsync());
+        Assert.Equal(1, runs);
+    }
+
+    [Fact]
     public async Task Middleware_ShareableLeaderResponse_WaiterGetsItWithoutRunning()
     {
         int entered = 0;
