@@ -47,6 +47,33 @@ public sealed class RedisConnectionTests(RedisServerFixture server)
     }
 
     [Fact]
+    public async Task ExecuteAsync_CallerContinuationBlocksUntilItsNextReply_ReaderIsNotHeld()
+    {
+        await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions { Host = server.Host, Port = server.Port });
+        await connection.ExecuteAsync("PING");
+
+        // Each continuation blocks its thread until the next command's reply arrives: were it running on the reader,
+        // that reply could never be read. Repeated, so both the one-caller path and a burst of completions are covered.
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await connection.ExecuteAsync("PING").ConfigureAwait(false);
+#pragma warning disable xUnit1031 // Blocking is the point: it must not block the reader.
+                if (!connection.ExecuteAsync("ECHO", "x").Wait(TimeSpan.FromSeconds(20)))
+#pragma warning restore xUnit1031
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }));
+
+        Assert.All(await Task.WhenAll(callers), Assert.True);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ServerError_ThrowsRedisServerExceptionWithServerMessage()
     {
         await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions { Host = server.Host, Port = server.Port });
