@@ -208,22 +208,20 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream(content.Headers.ContentLength is { } length ? (int)length : 0);
+        var buffer = new BoundedBuffer(_maxBody, content.Headers.ContentLength ?? 0);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
             while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > _maxBody)
+                if (!buffer.TryAppend(chunk.AsSpan(0, read)))
                 {
                     // Too big to cache: the caller gets what was read so far followed by the rest, unbuffered.
-                    byte[] prefix = [.. buffer.GetBuffer().AsSpan(0, (int)buffer.Length), .. chunk.AsSpan(0, read)];
+                    byte[] prefix = [.. buffer.Written.Span, .. chunk.AsSpan(0, read)];
                     response.Content = CopyHeaders(content, new StreamContent(new PrefixedReadStream(prefix, stream)));
                     return (CachedHttpResponse.Bypass, false);
                 }
-
-                buffer.Write(chunk, 0, read);
             }
         }
         finally
@@ -231,8 +229,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
             ArrayPool<byte>.Shared.Return(chunk);
         }
 
-        byte[] body = buffer.ToArray();
-        response.Content = CopyHeaders(content, new ByteArrayContent(body));
+        var body = buffer.Written;
+        response.Content = CopyHeaders(content, new ReadOnlyMemoryContent(body));
         content.Dispose();
 
         var headers = new List<KeyValuePair<string, string[]>>();
