@@ -14,6 +14,7 @@ namespace HybridCaching.Redis.Client;
 public sealed class RedisConnectionOptions
 {
     private const int DefaultPort = 6379;
+    private const string PasswordHint = "note that a password cannot contain ','";
     private string _host = "localhost";
     private int _port = DefaultPort;
 
@@ -114,16 +115,19 @@ public sealed class RedisConnectionOptions
     /// comma-separated <c>key=value</c> settings. Keys (case-insensitive): <c>password</c>, <c>user</c>,
     /// <c>defaultDatabase</c>, <c>ssl</c>, <c>sslHost</c>, <c>connectTimeout</c> (ms), <c>syncTimeout</c> (ms),
     /// <c>name</c>, <c>protocol</c> (<c>resp2</c>/<c>resp3</c>), <c>keepAlive</c> (heartbeat, s); <c>abortConnect</c>
-    /// is accepted and ignored (this client never aborts: it keeps reconnecting).
+    /// is accepted and ignored (this client never aborts: it keeps reconnecting). Values cannot contain <c>,</c>.
     /// </summary>
     /// <param name="connectionString">The connection string.</param>
     /// <returns>The options.</returns>
     /// <exception cref="ArgumentException">The string is empty, names more than one endpoint, or holds an unknown key
-    /// or an invalid value (the message names the key, never the value).</exception>
+    /// or an invalid value. The message never shows a value, and names the key only when the string holds no
+    /// <c>password</c> (a password containing <c>,</c> is cut into pieces that look like further settings, whose
+    /// names are then part of the password).</exception>
     public static RedisConnectionOptions Parse(string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new RedisConnectionOptions();
+        var holdsPassword = HoldsPassword(connectionString);
         var sawEndPoint = false;
         foreach (var raw in connectionString.Split(','))
         {
@@ -138,7 +142,10 @@ public sealed class RedisConnectionOptions
             {
                 if (sawEndPoint)
                 {
-                    throw new ArgumentException("The connection string names more than one endpoint; this client connects to one server.", nameof(connectionString));
+                    throw new ArgumentException(
+                        "The connection string names more than one endpoint; this client connects to one server"
+                        + (holdsPassword ? $" ({PasswordHint})." : "."),
+                        nameof(connectionString));
                 }
 
                 ParseEndPoint(options, token, connectionString);
@@ -148,7 +155,7 @@ public sealed class RedisConnectionOptions
 
             var key = token[..equals].Trim();
             var value = token[(equals + 1)..].Trim();
-            ApplySetting(options, key, value);
+            ApplySetting(options, key, value, holdsPassword);
         }
 
         if (!sawEndPoint)
@@ -253,6 +260,11 @@ public sealed class RedisConnectionOptions
             port = colon < 0 ? null : token[(colon + 1)..];
         }
 
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            throw new ArgumentException("The connection string's endpoint has no host.", nameof(connectionString));
+        }
+
         options.Host = host;
         if (port is not null)
         {
@@ -265,7 +277,22 @@ public sealed class RedisConnectionOptions
         }
     }
 
-    private static void ApplySetting(RedisConnectionOptions options, string key, string value)
+    /// <summary>Whether any setting of the string is a <c>password</c>: its errors must then show no part of it.</summary>
+    private static bool HoldsPassword(string connectionString)
+    {
+        foreach (var raw in connectionString.Split(','))
+        {
+            var equals = raw.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0 && raw.AsSpan(0, equals).Trim().Equals("password", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void ApplySetting(RedisConnectionOptions options, string key, string value, bool holdsPassword)
     {
         switch (key.ToLowerInvariant())
         {
@@ -276,48 +303,60 @@ public sealed class RedisConnectionOptions
                 options.User = value;
                 break;
             case "defaultdatabase":
-                options.DefaultDatabase = ParseInt(key, value, 0);
+                options.DefaultDatabase = ParseInt(key, value, 0, holdsPassword);
                 break;
             case "ssl":
-                options.Ssl = ParseBool(key, value);
+                options.Ssl = ParseBool(key, value, holdsPassword);
                 break;
             case "sslhost":
                 options.SslHost = value;
                 break;
             case "connecttimeout":
-                options.ConnectTimeout = TimeSpan.FromMilliseconds(ParseInt(key, value, 1));
+                options.ConnectTimeout = TimeSpan.FromMilliseconds(ParseInt(key, value, 1, holdsPassword));
                 break;
             case "synctimeout":
             case "asynctimeout":
-                options.CommandTimeout = TimeSpan.FromMilliseconds(ParseInt(key, value, 1));
+                options.CommandTimeout = TimeSpan.FromMilliseconds(ParseInt(key, value, 1, holdsPassword));
                 break;
             case "name":
                 options.ClientName = value;
                 break;
             case "keepalive":
-                options.HeartbeatInterval = TimeSpan.FromSeconds(ParseInt(key, value, 1));
+                options.HeartbeatInterval = TimeSpan.FromSeconds(ParseInt(key, value, 1, holdsPassword));
                 break;
             case "protocol":
                 options.Protocol = value.ToLowerInvariant() switch
                 {
                     "resp2" or "2" => RedisProtocol.Resp2,
                     "resp3" or "3" => RedisProtocol.Resp3,
-                    _ => throw new ArgumentException($"Invalid value for connection string setting '{key}'."),
+                    _ => throw InvalidValue(key, holdsPassword),
                 };
                 break;
             case "abortconnect":
-                _ = ParseBool(key, value);
+                _ = ParseBool(key, value, holdsPassword);
                 break;
             default:
-                throw new ArgumentException($"Unknown connection string setting '{key}'.");
+                throw new ArgumentException(
+                    holdsPassword
+                        ? $"Unknown connection string setting (not named because the string contains a password; {PasswordHint})."
+                        : $"Unknown connection string setting '{key}'.",
+                    "connectionString");
         }
     }
 
-    private static int ParseInt(string key, string value, int min)
+    private static int ParseInt(string key, string value, int min, bool holdsPassword)
         => int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && number >= min
             ? number
-            : throw new ArgumentException($"Invalid value for connection string setting '{key}'.");
+            : throw InvalidValue(key, holdsPassword);
 
-    private static bool ParseBool(string key, string value)
-        => bool.TryParse(value, out var flag) ? flag : throw new ArgumentException($"Invalid value for connection string setting '{key}'.");
+    private static bool ParseBool(string key, string value, bool holdsPassword)
+        => bool.TryParse(value, out var flag) ? flag : throw InvalidValue(key, holdsPassword);
+
+    // The key may be a piece of a password that holds ',' (and the value always may be): never shown with a password.
+    private static ArgumentException InvalidValue(string key, bool holdsPassword)
+        => new(
+            holdsPassword
+                ? $"Invalid value for a connection string setting (not named because the string contains a password; {PasswordHint})."
+                : $"Invalid value for connection string setting '{key}'.",
+            "connectionString");
 }

@@ -57,4 +57,41 @@ public sealed class RedisConnectionOptionsTests
         Assert.DoesNotContain("TopSecret", error.Message, StringComparison.Ordinal);
         Assert.Equal(options.ToString(), RedisConnectionOptions.Parse(options.ToString().Replace("*****", "TopSecret", StringComparison.Ordinal)).ToString());
     }
+
+    // A password holding ',' is cut into further "settings" or "endpoints": whatever error that causes must not show any
+    // piece of it, not even a setting name (a setting named in the error may be part of the password).
+    [Theory]
+    [InlineData("h:1,password=Tq8x,Zk3v=Wj5y", "Tq8x,Zk3v=Wj5y")]
+    [InlineData("h:1,password=Tq8x,Zk3v=Wj5y,ssl=true", "Tq8x,Zk3v=Wj5y")]
+    [InlineData("h:1,password=Tq8x,ssl=Zk3v", "Tq8x,ssl=Zk3v")]
+    [InlineData("h:1,password=Tq8x,defaultDatabase=Zk3v", "Tq8x,defaultDatabase=Zk3v")]
+    [InlineData("h:1,password=Tq8x,protocol=Zk3v", "Tq8x,protocol=Zk3v")]
+    [InlineData("h:1,password=Tq8x,abortConnect=Zk3v", "Tq8x,abortConnect=Zk3v")]
+    [InlineData("h:1,password=Tq8x,keepAlive=Zk3v", "Tq8x,keepAlive=Zk3v")]
+    [InlineData("h:1,password=Tq8x,connectTimeout=-7", "Tq8x,connectTimeout=-7")]
+    [InlineData("h:1,password=Tq8x,Zk3v", "Tq8x,Zk3v")]
+    [InlineData("password=Tq8x,Zk3v:Wj5y", "Tq8x,Zk3v:Wj5y")]
+    [InlineData("password=Tq8x,[Zk3v", "Tq8x,[Zk3v")]
+    [InlineData("password=Tq8x,:6379", "Tq8x,:6379")]
+    [InlineData("h:1,Zk3v=Wj5y,PASSWORD=Tq8x", "Tq8x")]
+    public void Parse_Invalid_WithPassword_ErrorShowsNoPartOfTheString(string text, string password)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => RedisConnectionOptions.Parse(text));
+
+        var fragments = text.Split(',', '=', ':', '[', ']').Select(f => f.Trim()).Where(f => f.Length > 1 && !f.Equals("password", StringComparison.OrdinalIgnoreCase));
+        Assert.All(fragments, fragment => Assert.DoesNotContain(fragment, error.Message, StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(password, error.Message, StringComparison.Ordinal);
+        Assert.Null(error.InnerException);
+    }
+
+    [Theory]
+    [InlineData("h:1,bogus=1", "'bogus'")]
+    [InlineData("h:1,ssl=perhaps", "'ssl'")]
+    [InlineData("h:1,connectTimeout=soon", "'connectTimeout'")]
+    public void Parse_Invalid_WithoutPassword_ErrorNamesTheSetting(string text, string named)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => RedisConnectionOptions.Parse(text));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
 }
