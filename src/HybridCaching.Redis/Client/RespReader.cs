@@ -12,6 +12,9 @@ internal static class RespReader
     /// <summary>The largest bulk string accepted (Redis's own default <c>proto-max-bulk-len</c>).</summary>
     internal const int MaxBulkLength = 512 * 1024 * 1024;
 
+    /// <summary>The longest line accepted, CRLF excluded: the type byte and a status text, number or length header.</summary>
+    internal const int MaxLineLength = 64 * 1024;
+
     private const int MaxAggregateLength = 1 << 24;
     private const int MaxDepth = 64;
 
@@ -228,10 +231,19 @@ internal static class RespReader
 
     private static bool TryReadLine(ReadOnlySpan<byte> buffer, int position, out ReadOnlySpan<byte> line, out int next)
     {
+        // Look for the end only as far as the longest line can reach: a server sending a line that never ends must
+        // fail the connection, not make the caller buffer without limit (bulk payloads are not lines: their length is
+        // in the header and capped by MaxBulkLength).
         var rest = buffer[position..];
-        var index = rest.IndexOf((byte)'\n');
+        var window = rest[..Math.Min(rest.Length, MaxLineLength + 2)];
+        var index = window.IndexOf((byte)'\n');
         if (index < 0)
         {
+            if (window.Length == MaxLineLength + 2)
+            {
+                throw new RedisProtocolException($"RESP line longer than {MaxLineLength} bytes.");
+            }
+
             line = default;
             next = 0;
             return false;

@@ -84,6 +84,54 @@ public sealed class RespReaderTests
     public void TryParse_Malformed_ThrowsProtocolException(string wire)
         => Assert.Throws<RedisProtocolException>(() => RespReader.TryParse(Encoding.ASCII.GetBytes(wire), out _, out _, out _));
 
+    [Theory]
+    [InlineData("+")]
+    [InlineData("-")]
+    [InlineData(":")]
+    [InlineData(",")]
+    [InlineData("(")]
+    [InlineData("$")]
+    [InlineData("*")]
+    [InlineData("*1\r\n+")]
+    [InlineData("%1\r\n+k\r\n-")]
+    public void TryParse_LineWithoutCrlfPastTheLimit_ThrowsProtocolExceptionInsteadOfAskingForMore(string start)
+    {
+        var head = Encoding.ASCII.GetBytes(start);
+        var lineStart = head.Length - 1;
+        var bytes = head.Concat(Enumerable.Repeat((byte)'1', RespReader.MaxLineLength + 1)).ToArray();
+
+        // Up to the longest line plus its CRLF, the end may still come...
+        Assert.False(RespReader.TryParse(bytes.AsSpan(0, lineStart + RespReader.MaxLineLength + 1), out _, out _, out _));
+
+        // ...one byte later it cannot: the reader must not keep buffering a line that never ends.
+        var error = Assert.Throws<RedisProtocolException>(() => RespReader.TryParse(bytes, out _, out _, out _));
+        Assert.Contains(RespReader.MaxLineLength.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryParse_LineAtTheLimit_ParsesAndOnePastItThrows()
+    {
+        var longest = "+" + new string('a', RespReader.MaxLineLength - 1);
+
+        Assert.True(RespReader.TryParse(Encoding.ASCII.GetBytes(longest + "\r\n"), out var reply, out var consumed, out _));
+        Assert.Equal(RespReader.MaxLineLength - 1, reply.ToString()!.Length);
+        Assert.Equal(RespReader.MaxLineLength + 2, consumed);
+
+        // The same limit whether or not the CRLF has arrived, so it does not depend on how the bytes were chunked.
+        Assert.Throws<RedisProtocolException>(() => RespReader.TryParse(Encoding.ASCII.GetBytes(longest + "a\r\n"), out _, out _, out _));
+    }
+
+    [Fact]
+    public void TryParse_BulkStringLongerThanTheLineLimit_Parses()
+    {
+        var payload = new string('b', (4 * RespReader.MaxLineLength) + 3);
+        var wire = Encoding.ASCII.GetBytes($"*1\r\n${payload.Length}\r\n{payload}\r\n");
+
+        Assert.True(RespReader.TryParse(wire, out var reply, out var consumed, out _));
+        Assert.Equal(payload, reply.Items[0].ToString());
+        Assert.Equal(wire.Length, consumed);
+    }
+
     [Fact]
     public void TryParse_RandomBytes_NeverThrowsAnythingButProtocolException()
     {
