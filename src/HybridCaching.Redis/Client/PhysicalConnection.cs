@@ -119,9 +119,11 @@ internal sealed class PhysicalConnection
         {
             _stream.Dispose();
         }
-        catch (IOException)
+        catch (Exception)
         {
-            // Already broken: nothing more to release.
+            // Whatever closing throws (an IOException from a broken socket, or anything else from a TLS stream), the
+            // connection is failed all the same: the pending commands must still be failed and the failure reported, or
+            // their callers would wait for replies that never come and no reconnect would start. Nothing more to release.
         }
 
         DrainPending(reason);
