@@ -236,7 +236,16 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
             connection?.Fail(ex);
             if (stream is not null)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // a failing close must not hide the connection error being reported
+                catch (Exception closeError)
+#pragma warning restore CA1031
+                {
+                    LogCloseFailed(_logger, EndPoint, closeError.Message);
+                }
             }
 
             socket?.Dispose();
@@ -379,6 +388,9 @@ internal sealed partial class ManagedConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Connecting to Redis at {EndPoint} failed (attempt {Attempt}): {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string endPoint, int attempt, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Closing a failed connection attempt to Redis at {EndPoint} failed too: {Reason}")]
+    private static partial void LogCloseFailed(ILogger logger, string endPoint, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Lost the connection to Redis at {EndPoint}: {Reason}. Reconnecting.")]
     private static partial void LogConnectionLost(ILogger logger, string endPoint, string reason);
