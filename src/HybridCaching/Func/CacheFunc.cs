@@ -289,7 +289,9 @@ public sealed class CacheFunc
         {
             await _cache.SetAsync(key, payload, _ttl).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not ObjectDisposedException)
+#pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             Log.WriteFailed(_logger, key, ex);
         }
@@ -298,7 +300,14 @@ public sealed class CacheFunc
     private void StartRefresh<T, TFormat>(string key, Delegate fn, TFormat format)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (_refreshing.TryAdd(key, true))
+        if (_refreshing.ContainsKey(key) || !_refreshing.TryAdd(key, true))
+        {
+            return;
+        }
+
+        // The refresh outlives the stale caller: it must not carry the caller's execution context
+        // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
+        using (ExecutionContext.SuppressFlow())
         {
             _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format));
         }
@@ -325,6 +334,9 @@ public sealed class CacheFunc
 #pragma warning restore CA1031
         {
             Log.RefreshFailed(_logger, key, ex);
+
+            // With the source down, stale hits keep coming: try again after the suppression window, not on every hit.
+            await Task.Delay(_suppressFor, _timeProvider).ConfigureAwait(false);
         }
         finally
         {

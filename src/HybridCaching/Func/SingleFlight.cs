@@ -148,13 +148,10 @@ public sealed class SingleFlight<TResult>
                 _cts.Dispose();
             }
 
+            // A failure, cancellations included, reaches every waiter as the same instance (type, message, inner).
             if (failure is null)
             {
                 _result.TrySetResult(result);
-            }
-            else if (failure is OperationCanceledException canceled)
-            {
-                _result.TrySetCanceled(canceled.CancellationToken);
             }
             else
             {

@@ -18,7 +18,8 @@ namespace HybridCaching;
 /// failure, since a silently failed invalidation would leave other servers stale.</item>
 /// <item><see cref="RaceAsync"/> is the downstream race (one run per process) wrapping the upstream race
 /// (one run across servers), which gets the time that remains; if the upstream race fails before the
-/// work ran, the work runs locally.</item>
+/// work ran (other than with a <see cref="RemoteRaceException"/> or a <see cref="TimeoutException"/>, which are
+/// the race's outcome), the work runs locally.</item>
 /// </list>
 /// Disposing the hybrid cache disposes both adapters.
 /// </remarks>
@@ -189,8 +190,11 @@ public sealed class HybridCache : ICacheAdapter
             var waitFor = remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1);
             return await _upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (run.State == RunState.NotStarted && IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (run.State == RunState.NotStarted && IsUpstreamFailure(ex, cancellationToken)
+            && ex is not (RemoteRaceException or TimeoutException))
         {
+            // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
+            // another server, or waitFor passing while waiting for it, is the race's outcome and is not retried.
             Log.UpstreamFailed(_logger, "Race", key, ex);
             return await fn(cancellationToken).ConfigureAwait(false);
         }

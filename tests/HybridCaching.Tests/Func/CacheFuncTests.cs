@@ -205,7 +205,7 @@ public sealed class CacheFuncTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DoAsync_RefreshThrows_StaleValueKeepsBeingServed()
+    public async Task DoAsync_RefreshThrows_StaleValueKeepsBeingServedAndRetriedAfterTheSuppressionWindow()
     {
         await _func.DoAsync("k", _ => Task.FromResult("old"));
         _time.Advance(FreshFor + TimeSpan.FromSeconds(1));
@@ -218,8 +218,19 @@ public sealed class CacheFuncTests : IAsyncDisposable
 
         Assert.Equal("old", await _func.DoAsync("k", Failing));
         await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref attempts) == 1));
+
+        // Within the suppression window (min(2 s, freshFor)) stale hits do not hammer the failing source.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("old", await _func.DoAsync("k", Failing));
+        }
+
+        Assert.Equal(1, Volatile.Read(ref attempts));
+
+        // After it, the next stale hit tries again.
         await EventuallyAsync(async () =>
         {
+            _time.Advance(TimeSpan.FromSeconds(2));
             Assert.Equal("old", await _func.DoAsync("k", Failing));
             return Volatile.Read(ref attempts) >= 2;
         });

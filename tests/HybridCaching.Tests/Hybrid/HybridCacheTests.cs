@@ -152,6 +152,49 @@ public sealed class HybridCacheTests
         Assert.Equal(1, calls);
     }
 
+    public static TheoryData<string> RaceOutcomes => new() { "remote", "timeout" };
+
+    [Theory]
+    [MemberData(nameof(RaceOutcomes))]
+    public async Task RaceAsync_UpstreamRaceEndsWithRemoteFailureOrTimeout_PropagatesWithoutRunningWorkHere(string outcome)
+    {
+        Exception failure = outcome == "remote" ? new RemoteRaceException("leader failed") : new TimeoutException("waited too long");
+        await using var hybrid = new HybridCache(new FailingRaceUpstream(failure), new MemoryCache(100, 1 << 20, TimeSpan.Zero));
+        var calls = 0;
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => hybrid.RaceAsync(
+            "k",
+            _ =>
+            {
+                calls++;
+                return Task.FromResult(new RaceResult([1]));
+            },
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromSeconds(1)));
+
+        Assert.Same(failure, error);
+        Assert.Equal(0, calls);
+    }
+
+    // An upstream whose race ends with a given outcome without running the work (as a waiter on another server's leader).
+    private sealed class FailingRaceUpstream(Exception failure) : ICacheAdapter
+    {
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => new((byte[]?)null);
+
+        public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => new(CacheFetchResult.NotFound);
+
+        public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default) => default;
+
+        public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => default;
+
+        public ValueTask ClearAsync(CancellationToken cancellationToken = default) => default;
+
+        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => Task.FromException<RaceResult>(failure);
+
+        public ValueTask DisposeAsync() => default;
+    }
+
     [Fact]
     public void Constructor_SameAdapterTwice_ThrowsArgumentException()
     {

@@ -158,6 +158,26 @@ public sealed class MemoryCacheTests
     }
 
     [Fact]
+    public async Task RaceAsync_WorkThrowsItsOwnCancellation_EveryWaiterGetsThatSameException()
+    {
+        await using var cache = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var own = new TaskCanceledException("HttpClient.Timeout elapsed", new TimeoutException("inner"));
+        async Task<RaceResult> Work(CancellationToken _)
+        {
+            await gate.Task;
+            throw own;
+        }
+
+        var runs = Enumerable.Range(0, 5).Select(_ => cache.RaceAsync("k", Work, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1))).ToList();
+        gate.SetResult();
+        foreach (var run in runs)
+        {
+            Assert.Same(own, await Assert.ThrowsAsync<TaskCanceledException>(() => run));
+        }
+    }
+
+    [Fact]
     public async Task RaceAsync_WaitForPasses_ThrowsTimeoutAndCancelsWork()
     {
         var time = new ManualTimeProvider();

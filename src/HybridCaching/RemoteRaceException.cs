@@ -1,9 +1,9 @@
-namespace HybridCaching.Redis;
+namespace HybridCaching;
 
 /// <summary>
-/// The run that another server (or another <see cref="RedisCache"/>) led for the same key failed; its error
-/// message travelled through Redis and is this exception's <see cref="Exception.Message"/>. Callers in the leader's
-/// own process receive the original exception instead.
+/// The run that another server led for the same key (through a shared adapter's <see cref="ICacheAdapter.RaceAsync"/>,
+/// e.g. Redis) failed; its error message travelled through the cache and is this exception's
+/// <see cref="Exception.Message"/>. Callers in the leader's own process receive the original exception instead.
 /// </summary>
 public sealed class RemoteRaceException : Exception
 {
