@@ -172,6 +172,15 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         Assert.Null(await _cache.GetAsync(Origin + "/r"));
     }
 
+    // A failed background refresh is retried only after the suppression window (min(2 s, freshFor)):
+    // move past it on each poll. The short real pause bounds how far the clock moves within the
+    // poll's deadline (well under the 1 h TTL).
+    private async Task PassRetryWindowAsync()
+    {
+        await Task.Delay(20);
+        _time.Advance(TimeSpan.FromSeconds(2));
+    }
+
     [Fact]
     public async Task SendAsync_OriginDownAfterFreshFor_ServesStaleThenRefreshesOnRecovery()
     {
@@ -195,6 +204,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         int callsWhenDown = origin.Calls;
         await EventuallyAsync(async () =>
         {
+            await PassRetryWindowAsync();
             using var stale = await client.GetAsync("/page");
             Assert.Equal("v1", await stale.Content.ReadAsStringAsync());
             Assert.Equal(HttpCacheStatus.Stale, CacheStatus(stale));
@@ -205,6 +215,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         string? body = null;
         await EventuallyAsync(async () =>
         {
+            await PassRetryWindowAsync();
             using var response = await client.GetAsync("/page");
             body = await response.Content.ReadAsStringAsync();
             return body == "v2" && CacheStatus(response) == HttpCacheStatus.Hit;
