@@ -19,8 +19,12 @@ internal sealed class PhysicalConnection
     private readonly Action<RedisReply>? _onMessage;
     private readonly Action<PhysicalConnection, Exception> _onFailed;
     private readonly TimeProvider _time;
+    // Not SingleReader: besides the writer loop, Fail() drains the queue from whichever thread detects the failure (the
+    // reader loop, a timer, a heartbeat, a cancelled handshake) while the writer loop may still be reading it. The
+    // single-reader queue is not safe for that and could hand out a command twice or a null in place of one, leaving a
+    // queued command that nothing ever fails.
     private readonly Channel<PendingCommand> _queue = Channel.CreateUnbounded<PendingCommand>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = false });
 
     private readonly ConcurrentQueue<PendingCommand> _inFlight = new();
     private readonly RespWriter _writer;
