@@ -112,7 +112,8 @@ public sealed class RedisConnectionTests(RedisServerFixture server)
             CommandTimeout = TimeSpan.FromMilliseconds(300),
         });
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => connection.ExecuteAsync("BLPOP", Key(), 2));
+        // BLPOP blocks far longer than the timeout, so a sweep delayed by a loaded machine still sees it waiting.
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => connection.ExecuteAsync("BLPOP", Key(), 30));
 
         Assert.Contains("BLPOP", error.Message, StringComparison.Ordinal);
         Assert.Contains(server.EndPoint, error.Message, StringComparison.Ordinal);
@@ -122,10 +123,17 @@ public sealed class RedisConnectionTests(RedisServerFixture server)
     [Fact]
     public async Task ExecuteAsync_Cancelled_ThrowsOperationCanceledAndConnectionStaysUsable()
     {
-        await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions { Host = server.Host, Port = server.Port });
+        // The PING waits behind the BLPOP (3 s) on the server: a long command timeout keeps it from timing out on a
+        // loaded machine, and the BLPOP outlasts the 100 ms cancellation by far.
+        await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions
+        {
+            Host = server.Host,
+            Port = server.Port,
+            CommandTimeout = TimeSpan.FromSeconds(30),
+        });
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.ExecuteAsync("BLPOP", [Key(), 1], cancellation.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.ExecuteAsync("BLPOP", [Key(), 3], cancellation.Token));
 
         Assert.Equal("PONG", (await connection.ExecuteAsync("PING")).ToString());
     }
@@ -161,12 +169,23 @@ public sealed class RedisConnectionTests(RedisServerFixture server)
     [Fact]
     public async Task ExecuteAsync_WhileServerUnreachable_FailsFast()
     {
-        await using var connection = RedisConnection.Create(new RedisConnectionOptions { Host = "127.0.0.1", Port = 1 });
+        var options = new RedisConnectionOptions
+        {
+            Host = "127.0.0.1",
+            Port = 1,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            CommandTimeout = TimeSpan.FromSeconds(5),
+            ReconnectMinDelay = TimeSpan.FromSeconds(5),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(5),
+        };
+        await using var connection = RedisConnection.Create(options);
         await Assert.ThrowsAsync<RedisConnectionException>(() => connection.ExecuteAsync("PING"));
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAsync<RedisConnectionException>(() => connection.ExecuteAsync("PING"));
 
-        Assert.True(watch.ElapsedMilliseconds < 100, $"took {watch.ElapsedMilliseconds} ms");
+        // Fast is far below the 5 s timeouts and reconnect delay (typically well under a millisecond); the bound leaves
+        // room for a loaded machine.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.5), $"took {watch.ElapsedMilliseconds} ms");
     }
 }
