@@ -16,6 +16,10 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
     private readonly ManagedConnection _connection;
     private readonly ILogger _logger;
 
+    // The connection most recently handed to ResubscribeAsync (guarded by _gate). It is renewing the subscriptions
+    // before the managed connection publishes it, so an unsubscribe that comes meanwhile must go to it directly.
+    private PhysicalConnection? _latest;
+
     internal RedisSubscriber(RedisConnectionOptions options, ILogger logger)
     {
         _logger = logger;
@@ -60,9 +64,16 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
             _entries.Remove(key);
 
             // Queued under the lock, so a SUBSCRIBE for the same channel that follows is also written after it.
+            var command = subscription.IsPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE";
             if (_connection.IsConnected)
             {
-                _ = IgnoreFailureAsync(_connection.ExecuteAsync(subscription.IsPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", [subscription.Channel], CancellationToken.None));
+                _ = IgnoreFailureAsync(_connection.ExecuteAsync(command, [subscription.Channel], CancellationToken.None));
+            }
+            else if (_latest is { IsFailed: false } renewing)
+            {
+                // A reconnect is renewing the subscriptions (it may have queued this one's SUBSCRIBE already): undo it on
+                // that connection, after the SUBSCRIBE, or the server would keep the subscription for good.
+                _ = IgnoreFailureAsync(renewing.ExecuteAsync(command, [subscription.Channel], CancellationToken.None));
             }
         }
     }
@@ -120,16 +131,18 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
     private async Task ResubscribeAsync(PhysicalConnection connection)
     {
         List<(string Name, bool IsPattern)> keys;
+        var confirmations = new List<Task>();
         lock (_gate)
         {
+            // Queued under the lock together with publishing the connection to Remove: a subscription removed from here
+            // on has its UNSUBSCRIBE queued on this connection after its SUBSCRIBE.
+            _latest = connection;
             keys = [.. _entries.Keys];
-        }
-
-        var confirmations = new List<Task>(keys.Count);
-        foreach (var (name, isPattern) in keys)
-        {
-            // One command per channel: each gets exactly one confirmation, matched in order like any reply.
-            confirmations.Add(connection.ExecuteAsync(isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", [name], CancellationToken.None));
+            foreach (var (name, isPattern) in keys)
+            {
+                // One command per channel: each gets exactly one confirmation, matched in order like any reply.
+                confirmations.Add(connection.ExecuteAsync(isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", [name], CancellationToken.None));
+            }
         }
 
         await Task.WhenAll(confirmations).ConfigureAwait(false);
