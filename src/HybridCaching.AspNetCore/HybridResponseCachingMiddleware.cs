@@ -14,7 +14,8 @@ namespace HybridCaching.AspNetCore;
 /// Caches the responses of the rest of the pipeline through a <see cref="CacheFunc"/>: a fresh hit is answered
 /// at once; a stale hit is answered at once and refreshed in the background on a fresh context; concurrent
 /// requests for a missing key run the pipeline once (the first request's own run, streamed to its client as it
-/// is produced) and share its response.
+/// is produced) and share its response. A HEAD request is answered from a stored response or passes through
+/// uncached: it never joins nor leads a run (its response has no body to share).
 /// </summary>
 internal sealed class HybridResponseCachingMiddleware
 {
@@ -23,6 +24,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     private readonly RequestDelegate _next;
     private readonly CacheFunc _func;
+    private readonly ICacheAdapter? _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IServiceScopeFactory _scopeFactory;
@@ -42,6 +44,7 @@ internal sealed class HybridResponseCachingMiddleware
         _next = next;
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
+        _cache = options.Cache;
         _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
         {
             WaitFor = options.WaitFor,
@@ -67,7 +70,12 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         string key = _requestKey(context);
-        return string.IsNullOrEmpty(key) ? _next(context) : InvokeCachedAsync(context, key);
+        if (string.IsNullOrEmpty(key))
+        {
+            return _next(context);
+        }
+
+        return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key);
     }
 
     internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
@@ -133,6 +141,15 @@ internal sealed class HybridResponseCachingMiddleware
         return Task.CompletedTask;
     }
 
+    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
+
+    private static CachedHttpResponse? Decode(byte[]? stored)
+        => stored is not null && CachePayload.TryRead(stored, out var payload)
+            && CachedHttpResponseFormat.Instance.TryRead(payload, out var cached) && !cached.IsBypass
+            ? cached
+            : null;
+
     private bool IsCacheable(HttpContext context)
     {
         var request = context.Request;
@@ -142,6 +159,39 @@ internal sealed class HybridResponseCachingMiddleware
             && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)
             && context.User.Identity?.IsAuthenticated != true
             && _acceptRequest?.Invoke(context) != false;
+    }
+
+    /// <summary>A HEAD request: answered from a stored response (headers only; a stale one is not refreshed, since
+    /// the endpoint chosen for HEAD need not answer a GET), or passed through uncached. It never takes part in a
+    /// cold key's run: leading one would send every GET waiting on it (on this server and, through a Redis lock,
+    /// on others) to the pipeline separately.</summary>
+    private async Task InvokeHeadAsync(HttpContext context, string key)
+    {
+        if (_cache is not null)
+        {
+            byte[]? stored = null;
+            try
+            {
+                stored = await _cache.GetAsync(key, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsCacheFailure(ex, context.RequestAborted))
+            {
+                Log.LookupFailed(_logger, key, ex);
+            }
+
+            if (Decode(stored) is { } cached)
+            {
+                await WriteAsync(context, cached).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        if (!context.Response.HasStarted)
+        {
+            context.Response.OnStarting(AddMissHeaderAsync, context);
+        }
+
+        await _next(context).ConfigureAwait(false);
     }
 
     private async Task InvokeCachedAsync(HttpContext context, string key)

@@ -7,8 +7,8 @@ namespace HybridCaching.AspNetCore;
 /// <summary>Settings of the response-caching middleware added by
 /// <c>app.UseHybridResponseCaching(options)</c>; read once when the middleware is built.</summary>
 /// <remarks>
-/// <para>Set either <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>)
-/// or <see cref="CacheFunc"/>.</para>
+/// <para>Set <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>),
+/// or <see cref="CacheFunc"/> together with the <see cref="Cache"/> it runs on.</para>
 /// <para>The safe defaults always apply before <see cref="AcceptRequest"/> and <see cref="AcceptResponse"/>:
 /// only GET and HEAD requests without a body, without an <c>Authorization</c> header and without an
 /// authenticated user are cached (place the middleware after authentication for the last check to see the
@@ -21,11 +21,14 @@ public sealed class HybridResponseCachingOptions
     /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
     public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
 
-    /// <summary>Where responses are stored; the middleware builds its <see cref="HybridCaching.CacheFunc"/> over it.</summary>
-    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the middleware.</value>
+    /// <summary>Where responses are stored; the middleware builds its <see cref="HybridCaching.CacheFunc"/> over it,
+    /// and answers HEAD requests from it (they never run through the cache function).</summary>
+    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the middleware. With
+    /// <see cref="CacheFunc"/>, set it to the adapter that cache function runs on, or HEAD requests are never
+    /// answered from the cache (they pass through uncached).</value>
     public ICacheAdapter? Cache { get; set; }
 
-    /// <summary>A ready cache function to use instead of <see cref="Cache"/> and the three durations.</summary>
+    /// <summary>A ready cache function to use instead of building one over <see cref="Cache"/> with the three durations.</summary>
     /// <value>Default none; give it the same clock as <see cref="TimeProvider"/>.</value>
     public CacheFunc? CacheFunc { get; set; }
 
@@ -91,9 +94,9 @@ public sealed class HybridResponseCachingOptions
 
     internal void Validate()
     {
-        if ((Cache is null) == (CacheFunc is null))
+        if (Cache is null && CacheFunc is null)
         {
-            throw new ArgumentException($"Set exactly one of {nameof(Cache)} and {nameof(CacheFunc)}.", nameof(Cache));
+            throw new ArgumentException($"Set {nameof(Cache)} or {nameof(CacheFunc)}.", nameof(Cache));
         }
 
         if (CacheFunc is null)

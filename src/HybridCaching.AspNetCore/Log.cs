@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "An OnCompleted callback of the background refresh of '{Path}' failed.")]
     public static partial void OnCompletedFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Cache lookup of '{Key}' for a HEAD request failed; the request passes through uncached.")]
+    public static partial void LookupFailed(ILogger logger, string key, Exception exception);
 }

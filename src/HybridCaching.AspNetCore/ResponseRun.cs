@@ -19,7 +19,6 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
 
     private readonly HybridResponseCachingMiddleware _owner;
     private readonly HttpContext _context;
-    private readonly bool _isHead;
 
     // null while waiting; the leader's completion while this request runs the pipeline; Finished once the middleware is done.
     private object? _state;
@@ -29,7 +28,6 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     {
         _owner = owner;
         _context = context;
-        _isHead = HttpMethods.IsHead(context.Request.Method);
         Factory = RunAsync;
     }
 
@@ -65,9 +63,10 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
             return _owner.RefreshAsync(_snapshot, context, cancellationToken);
         }
 
-        // A HEAD response has no body to share, and a request that has finished cannot lead.
+        // A request that has finished cannot lead. (HEAD requests never get here: the middleware answers them
+        // from a stored response or passes them through, as a HEAD response has no body to share.)
         var lead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_isHead || Interlocked.CompareExchange(ref _state, lead, null) is not null)
+        if (Interlocked.CompareExchange(ref _state, lead, null) is not null)
         {
             context.NoCache = true;
             return Task.FromResult(CachedHttpResponse.Bypass);

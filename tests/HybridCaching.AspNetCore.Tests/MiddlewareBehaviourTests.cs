@@ -176,6 +176,103 @@ public sealed class MiddlewareBehaviourTests : IAsyncDisposable
         Assert.Null(await _cache.GetAsync("http://localhost/cold-head"));
     }
 
+    // A HEAD leading the run would hand its waiters a "bypass" (no body to share) and run the pipeline once per GET.
+    [Fact]
+    public async Task Middleware_HeadMissThenConcurrentGets_PipelineRunsOnceForTheGets()
+    {
+        var held = new HeldRaceCache(_cache);
+        var headGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var getGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int heads = 0;
+        int gets = 0;
+        await using var app = await TestApp.StartAsync(Options(o => o.Cache = held), app => app.Run(async context =>
+        {
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                Interlocked.Increment(ref heads);
+                await headGate.Task;
+                return;
+            }
+
+            Interlocked.Increment(ref gets);
+            await getGate.Task;
+            await context.Response.WriteAsync("shared");
+        }));
+
+        var head = app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/cold"));
+        await EventuallyAsync(() => Volatile.Read(ref heads) == 1);
+        var requests = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            using var response = await app.Client.GetAsync("/cold");
+            return (Status: CacheStatus(response), Body: await response.Content.ReadAsStringAsync());
+        })).ToArray();
+        await EventuallyAsync(() => held.Racers == 20 && Volatile.Read(ref gets) == 1);
+        getGate.SetResult();
+        held.Release();
+        var results = await Task.WhenAll(requests);
+        headGate.SetResult();
+        using var headResponse = await head;
+
+        Assert.Equal(1, Volatile.Read(ref gets));
+        Assert.Equal(20, held.Racers);
+        Assert.All(results, r => Assert.Equal("shared", r.Body));
+        Assert.Single(results, r => r.Status == HttpCacheStatus.Miss);
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(headResponse));
+
+        // Now stored: a HEAD is answered from it, headers only, without a run.
+        using var hit = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/cold"));
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(hit));
+        Assert.Equal(6, hit.Content.Headers.ContentLength);
+        Assert.Empty(await hit.Content.ReadAsByteArrayAsync());
+        Assert.Equal(20, held.Racers);
+        Assert.Equal(1, Volatile.Read(ref heads));
+    }
+
+    [Fact]
+    public async Task Middleware_StaleHeadHit_AnsweredStaleWithoutRunning()
+    {
+        int runs = 0;
+        await using var app = await TestApp.StartAsync(Options(), app => app.Run(context =>
+        {
+            Interlocked.Increment(ref runs);
+            return context.Response.WriteAsync("hello");
+        }));
+        using (await app.Client.GetAsync("/s")) { }
+        _time.Advance(FreshFor + TimeSpan.FromSeconds(1));
+
+        using var head = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/s"));
+
+        Assert.Equal(HttpCacheStatus.Stale, CacheStatus(head));
+        Assert.Equal(5, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, Volatile.Read(ref runs));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Middleware_CacheFuncOption_HeadAnsweredFromCacheOnlyWhenItsAdapterIsSet(bool withCache)
+    {
+        var methods = new List<string>();
+        var func = new CacheFunc(_cache, new CacheFuncOptions { WaitFor = WaitFor, FreshFor = FreshFor, Ttl = TimeSpan.FromHours(1), TimeProvider = _time });
+        var options = new HybridResponseCachingOptions { CacheFunc = func, Cache = withCache ? _cache : null, TimeProvider = _time };
+        await using var app = await TestApp.StartAsync(options, app => app.Run(context =>
+        {
+            lock (methods)
+            {
+                methods.Add(context.Request.Method);
+            }
+
+            return context.Response.WriteAsync("hello");
+        }));
+        using (await app.Client.GetAsync("/f")) { }
+
+        using var head = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/f"));
+
+        Assert.Equal(withCache ? HttpCacheStatus.Hit : HttpCacheStatus.Miss, CacheStatus(head));
+        Assert.Equal(withCache ? ["GET"] : ["GET", "HEAD"], methods);
+    }
+
     [Fact]
     public async Task Middleware_MultiValuedAndHopByHopHeaders_ReplayedSeparatelyWithoutHopByHop()
     {

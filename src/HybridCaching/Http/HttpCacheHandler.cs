@@ -18,8 +18,9 @@ namespace HybridCaching.Http;
 /// share one single-flight group.</para>
 /// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
 /// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
-/// A HEAD request is answered from a stored GET response (headers only); a HEAD miss is sent to the origin
-/// uncached. The response of the request that went to the origin is buffered (up to
+/// A HEAD request is answered from a stored GET response (headers only, looked up in
+/// <see cref="HttpCacheHandlerOptions.Cache"/>); a HEAD miss is sent to the origin uncached and never joins
+/// (or leads) the GETs' single-flight run. The response of the request that went to the origin is buffered (up to
 /// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
 /// a response that will not be shared is returned as it came, unbuffered. The synchronous
 /// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
@@ -31,6 +32,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
 
     private readonly CacheFunc _func;
+    private readonly ICacheAdapter? _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<HttpRequestMessage, string> _requestKey;
@@ -47,6 +49,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         options.Validate();
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
+        _cache = options.Cache;
         _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
         {
             WaitFor = options.WaitFor,
@@ -82,9 +85,14 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         string key = _requestKey(request);
-        return string.IsNullOrEmpty(key)
-            ? base.SendAsync(request, cancellationToken)
-            : SendCachedAsync(request, key, cancellationToken);
+        if (string.IsNullOrEmpty(key))
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        return request.Method == HttpMethod.Head
+            ? SendHeadAsync(request, key, cancellationToken)
+            : SendCachedAsync(request, key, new Call(this, request), cancellationToken);
     }
 
     private static void SetStatus(HttpResponseMessage response, string status)
@@ -103,6 +111,14 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return to;
     }
 
+    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
+
+    private static CachedHttpResponse? Decode(byte[]? stored, ICachePayloadFormat<CachedHttpResponse> format)
+        => stored is not null && CachePayload.TryRead(stored, out var payload) && format.TryRead(payload, out var cached) && !cached.IsBypass
+            ? cached
+            : null;
+
     private bool IsCacheable(HttpRequestMessage request)
         => (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
             && request.RequestUri is { IsAbsoluteUri: true }
@@ -110,9 +126,53 @@ public sealed class HttpCacheHandler : DelegatingHandler
             && !request.Headers.NonValidated.Contains("Authorization")
             && _acceptRequest?.Invoke(request) != false;
 
-    private async Task<HttpResponseMessage> SendCachedAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
+    /// <summary>A HEAD request: answered from a stored response, or sent to the origin uncached. It never takes part
+    /// in a cold key's run: its response has no body to share, so leading one would send every GET waiting on it
+    /// (on this server and, through a Redis lock, on others) to the origin separately.</summary>
+    private async Task<HttpResponseMessage> SendHeadAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
     {
-        var call = new Call(this, request);
+        if (_cache is not null)
+        {
+            var call = new Call(this, request);
+            if (await LookUpAsync(key, call, cancellationToken).ConfigureAwait(false) is { } cached)
+            {
+                if (cached.BestBefore > _time.GetUtcNow())
+                {
+                    call.Finish(out _);
+                    return ToResponse(cached, request);
+                }
+
+                // Stale: through the cache function, which answers from the entry and refreshes it in the
+                // background (as a GET). Should the entry vanish meanwhile, this call's factory runs the refresh
+                // itself instead of leading with nothing to share.
+                return await SendCachedAsync(request, key, call, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        SetStatus(response, HttpCacheStatus.Miss);
+        return response;
+    }
+
+    /// <summary>Reads the stored response, if any, without running anything on a miss.</summary>
+    private async ValueTask<CachedHttpResponse?> LookUpAsync(string key, ICachePayloadFormat<CachedHttpResponse> format, CancellationToken cancellationToken)
+    {
+        byte[]? stored;
+        try
+        {
+            stored = await _cache!.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            HttpLog.LookupFailed(_logger, key, ex);
+            return null;
+        }
+
+        return Decode(stored, format);
+    }
+
+    private async Task<HttpResponseMessage> SendCachedAsync(HttpRequestMessage request, string key, Call call, CancellationToken cancellationToken)
+    {
         CachedHttpResponse cached;
         try
         {
@@ -349,10 +409,18 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 return _owner.RefreshAsync(_snapshot, context, cancellationToken);
             }
 
+            if (_request.Method == HttpMethod.Head)
+            {
+                // Only a HEAD that found a stale entry gets here, and only leads if the entry vanished since: it
+                // runs the refresh it would have started (a GET, recorded when it read the entry), which the
+                // waiting GETs can share; a HEAD response would have no body to share.
+                return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+            }
+
             lock (_gate)
             {
-                // A HEAD response has no body to share; and a caller that has gone cannot lead.
-                if (_state != Waiting || _request.Method == HttpMethod.Head)
+                // A caller that has gone cannot lead.
+                if (_state != Waiting)
                 {
                     context.NoCache = true;
                     return Task.FromResult(CachedHttpResponse.Bypass);

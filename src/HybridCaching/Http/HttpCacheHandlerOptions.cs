@@ -4,8 +4,8 @@ namespace HybridCaching.Http;
 
 /// <summary>Settings of an <see cref="HttpCacheHandler"/>.</summary>
 /// <remarks>
-/// Set either <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>) or
-/// <see cref="CacheFunc"/>. The safe defaults always apply before <see cref="AcceptRequest"/> and
+/// Set <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>), or
+/// <see cref="CacheFunc"/> together with the <see cref="Cache"/> it runs on. The safe defaults always apply before <see cref="AcceptRequest"/> and
 /// <see cref="AcceptResponse"/>: only GET and HEAD without an <c>Authorization</c> header and without content
 /// are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
 /// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
@@ -16,11 +16,14 @@ public sealed class HttpCacheHandlerOptions
     /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
     public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
 
-    /// <summary>Where responses are stored; the handler builds its <see cref="HybridCaching.CacheFunc"/> over it.</summary>
-    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the handler.</value>
+    /// <summary>Where responses are stored; the handler builds its <see cref="HybridCaching.CacheFunc"/> over it,
+    /// and answers HEAD requests from it (they never run through the cache function).</summary>
+    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the handler. With
+    /// <see cref="CacheFunc"/>, set it to the adapter that cache function runs on, or HEAD requests are never
+    /// answered from the cache (they pass through uncached).</value>
     public ICacheAdapter? Cache { get; set; }
 
-    /// <summary>A ready cache function to use instead of <see cref="Cache"/> and the three durations.</summary>
+    /// <summary>A ready cache function to use instead of building one over <see cref="Cache"/> with the three durations.</summary>
     /// <value>Default none. Set it to share one single-flight group among the handler instances
     /// <c>IHttpClientFactory</c> creates over time; give it the same clock as <see cref="TimeProvider"/>.</value>
     public CacheFunc? CacheFunc { get; set; }
@@ -84,9 +87,9 @@ public sealed class HttpCacheHandlerOptions
 
     internal void Validate()
     {
-        if ((Cache is null) == (CacheFunc is null))
+        if (Cache is null && CacheFunc is null)
         {
-            throw new ArgumentException($"Set exactly one of {nameof(Cache)} and {nameof(CacheFunc)}.", nameof(Cache));
+            throw new ArgumentException($"Set {nameof(Cache)} or {nameof(CacheFunc)}.", nameof(Cache));
         }
 
         if (CacheFunc is null)

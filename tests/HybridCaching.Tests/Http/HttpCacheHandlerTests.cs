@@ -299,6 +299,98 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         Assert.Null(await _cache.GetAsync(Origin + "/cold-head"));
     }
 
+    // A HEAD leading the run would hand its waiters a "bypass" (no body to share) and send each GET to the origin.
+    [Fact]
+    public async Task SendAsync_HeadMissThenConcurrentGets_GetsGoToOriginOnce()
+    {
+        var held = new HeldRaceCache(_cache);
+        var headGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var getGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int gets = 0;
+        var origin = new FakeOrigin(async (request, _) =>
+        {
+            if (request.Method == HttpMethod.Head)
+            {
+                await headGate.Task;
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
+            }
+
+            Interlocked.Increment(ref gets);
+            await getGate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("shared") };
+        });
+        using var client = NewClient(origin, o => o.Cache = held);
+
+        var head = client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/cold"));
+        await EventuallyAsync(() => Task.FromResult(origin.Calls == 1));
+        var requests = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            using var response = await client.GetAsync("/cold");
+            return (Status: CacheStatus(response), Body: await response.Content.ReadAsStringAsync());
+        })).ToArray();
+        await EventuallyAsync(() => Task.FromResult(held.Racers == 20 && Volatile.Read(ref gets) == 1));
+        getGate.SetResult();
+        held.Release();
+        var results = await Task.WhenAll(requests);
+        headGate.SetResult();
+        using var headResponse = await head;
+
+        Assert.Equal(1, Volatile.Read(ref gets));
+        Assert.Equal(20, held.Racers);
+        Assert.All(results, r => Assert.Equal("shared", r.Body));
+        Assert.Single(results, r => r.Status == HttpCacheStatus.Miss);
+        Assert.Equal(HttpMethod.Head, origin.Received.First().Method);
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(headResponse));
+
+        // Now stored: a HEAD is answered from it, headers only, without a run.
+        using var hit = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/cold"));
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(hit));
+        Assert.Equal(6, hit.Content.Headers.ContentLength);
+        Assert.Empty(await hit.Content.ReadAsByteArrayAsync());
+        Assert.Equal(20, held.Racers);
+        Assert.Equal(2, origin.Calls);
+    }
+
+    [Fact]
+    public async Task SendAsync_StaleHeadWhoseEntryVanishes_LeadsTheRefreshAsGet()
+    {
+        int version = 0;
+        var origin = new FakeOrigin((_, _) => Text($"v{Interlocked.Increment(ref version)}"));
+        var vanishing = new VanishingEntryCache(_cache);
+        using var client = NewClient(origin, o => o.Cache = vanishing);
+        using (await client.GetAsync("/v")) { }
+        _time.Advance(FreshFor + TimeSpan.FromSeconds(1));
+        vanishing.VanishAfterReads(1);
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/v"));
+
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(head));
+        Assert.Equal(2, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal([HttpMethod.Get, HttpMethod.Get], origin.Received.Select(r => r.Method));
+        using var get = await client.GetAsync("/v");
+        Assert.Equal("v2", await get.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SendAsync_CacheFuncOption_HeadAnsweredFromCacheOnlyWhenItsAdapterIsSet(bool withCache)
+    {
+        var origin = new FakeOrigin((_, _) => Text("hello"));
+        var func = new CacheFunc(_cache, new CacheFuncOptions { WaitFor = WaitFor, FreshFor = FreshFor, Ttl = Ttl, TimeProvider = _time });
+        using var client = new HttpClient(new HttpCacheHandler(
+            new HttpCacheHandlerOptions { CacheFunc = func, Cache = withCache ? _cache : null, TimeProvider = _time },
+            origin)) { BaseAddress = new Uri(Origin) };
+        using (await client.GetAsync("/f")) { }
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/f"));
+
+        Assert.Equal(withCache ? HttpCacheStatus.Hit : HttpCacheStatus.Miss, CacheStatus(head));
+        Assert.Equal(withCache ? 1 : 2, origin.Calls);
+        Assert.Equal(HttpMethod.Get, origin.Received.First().Method);
+    }
+
     [Fact]
     public async Task SendAsync_MultiValuedAndHopByHopHeaders_ReplayedSeparatelyWithoutHopByHop()
     {
@@ -421,6 +513,34 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
     [Fact]
     public void Constructor_NeitherCacheNorCacheFunc_Throws()
         => Assert.Throws<ArgumentException>(() => new HttpCacheHandler(new HttpCacheHandlerOptions()));
+
+    /// <summary>Answers a given number of reads, then reports every key missing until the next write.</summary>
+    private sealed class VanishingEntryCache(ICacheAdapter inner) : ICacheAdapter
+    {
+        private int _readsLeft = int.MaxValue;
+
+        public void VanishAfterReads(int reads) => Volatile.Write(ref _readsLeft, reads);
+
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+            => Interlocked.Decrement(ref _readsLeft) >= 0 ? inner.GetAsync(key, cancellationToken) : ValueTask.FromResult<byte[]?>(null);
+
+        public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => inner.FetchAsync(key, cancellationToken);
+
+        public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
+        {
+            Volatile.Write(ref _readsLeft, int.MaxValue);
+            return inner.SetAsync(key, value, ttl, cancellationToken);
+        }
+
+        public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
+
+        public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+    }
 
     private sealed class UnseekableStream(byte[] data) : MemoryStream(data)
     {
