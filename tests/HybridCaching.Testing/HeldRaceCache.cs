@@ -1,9 +1,9 @@
-namespace HybridCaching.Tests.Http;
+namespace HybridCaching.Testing;
 
 /// <summary>Wraps an adapter so that every run's result is held back until <see cref="Release"/>: it stands for the
 /// time a leader's result takes to reach waiters (e.g. other servers polling a Redis lock), so callers that arrive
 /// meanwhile are sure to join the run and receive its result. Counts the callers that entered a run.</summary>
-internal sealed class HeldRaceCache(ICacheAdapter inner) : ICacheAdapter
+public sealed class HeldRaceCache(ICacheAdapter inner) : ICacheAdapter
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _racers;
