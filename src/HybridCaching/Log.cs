@@ -18,5 +18,5 @@ internal static partial class Log
     public static partial void RefreshFailed(ILogger logger, string key, Exception exception);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Cached value for key '{Key}' could not be decoded as {Type}; treating it as a miss.")]
-    public static partial void DecodeFailed(ILogger logger, string key, string type, Exception? exception);
+    public static partial void DecodeFailed(ILogger logger, string key, string type);
 }

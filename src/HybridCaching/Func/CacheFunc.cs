@@ -219,7 +219,7 @@ public sealed class CacheFunc
 
         if (!CachePayload.TryRead(stored, out var payload) || !format.TryRead(payload, out value))
         {
-            Log.DecodeFailed(_logger, key, typeof(T).Name, null);
+            Log.DecodeFailed(_logger, key, typeof(T).Name);
             value = default!;
             return false;
         }
