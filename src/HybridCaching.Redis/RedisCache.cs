@@ -183,6 +183,9 @@ public sealed partial class RedisCache : ICacheAdapter
     }
 
     /// <summary>Disposes the connection when the cache created it.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult(); // replaced with the StackExchange.Redis port
+
+    /// <summary>Disposes the connection when the cache created it.</summary>
     /// <returns>A task that completes when done.</returns>
     public async ValueTask DisposeAsync()
     {

@@ -9,9 +9,11 @@ namespace HybridCaching;
 /// error: <see cref="GetAsync"/> and <see cref="FetchAsync"/> report it as <see langword="null"/> /
 /// <see cref="CacheFetchResult.Found"/> = <see langword="false"/>. Byte arrays returned by an
 /// adapter may be the stored instance itself: callers must not modify them; likewise an array passed
-/// to <see cref="SetAsync"/> is owned by the cache afterwards.
+/// to <see cref="SetAsync"/> is owned by the cache afterwards. Adapters are both
+/// <see cref="IAsyncDisposable"/> and <see cref="IDisposable"/>, so a container disposed either way
+/// releases them; disposing twice is harmless.
 /// </remarks>
-public interface ICacheAdapter : IAsyncDisposable
+public interface ICacheAdapter : IAsyncDisposable, IDisposable
 {
     /// <summary>Gets the value stored under <paramref name="key"/>, preferring speed over freshness
     /// (a hybrid adapter answers from memory first).</summary>

@@ -5,18 +5,18 @@ namespace HybridCaching;
 /// <summary>The library's log messages (source-generated, allocation-free when disabled).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Upstream cache {Operation} failed for key '{Key}'; serving from downstream.")]
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Warning, Message = "Upstream cache {Operation} failed for key '{Key}'; serving from downstream.")]
     public static partial void UpstreamFailed(ILogger logger, string operation, string key, Exception exception);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Cache read failed for key '{Key}'; treating it as a miss.")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Cache read failed for key '{Key}'; treating it as a miss.")]
     public static partial void ReadFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Cache write failed for key '{Key}'.")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Cache write failed for key '{Key}'.")]
     public static partial void WriteFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Background refresh failed for key '{Key}'; the stale value stays in use.")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Background refresh failed for key '{Key}'; the stale value stays in use.")]
     public static partial void RefreshFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Cached value for key '{Key}' could not be decoded as {Type}; treating it as a miss.")]
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Cached value for key '{Key}' could not be decoded as {Type}; treating it as a miss.")]
     public static partial void DecodeFailed(ILogger logger, string key, string type);
 }

@@ -24,6 +24,10 @@ public sealed class FaultyCacheAdapter : ICacheAdapter
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    public void Dispose()
+    {
+    }
+
     private InvalidOperationException Fail()
     {
         Interlocked.Increment(ref _calls);

@@ -24,6 +24,10 @@ public sealed class HeldRaceCache(ICacheAdapter inner) : ICacheAdapter
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    public void Dispose()
+    {
+    }
+
     public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _racers);

@@ -128,9 +128,11 @@ public sealed class SingleFlight<TResult>
         {
             Exception? failure = null;
             var result = default(TResult)!;
+            Task<TResult>? running = null;
             try
             {
-                result = await work(state, _cts.Token).WaitAsync(_cts.Token).ConfigureAwait(false);
+                running = work(state, _cts.Token);
+                result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !IsAbandoned())
             {
@@ -146,6 +148,12 @@ public sealed class SingleFlight<TResult>
             {
                 _owner._flights.TryRemove(new KeyValuePair<string, Flight>(_key, this));
                 _cts.Dispose();
+                if (running is { IsCompleted: false })
+                {
+                    // Given up on (timeout, or every waiter gone): whatever it ends with has no one left to
+                    // receive it, and must not surface later as an unobserved task exception.
+                    ObserveAbandoned(running);
+                }
             }
 
             // A failure, cancellations included, reaches every waiter as the same instance (type, message, inner).
@@ -156,8 +164,20 @@ public sealed class SingleFlight<TResult>
             else
             {
                 _result.TrySetException(failure);
+                if (IsAbandoned())
+                {
+                    // No waiter is left to observe it.
+                    _ = _result.Task.Exception;
+                }
             }
         }
+
+        private static void ObserveAbandoned(Task task)
+            => task.ContinueWith(
+                static t => _ = t.Exception,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
 
         private async Task<TResult> WaitCancellableAsync(CancellationToken cancellationToken)
         {

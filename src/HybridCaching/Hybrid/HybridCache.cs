@@ -127,6 +127,19 @@ public sealed class HybridCache : ICacheAdapter
     }
 
     /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _downstream.Dispose();
+        _upstream.Dispose();
+    }
+
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)

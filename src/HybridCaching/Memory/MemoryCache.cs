@@ -149,14 +149,19 @@ public sealed class MemoryCache : ICacheAdapter
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         if (!_disposed)
         {
             _disposed = true;
             _cache.Dispose();
         }
+    }
 
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -538,6 +538,10 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+        public void Dispose()
+        {
+        }
+
         public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
             => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
     }

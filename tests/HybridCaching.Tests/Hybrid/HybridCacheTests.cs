@@ -69,6 +69,10 @@ public sealed class HybridCacheTests
             => fn(cancellationToken);
 
         public ValueTask DisposeAsync() => default;
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]
@@ -193,6 +197,10 @@ public sealed class HybridCacheTests
             => Task.FromException<RaceResult>(failure);
 
         public ValueTask DisposeAsync() => default;
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]
