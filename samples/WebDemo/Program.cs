@@ -3,8 +3,8 @@ using HybridCaching.AspNetCore;
 using HybridCaching.Redis;
 
 // HybridCache for .NET — web demo: a deliberately slow endpoint behind the response-caching middleware.
-// Run:         dotnet run --project samples/WebDemo --urls http://localhost:5080
-// Over Redis:  HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/WebDemo --urls http://localhost:5080
+// Run:         dotnet run --project samples/WebDemo   (listens on http://localhost:5080: Properties/launchSettings.json)
+// Over Redis:  HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/WebDemo
 // What to curl is in docs/http.md.
 
 var builder = WebApplication.CreateBuilder(args);
