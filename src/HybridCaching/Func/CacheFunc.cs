@@ -336,7 +336,9 @@ public sealed class CacheFunc
             }
         }
 
-        return new RaceResult(payload, context.NoCache);
+        // NoCache only decides the write above: like Go's Func.Do, the race result is the plain payload, so waiters on
+        // any server (a Go one included, which would take a no-cache error for a failure) receive the value.
+        return new RaceResult(payload);
     }
 
     private async Task StoreAsync(string key, byte[] payload)
