@@ -37,6 +37,16 @@ internal sealed class CaptureBuffer(long limit)
         _length += data.Length;
     }
 
+    /// <summary>Makes room for <paramref name="length"/> bytes in all (a declared <c>Content-Length</c>), so the
+    /// buffer is allocated once instead of growing; ignored past the limit.</summary>
+    public void Reserve(long length)
+    {
+        if (_buffer is not null && length > _buffer.Length && length <= limit)
+        {
+            Array.Resize(ref _buffer, (int)length);
+        }
+    }
+
     /// <summary>Drops what was held; nothing more is captured.</summary>
     public void Stop()
     {

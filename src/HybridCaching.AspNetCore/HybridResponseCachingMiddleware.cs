@@ -80,11 +80,14 @@ internal sealed class HybridResponseCachingMiddleware
 
     internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
 
-    /// <summary>The leader's run: the rest of the pipeline on this request's own context, its body streamed to
-    /// the client and copied for the waiters. The pipeline sees <paramref name="cancellationToken"/> as
-    /// <see cref="HttpContext.RequestAborted"/>: it fires when waitFor passes or every request waiting on this
-    /// run (this one included) has gone — not when only this request's client has.</summary>
-    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    /// <summary>The leader's run: the rest of the pipeline on this request's own context, its body copied for the
+    /// waiters and streamed to the client as fast as the client reads (the pipeline does not wait for it). The
+    /// pipeline sees <paramref name="cancellationToken"/> as <see cref="HttpContext.RequestAborted"/>: it fires
+    /// when waitFor passes or every request waiting on this run (this one included) has gone — not when only this
+    /// request's client has.</summary>
+    /// <returns>What the waiters get, as soon as the pipeline has finished; and the task that completes once this
+    /// request's own client has been sent the whole response (with a failure sending it, if any).</returns>
+    internal async Task<(CachedHttpResponse Result, Task<Exception?> Sent)> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         var features = context.Features;
         var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -102,13 +105,19 @@ internal sealed class HybridResponseCachingMiddleware
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
         }
+        catch (Exception)
+        {
+            // What the app wrote before it failed reaches its client before the failure goes up the pipeline.
+            await body.DrainAsync().ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             features.Set(originalBody);
             features.Set(originalLifetime);
         }
 
-        return Evaluate(context, body.Captured, cacheContext);
+        return (Evaluate(context, body.Captured, cacheContext), body.DrainAsync());
     }
 
     /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
@@ -233,8 +242,14 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
-        if (run.Finish() is not null)
+        if (run.Finish() is { } ran)
         {
+            // This request ran the pipeline: it ends once its own client has been sent the whole response.
+            if (await ran.ConfigureAwait(false) is { } failure)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
             return;
         }
 
@@ -284,7 +299,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         var now = _time.GetUtcNow();
-        headers[HttpCacheStatus.HeaderName] = cached.BestBefore <= now ? HttpCacheStatus.Stale : HttpCacheStatus.Hit;
+        headers[HttpCacheStatus.HeaderName] = HttpCacheStatus.Of(cached, now);
         if (cached.GetAge(now) is { } age)
         {
             headers.Age = ((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture);

@@ -1,16 +1,25 @@
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace HybridCaching.AspNetCore;
 
 /// <summary>
-/// The response body of the request that runs the pipeline for everyone waiting on the same key: every write
-/// goes straight through to the client (nothing is held back) and is also copied into a bounded buffer, for
-/// the waiting requests and the cache. The copy stops as soon as the response turns out not shareable (checked
-/// when the response starts, when its headers are final) or grows past the limit. Once the leader's own client
-/// has gone, failed writes to it are ignored, so the requests waiting on the copy still get the whole response.
+/// The response body of the request that runs the pipeline for everyone waiting on the same key. While the
+/// response can be shared, each write is copied into a bounded buffer (for the waiting requests and the cache) and
+/// returns at once; a pump sends that buffer on to the leader's own client at whatever pace the client reads. So
+/// the pipeline, and with it every waiting request, runs at the origin's speed, not at the leader's client's.
 /// </summary>
+/// <remarks>
+/// <para>The copy stops as soon as the response turns out not shareable (checked when the response starts, when
+/// its headers are final) or grows past the limit. From then on writes go through to the client, after what the
+/// pump still holds, and wait for it, as without a cache. Memory stays bounded by the limit: the client is sent
+/// the bytes from the copy itself, which the waiters receive anyway.</para>
+/// <para>Once the leader's own client has gone, writes to it are dropped, so the requests waiting on the copy still
+/// get the whole response. A failed send that the app can no longer see (its write had returned) is kept and
+/// returned by <see cref="DrainAsync"/>.</para>
+/// </remarks>
 internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 {
     private readonly HttpResponse _response;
@@ -18,9 +27,22 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     private readonly long _maximumBodySize;
     private readonly CaptureBuffer _capture;
     private readonly CancellationToken _clientAborted;
+
+    // Guards the copy, how much of it the client was handed, and the pump's state.
+    private readonly object _gate = new();
+
+    // Held by whoever talks to the client (the pump, a write that goes through, the drain): one at a time, in order.
+    private readonly SemaphoreSlim _clientLock = new(1, 1);
     private PipeWriter? _writer;
     private bool _checked;
-    private bool _clientGone;
+    private volatile bool _clientGone;
+    private int _sent;
+    private ReadOnlyMemory<byte> _backlog;
+    private bool _pumping;
+    private bool _flushPending;
+    private bool _completePending;
+    private Task _pump = Task.CompletedTask;
+    private ExceptionDispatchInfo? _failure;
 
     public LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
     {
@@ -31,8 +53,25 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         _capture = new CaptureBuffer(maximumBodySize);
     }
 
+    private enum PumpStep
+    {
+        Send,
+        Flush,
+        Complete,
+        Stop,
+    }
+
     /// <summary>Gets the body written so far, or <see langword="null"/> once the copy has stopped.</summary>
-    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
+    public ReadOnlyMemory<byte>? Captured
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
+            }
+        }
+    }
 
     public override bool CanRead => false;
 
@@ -69,30 +108,61 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
         long length = count ?? (new FileInfo(path).Length - offset);
-        if (!_capture.IsCapturing || (_capture.Written.Length + length) > _maximumBodySize)
+        bool copy;
+        lock (_gate)
         {
-            _capture.Stop();
-            await _inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
-            Check();
+            copy = _capture.IsCapturing && _capture.Written.Length + length <= _maximumBodySize;
+            if (!copy)
+            {
+                StopCapture();
+            }
+        }
+
+        if (copy)
+        {
+            await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
+        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendHeldAsync().ConfigureAwait(false);
+            await _inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
     }
 
     public async Task CompleteAsync()
     {
         await FlushWriterAsync().ConfigureAwait(false);
-        try
+        await EnsureStartedAsync(CancellationToken.None).ConfigureAwait(false);
+        if (RequestFromPump(complete: true))
         {
-            await _inner.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception) when (ClientHasGone())
-        {
+            return;
         }
 
-        Check();
+        await _clientLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await SendHeldAsync().ConfigureAwait(false);
+            try
+            {
+                await _inner.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
     }
 
     /// <summary>Pushes through what the app left unflushed in <see cref="Writer"/> (without starting an empty response).</summary>
@@ -104,21 +174,46 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
+    /// <summary>Waits until the leader's client has been sent everything written (or has gone). Call it once the
+    /// pipeline has finished, before the request ends.</summary>
+    /// <returns>A failure sending to the client after the app's write had returned, if any.</returns>
+    public async Task<Exception?> DrainAsync()
+    {
+        await RunPumpAsync().ConfigureAwait(false);
+
+        // The pump cannot fail (it keeps failures), and has nothing left to send: this only observes it.
+        await Volatile.Read(ref _pump).ConfigureAwait(false);
+        return _failure?.SourceException;
+    }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_clientGone)
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        if (TryHold(buffer.Span))
         {
-            try
-            {
-                await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception) when (ClientHasGone())
-            {
-            }
+            return;
         }
 
-        Check();
-        _capture.Append(buffer.Span);
+        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendHeldAsync().ConfigureAwait(false);
+            _failure?.Throw();
+            if (!_clientGone)
+            {
+                try
+                {
+                    await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (ClientHasGone())
+                {
+                }
+            }
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -126,50 +221,108 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (!_clientGone)
+        if (_response.HasStarted)
         {
-            try
+            Check();
+            if (TryHold(buffer))
             {
-                _inner.Stream.Write(buffer);
-            }
-            catch (Exception) when (ClientHasGone())
-            {
+                return;
             }
         }
 
+        // Synchronous I/O the app asked for (AllowSynchronousIO): the first write, which starts the response, and
+        // every write once the copy has stopped, go through to the client here and wait for it.
+        _clientLock.Wait(CancellationToken.None);
+        try
+        {
+            SendHeld();
+            _failure?.Throw();
+            if (!_clientGone)
+            {
+                try
+                {
+                    _inner.Stream.Write(buffer);
+                }
+                catch (Exception) when (ClientHasGone())
+                {
+                }
+            }
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
+
         Check();
-        _capture.Append(buffer);
+        lock (_gate)
+        {
+            if (_capture.IsCapturing && !TryCopy(buffer))
+            {
+                StopCapture();
+            }
+            else
+            {
+                _sent = _capture.Written.Length;
+            }
+        }
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (!_clientGone)
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        if (RequestFromPump(complete: false))
         {
-            try
-            {
-                await _inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception) when (ClientHasGone())
-            {
-            }
+            return;
         }
 
-        Check();
+        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendHeldAsync().ConfigureAwait(false);
+            if (!_clientGone)
+            {
+                try
+                {
+                    await _inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (ClientHasGone())
+                {
+                }
+            }
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
     }
 
     public override void Flush()
     {
-        if (!_clientGone)
+        if (_response.HasStarted && RequestFromPump(complete: false))
         {
-            try
+            return;
+        }
+
+        _clientLock.Wait(CancellationToken.None);
+        try
+        {
+            SendHeld();
+            if (!_clientGone)
             {
-                _inner.Stream.Flush();
+                try
+                {
+                    _inner.Stream.Flush();
+                }
+                catch (Exception) when (ClientHasGone())
+                {
+                }
             }
-            catch (Exception) when (ClientHasGone())
-            {
-            }
+        }
+        finally
+        {
+            _clientLock.Release();
         }
 
         Check();
@@ -192,16 +345,247 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         return _clientGone;
     }
 
+    private async ValueTask EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        if (!_response.HasStarted)
+        {
+            await StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Check();
+        }
+    }
+
     // Once the response has started its headers are final: decide whether it can be shared at all.
     private void Check()
     {
-        if (!_checked && _response.HasStarted)
+        if (_checked || !_response.HasStarted)
         {
-            _checked = true;
+            return;
+        }
+
+        _checked = true;
+        lock (_gate)
+        {
             if (!ResponsePolicy.IsShareable(_response, _maximumBodySize))
             {
-                _capture.Stop();
+                StopCapture();
             }
+            else if (_response.ContentLength is { } length)
+            {
+                _capture.Reserve(length);
+            }
+        }
+    }
+
+    // Copies the bytes for the waiters and has the pump send them to the client; false once the copy has stopped
+    // (or stops now, the body having grown past the limit): the caller then sends them itself.
+    private bool TryHold(ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            if (!_capture.IsCapturing)
+            {
+                return false;
+            }
+
+            if (!TryCopy(data))
+            {
+                StopCapture();
+                return false;
+            }
+
+            if (_pumping || _capture.Written.Length == _sent)
+            {
+                return true;
+            }
+
+            _pumping = true;
+        }
+
+        _pump = RunPumpAsync();
+        return true;
+    }
+
+    // Asks the pump to flush (or complete) the client's response after what it holds; false once the copy has
+    // stopped: the caller then does it itself.
+    private bool RequestFromPump(bool complete)
+    {
+        lock (_gate)
+        {
+            if (!_capture.IsCapturing)
+            {
+                return false;
+            }
+
+            _flushPending = true;
+            _completePending |= complete;
+            if (_pumping)
+            {
+                return true;
+            }
+
+            _pumping = true;
+        }
+
+        _pump = RunPumpAsync();
+        return true;
+    }
+
+    // Under _gate.
+    private bool TryCopy(ReadOnlySpan<byte> data)
+    {
+        if (_capture.Written.Length + (long)data.Length > _maximumBodySize)
+        {
+            return false;
+        }
+
+        _capture.Append(data);
+        return true;
+    }
+
+    // Under _gate: the copy stops; what the client was not sent yet stays for it.
+    private void StopCapture()
+    {
+        if (_capture.IsCapturing)
+        {
+            _backlog = _capture.Written[_sent..];
+            _capture.Stop();
+        }
+    }
+
+    // The next part of the body the client was not handed yet (empty when none).
+    private ReadOnlyMemory<byte> TakeUnsent()
+    {
+        lock (_gate)
+        {
+            if (!_backlog.IsEmpty)
+            {
+                var backlog = _backlog;
+                _backlog = default;
+                return backlog;
+            }
+
+            if (!_capture.IsCapturing)
+            {
+                return default;
+            }
+
+            var written = _capture.Written;
+            var next = written[_sent..];
+            _sent = written.Length;
+            return next;
+        }
+    }
+
+    // What the pump does next; Stop ends it (under _gate, so a write arriving later starts a new one).
+    private PumpStep NextPumpStep()
+    {
+        lock (_gate)
+        {
+            if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
+            {
+                return PumpStep.Send;
+            }
+
+            var step = _completePending ? PumpStep.Complete : _flushPending ? PumpStep.Flush : PumpStep.Stop;
+            _completePending = false;
+            _flushPending = false;
+            if (step == PumpStep.Stop)
+            {
+                _pumping = false;
+            }
+
+            return step;
+        }
+    }
+
+    // Sends the client what it has not been sent, then flushes or completes its response if the app asked to.
+    private async Task RunPumpAsync()
+    {
+        await _clientLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            while (NextPumpStep() is var step and not PumpStep.Stop)
+            {
+                if (step == PumpStep.Send)
+                {
+                    await SendHeldAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await ForwardAsync(step).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
+    }
+
+    // With _clientLock held: sends the client what the copy holds beyond what it was sent.
+    private async ValueTask SendHeldAsync()
+    {
+        while (TakeUnsent() is { IsEmpty: false } next)
+        {
+            await ForwardAsync(PumpStep.Send, next).ConfigureAwait(false);
+        }
+    }
+
+    // The synchronous twin of SendHeldAsync, for the app's synchronous writes.
+    private void SendHeld()
+    {
+        while (TakeUnsent() is { IsEmpty: false } next)
+        {
+            if (_failure is not null || _clientGone)
+            {
+                continue;
+            }
+
+            try
+            {
+                _inner.Stream.Write(next.Span);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
+#pragma warning disable CA1031 // the app's write that held these bytes has returned: the failure is kept for DrainAsync
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                _failure = ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+    }
+
+    // One operation on the client on behalf of writes that have returned: skipped once the client has gone or an
+    // earlier one failed; a failure is kept for DrainAsync.
+    private async ValueTask ForwardAsync(PumpStep step, ReadOnlyMemory<byte> data = default)
+    {
+        if (_failure is not null || _clientGone)
+        {
+            return;
+        }
+
+        try
+        {
+            await (step switch
+            {
+                PumpStep.Send => _inner.Stream.WriteAsync(data, _clientAborted).AsTask(),
+                PumpStep.Flush => _inner.Stream.FlushAsync(_clientAborted),
+                _ => _inner.CompleteAsync(),
+            }).ConfigureAwait(false);
+        }
+        catch (Exception) when (ClientHasGone())
+        {
+        }
+#pragma warning disable CA1031 // the app's write that asked for this has returned: the failure is kept for DrainAsync
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _failure = ExceptionDispatchInfo.Capture(ex);
         }
     }
 }

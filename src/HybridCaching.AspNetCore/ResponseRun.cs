@@ -20,7 +20,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     private readonly HybridResponseCachingMiddleware _owner;
     private readonly HttpContext _context;
 
-    // null while waiting; the leader's completion while this request runs the pipeline; Finished once the middleware is done.
+    // null while waiting; the leader's outcome while this request runs the pipeline; Finished once the middleware is done.
     private object? _state;
     private volatile RequestSnapshot? _snapshot;
 
@@ -52,9 +52,10 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     }
 
     /// <summary>Ends this request's part; afterwards the factory no longer touches its context.</summary>
-    /// <returns>When this request led the run: the pipeline's outcome (its exception, or null); otherwise null.</returns>
+    /// <returns>When this request led the run: its outcome, once its own client has been sent the response (the
+    /// pipeline's exception or a failure sending the response, or null); otherwise null.</returns>
     public Task<Exception?>? Finish()
-        => Interlocked.CompareExchange(ref _state, Finished, null) as TaskCompletionSource<Exception?> is { } lead ? lead.Task : null;
+        => Interlocked.CompareExchange(ref _state, Finished, null) as TaskCompletionSource<Task<Exception?>> is { } lead ? lead.Task.Unwrap() : null;
 
     private Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
     {
@@ -65,7 +66,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
 
         // A request that has finished cannot lead. (HEAD requests never get here: the middleware answers them
         // from a stored response or passes them through, as a HEAD response has no body to share.)
-        var lead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lead = new TaskCompletionSource<Task<Exception?>>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Interlocked.CompareExchange(ref _state, lead, null) is not null)
         {
             context.NoCache = true;
@@ -75,17 +76,19 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
         return LeadAsync(context, lead, cancellationToken);
     }
 
-    private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, TaskCompletionSource<Exception?> lead, CancellationToken cancellationToken)
+    private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, TaskCompletionSource<Task<Exception?>> lead, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await _owner.RunPipelineAsync(_context, context, cancellationToken).ConfigureAwait(false);
-            lead.SetResult(null);
+            // The waiters get the result as soon as the pipeline has finished; this request's own client may still
+            // be receiving the response, and the middleware waits for that before the request ends.
+            var (result, sent) = await _owner.RunPipelineAsync(_context, context, cancellationToken).ConfigureAwait(false);
+            lead.SetResult(sent);
             return result;
         }
         catch (Exception ex)
         {
-            lead.SetResult(ex);
+            lead.SetResult(Task.FromResult<Exception?>(ex));
             throw;
         }
     }

@@ -33,6 +33,8 @@ public sealed class CacheFunc
     private readonly TimeSpan _suppressFor;
     private readonly ConcurrentDictionary<string, bool> _refreshing = new(StringComparer.Ordinal);
     private readonly SingleFlight<RaceResult> _local;
+    private readonly MemoryCache? _memoryLevel;
+    private readonly bool _reuseAll;
 
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
@@ -62,6 +64,8 @@ public sealed class CacheFunc
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
         _local = new SingleFlight<RaceResult>(_timeProvider);
+        _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
+        _reuseAll = options.ReuseValues;
     }
 
     /// <summary>The serializer used when none is given: MessagePack, as the Go original.</summary>
@@ -151,6 +155,11 @@ public sealed class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        if (typeof(TFormat) == typeof(SerializerPayloadFormat<T>) && _memoryLevel is not null && (_reuseAll || ImmutableType<T>.Value))
+        {
+            return DoReusingAsync<T, TFormat>(_memoryLevel, key, fn, format, cancellationToken);
+        }
+
         ValueTask<byte[]?> pending;
         try
         {
@@ -170,6 +179,53 @@ public sealed class CacheFunc
         return TryHit(key, pending.Result, fn, format, out T value)
             ? new ValueTask<T>(value)
             : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+    }
+
+    // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
+    // the same bytes, without touching the serializer; anything else goes the usual way.
+    private ValueTask<T> DoReusingAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (!memory.TryGetEntry(key, out var entry))
+        {
+            return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, cancellationToken));
+        }
+
+        if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
+        {
+            if (reused.BestBefore <= _timeProvider.GetUtcNow())
+            {
+                StartRefresh<T, TFormat>(key, fn, format);
+            }
+
+            return new ValueTask<T>(reused.Value);
+        }
+
+        if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
+        {
+            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+        }
+
+        var decoded = new ReusedValue<T>(value, bestBefore, _serializer);
+        memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
+        if (bestBefore <= _timeProvider.GetUtcNow())
+        {
+            StartRefresh<T, TFormat>(key, fn, format);
+        }
+
+        return new ValueTask<T>(value);
+    }
+
+    // Not in memory: a hybrid cache may copy the value down from its upstream; the next hit reuses it from there.
+    private async Task<T> GetThenReuseAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (ReferenceEquals(memory, _cache))
+        {
+            return await MissAsync<T, TFormat>(key, fn, format, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
@@ -280,7 +336,9 @@ public sealed class CacheFunc
             }
         }
 
-        return new RaceResult(payload, context.NoCache);
+        // NoCache only decides the write above: like Go's Func.Do, the race result is the plain payload, so waiters on
+        // any server (a Go one included, which would take a no-cache error for a failure) receive the value.
+        return new RaceResult(payload);
     }
 
     private async Task StoreAsync(string key, byte[] payload)

@@ -26,6 +26,13 @@ public sealed class CacheFuncOptions
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider? TimeProvider { get; set; }
 
+    /// <summary>Whether a fresh hit on the memory level returns the value decoded by an earlier hit, for every type,
+    /// instead of decoding the stored bytes again.</summary>
+    /// <value>Default <see langword="false"/>: values of immutable types (string, primitives, enums, <see cref="DateTime"/>,
+    /// <see cref="Guid"/> and the like, and types marked <c>[ImmutableObject(true)]</c>) are reused anyway; every other
+    /// caller gets its own copy. Set it only when callers never modify what they get: they share one instance.</value>
+    public bool ReuseValues { get; set; }
+
     /// <summary>Where background failures (refresh, write, unreadable entries) are logged.</summary>
     /// <value>Default: none.</value>
     public ILogger? Logger { get; set; }

@@ -5,8 +5,13 @@ namespace HybridCaching.Http;
 /// responses: the body in <c>Value</c>, the headers in <c>Header</c>, the status in <c>StatusCode</c>.
 /// </summary>
 /// <remarks>
-/// An envelope without a valid status code (e.g. a plain <see cref="CacheFunc"/> value under the same key) is
-/// not a response: <see cref="TryRead"/> refuses it and the entry is a cache miss.
+/// <para>An envelope without a valid status code (e.g. a plain <see cref="CacheFunc"/> value under the same key) is
+/// not a response: <see cref="TryRead"/> refuses it and the entry is a cache miss.</para>
+/// <para>So is a response the safe defaults never share — one with <c>Set-Cookie</c>, <c>Vary</c>,
+/// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, or status 206 or 304 — whoever wrote it: the
+/// Go original stores such responses, and a .NET reader must not hand one user's cookie to another. The request
+/// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
+/// origin instead.</para>
 /// </remarks>
 public sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
@@ -38,6 +43,12 @@ public sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpRes
         }
 
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
+        if (!HttpResponsePolicy.IsShareable(value))
+        {
+            value = null!;
+            return false;
+        }
+
         return true;
     }
 }

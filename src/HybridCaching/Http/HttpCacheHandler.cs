@@ -229,7 +229,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         response.Content = content;
 
         var now = _time.GetUtcNow();
-        SetStatus(response, cached.BestBefore <= now ? HttpCacheStatus.Stale : HttpCacheStatus.Hit);
+        SetStatus(response, HttpCacheStatus.Of(cached, now));
         if (cached.GetAge(now) is { } age)
         {
             response.Headers.Age = age;

@@ -7,19 +7,22 @@ internal static class HttpResponsePolicy
     /// partial, not a 304, no cookie, no <c>Vary</c>, and no <c>Cache-Control</c> directive that forbids it.</summary>
     public static bool IsShareable(HttpResponseMessage response)
     {
-        int status = (int)response.StatusCode;
-        if (status is 206 or 304)
-        {
-            return false;
-        }
-
         var headers = response.Headers.NonValidated;
-        if (headers.Contains("Set-Cookie") || headers.Contains("Vary"))
-        {
-            return false;
-        }
+        return IsShareable(
+            (int)response.StatusCode,
+            headers.Contains("Set-Cookie") || headers.Contains("Vary"),
+            headers.TryGetValues("Cache-Control", out var cacheControl) ? cacheControl : null);
+    }
 
-        return !headers.TryGetValues("Cache-Control", out var cacheControl) || !HasUnshareableDirective(cacheControl);
+    /// <summary>The same rule for a response read from the cache, whoever wrote it (the Go original stores every
+    /// response, cookies included).</summary>
+    public static bool IsShareable(CachedHttpResponse response)
+    {
+        var headers = response.Headers;
+        return IsShareable(
+            response.StatusCode,
+            headers.ContainsKey("Set-Cookie") || headers.ContainsKey("Vary"),
+            headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : null);
     }
 
     /// <summary>Whether <c>Cache-Control</c> values hold <c>no-store</c>, <c>private</c> or <c>no-cache</c>
@@ -43,4 +46,7 @@ internal static class HttpResponsePolicy
 
         return false;
     }
+
+    private static bool IsShareable(int status, bool hasCookieOrVary, IEnumerable<string>? cacheControl)
+        => status is not (206 or 304) && !hasCookieOrVary && (cacheControl is null || !HasUnshareableDirective(cacheControl));
 }

@@ -51,6 +51,9 @@ public sealed class HybridCache : ICacheAdapter
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>The downstream level when it is a <see cref="MemoryCache"/> (where <see cref="CacheFunc"/> keeps decoded values).</summary>
+    internal MemoryCache? MemoryLevel => _downstream as MemoryCache;
+
     /// <inheritdoc/>
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Internal;
 using RuntimeMemoryCache = Microsoft.Extensions.Caching.Memory.MemoryCache;
@@ -27,6 +28,7 @@ public sealed class MemoryCache : ICacheAdapter
     private readonly long _maxBytes;
     private readonly long _minimumCharge;
     private readonly TimeSpan _maxTtl;
+    private readonly object _writeGate = new();
     private volatile bool _disposed;
 
     /// <summary>Creates a memory cache.</summary>
@@ -49,11 +51,16 @@ public sealed class MemoryCache : ICacheAdapter
             SizeLimit = maxBytes,
             Clock = new Clock(_timeProvider),
             CompactionPercentage = 0.1,
+            TrackStatistics = true,
         });
     }
 
     /// <summary>The number of entries held (expired entries may be counted until they are next touched or scanned).</summary>
     public int Count => _cache.Count;
+
+    /// <summary>The bytes charged against the byte bound: every entry's bytes (at least <c>maxBytes / maxItems</c>)
+    /// plus the estimated size of the decoded values kept for reuse.</summary>
+    public long ChargedBytes => _cache.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
 
     /// <inheritdoc/>
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
@@ -99,11 +106,9 @@ public sealed class MemoryCache : ICacheAdapter
         var now = _timeProvider.GetUtcNow();
         var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
         var expiresAt = lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
-        using (var entry = _cache.CreateEntry(key))
+        lock (_writeGate)
         {
-            entry.Value = new Entry(value, expiresAt);
-            entry.Size = charge;
-            entry.AbsoluteExpiration = expiresAt;
+            Insert(key, new Entry(value, expiresAt, charge));
         }
 
         return ValueTask.CompletedTask;
@@ -114,9 +119,12 @@ public sealed class MemoryCache : ICacheAdapter
     {
         var list = CacheArgument.ThrowIfInvalidKeys(keys);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var key in list)
+        lock (_writeGate)
         {
-            _cache.Remove(key);
+            foreach (var key in list)
+            {
+                _cache.Remove(key);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -126,7 +134,11 @@ public sealed class MemoryCache : ICacheAdapter
     public ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _cache.Clear();
+        lock (_writeGate)
+        {
+            _cache.Clear();
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -165,7 +177,58 @@ public sealed class MemoryCache : ICacheAdapter
         return ValueTask.CompletedTask;
     }
 
-    private sealed record Entry(byte[] Value, DateTimeOffset ExpiresAt);
+    /// <summary>The entry stored under <paramref name="key"/>, for a reader that keeps its decoded value on it
+    /// (<see cref="CacheFunc"/>'s value reuse); none when missing or expired.</summary>
+    internal bool TryGetEntry(string key, [MaybeNullWhen(false)] out Entry entry)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_cache.TryGetValue(key, out var found))
+        {
+            entry = (Entry)found!;
+            return true;
+        }
+
+        entry = null;
+        return false;
+    }
+
+    /// <summary>Keeps <paramref name="decoded"/> next to the bytes of <paramref name="entry"/>, charging
+    /// <paramref name="decodedCharge"/> more bytes against the bound. Nothing happens when the key no longer holds
+    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes.</summary>
+    internal void AttachDecoded(string key, Entry entry, object decoded, long decodedCharge)
+    {
+        lock (_writeGate)
+        {
+            if (_disposed || !_cache.TryGetValue(key, out var current) || !ReferenceEquals(current, entry))
+            {
+                return;
+            }
+
+            var charge = entry.Charge + Math.Max(0, decodedCharge);
+            if (charge > _maxBytes)
+            {
+                return; // too large to keep decoded: the bytes stay, each hit decodes
+            }
+
+            Insert(key, new Entry(entry.Value, entry.ExpiresAt, charge) { Decoded = decoded });
+        }
+    }
+
+    private void Insert(string key, Entry value)
+    {
+        using var entry = _cache.CreateEntry(key);
+        entry.Value = value;
+        entry.Size = value.Charge;
+        entry.AbsoluteExpiration = value.ExpiresAt;
+    }
+
+    /// <summary>Stored bytes, their expiry and charge, and the decoded value a reader may keep with them.</summary>
+    internal sealed record Entry(byte[] Value, DateTimeOffset ExpiresAt, long Charge)
+    {
+        /// <summary>Set only on an entry that is not yet in the cache; replaced entries are new instances.</summary>
+        public object? Decoded { get; init; }
+    }
 
     private sealed class Clock(TimeProvider timeProvider) : ISystemClock
     {

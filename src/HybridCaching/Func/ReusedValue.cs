@@ -1,0 +1,47 @@
+using System.ComponentModel;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using HybridCaching.Serialization;
+
+namespace HybridCaching;
+
+/// <summary>A value decoded from a memory-level entry, kept on that entry (<see cref="MemoryCache.AttachDecoded"/>)
+/// so later fresh hits return it without decoding; it goes when the entry's bytes are replaced, removed or expire.</summary>
+/// <param name="Value">The decoded value.</param>
+/// <param name="BestBefore">The best-before time of the payload it came from.</param>
+/// <param name="Serializer">The serializer that decoded it: another serializer must decode the bytes itself.</param>
+internal sealed record ReusedValue<T>(T Value, DateTimeOffset BestBefore, ICacheSerializer Serializer)
+{
+    private const long Overhead = 48;
+
+    /// <summary>What keeping the value costs against the memory level's byte bound: exact for strings and
+    /// value types; for other objects an estimate of twice the encoded size.</summary>
+    public long EstimatedBytes(int encodedLength) => Overhead + Value switch
+    {
+        string text => 2L * text.Length,
+        _ when typeof(T).IsValueType => Unsafe.SizeOf<T>(),
+        _ => 2L * encodedLength,
+    };
+}
+
+/// <summary>Whether values of <typeparamref name="T"/> cannot be modified, so one decoded instance can serve every caller.</summary>
+internal static class ImmutableType<T>
+{
+    public static readonly bool Value = IsImmutable(Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T));
+
+    private static bool IsImmutable(Type type)
+        => type.IsPrimitive
+            || type.IsEnum
+            || type == typeof(string)
+            || type == typeof(decimal)
+            || type == typeof(DateTime)
+            || type == typeof(DateTimeOffset)
+            || type == typeof(TimeSpan)
+            || type == typeof(Guid)
+            || type == typeof(DateOnly)
+            || type == typeof(TimeOnly)
+            || type == typeof(Half)
+            || type == typeof(Int128)
+            || type == typeof(UInt128)
+            || type.GetCustomAttribute<ImmutableObjectAttribute>(inherit: true)?.Immutable == true;
+}

@@ -1,0 +1,203 @@
+using System.IO.Pipelines;
+using System.Net;
+using HybridCaching.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using static HybridCaching.AspNetCore.Tests.TestHelpers;
+
+namespace HybridCaching.AspNetCore.Tests;
+
+/// <summary>A leader whose own client does not read: the requests waiting on it must not wait for that client.</summary>
+public sealed class MiddlewareSlowClientTests : IAsyncDisposable
+{
+    private const string StalledHeader = "X-Test-Stalled-Client";
+    private const int Chunk = 16 * 1024;
+
+    private readonly MemoryCache _cache = new(1000, 1 << 26, TimeSpan.Zero);
+    private readonly StalledClient _stalled = new();
+    private int _runs;
+    private int _entered;
+    private long _started;
+    private long _written;
+
+    public ValueTask DisposeAsync() => _cache.DisposeAsync();
+
+    private static byte[] Body(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 % 251)).ToArray();
+
+    // The request carrying StalledHeader gets a response body its client never reads until the test releases it.
+    private Task<TestApp> StartAsync(byte[] body, TaskCompletionSource originGate, long maximumBodySize = 64L << 20)
+        => TestApp.StartAsync(
+            new HybridResponseCachingOptions { Cache = _cache, WaitFor = TimeSpan.FromSeconds(30), MaximumBodySize = maximumBodySize },
+            app => app.Run(async context =>
+            {
+                Interlocked.Increment(ref _runs);
+                await originGate.Task;
+                context.Response.ContentType = "application/octet-stream";
+                for (int offset = 0; offset < body.Length; offset += Chunk)
+                {
+                    int count = Math.Min(Chunk, body.Length - offset);
+                    Interlocked.Add(ref _started, count);
+                    await context.Response.Body.WriteAsync(body.AsMemory(offset, count));
+                    Interlocked.Add(ref _written, count);
+                }
+            }),
+            outer: async (context, next) =>
+            {
+                if (context.Request.Headers.ContainsKey(StalledHeader))
+                {
+                    var inner = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+                    context.Features.Set<IHttpResponseBodyFeature>(_stalled.Wrap(inner));
+                }
+
+                var pending = next(context);
+                Interlocked.Increment(ref _entered);
+                await pending;
+            });
+
+    private static HttpRequestMessage StalledRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/big");
+        request.Headers.Add(StalledHeader, "1");
+        return request;
+    }
+
+    [Fact]
+    public async Task Middleware_LeaderClientStalled_WaitersGetTheWholeBodyWhileItIsBlocked()
+    {
+        byte[] body = Body(1024 * 1024);
+        var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await StartAsync(body, originGate);
+
+        var leader = app.Client.SendAsync(StalledRequest());
+        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
+        var waiters = Enumerable.Range(0, 20).Select(_ => app.Client.GetAsync("/big")).ToArray();
+        await EventuallyAsync(() => Volatile.Read(ref _entered) == 21);
+        originGate.SetResult();
+
+        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, _stalled.CompletedWrites);
+        Assert.True(_stalled.AttemptedWrites > 0);
+        foreach (var response in responses)
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+            }
+        }
+
+        _stalled.Release();
+        using var leaderResponse = await leader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(body, await leaderResponse.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(leaderResponse));
+        Assert.Equal(1, Volatile.Read(ref _runs));
+        using var hit = await app.Client.GetAsync("/big");
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(hit));
+        Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+    }
+
+    // Past MaximumBodySize nothing is shared: the origin's writes wait for the stalled client again, so no more than
+    // the limit is ever held for it.
+    [Fact]
+    public async Task Middleware_LeaderClientStalledBodyOverLimit_HoldsNoMoreThanTheLimit()
+    {
+        const int limit = 4 * Chunk;
+        byte[] body = Body(16 * Chunk);
+        var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        originGate.SetResult();
+        await using var app = await StartAsync(body, originGate, maximumBodySize: limit);
+
+        var leader = app.Client.SendAsync(StalledRequest());
+        // The write past the limit has started and waits for the client, which has not accepted a byte.
+        await EventuallyAsync(() => _stalled.AttemptedWrites > 0 && Volatile.Read(ref _started) == limit + Chunk);
+
+        Assert.Equal(0, _stalled.CompletedWrites);
+        Assert.Equal(limit, Volatile.Read(ref _written));
+        _stalled.Release();
+        using var leaderResponse = await leader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(body, await leaderResponse.Content.ReadAsByteArrayAsync());
+        Assert.Equal(body.Length, Volatile.Read(ref _written));
+        Assert.Null(await _cache.GetAsync("http://localhost/big"));
+    }
+
+    /// <summary>Stands for a client that does not read: writes to its response body wait until <see cref="Release"/>.</summary>
+    private sealed class StalledClient
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _attempted;
+        private int _completed;
+
+        public int AttemptedWrites => Volatile.Read(ref _attempted);
+
+        public int CompletedWrites => Volatile.Read(ref _completed);
+
+        public void Release() => _gate.TrySetResult();
+
+        public IHttpResponseBodyFeature Wrap(IHttpResponseBodyFeature inner) => new Feature(this, inner);
+
+        private sealed class Feature(StalledClient owner, IHttpResponseBodyFeature inner) : Stream, IHttpResponseBodyFeature
+        {
+            private PipeWriter? _writer;
+
+            public Stream Stream => this;
+
+            public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
+
+            public override bool CanRead => false;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => true;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position
+            {
+                get => throw new NotSupportedException();
+                set => throw new NotSupportedException();
+            }
+
+            public void DisableBuffering() => inner.DisableBuffering();
+
+            public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+
+            public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+                => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+
+            public async Task CompleteAsync()
+            {
+                await owner._gate.Task;
+                await inner.CompleteAsync();
+            }
+
+            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                Interlocked.Increment(ref owner._attempted);
+                await owner._gate.Task.WaitAsync(cancellationToken);
+                await inner.Stream.WriteAsync(buffer, cancellationToken);
+                Interlocked.Increment(ref owner._completed);
+            }
+
+            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+                => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override async Task FlushAsync(CancellationToken cancellationToken)
+            {
+                await owner._gate.Task.WaitAsync(cancellationToken);
+                await inner.Stream.FlushAsync(cancellationToken);
+            }
+
+            public override void Flush() => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace HybridCaching.Testing;
+
+/// <summary>Passes every operation to an inner adapter; derived test adapters override the race.</summary>
+public abstract class DelegatingCacheAdapter(ICacheAdapter inner) : ICacheAdapter
+{
+    protected ICacheAdapter Inner => inner;
+
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
+
+    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => inner.FetchAsync(key, cancellationToken);
+
+    public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.SetAsync(key, value, ttl, cancellationToken);
+
+    public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
+
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    public virtual Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+        => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+}
