@@ -22,7 +22,7 @@ internal static class FactoryCalls
     {
         s_calls = 0;
         s_ops = 0;
-        if (FilePath(BenchmarkName()) is { } path)
+        if (FilePath(BenchmarkName()) is { } path && File.Exists(path))
         {
             File.Delete(path);
         }

@@ -1,43 +1,28 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace HybridCaching.Benchmarks.Peers;
 
 /// <summary>
 /// Table row 4: a cold miss, one caller, memory level only: each call asks for a key never asked before, the factory
-/// returns at once and the value is stored. Every iteration starts from new, empty caches (so no cache grows without
-/// bound over a run). Baseline: the runtime's <c>MemoryCache</c> <c>TryGetValue</c> (a miss) then <c>Set</c>.
+/// returns at once and the value is stored. Every iteration starts from new, empty caches. Baseline: the runtime's
+/// <c>MemoryCache</c> <c>TryGetValue</c> (a miss) then <c>Set</c>.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 [FactoryCallsColumn(perOperation: true)]
 [InvocationCount(Calls)]
-public class PeerColdMissBenchmarks
+public class PeerColdMissBenchmarks : FreshKeyBenchmarks
 {
     private const int Calls = 16_384;
-    private readonly string[] _keys = Enumerable.Range(0, Calls).Select(i => "miss:" + i).ToArray();
     private readonly Factories<string> _text = new(PeerValues.Text);
     private readonly Factories<CustomerDto> _dto = new(PeerValues.Dto);
-    private MemoryPeers? _peers;
-    private int _next;
 
-    [GlobalSetup]
-    public void Setup() => FactoryCalls.Reset();
-
-    [IterationSetup]
-    public void IterationSetup()
+    public PeerColdMissBenchmarks()
+        : base("miss:", Calls)
     {
-        _peers?.Dispose();
-        _peers = new MemoryPeers();
-        _next = 0;
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        FactoryCalls.Record();
-        _peers?.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "raw MemoryCache.TryGetValue + Set"), BenchmarkCategory("string")]
@@ -57,7 +42,7 @@ public class PeerColdMissBenchmarks
     public ValueTask<string> String_Ours() => Peers.Ours.DoAsync(NextKey(), _text.Ours);
 
     [Benchmark(Description = "4 FusionCache GetOrSetAsync"), BenchmarkCategory("string")]
-    public ValueTask<string> String_Fusion() => Peers.Fusion.GetOrSetAsync(NextKey(), _text.Fusion);
+    public ValueTask<string> String_Fusion() => Peers.Fusion.GetOrSetAsync<string>(NextKey(), _text.Fusion);
 
     [Benchmark(Description = "4 Microsoft GetOrCreateAsync"), BenchmarkCategory("string")]
     public ValueTask<string> String_Microsoft() => Peers.Microsoft.GetOrCreateAsync(NextKey(), _text.Microsoft);
@@ -79,16 +64,9 @@ public class PeerColdMissBenchmarks
     public ValueTask<CustomerDto> Dto_Ours() => Peers.Ours.DoAsync(NextKey(), _dto.Ours);
 
     [Benchmark(Description = "4 FusionCache GetOrSetAsync"), BenchmarkCategory("DTO")]
-    public ValueTask<CustomerDto> Dto_Fusion() => Peers.Fusion.GetOrSetAsync(NextKey(), _dto.Fusion);
+    public ValueTask<CustomerDto> Dto_Fusion() => Peers.Fusion.GetOrSetAsync<CustomerDto>(NextKey(), _dto.Fusion);
 
     [Benchmark(Description = "4 Microsoft GetOrCreateAsync"), BenchmarkCategory("DTO")]
     public ValueTask<CustomerDto> Dto_Microsoft() => Peers.Microsoft.GetOrCreateAsync(NextKey(), _dto.Microsoft);
 
-    private MemoryPeers Peers => _peers!;
-
-    private string NextKey()
-    {
-        FactoryCalls.AddOp();
-        return _keys[_next++];
-    }
 }

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace HybridCaching.Benchmarks.Peers;
 
@@ -58,7 +59,7 @@ public class PeerHitBenchmarks
     public ValueTask<string> String_Ours() => _peers.Ours.DoAsync(StringKey, _text.Ours);
 
     [Benchmark(Description = "1 FusionCache GetOrSetAsync<string>"), BenchmarkCategory("string")]
-    public ValueTask<string> String_Fusion() => _peers.Fusion.GetOrSetAsync(StringKey, _text.Fusion);
+    public ValueTask<string> String_Fusion() => _peers.Fusion.GetOrSetAsync<string>(StringKey, _text.Fusion);
 
     [Benchmark(Description = "1 Microsoft GetOrCreateAsync<string>"), BenchmarkCategory("string")]
     public ValueTask<string> String_Microsoft() => _peers.Microsoft.GetOrCreateAsync(StringKey, _text.Microsoft);
@@ -73,7 +74,7 @@ public class PeerHitBenchmarks
     public ValueTask<CustomerDto> Dto_Reused_OursReuseValues() => _peers.OursReusing.DoAsync(DtoKey, _dto.Ours);
 
     [Benchmark(Description = "1 reused: FusionCache, default"), BenchmarkCategory("DTO")]
-    public ValueTask<CustomerDto> Dto_Reused_FusionDefault() => _peers.Fusion.GetOrSetAsync(DtoKey, _dto.Fusion);
+    public ValueTask<CustomerDto> Dto_Reused_FusionDefault() => _peers.Fusion.GetOrSetAsync<CustomerDto>(DtoKey, _dto.Fusion);
 
     [Benchmark(Description = "1 reused: Microsoft, [ImmutableObject(true)] sealed type"), BenchmarkCategory("DTO")]
     public ValueTask<ImmutableCustomerDto> Dto_Reused_MicrosoftImmutableType() => _peers.Microsoft.GetOrCreateAsync(ImmutableKey, _immutableDto.Microsoft);
@@ -82,7 +83,7 @@ public class PeerHitBenchmarks
     public ValueTask<CustomerDto> Dto_Copied_OursDefault() => _peers.Ours.DoAsync(DtoKey, _dto.Ours);
 
     [Benchmark(Description = "2 copied: FusionCache, EnableAutoClone"), BenchmarkCategory("DTO")]
-    public ValueTask<CustomerDto> Dto_Copied_FusionAutoClone() => _peers.FusionAutoClone.GetOrSetAsync(DtoKey, _dto.Fusion);
+    public ValueTask<CustomerDto> Dto_Copied_FusionAutoClone() => _peers.FusionAutoClone.GetOrSetAsync<CustomerDto>(DtoKey, _dto.Fusion);
 
     [Benchmark(Description = "2 copied: Microsoft, default (mutable type)"), BenchmarkCategory("DTO")]
     public ValueTask<CustomerDto> Dto_Copied_MicrosoftDefault() => _peers.Microsoft.GetOrCreateAsync(DtoKey, _dto.Microsoft);

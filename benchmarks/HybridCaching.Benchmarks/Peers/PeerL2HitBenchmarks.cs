@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -60,6 +61,7 @@ public class PeerL2HitBenchmarks
     public async Task CleanupAsync()
     {
         FactoryCalls.Record();
+        Console.WriteLine("// redis commands: " + await _peers.CommandStatsAsync());
         await _peers.DisposeAsync();
     }
 
@@ -77,7 +79,7 @@ public class PeerL2HitBenchmarks
     }
 
     [Benchmark(Description = "3 FusionCache, SkipMemoryCacheRead"), BenchmarkCategory("string")]
-    public ValueTask<string> String_Fusion() => _peers.Fusion.GetOrSetAsync(FusionString, _text.Fusion, default, _fusionFromL2);
+    public ValueTask<string> String_Fusion() => _peers.Fusion.GetOrSetAsync<string>(FusionString, _text.Fusion, default, _fusionFromL2);
 
     [Benchmark(Description = "3 Microsoft, DisableLocalCacheRead"), BenchmarkCategory("string")]
     public ValueTask<string> String_Microsoft() => _peers.Microsoft.GetOrCreateAsync(MicrosoftString, _text.Microsoft, _microsoftFromL2);
@@ -96,7 +98,7 @@ public class PeerL2HitBenchmarks
     }
 
     [Benchmark(Description = "3 FusionCache, SkipMemoryCacheRead"), BenchmarkCategory("DTO")]
-    public ValueTask<CustomerDto> Dto_Fusion() => _peers.Fusion.GetOrSetAsync(FusionDto, _dto.Fusion, default, _fusionFromL2);
+    public ValueTask<CustomerDto> Dto_Fusion() => _peers.Fusion.GetOrSetAsync<CustomerDto>(FusionDto, _dto.Fusion, default, _fusionFromL2);
 
     [Benchmark(Description = "3 Microsoft, DisableLocalCacheRead"), BenchmarkCategory("DTO")]
     public ValueTask<CustomerDto> Dto_Microsoft() => _peers.Microsoft.GetOrCreateAsync(MicrosoftDto, _dto.Microsoft, _microsoftFromL2);

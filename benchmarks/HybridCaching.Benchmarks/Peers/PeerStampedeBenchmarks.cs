@@ -15,41 +15,25 @@ namespace HybridCaching.Benchmarks.Peers;
 [CategoriesColumn]
 [FactoryCallsColumn(perOperation: true)]
 [InvocationCount(Keys)]
-public class PeerStampedeBenchmarks
+public class PeerStampedeBenchmarks : FreshKeyBenchmarks
 {
     private const int Callers = 100;
     private const int Keys = 256;
-    private readonly string[] _keys = Enumerable.Range(0, Keys).Select(i => "stampede:" + i).ToArray();
     private readonly GatedFactories<string> _text = new(PeerValues.Text);
     private readonly GatedFactories<CustomerDto> _dto = new(PeerValues.Dto);
     private readonly ValueTask<string>[] _textCallers = new ValueTask<string>[Callers];
     private readonly ValueTask<CustomerDto>[] _dtoCallers = new ValueTask<CustomerDto>[Callers];
-    private MemoryPeers? _peers;
-    private int _next;
 
-    [GlobalSetup]
-    public void Setup() => FactoryCalls.Reset();
-
-    [IterationSetup]
-    public void IterationSetup()
+    public PeerStampedeBenchmarks()
+        : base("stampede:", Keys)
     {
-        _peers?.Dispose();
-        _peers = new MemoryPeers();
-        _next = 0;
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        FactoryCalls.Record();
-        _peers?.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "5 ours DoAsync"), BenchmarkCategory("string")]
     public Task<string> String_Ours() => StampedeAsync(_textCallers, _text, (key, f) => Peers.Ours.DoAsync(key, f.Ours));
 
     [Benchmark(Description = "5 FusionCache GetOrSetAsync"), BenchmarkCategory("string")]
-    public Task<string> String_Fusion() => StampedeAsync(_textCallers, _text, (key, f) => Peers.Fusion.GetOrSetAsync(key, f.Fusion));
+    public Task<string> String_Fusion() => StampedeAsync(_textCallers, _text, (key, f) => Peers.Fusion.GetOrSetAsync<string>(key, f.Fusion));
 
     [Benchmark(Description = "5 Microsoft GetOrCreateAsync"), BenchmarkCategory("string")]
     public Task<string> String_Microsoft() => StampedeAsync(_textCallers, _text, (key, f) => Peers.Microsoft.GetOrCreateAsync(key, f.Microsoft));
@@ -58,17 +42,14 @@ public class PeerStampedeBenchmarks
     public Task<CustomerDto> Dto_Ours() => StampedeAsync(_dtoCallers, _dto, (key, f) => Peers.Ours.DoAsync(key, f.Ours));
 
     [Benchmark(Description = "5 FusionCache GetOrSetAsync"), BenchmarkCategory("DTO")]
-    public Task<CustomerDto> Dto_Fusion() => StampedeAsync(_dtoCallers, _dto, (key, f) => Peers.Fusion.GetOrSetAsync(key, f.Fusion));
+    public Task<CustomerDto> Dto_Fusion() => StampedeAsync(_dtoCallers, _dto, (key, f) => Peers.Fusion.GetOrSetAsync<CustomerDto>(key, f.Fusion));
 
     [Benchmark(Description = "5 Microsoft GetOrCreateAsync"), BenchmarkCategory("DTO")]
     public Task<CustomerDto> Dto_Microsoft() => StampedeAsync(_dtoCallers, _dto, (key, f) => Peers.Microsoft.GetOrCreateAsync(key, f.Microsoft));
 
-    private MemoryPeers Peers => _peers!;
-
     private async Task<T> StampedeAsync<T>(ValueTask<T>[] callers, GatedFactories<T> factories, Func<string, GatedFactories<T>, ValueTask<T>> call)
     {
-        var key = _keys[_next++];
-        FactoryCalls.AddOp();
+        var key = NextKey();
         factories.Close();
         for (var i = 0; i < callers.Length; i++)
         {

@@ -1,6 +1,6 @@
-using HybridCaching.Testing.Redis;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
 using MsHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
 using OurRedisCache = HybridCaching.Redis.RedisCache;
@@ -8,16 +8,15 @@ using OurRedisCache = HybridCaching.Redis.RedisCache;
 namespace HybridCaching.Benchmarks.Peers;
 
 /// <summary>
-/// Every library over Redis, on a private <c>redis-server</c> started on a free loopback port (the test support
-/// project's launcher; <c>HYBRIDCACHING_TEST_REDIS=host:port</c> points it at a running server instead). Each client
-/// has its own connection.
+/// Every library over Redis, on a private <c>redis-server</c> (<see cref="LocalRedisServer"/>). Each client has its own
+/// connection.
 /// </summary>
 internal sealed class RedisPeers : IAsyncDisposable
 {
-    private readonly RedisServerFixture _server;
+    private readonly LocalRedisServer _server;
     private readonly ServiceProvider _microsoftServices;
 
-    private RedisPeers(RedisServerFixture server)
+    private RedisPeers(LocalRedisServer server)
     {
         _server = server;
         var endPoint = server.EndPoint;
@@ -56,7 +55,18 @@ internal sealed class RedisPeers : IAsyncDisposable
     /// <summary>Microsoft's HybridCache over its Redis <c>IDistributedCache</c>.</summary>
     public MsHybridCache Microsoft { get; }
 
-    public static async Task<RedisPeers> StartAsync() => new(await RedisServerFixture.StartAsync(new RedisServerOptions()));
+    /// <summary>The server's per-command call counts (<c>INFO commandstats</c>): shows that each row went to Redis.</summary>
+    public async Task<string> CommandStatsAsync()
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(_server.EndPoint + ",allowAdmin=true");
+        var info = await connection.GetServer(_server.EndPoint).InfoRawAsync("commandstats");
+        return string.Join(' ', (info ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith("cmdstat_", StringComparison.Ordinal))
+            .Select(line => line["cmdstat_".Length..line.IndexOf(",usec=", StringComparison.Ordinal)])
+            .Order(StringComparer.Ordinal));
+    }
+
+    public static async Task<RedisPeers> StartAsync() => new(await LocalRedisServer.StartAsync());
 
     public async ValueTask DisposeAsync()
     {
