@@ -16,7 +16,7 @@ namespace HybridCaching.Benchmarks.Peers;
 [InvocationCount(Calls)]
 public class PeerColdMissBenchmarks : FreshKeyBenchmarks
 {
-    private const int Calls = 16_384;
+    private const int Calls = 65_536;
     private readonly Factories<string> _text = new(PeerValues.Text);
     private readonly Factories<CustomerDto> _dto = new(PeerValues.Dto);
 

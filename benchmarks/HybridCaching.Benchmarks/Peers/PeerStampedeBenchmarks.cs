@@ -18,7 +18,7 @@ namespace HybridCaching.Benchmarks.Peers;
 public class PeerStampedeBenchmarks : FreshKeyBenchmarks
 {
     private const int Callers = 100;
-    private const int Keys = 256;
+    private const int Keys = 512;
     private readonly GatedFactories<string> _text = new(PeerValues.Text);
     private readonly GatedFactories<CustomerDto> _dto = new(PeerValues.Dto);
     private readonly ValueTask<string>[] _textCallers = new ValueTask<string>[Callers];
