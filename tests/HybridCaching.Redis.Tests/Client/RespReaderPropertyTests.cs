@@ -3,7 +3,7 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using HybridCaching.Redis.Client;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 
 namespace HybridCaching.Redis.Tests.Client;
 
@@ -120,7 +120,7 @@ public sealed class RespReaderPropertyTests
     }
 
     [Fact]
-    public void LockResultDecode_ArbitraryBytes_ResultOrMessagePackFormatExceptionOnly()
+    public void LockResultDecode_ArbitraryBytes_ResultOrMessagePackSerializationExceptionOnly()
     {
         // What another server (or anything else) left under a lock key must never crash a waiting race.
         var stored = Gen.Zip(Gen.Elements<byte>(0x80, 0x81, 0x82, 0x83, 0xde), ArbMap.Default.GeneratorFor<byte[]>())
@@ -131,7 +131,7 @@ public sealed class RespReaderPropertyTests
             {
                 LockResultCodec.Decode(data);
             }
-            catch (MessagePackFormatException)
+            catch (MessagePackSerializationException)
             {
             }
         }));
