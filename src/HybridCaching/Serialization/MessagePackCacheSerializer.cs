@@ -42,20 +42,21 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     }
 
     /// <summary>
-    /// Gets the Go-compatible, untrusted-data-safe options: <see cref="GoCompatibleResolver"/> before
-    /// <see cref="ContractlessStandardResolver"/>, and <see cref="MessagePackSecurity.UntrustedData"/> (collision-resistant
-    /// hashing) with the depth limited to <see cref="DefaultMaxDepth"/>.
+    /// Gets the Go-compatible, untrusted-data-safe options: <see cref="GoContractlessResolver"/> (<see cref="GoCompatibleResolver"/>
+    /// before <see cref="ContractlessStandardResolver"/>, writing depth limited so a cyclic graph raises an exception rather
+    /// than overflowing the stack), and <see cref="MessagePackSecurity.UntrustedData"/> (collision-resistant hashing) with
+    /// the reading depth limited to <see cref="DefaultMaxDepth"/>.
     /// </summary>
     /// <remarks>
-    /// To add your own formatters keep these choices: <c>DefaultOptions.WithResolver(CompositeResolver.Create(yours,
-    /// GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance))</c>.
+    /// To add your own formatters and keep these choices:
+    /// <c>DefaultOptions.WithResolver(CompositeResolver.Create(yourResolver, GoContractlessResolver.Instance))</c>.
     /// </remarks>
     public static MessagePackSerializerOptions DefaultOptions
     {
         [RequiresUnreferencedCode(ReflectionMessage)]
         [RequiresDynamicCode(ReflectionMessage)]
         get => s_defaultOptions ??= MessagePackSerializerOptions.Standard
-            .WithResolver(CompositeResolver.Create(GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance))
+            .WithResolver(GoContractlessResolver.Instance)
             .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(DefaultMaxDepth));
     }
 

@@ -420,6 +420,28 @@ public class MessagePackCacheSerializerTests
     }
 
     [Fact]
+    public void Serialize_CyclicGraph_ThrowsSerializationException()
+    {
+        var node = new Node { Value = 1 };
+        node.Next = node;
+        var list = new List<object?>();
+        list.Add(list);
+
+        Assert.Throws<MessagePackSerializationException>(() => Serializer.Serialize(node));
+        Assert.Throws<MessagePackSerializationException>(() => Serializer.Serialize<object>(list));
+        Assert.Equal(3, RoundTrip(new Node { Value = 1, Next = new Node { Next = new Node { Value = 3 } } }).Next!.Next!.Value);
+    }
+
+    [Fact]
+    public void Serialize_DeepButFiniteGraph_UpToTheLimit()
+    {
+        static Node Chain(int length) => length == 1 ? new Node() : new Node { Next = Chain(length - 1) };
+
+        Assert.NotNull(RoundTrip(Chain(MessagePackCacheSerializer.DefaultMaxDepth)));
+        Assert.Throws<MessagePackSerializationException>(() => Serializer.Serialize(Chain(MessagePackCacheSerializer.DefaultMaxDepth + 1)));
+    }
+
+    [Fact]
     public void Constructor_NullOptions_Throws()
     {
         Assert.Throws<ArgumentNullException>(() => new MessagePackCacheSerializer(null!));
