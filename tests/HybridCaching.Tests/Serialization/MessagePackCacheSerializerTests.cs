@@ -386,6 +386,14 @@ public class MessagePackCacheSerializerTests
     }
 
     [Fact]
+    public void Deserialize_RepeatedMapKey_Throws()
+    {
+        // {a: 1, a: 2}
+        Assert.Throws<MessagePackSerializationException>(() => Read<Dictionary<string, int>>("82a16101a16102"));
+        Assert.Throws<MessagePackSerializationException>(() => Read<object>("82a16101a16102"));
+    }
+
+    [Fact]
     public void Deserialize_DeeperThanLimit_Throws()
     {
         string hex = string.Concat(Enumerable.Repeat("91", 65)) + "c0";
