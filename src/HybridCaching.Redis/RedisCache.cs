@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using HybridCaching.Redis.Client;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -252,7 +252,7 @@ public sealed partial class RedisCache : ICacheAdapter
                     {
                         decoded = LockResultCodec.Decode(current);
                     }
-                    catch (MessagePackFormatException ex)
+                    catch (MessagePackSerializationException ex)
                     {
                         // Not a result we can read: do the work rather than fail or wait for nothing.
                         LogUnreadableResult(_logger, state.Key, ex.Message);

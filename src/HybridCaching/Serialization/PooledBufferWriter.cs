@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace HybridCaching.Serialization.MessagePack;
+namespace HybridCaching.Serialization;
 
 /// <summary>
 /// A growable <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>,

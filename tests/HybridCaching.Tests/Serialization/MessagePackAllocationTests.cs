@@ -1,8 +1,6 @@
-using System.Buffers;
 using HybridCaching.Serialization;
-using HybridCaching.Serialization.MessagePack;
 
-namespace HybridCaching.Tests.Serialization.MessagePack;
+namespace HybridCaching.Tests.Serialization;
 
 public class MessagePackAllocationTests
 {
@@ -22,47 +20,6 @@ public class MessagePackAllocationTests
         }
 
         return (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
-    }
-
-    [Fact]
-    public void Reader_EveryFamily_DoesNotAllocate()
-    {
-        byte[] data = Convert.FromHexString("94" + "cd0100" + "a3616263" + "c403010203" + "d6ff6553f100" + "82a16101a1629102");
-
-        long allocated = Measure(() =>
-        {
-            var reader = new MessagePackReader(data);
-            reader.ReadArrayHeader();
-            reader.ReadInt32();
-            reader.ReadStringSpan();
-            reader.ReadBytesSpan();
-            reader.ReadTimestamp();
-            reader.Skip();
-        });
-
-        Assert.Equal(0, allocated);
-    }
-
-    [Fact]
-    public void Writer_IntoReusedBuffer_DoesNotAllocate()
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-
-        long allocated = Measure(() =>
-        {
-            buffer.ResetWrittenCount();
-            var writer = new MessagePackWriter(buffer);
-            writer.WriteMapHeader(3);
-            writer.WriteString("name");
-            writer.WriteString("value");
-            writer.WriteStringUtf8("when"u8);
-            writer.WriteTimestamp(DateTimeOffset.UnixEpoch);
-            writer.WriteStringUtf8("n"u8);
-            writer.WriteInt64(-70000);
-            writer.Flush();
-        });
-
-        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Runtime.Serialization;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 
-namespace HybridCaching.Tests.Serialization.MessagePack;
+namespace HybridCaching.Tests.Serialization;
 
 // The Go struct of SPEC §6: type Item struct { ID int; Name string; Tags []string; Price float64 }.
 public class Item
@@ -78,21 +78,35 @@ public sealed class InitOnly
     public DateTime Created { get; init; }
 }
 
+/// <summary>Renaming and ignoring members is MessagePack-CSharp's business: its attributes, string keys.</summary>
+[MessagePackObject]
 public sealed class Renamed
 {
-    [MessagePackKey("n")]
+    [Key("n")]
     public string? Name { get; set; }
 
-    [DataMember(Name = "a")]
+    [Key("a")]
     public int Age { get; set; }
 
-    [MessagePackIgnore]
+    [IgnoreMember]
     public string Secret { get; set; } = "keep";
 
     [IgnoreDataMember]
     public string Hidden = "hide";
 
+    [Key("Plain")]
     public string? Plain { get; set; }
+}
+
+/// <summary>An attributed type with integer keys: written as an array, as its attributes say.</summary>
+[MessagePackObject]
+public sealed class Indexed
+{
+    [Key(0)]
+    public int Id { get; set; }
+
+    [Key(1)]
+    public string? Name { get; set; }
 }
 
 public sealed class Node
@@ -257,21 +271,3 @@ public sealed class OrderSnapshot
 }
 
 public sealed record OrderLine(string Sku, int Quantity, double Price);
-
-public sealed class UnmatchedParameter
-{
-    public UnmatchedParameter(string name, int extra)
-    {
-        Name = name;
-        Extra = extra;
-    }
-
-    public string Name { get; }
-
-    [MessagePackIgnore]
-    public int Extra { get; }
-}
-
-public sealed class SelfList : List<SelfList>
-{
-}

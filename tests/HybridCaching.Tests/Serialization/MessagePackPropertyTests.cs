@@ -2,9 +2,9 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using HybridCaching.Serialization;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 
-namespace HybridCaching.Tests.Serialization.MessagePack;
+namespace HybridCaching.Tests.Serialization;
 
 /// <summary>FsCheck round-trip properties, run from plain xunit facts (FsCheck.Xunit does not restore here).</summary>
 public class MessagePackPropertyTests
@@ -133,7 +133,7 @@ public class MessagePackPropertyTests
                 read(data);
                 return false;
             }
-            catch (MessagePackFormatException)
+            catch (MessagePackSerializationException)
             {
                 return true;
             }
