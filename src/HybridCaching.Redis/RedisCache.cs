@@ -24,11 +24,19 @@ namespace HybridCaching.Redis;
 /// HybridCache treat that as a miss) and Race runs the work directly; the connection recovers by itself.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache {_connection.EndPoint,nq} (prefix '{_prefix,nq}')")]
-public sealed partial class RedisCache : ICacheAdapter
+public sealed partial class RedisCache : ICacheAdapter, IDisposable
 {
     private const string ClearKey = "!clear!";
-    private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(10);
+
+    // Go's values (SPEC §6): a Go Clear() reads what a .NET Clear leaves, and the other way round.
+    private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(300);
+
+    // Removes a lock key unless it holds the placeholder of a live leader (ARGV[1] = "1"): one key, so cluster-safe.
+    private const string DeleteResultScript = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    // Releases a lock still held by its leader's placeholder.
+    private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
     private readonly RedisConnection _connection;
     private readonly bool _ownsConnection;
@@ -36,6 +44,8 @@ public sealed partial class RedisCache : ICacheAdapter
     private readonly string _lockPrefix;
     private readonly byte[] _lockPrefixBytes;
     private readonly bool _skipLock;
+    private readonly bool _allowClearingWholeDatabase;
+    private readonly ResponseGuard _guard;
     private readonly bool _notifyWaiters;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
@@ -71,11 +81,13 @@ public sealed partial class RedisCache : ICacheAdapter
         _lockPrefix = options.LockPrefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
         _skipLock = options.SkipLock;
+        _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
         _notifyWaiters = options.NotifyWaiters;
         _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
         _flights = new SingleFlight<RaceResult>(_time);
         _logger = connection.Options.LoggerFactory?.CreateLogger<RedisCache>() ?? NullLogger<RedisCache>.Instance;
+        _guard = new ResponseGuard(options.OperationTimeout, _time, () => connection.ExecuteAsync("PING"), _logger);
         if (_notifyWaiters && !_skipLock)
         {
             // Open the subscriber connection now, so it is ready when the first race has to wait.
@@ -91,7 +103,7 @@ public sealed partial class RedisCache : ICacheAdapter
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var reply = await _connection.ExecuteAsync("GET", [_prefix + key], cancellationToken).ConfigureAwait(false);
+        var reply = await CallAsync("GET", [_prefix + key], cancellationToken).ConfigureAwait(false);
         return reply.AsBytes();
     }
 
@@ -102,9 +114,10 @@ public sealed partial class RedisCache : ICacheAdapter
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
         RedisArgument[] arguments = [_prefix + key];
+        _guard.ThrowIfUnresponsive();
         var get = _connection.ExecuteAsync("GET", arguments, cancellationToken);
         var ttl = _connection.ExecuteAsync("PTTL", arguments, cancellationToken);
-        await Task.WhenAll(get, ttl).ConfigureAwait(false);
+        await _guard.WaitAsync(WhenBoth(get, ttl), cancellationToken).ConfigureAwait(false);
         var value = get.Result.AsBytes();
         var milliseconds = ttl.Result.AsInt64();
         if (value is null || milliseconds == -2)
@@ -122,7 +135,7 @@ public sealed partial class RedisCache : ICacheAdapter
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        await _connection.ExecuteAsync("SET", [_prefix + key, value, "PX", Milliseconds(ttl)], cancellationToken).ConfigureAwait(false);
+        await CallAsync("SET", [_prefix + key, value, "PX", Milliseconds(ttl)], cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -136,25 +149,38 @@ public sealed partial class RedisCache : ICacheAdapter
         }
 
         var arguments = new RedisArgument[list.Count];
+        var lockKeys = new RedisArgument[list.Count];
         for (var i = 0; i < list.Count; i++)
         {
             arguments[i] = _prefix + list[i];
+            lockKeys[i] = _lockPrefix + list[i];
         }
 
-        await UnlinkAsync(arguments, cancellationToken).ConfigureAwait(false);
+        // The race result a recent run left under the lock key would answer the next miss with the deleted value.
+        await Task.WhenAll(UnlinkAsync(arguments, cancellationToken), DeleteRaceResultsAsync(lockKeys, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    /// <remarks>Runs once across servers at a time (suppressed under the key <c>!clear!</c>); lock keys are kept.</remarks>
+    /// <remarks>Runs once across servers at a time (suppressed under the key <c>!clear!</c>, with the Go original's lock
+    /// and result); removes the keys under <see cref="RedisCacheOptions.Prefix"/> and the race results left under
+    /// <see cref="RedisCacheOptions.LockPrefix"/>, never a lock held by a running leader.</remarks>
+    /// <exception cref="InvalidOperationException">The prefix is empty and <see cref="RedisCacheOptions.AllowClearingWholeDatabase"/> is not set.</exception>
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (_prefix.Length == 0 && !_allowClearingWholeDatabase)
+        {
+            throw new InvalidOperationException(
+                "RedisCache.ClearAsync with an empty Prefix would delete every key in the database. Set RedisCacheOptions.Prefix "
+                + "(e.g. \"myapp:\"), or set RedisCacheOptions.AllowClearingWholeDatabase to clear the whole database.");
+        }
+
         await RaceAsync(
             ClearKey,
             async token =>
             {
                 await ClearCoreAsync(token).ConfigureAwait(false);
-                return new RaceResult(null, NoCache: true);
+                return new RaceResult(null);
             },
             ClearWaitFor,
             ClearSuppression,
@@ -191,15 +217,58 @@ public sealed partial class RedisCache : ICacheAdapter
             return;
         }
 
+        _guard.Dispose();
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
+    /// <summary>Disposes the connection when the cache created it (for hosts that dispose synchronously).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _guard.Dispose();
+        if (_ownsConnection)
+        {
+            // The connection closes its sockets in the background; the task is observed.
+            var closing = _connection.DisposeAsync().AsTask();
+            closing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
     private static bool IsPlaceholder(byte[] value) => value.AsSpan().SequenceEqual(LockResultCodec.Placeholder);
+
+    private static async Task<bool> WhenBoth(Task first, Task second)
+    {
+        await Task.WhenAll(first, second).ConfigureAwait(false);
+        return true;
+    }
+
+    // One round trip, bounded by OperationTimeout and by the caller's token; fails at once while Redis is unresponsive.
+    private Task<RedisReply> CallAsync(string command, RedisArgument[] arguments, CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfUnresponsive();
+        return _guard.WaitAsync(_connection.ExecuteAsync(command, arguments, cancellationToken), cancellationToken);
+    }
+
+    private async Task DeleteRaceResultsAsync(RedisArgument[] lockKeys, CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfUnresponsive();
+        var deletes = new Task[lockKeys.Length];
+        for (var i = 0; i < lockKeys.Length; i++)
+        {
+            deletes[i] = _connection.ExecuteAsync("EVAL", [DeleteResultScript, 1, lockKeys[i], "1"], cancellationToken);
+        }
+
+        await _guard.WaitAsync(WhenBoth(Task.WhenAll(deletes), Task.CompletedTask), cancellationToken).ConfigureAwait(false);
+    }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
@@ -222,11 +291,14 @@ public sealed partial class RedisCache : ICacheAdapter
                 waiter?.Reset();
                 bool acquired;
                 byte[]? current;
+                long attemptStarted;
                 try
                 {
+                    _guard.ThrowIfUnresponsive();
+                    attemptStarted = _time.GetTimestamp();
                     var set = _connection.ExecuteAsync("SET", [lockKey, "1", "PX", Milliseconds(state.WaitFor), "NX"], cancellationToken);
                     var get = _connection.ExecuteAsync("GET", [lockKey], cancellationToken);
-                    await Task.WhenAll(set, get).ConfigureAwait(false);
+                    await _guard.WaitAsync(WhenBoth(set, get), cancellationToken).ConfigureAwait(false);
                     acquired = !set.Result.IsNull;
                     current = get.Result.AsBytes();
                 }
@@ -239,7 +311,7 @@ public sealed partial class RedisCache : ICacheAdapter
 
                 if (acquired)
                 {
-                    return await LeadAsync(lockKey, state, cancellationToken).ConfigureAwait(false);
+                    return await LeadAsync(lockKey, state, attemptStarted, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (current is not null && !IsPlaceholder(current))
@@ -297,7 +369,8 @@ public sealed partial class RedisCache : ICacheAdapter
         }
     }
 
-    private async Task<RaceResult> LeadAsync(string lockKey, RaceState state, CancellationToken cancellationToken)
+    // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
+    private async Task<RaceResult> LeadAsync(string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
         RaceResult result = default;
         ExceptionDispatchInfo? failure = null;
@@ -318,34 +391,83 @@ public sealed partial class RedisCache : ICacheAdapter
         var payload = failure is null ? LockResultCodec.Encode(result) : LockResultCodec.Encode(null, failure.SourceException.Message);
         try
         {
-            var write = _connection.ExecuteAsync("SET", [lockKey, payload, "PX", Milliseconds(state.Ttl)], CancellationToken.None);
-            if (_notifyWaiters)
-            {
-                var publish = _connection.ExecuteAsync("PUBLISH", [lockKey, RedisArgument.FromBytes(ReadOnlyMemory<byte>.Empty)], CancellationToken.None);
-                await Task.WhenAll(write, publish).ConfigureAwait(false);
-            }
-            else
-            {
-                await write.ConfigureAwait(false);
-            }
+            await WriteResultAsync(lockKey, payload, state.Ttl).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Waiters on other servers fall back to running the work themselves once the lock expires.
+            // Waiters on other servers would wait on "1" until the lock expires: keep trying to hand them the result, or
+            // at least the lock, in the background; this process's callers get their result now.
             LogResultNotWritten(_logger, state.Key, ex.Message);
+            _ = RecoverLockAsync(lockKey, payload, state, lockedAt);
         }
 
         failure?.Throw();
         return result;
     }
 
+    private async Task WriteResultAsync(string lockKey, byte[] payload, TimeSpan ttl)
+    {
+        _guard.ThrowIfUnresponsive();
+        var write = _connection.ExecuteAsync("PSETEX", [lockKey, Milliseconds(ttl), payload], CancellationToken.None);
+        var publish = _notifyWaiters
+            ? _connection.ExecuteAsync("PUBLISH", [lockKey, RedisArgument.FromBytes(ReadOnlyMemory<byte>.Empty)], CancellationToken.None)
+            : Task.FromResult(default(RedisReply));
+        await _guard.WaitAsync(WhenBoth(write, publish), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    // Never throws. Until the lock would expire anyway: write the result again (a cut connection reconnects), and when the
+    // server refuses the write, release the lock so a waiter takes it (at worst it runs the work again).
+    private async Task RecoverLockAsync(string lockKey, byte[] payload, RaceState state, long lockedAt)
+    {
+        var retryDelay = TimeSpan.FromMilliseconds(50);
+        while (_time.GetElapsedTime(lockedAt) + retryDelay < state.WaitFor && Volatile.Read(ref _disposed) == 0)
+        {
+            try
+            {
+                await Task.Delay(retryDelay, _time).ConfigureAwait(false);
+                try
+                {
+                    await WriteResultAsync(lockKey, payload, state.Ttl).ConfigureAwait(false);
+                }
+                catch (RedisServerException)
+                {
+                    _guard.ThrowIfUnresponsive();
+                    var release = _connection.ExecuteAsync("EVAL", [ReleaseScript, 1, lockKey, "1"], CancellationToken.None);
+                    var publish = _notifyWaiters
+                        ? _connection.ExecuteAsync("PUBLISH", [lockKey, RedisArgument.FromBytes(ReadOnlyMemory<byte>.Empty)], CancellationToken.None)
+                        : Task.FromResult(default(RedisReply));
+                    await _guard.WaitAsync(WhenBoth(release, publish), CancellationToken.None).ConfigureAwait(false);
+                    LogLockReleased(_logger, state.Key);
+                    return;
+                }
+
+                LogResultWrittenLate(_logger, state.Key);
+                return;
+            }
+#pragma warning disable CA1031 // detached: every failure is logged, then retried until the lock expires by itself
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogResultNotWritten(_logger, state.Key, ex.Message);
+                retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
+            }
+        }
+    }
+
     private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
-        var pattern = EscapeGlob(_prefix) + "*";
+        await ScanAsync(EscapeGlob(_prefix) + "*", keys => UnlinkAsync(keys, cancellationToken), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
+
+        // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
+        await ScanAsync(EscapeGlob(_lockPrefix) + "*", keys => DeleteRaceResultsAsync(keys, cancellationToken), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ScanAsync(string pattern, Func<RedisArgument[], Task> onBatch, bool excludeLockKeys, CancellationToken cancellationToken)
+    {
         var cursor = "0";
         do
         {
-            var reply = await _connection.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", 1000], cancellationToken).ConfigureAwait(false);
+            var reply = await CallAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", 1000], cancellationToken).ConfigureAwait(false);
             var items = reply.Items;
             if (items.Count != 2)
             {
@@ -357,7 +479,7 @@ public sealed partial class RedisCache : ICacheAdapter
             foreach (var item in items[1].Items)
             {
                 var name = item.AsBytes();
-                if (name is not null && !name.AsSpan().StartsWith(_lockPrefixBytes))
+                if (name is not null && !(excludeLockKeys && name.AsSpan().StartsWith(_lockPrefixBytes)))
                 {
                     batch.Add(name);
                 }
@@ -365,7 +487,7 @@ public sealed partial class RedisCache : ICacheAdapter
 
             if (batch.Count > 0)
             {
-                await UnlinkAsync([.. batch], cancellationToken).ConfigureAwait(false);
+                await onBatch([.. batch]).ConfigureAwait(false);
             }
         }
         while (cursor != "0");
@@ -377,7 +499,7 @@ public sealed partial class RedisCache : ICacheAdapter
         {
             try
             {
-                await _connection.ExecuteAsync("UNLINK", keys, cancellationToken).ConfigureAwait(false);
+                await CallAsync("UNLINK", keys, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("ERR unknown command", StringComparison.OrdinalIgnoreCase))
@@ -386,7 +508,7 @@ public sealed partial class RedisCache : ICacheAdapter
             }
         }
 
-        await _connection.ExecuteAsync("DEL", keys, cancellationToken).ConfigureAwait(false);
+        await CallAsync("DEL", keys, cancellationToken).ConfigureAwait(false);
     }
 
     private static string EscapeGlob(string text)
@@ -410,14 +532,20 @@ public sealed partial class RedisCache : ICacheAdapter
         return builder.ToString();
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Redis lock for key {Key} unavailable ({Reason}); running the work without it.")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Redis lock for key {Key} unavailable ({Reason}); running the work without it.")]
     private static partial void LogLockUnavailable(ILogger logger, string key, string reason);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "The race result stored for key {Key} is unreadable ({Reason}); running the work.")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The race result stored for key {Key} is unreadable ({Reason}); running the work.")]
     private static partial void LogUnreadableResult(ILogger logger, string key, string reason);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Could not store the race result for key {Key}: {Reason}")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Could not store the race result for key {Key}: {Reason}")]
     private static partial void LogResultNotWritten(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "The race result for key {Key} was stored on a retry.")]
+    private static partial void LogResultWrittenLate(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Redis refused the race result for key {Key}: its lock was released so that a waiter can take over.")]
+    private static partial void LogLockReleased(ILogger logger, string key);
 
     private sealed record RaceState(
         RedisCache Cache, string Key, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);

@@ -17,7 +17,9 @@ internal static class RedisTestCache
     public static RedisCacheOptions CacheOptions(string? scope = null)
     {
         scope ??= Guid.NewGuid().ToString("N")[..12];
-        return new RedisCacheOptions { Prefix = $"t:{scope}:", LockPrefix = $"!lock!{scope}:" };
+        // Tests of coordination must not depend on the fault detector on a loaded CI machine; the fault tests set the
+        // operation timeout they exercise.
+        return new RedisCacheOptions { Prefix = $"t:{scope}:", LockPrefix = $"!lock!{scope}:", OperationTimeout = TimeSpan.FromSeconds(10) };
     }
 
     /// <summary>A cache on its own connection, which it disposes.</summary>

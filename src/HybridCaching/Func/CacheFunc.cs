@@ -151,6 +151,7 @@ public sealed class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        var started = _timeProvider.GetTimestamp();
         ValueTask<byte[]?> pending;
         try
         {
@@ -159,26 +160,37 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
         }
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, cancellationToken);
+            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, started, cancellationToken);
         }
 
         return TryHit(key, pending.Result, fn, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
     }
 
-    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
+    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         byte[]? stored = null;
+        var read = pending.AsTask();
         try
         {
-            stored = await pending.ConfigureAwait(false);
+            try
+            {
+                stored = await read.WaitAsync(Remaining(started), _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (!read.IsCompleted)
+            {
+                // A read abandoned at the deadline (or on cancellation) is not awaited again: observe its outcome.
+                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
@@ -187,7 +199,14 @@ public sealed class CacheFunc
 
         return TryHit(key, stored, fn, format, out T value)
             ? value
-            : await MissAsync<T, TFormat>(key, fn, format, cancellationToken).ConfigureAwait(false);
+            : await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // What is left of waitFor for a call that began at started (at least a millisecond: a race needs a positive time).
+    private TimeSpan Remaining(long started)
+    {
+        var remaining = _waitFor - _timeProvider.GetElapsedTime(started);
+        return remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1);
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
@@ -228,10 +247,10 @@ public sealed class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, cancellationToken).ConfigureAwait(false);
+        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         if (TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
@@ -242,19 +261,19 @@ public sealed class CacheFunc
             key,
             (Func: this, Key: key, Fn: fn, Format: format),
             static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: false, token),
-            _waitFor,
+            Remaining(started),
             cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _)
             ? value
             : throw new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
     }
 
-    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, CancellationToken cancellationToken)
+    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, TimeSpan waitFor, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
         => _cache.RaceAsync(
             key,
             token => RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh, storeResult: true, token),
-            _waitFor,
+            waitFor,
             _suppressFor,
             cancellationToken);
 
@@ -318,6 +337,7 @@ public sealed class CacheFunc
     {
         try
         {
+            var started = _timeProvider.GetTimestamp();
             using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
 
             // Another server may have refreshed it already.
@@ -327,7 +347,7 @@ public sealed class CacheFunc
                 return;
             }
 
-            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, timeout.Token).ConfigureAwait(false);
+            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, Remaining(started), timeout.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
         catch (Exception ex)

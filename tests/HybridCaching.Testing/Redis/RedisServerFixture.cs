@@ -130,6 +130,15 @@ public class RedisServerFixture : IAsyncLifetime
         await StartAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Stops the server with SIGSTOP: its sockets stay open and nothing is answered (a hung server) until
+    /// <see cref="ResumeAsync"/>.</summary>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a server stopped by <see cref="PauseAsync"/> run again (SIGCONT).</summary>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
     /// <summary>Kills the server and deletes its working directory.</summary>
     /// <returns>A task that completes when done.</returns>
     public async Task DisposeAsync()
@@ -157,6 +166,22 @@ public class RedisServerFixture : IAsyncLifetime
         .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
         .Select(directory => Path.Combine(directory, "redis-server"))
         .FirstOrDefault(File.Exists);
+
+    private async Task SignalAsync(string signal)
+    {
+        ThrowIfExternal();
+        var process = _process ?? throw new InvalidOperationException("The server is not running.");
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false, RedirectStandardError = true };
+        info.ArgumentList.Add("-" + signal);
+        info.ArgumentList.Add(process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(info) ?? throw new InvalidOperationException("Could not start kill.");
+        var error = await kill.StandardError.ReadToEndAsync().ConfigureAwait(false);
+        await kill.WaitForExitAsync().ConfigureAwait(false);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {process.Id} failed: {error}");
+        }
+    }
 
     private void ThrowIfExternal()
     {
