@@ -107,24 +107,36 @@ public class RedisSentinelFixture : IAsyncLifetime
         var old = await GetPrimaryPortAsync().ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         await RedisCli.CommandAsync(_sentinels[0].Port, "SENTINEL", "FAILOVER", ServiceName).ConfigureAwait(false);
-        int? reported = null;
-        await RedisCli.WaitUntilAsync(
-            async () =>
-            {
-                foreach (var sentinel in _sentinels)
-                {
-                    if (await PrimaryPortAsync(sentinel).ConfigureAwait(false) == old)
-                    {
-                        return false;
-                    }
-                }
+        var reported = await WaitForNewPrimaryAsync(old).ConfigureAwait(false);
+        return new RedisSentinelFailover(old, reported, clock.Elapsed);
+    }
 
-                reported = await PrimaryPortAsync(_sentinels[0]).ConfigureAwait(false);
-                return true;
-            },
-            $"the sentinels to report a primary other than port {old}",
-            Timeout).ConfigureAwait(false);
-        return new RedisSentinelFailover(old, reported!.Value, clock.Elapsed);
+    /// <summary>SIGKILLs the current primary and waits until every sentinel reports the replica as the new primary
+    /// (failure detection after <c>down-after-milliseconds</c>, agreement, election, promotion).</summary>
+    /// <returns>The old and new primary ports and the time from the kill until every sentinel reported the new primary.</returns>
+    public async Task<RedisSentinelFailover> KillPrimaryAsync()
+    {
+        await WaitForHealthyAsync().ConfigureAwait(false);
+        var old = await GetPrimaryAsync().ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        await old.KillAsync().ConfigureAwait(false);
+        var reported = await WaitForNewPrimaryAsync(old.Port).ConfigureAwait(false);
+        return new RedisSentinelFailover(old.Port, reported, clock.Elapsed);
+    }
+
+    /// <summary>Starts a killed data server again on its port (it comes back as a primary until the sentinels turn it
+    /// into a replica, which they do on their 10 s INFO period) and waits until healthy.</summary>
+    /// <param name="port">The server's port.</param>
+    /// <returns>A task that completes when healthy.</returns>
+    public async Task RestartServerAsync(int port)
+    {
+        var server = _servers.Single(s => s.Port == port);
+        if (!server.IsRunning)
+        {
+            await server.StartAsync().ConfigureAwait(false);
+        }
+
+        await WaitForHealthyAsync().ConfigureAwait(false);
     }
 
     /// <summary>Kills every process and deletes the temp folder.</summary>
@@ -138,6 +150,32 @@ public class RedisSentinelFixture : IAsyncLifetime
 
         RedisServerFixture.DeleteDirectory(_directory);
         GC.SuppressFinalize(this);
+    }
+
+    private async Task<int> WaitForNewPrimaryAsync(int old)
+    {
+        int? reported = null;
+        await RedisCli.WaitUntilAsync(
+            async () =>
+            {
+                var ports = new HashSet<int>();
+                foreach (var sentinel in _sentinels)
+                {
+                    ports.Add(await PrimaryPortAsync(sentinel).ConfigureAwait(false));
+                }
+
+                if (ports.Count != 1 || ports.Single() == old
+                    || !(await RedisCli.CommandAsync(ports.Single(), "ROLE").ConfigureAwait(false)).StartsWith("master", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                reported = ports.Single();
+                return true;
+            },
+            $"every sentinel to report a primary other than port {old}, and it to say it is one",
+            Timeout).ConfigureAwait(false);
+        return reported!.Value;
     }
 
     private static async Task<int> PrimaryPortAsync(RedisProcess sentinel)
@@ -166,7 +204,14 @@ public class RedisSentinelFixture : IAsyncLifetime
         }
 
         var role = await RedisCli.CommandAsync(primary, "ROLE").ConfigureAwait(false);
-        var replicaPort = _servers.Single(s => s.Port != primary).Port;
+        var replica = _servers.Single(s => s.Port != primary);
+        if (!replica.IsRunning)
+        {
+            // A killed server not restarted yet: the primary alone is as healthy as it gets.
+            return role.StartsWith("master", StringComparison.Ordinal);
+        }
+
+        var replicaPort = replica.Port;
         var replication = RedisCli.ParseInfo(await RedisCli.CommandAsync(replicaPort, "INFO", "replication").ConfigureAwait(false));
         return role.StartsWith("master", StringComparison.Ordinal)
             && replication.GetValueOrDefault("master_port") == primary.ToString(CultureInfo.InvariantCulture)
@@ -227,8 +272,8 @@ public class RedisSentinelFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The outcome of <see cref="RedisSentinelFixture.FailoverAsync"/>.</summary>
+/// <summary>The outcome of <see cref="RedisSentinelFixture.FailoverAsync"/> and <see cref="RedisSentinelFixture.KillPrimaryAsync"/>.</summary>
 /// <param name="OldPrimaryPort">The primary before.</param>
 /// <param name="NewPrimaryPort">The primary after.</param>
-/// <param name="Elapsed">From <c>SENTINEL FAILOVER</c> until every sentinel reported the new primary.</param>
+/// <param name="Elapsed">From <c>SENTINEL FAILOVER</c> (or the kill) until every sentinel reported the new primary.</param>
 public sealed record RedisSentinelFailover(int OldPrimaryPort, int NewPrimaryPort, TimeSpan Elapsed);
