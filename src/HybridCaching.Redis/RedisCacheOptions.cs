@@ -11,6 +11,10 @@ public sealed class RedisCacheOptions
     /// <value>Default <c>!lock!</c>, as in the Go original.</value>
     public string LockPrefix { get; set; } = "!lock!";
 
+    /// <summary>The Redis database to use (<c>SELECT</c>); must be 0 on a cluster.</summary>
+    /// <value>Default <see langword="null"/>: the multiplexer's default database.</value>
+    public int? Database { get; set; }
+
     /// <summary>Skip the cross-server lock: <see cref="RedisCache.RaceAsync"/> only suppresses duplicates inside this process.</summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool SkipLock { get; set; }
@@ -54,6 +58,10 @@ public sealed class RedisCacheOptions
         ArgumentNullException.ThrowIfNull(RetryDelay);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         CacheArgument.ThrowIfNotPositive(OperationTimeout, nameof(OperationTimeout));
+        if (Database is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Database), Database, "The database number must not be negative.");
+        }
         if (Prefix.Length > 0 && Prefix.StartsWith(LockPrefix, StringComparison.Ordinal))
         {
             throw new ArgumentException("Prefix must not start with LockPrefix: Clear would skip every key.", nameof(Prefix));

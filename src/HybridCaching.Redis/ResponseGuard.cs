@@ -72,10 +72,23 @@ internal sealed partial class ResponseGuard : IDisposable
         }
     }
 
+    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, CancellationToken)"/> for a command without a reply value.</summary>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>A task that completes with the command.</returns>
+    public Task WaitAsync(Task pending, CancellationToken cancellationToken)
+        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), cancellationToken);
+
     public void Dispose()
     {
         _disposed.Cancel();
         _disposed.Dispose();
+    }
+
+    private static async Task<bool> AsBoolean(Task task)
+    {
+        await task.ConfigureAwait(false);
+        return true;
     }
 
     private static void Observe(Task task)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using HybridCaching.Redis.Client;
 using HybridCaching.Testing.Redis;
+using StackExchange.Redis;
 
 namespace HybridCaching.Redis.Tests;
 
@@ -55,17 +55,18 @@ public sealed class InvalidationTests(RedisServerFixture server)
     {
         var options = RedisTestCache.CacheOptions();
         await using var cache = await RedisTestCache.CreateAsync(server, options);
-        await cache.Connection.ExecuteAsync("SET", options.LockPrefix + "k", "1", "PX", 60_000);
-        await cache.Connection.ExecuteAsync("PSETEX", options.LockPrefix + "done", 60_000, Convert.FromHexString("81a3526573c40178"));
+        var db = cache.Db();
+        await db.StringSetAsync(options.LockPrefix + "k", "1", TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockPrefix + "done", Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
 
         await cache.DeleteAsync(["k", "done"]);
-        Assert.Equal("1", (await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "k")).ToString());
-        Assert.True((await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "done")).IsNull);
+        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockPrefix + "k"));
+        Assert.True((await db.StringGetAsync(options.LockPrefix + "done")).IsNull);
 
-        await cache.Connection.ExecuteAsync("PSETEX", options.LockPrefix + "done", 60_000, Convert.FromHexString("81a3526573c40178"));
+        await db.StringSetAsync(options.LockPrefix + "done", Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
         await cache.ClearAsync();
-        Assert.Equal("1", (await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "k")).ToString());
-        Assert.True((await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "done")).IsNull);
+        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockPrefix + "k"));
+        Assert.True((await db.StringGetAsync(options.LockPrefix + "done")).IsNull);
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class InvalidationTests(RedisServerFixture server)
 
         Assert.Contains("Prefix", error.Message, StringComparison.Ordinal);
         Assert.Equal("v"u8.ToArray(), await cache.GetAsync(scope));
-        Assert.True((await cache.Connection.ExecuteAsync("GET", $"!lock!{scope}:!clear!")).IsNull);
+        Assert.True((await cache.Db().StringGetAsync($"!lock!{scope}:!clear!")).IsNull);
     }
 
     [Fact]
@@ -89,13 +90,13 @@ public sealed class InvalidationTests(RedisServerFixture server)
         await using var cache = await RedisTestCache.CreateAsync(own, new RedisCacheOptions { AllowClearingWholeDatabase = true });
         await cache.SetAsync("a", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
         await cache.SetAsync("b", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
-        await cache.Connection.ExecuteAsync("SET", "!lock!held", "1", "PX", 60_000);
+        await cache.Db().StringSetAsync("!lock!held", "1", TimeSpan.FromMinutes(1));
 
         await cache.ClearAsync();
 
         Assert.Null(await cache.GetAsync("a"));
         Assert.Null(await cache.GetAsync("b"));
-        Assert.Equal("1", (await cache.Connection.ExecuteAsync("GET", "!lock!held")).ToString());
+        Assert.Equal("1", (string?)await cache.Db().StringGetAsync("!lock!held"));
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class InvalidationTests(RedisServerFixture server)
 
         // A Go Clear that finished a moment ago suppresses ours: its result is read, nothing is deleted.
         await cache.SetAsync("kept", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
-        await cache.Connection.ExecuteAsync("PSETEX", clearLock, 60_000, Convert.FromHexString("80"));
+        await cache.Db().StringSetAsync(clearLock, Convert.FromHexString("80"), TimeSpan.FromMinutes(1));
         await cache.ClearAsync();
         Assert.NotNull(await cache.GetAsync("kept"));
     }
