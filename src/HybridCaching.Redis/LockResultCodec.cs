@@ -17,6 +17,9 @@ internal static class LockResultCodec
     public const string NotFoundError = "hybridcache: not found";
 
     /// <summary>The placeholder a lock holds while its leader runs.</summary>
+    public const string PlaceholderText = "1";
+
+    /// <summary>The placeholder's bytes.</summary>
     public static ReadOnlySpan<byte> Placeholder => "1"u8;
 
     /// <summary>Encodes a successful run's result.</summary>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using HybridCaching.Testing.Redis;
 
-namespace HybridCaching.Redis.Tests.Client;
+namespace HybridCaching.Redis.Tests;
 
 /// <summary>A redis-server serving TLS only, with a self-signed certificate generated for the test run.</summary>
 public sealed class TlsRedisFixture : RedisServerFixture
