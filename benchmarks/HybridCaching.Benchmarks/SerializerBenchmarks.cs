@@ -6,8 +6,9 @@ using HybridCaching.Serialization;
 namespace HybridCaching.Benchmarks;
 
 /// <summary>
-/// Serialize + deserialize round trips: our MessagePack serializer next to System.Text.Json (the baseline of each
-/// category), both producing a <c>byte[]</c> as CacheFunc stores it.
+/// Serialize + deserialize round trips: <see cref="MessagePackCacheSerializer"/> (MessagePack-CSharp with the default,
+/// Go-compatible, untrusted-data options) next to System.Text.Json (the baseline of each category), both producing a
+/// <c>byte[]</c> as CacheFunc stores it.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

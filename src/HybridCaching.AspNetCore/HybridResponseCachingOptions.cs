@@ -14,7 +14,9 @@ namespace HybridCaching.AspNetCore;
 /// authenticated user are cached (place the middleware after authentication for the last check to see the
 /// user); responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
 /// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared
-/// with concurrent requests; status 400 and above is shared with concurrent requests but not stored.</para>
+/// with concurrent requests; status 400 and above is shared with concurrent requests but not stored. A stored
+/// response (or another server's lock result) with those headers or statuses is never served either, whoever wrote
+/// it (the Go original stores them): the request runs the pipeline instead.</para>
 /// </remarks>
 public sealed class HybridResponseCachingOptions
 {

@@ -1,5 +1,6 @@
 using System.Buffers;
-using HybridCaching.Serialization.MessagePack;
+using System.Text;
+using MessagePack;
 
 namespace HybridCaching.Redis;
 
@@ -16,6 +17,9 @@ internal static class LockResultCodec
     public const string NotFoundError = "hybridcache: not found";
 
     /// <summary>The placeholder a lock holds while its leader runs.</summary>
+    public const string PlaceholderText = "1";
+
+    /// <summary>The placeholder's bytes.</summary>
     public static ReadOnlySpan<byte> Placeholder => "1"u8;
 
     /// <summary>Encodes a successful run's result.</summary>
@@ -30,14 +34,14 @@ internal static class LockResultCodec
         writer.WriteMapHeader((value is null ? 0 : 1) + (hasError ? 1 : 0));
         if (value is not null)
         {
-            writer.WriteString("Res");
-            writer.WriteBinary(value);
+            writer.WriteRaw(ResKey);
+            writer.Write(value);
         }
 
         if (hasError)
         {
-            writer.WriteString("Err");
-            writer.WriteString(error);
+            writer.WriteRaw(ErrKey);
+            writer.Write(error);
         }
 
         writer.Flush();
@@ -46,8 +50,21 @@ internal static class LockResultCodec
 
     /// <summary>Decodes a stored result.</summary>
     /// <returns>The value (<see langword="null"/> when absent) and the error text (<see langword="null"/> when absent).</returns>
-    /// <exception cref="MessagePackFormatException">The bytes are not such a map.</exception>
-    public static (byte[]? Value, string? Error) Decode(ReadOnlySpan<byte> data)
+    /// <exception cref="MessagePackSerializationException">The bytes are not such a map.</exception>
+    public static (byte[]? Value, string? Error) Decode(ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            return DecodeCore(data);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
+        {
+            // MessagePack-CSharp's reader raises these for truncated data or lengths beyond Int32.MaxValue: one documented type for callers.
+            throw new MessagePackSerializationException("The lock result is not a {Res, Err} map.", ex);
+        }
+    }
+
+    private static (byte[]? Value, string? Error) DecodeCore(ReadOnlyMemory<byte> data)
     {
         var reader = new MessagePackReader(data);
         byte[]? value = null;
@@ -55,14 +72,14 @@ internal static class LockResultCodec
         var count = reader.ReadMapHeader();
         for (var i = 0; i < count; i++)
         {
-            var name = reader.ReadStringSpan();
-            if (name.SequenceEqual("Res"u8))
+            var name = ReadStringLike(ref reader);
+            if (Is(name, "Res"u8))
             {
-                value = reader.TryReadNil() ? null : reader.ReadBytesSpan().ToArray();
+                value = reader.TryReadNil() ? null : ReadStringLike(ref reader).ToArray();
             }
-            else if (name.SequenceEqual("Err"u8))
+            else if (Is(name, "Err"u8))
             {
-                error = reader.ReadString();
+                error = reader.TryReadNil() ? null : Encoding.UTF8.GetString(ReadStringLike(ref reader).ToArray());
             }
             else
             {
@@ -72,6 +89,21 @@ internal static class LockResultCodec
 
         return (value, error);
     }
+
+    /// <summary>Reads a str or a bin (Go reads them interchangeably); anything else is malformed.</summary>
+    private static ReadOnlySequence<byte> ReadStringLike(ref MessagePackReader reader) => reader.NextMessagePackType switch
+    {
+        MessagePackType.Binary => reader.ReadBytes() ?? default,
+        MessagePackType.String => reader.ReadStringSequence() ?? default,
+        var other => throw new MessagePackSerializationException($"Expected a str or bin, found {other}."),
+    };
+
+    private static bool Is(ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected) => name.IsSingleSegment && name.FirstSpan.SequenceEqual(expected);
+
+    // Keys pre-encoded as fixstr.
+    private static ReadOnlySpan<byte> ResKey => [0xa3, (byte)'R', (byte)'e', (byte)'s'];
+
+    private static ReadOnlySpan<byte> ErrKey => [0xa3, (byte)'E', (byte)'r', (byte)'r'];
 
     /// <summary>Turns a decoded result into what the race returns: a <see cref="RaceResult"/>, or the leader's failure.</summary>
     /// <exception cref="RemoteRaceException">The leader's run failed with <paramref name="error"/>.</exception>

@@ -1,4 +1,4 @@
-using HybridCaching.Redis.Client;
+using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
@@ -6,29 +6,41 @@ namespace HybridCaching.Redis;
 /// A waiter's subscription to the notification channel of one lock key: <see cref="WaitAsync"/> returns as soon as
 /// a leader publishes there, or when the poll delay passes. Each wake-up only means "look again".
 /// </summary>
-internal sealed class RaceWaiter : IAsyncDisposable
+internal sealed class RaceWaiter : IDisposable
 {
+    private readonly ISubscriber _subscriber;
+    private readonly RedisChannel _channel;
     private readonly TimeProvider _time;
+    private readonly Action<RedisChannel, RedisValue> _handler;
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private RedisSubscription? _subscription;
+    private int _wakeUps;
 
-    private RaceWaiter(TimeProvider time) => _time = time;
-
-    /// <summary>Subscribes to <paramref name="channel"/>; <see langword="null"/> when the subscriber is unavailable (poll only).</summary>
-    public static async Task<RaceWaiter?> TrySubscribeAsync(RedisSubscriber subscriber, string channel, TimeProvider time, CancellationToken cancellationToken)
+    private RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time)
     {
-        var waiter = new RaceWaiter(time);
+        _subscriber = subscriber;
+        _channel = channel;
+        _time = time;
+        _handler = (_, _) => Notify();
+    }
+
+    /// <summary>How many notifications this waiter received.</summary>
+    public int WakeUps => Volatile.Read(ref _wakeUps);
+
+    /// <summary>Subscribes to <paramref name="channel"/>; <see langword="null"/> when the subscription fails (poll only).</summary>
+    public static async Task<RaceWaiter?> TrySubscribeAsync(
+        ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, CancellationToken cancellationToken)
+    {
+        var waiter = new RaceWaiter(subscriber, channel, time);
         try
         {
-            waiter._subscription = await subscriber.SubscribeAsync(channel, _ => waiter.Notify(), cancellationToken).ConfigureAwait(false);
+            guard.ThrowIfUnresponsive();
+            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), cancellationToken).ConfigureAwait(false);
             return waiter;
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return null;
-        }
-        catch (TimeoutException)
-        {
+            // A subscription that completes later must not stay behind.
+            waiter.Dispose();
             return null;
         }
     }
@@ -56,13 +68,22 @@ internal sealed class RaceWaiter : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Removes the handler at once; the server-side unsubscribe is sent without waiting for it.</summary>
+    public void Dispose()
     {
-        if (_subscription is not null)
+        try
         {
-            await _subscription.DisposeAsync().ConfigureAwait(false);
+            _subscriber.Unsubscribe(_channel, _handler, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // The connection is gone: so is the subscription.
         }
     }
 
-    private void Notify() => Volatile.Read(ref _signal).TrySetResult();
+    private void Notify()
+    {
+        Interlocked.Increment(ref _wakeUps);
+        Volatile.Read(ref _signal).TrySetResult();
+    }
 }

@@ -1,98 +1,143 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text;
-using HybridCaching.Redis.Client;
-using HybridCaching.Serialization.MessagePack;
+using MessagePack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
 /// <summary>
-/// A cache adapter over Redis, shared by many servers: entries and stampede locks are compatible with Go's
-/// <c>cshum/hybridcache</c> on the same Redis and prefix.
+/// A cache adapter over Redis (standalone, Cluster or Sentinel, through StackExchange.Redis), shared by many servers:
+/// entries and stampede locks are compatible with Go's <c>cshum/hybridcache</c> on the same Redis and prefix.
 /// </summary>
 /// <remarks>
-/// <para>Get is <c>GET</c>; Fetch is <c>GET</c> and <c>PTTL</c> pipelined; Set is <c>SET … PX</c>; Delete is
-/// <c>UNLINK</c> (<c>DEL</c> on servers without it); Clear scans <c>prefix*</c> and unlinks in batches, skipping lock keys,
-/// and runs once across servers at a time.</para>
+/// <para>Get is <c>GET</c>; Fetch is <c>GET</c> and <c>PTTL</c>; Set is <c>SET … PX</c>; Delete is <c>DEL</c>, split by hash
+/// slot on a cluster, plus the race results under the keys' lock keys; Clear scans <c>prefix*</c> on every primary and
+/// deletes in batches, skipping lock keys, then drops race results, and runs once across servers at a time.</para>
 /// <para>Race follows the Go lock protocol: <c>SET lockKey "1" PX waitFor NX</c> pipelined with <c>GET lockKey</c>; the winner
-/// runs the work and leaves <c>{Res, Err}</c> under the lock key for the suppression TTL; the others read it. On top of
-/// that, the winner publishes on the lock key's channel and waiters subscribed to it look again at once; polling (every
-/// <see cref="RedisCacheOptions.RetryDelay"/>) remains for leaders that do not publish.</para>
-/// <para>When Redis is unreachable, Get/Fetch/Set/Delete fail fast with <see cref="RedisConnectionException"/> (CacheFunc and
-/// HybridCache treat that as a miss) and Race runs the work directly; the connection recovers by itself.</para>
+/// runs the work and leaves <c>{Res, Err}</c> under the lock key (<c>PSETEX</c>) for the suppression TTL; the others read it.
+/// On top of that, the winner publishes on the lock key's channel (sharded pub/sub on a cluster) and waiters subscribed to
+/// it look again at once; polling (every <see cref="RedisCacheOptions.RetryDelay"/>) remains for leaders that do not publish.</para>
+/// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and by the caller's token. When Redis
+/// is unreachable or hung, Get/Fetch/Set/Delete fail fast (CacheFunc and HybridCache treat that as a miss) and Race runs the
+/// work directly; the multiplexer reconnects by itself.</para>
 /// </remarks>
-[DebuggerDisplay("RedisCache {_connection.EndPoint,nq} (prefix '{_prefix,nq}')")]
-public sealed partial class RedisCache : ICacheAdapter
+[DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock prefix '{_lockPrefix,nq}')")]
+public sealed partial class RedisCache : ICacheAdapter, IDisposable
 {
     private const string ClearKey = "!clear!";
-    private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(10);
+    private const int ScanPageSize = 1000;
 
-    private readonly RedisConnection _connection;
-    private readonly bool _ownsConnection;
+    // Go's values (SPEC §6): a Go Clear() reads what a .NET Clear leaves, and the other way round.
+    private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(300);
+
+    // Removes a lock key unless it holds the placeholder of a live leader (ARGV[1] = "1"): one key, so cluster-safe.
+    private const string DeleteResultScript = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    // Releases a lock still held by its leader's placeholder.
+    private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    private static readonly RedisValue[] PlaceholderArgument = [LockResultCodec.PlaceholderText];
+
+    private readonly Task<IConnectionMultiplexer> _connecting;
+    private readonly bool _ownsMultiplexer;
+    private readonly int _database;
     private readonly string _prefix;
     private readonly string _lockPrefix;
     private readonly byte[] _lockPrefixBytes;
     private readonly bool _skipLock;
     private readonly bool _notifyWaiters;
+    private readonly bool _allowClearingWholeDatabase;
+    private readonly TimeSpan _operationTimeout;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
     private readonly SingleFlight<RaceResult> _flights;
+    private readonly ResponseGuard _guard;
     private readonly ILogger _logger;
-    private volatile bool _useDel;
+    private int _topology; // 0 unknown, 1 standalone or sentinel-managed, 2 cluster
     private int _disposed;
 
-    /// <summary>Creates a cache over its own connection (see <see cref="RedisConnectionOptions.Parse"/> for the format),
-    /// with the default options. Does not throw when the server is down: it connects in the background.</summary>
-    /// <param name="connectionString">The connection string, e.g. <c>localhost:6379,password=…</c>.</param>
-    public RedisCache(string connectionString)
-        : this(RedisConnection.Create(connectionString), null, ownsConnection: true)
-    {
-    }
-
-    /// <summary>Creates a cache over a shared connection (not disposed with the cache).</summary>
-    /// <param name="connection">The connection.</param>
+    /// <summary>
+    /// Creates a cache over its own multiplexer, configured from a StackExchange.Redis configuration string (e.g.
+    /// <c>localhost:6379,password=…</c>, several endpoints for a cluster, or sentinels with <c>serviceName=…</c>). The cache
+    /// connects in the background and never throws because Redis is down (<c>abortConnect=false</c>); while it is down,
+    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Disposing the cache
+    /// disposes the multiplexer.
+    /// </summary>
+    /// <param name="configuration">The configuration string.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
-    public RedisCache(RedisConnection connection, RedisCacheOptions? options = null)
-        : this(connection, options, ownsConnection: false)
+    /// <param name="logger">Where faults are logged; none when null.</param>
+    public RedisCache(string configuration, RedisCacheOptions? options = null, ILogger? logger = null)
+        : this(ParseConfiguration(configuration), options, logger)
     {
     }
 
-    internal RedisCache(RedisConnection connection, RedisCacheOptions? options, bool ownsConnection)
+    /// <summary>
+    /// Creates a cache over its own multiplexer, built from <paramref name="configuration"/> (TLS, ACL users, Sentinel,
+    /// Cluster: whatever StackExchange.Redis supports). <see cref="ConfigurationOptions.AbortOnConnectFail"/> is turned off
+    /// so the cache never throws because Redis is down. Disposing the cache disposes the multiplexer.
+    /// </summary>
+    /// <param name="configuration">The configuration (cloned; the caller's instance is not changed).</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">Where faults are logged; none when null.</param>
+    public RedisCache(ConfigurationOptions configuration, RedisCacheOptions? options = null, ILogger? logger = null)
+        : this(ConnectAsync(configuration), options, logger, ownsMultiplexer: true)
     {
-        ArgumentNullException.ThrowIfNull(connection);
+    }
+
+    /// <summary>Creates a cache over the application's multiplexer, which it shares and does not dispose.</summary>
+    /// <remarks>A multiplexer configured with <see cref="BacklogPolicy.FailFast"/> lets calls fail at once while Redis is
+    /// down; with another policy the cache still fails them at once while <see cref="IConnectionMultiplexer.IsConnected"/>
+    /// is false, and bounds the rest by <see cref="RedisCacheOptions.OperationTimeout"/>.</remarks>
+    /// <param name="multiplexer">The multiplexer.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">Where faults are logged; none when null.</param>
+    public RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options = null, ILogger? logger = null)
+        : this(Task.FromResult(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer))), options, logger, ownsMultiplexer: false)
+    {
+    }
+
+    internal RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
+        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer)
+    {
+    }
+
+    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
+    {
         options ??= new RedisCacheOptions();
         options.Validate();
-        _connection = connection;
-        _ownsConnection = ownsConnection;
+        _connecting = connecting;
+        _ownsMultiplexer = ownsMultiplexer;
+        _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockPrefix = options.LockPrefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
         _skipLock = options.SkipLock;
         _notifyWaiters = options.NotifyWaiters;
+        _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
+        _operationTimeout = options.OperationTimeout;
         _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
         _flights = new SingleFlight<RaceResult>(_time);
-        _logger = connection.Options.LoggerFactory?.CreateLogger<RedisCache>() ?? NullLogger<RedisCache>.Instance;
-        if (_notifyWaiters && !_skipLock)
-        {
-            // Open the subscriber connection now, so it is ready when the first race has to wait.
-            _ = connection.Subscriber;
-        }
+        _logger = logger ?? NullLogger.Instance;
+        _guard = new ResponseGuard(_operationTimeout, _time, PingAsync, _logger);
     }
 
-    /// <summary>The connection this cache runs on.</summary>
-    public RedisConnection Connection => _connection;
+    /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
+    /// first connection attempt.</summary>
+    public IConnectionMultiplexer? Multiplexer => _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
 
     /// <inheritdoc/>
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var reply = await _connection.ExecuteAsync("GET", [_prefix + key], cancellationToken).ConfigureAwait(false);
-        return reply.AsBytes();
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var value = await _guard.WaitAsync(db.StringGetAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        return (byte[]?)value;
     }
 
     /// <inheritdoc/>
@@ -101,18 +146,15 @@ public sealed partial class RedisCache : ICacheAdapter
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        RedisArgument[] arguments = [_prefix + key];
-        var get = _connection.ExecuteAsync("GET", arguments, cancellationToken);
-        var ttl = _connection.ExecuteAsync("PTTL", arguments, cancellationToken);
-        await Task.WhenAll(get, ttl).ConfigureAwait(false);
-        var value = get.Result.AsBytes();
-        var milliseconds = ttl.Result.AsInt64();
-        if (value is null || milliseconds == -2)
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var fetched = await _guard.WaitAsync(db.StringGetWithExpiryAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        var value = (byte[]?)fetched.Value;
+        if (value is null)
         {
             return CacheFetchResult.NotFound;
         }
 
-        return new CacheFetchResult(value, milliseconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(milliseconds));
+        return new CacheFetchResult(value, fetched.Expiry ?? Timeout.InfiniteTimeSpan);
     }
 
     /// <inheritdoc/>
@@ -122,10 +164,12 @@ public sealed partial class RedisCache : ICacheAdapter
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        await _connection.ExecuteAsync("SET", [_prefix + key, value, "PX", Milliseconds(ttl)], cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await _guard.WaitAsync(db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
+    /// <remarks>On a cluster the keys are deleted one hash slot at a time (Redis refuses a multi-key command across slots).</remarks>
     public async ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
     {
         var list = CacheArgument.ThrowIfInvalidKeys(keys);
@@ -135,26 +179,40 @@ public sealed partial class RedisCache : ICacheAdapter
             return;
         }
 
-        var arguments = new RedisArgument[list.Count];
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var valueKeys = new RedisKey[list.Count];
+        var lockKeys = new RedisKey[list.Count];
         for (var i = 0; i < list.Count; i++)
         {
-            arguments[i] = _prefix + list[i];
+            valueKeys[i] = _prefix + list[i];
+            lockKeys[i] = _lockPrefix + list[i];
         }
 
-        await UnlinkAsync(arguments, cancellationToken).ConfigureAwait(false);
+        // The race result a recent run left under the lock key would answer the next miss with the deleted value.
+        await _guard.WaitAsync(Task.WhenAll(Started(() => DeleteKeys(db, valueKeys)), Started(() => DeleteRaceResults(db, lockKeys))), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    /// <remarks>Runs once across servers at a time (suppressed under the key <c>!clear!</c>); lock keys are kept.</remarks>
+    /// <remarks>Runs once across servers at a time (suppressed under the key <c>!clear!</c>, with the Go original's lock
+    /// and result); on every primary, removes the keys under <see cref="RedisCacheOptions.Prefix"/> and the race results
+    /// left under <see cref="RedisCacheOptions.LockPrefix"/>, never a lock held by a running leader.</remarks>
+    /// <exception cref="InvalidOperationException">The prefix is empty and <see cref="RedisCacheOptions.AllowClearingWholeDatabase"/> is not set.</exception>
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (_prefix.Length == 0 && !_allowClearingWholeDatabase)
+        {
+            throw new InvalidOperationException(
+                "RedisCache.ClearAsync with an empty Prefix would delete every key in the database. Set RedisCacheOptions.Prefix "
+                + "(e.g. \"myapp:\"), or set RedisCacheOptions.AllowClearingWholeDatabase to clear the whole database.");
+        }
+
         await RaceAsync(
             ClearKey,
             async token =>
             {
                 await ClearCoreAsync(token).ConfigureAwait(false);
-                return new RaceResult(null, NoCache: true);
+                return new RaceResult(null);
             },
             ClearWaitFor,
             ClearSuppression,
@@ -182,10 +240,7 @@ public sealed partial class RedisCache : ICacheAdapter
             cancellationToken);
     }
 
-    /// <summary>Disposes the connection when the cache created it.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult(); // replaced with the StackExchange.Redis port
-
-    /// <summary>Disposes the connection when the cache created it.</summary>
+    /// <summary>Disposes the multiplexer when the cache created it.</summary>
     /// <returns>A task that completes when done.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -194,17 +249,186 @@ public sealed partial class RedisCache : ICacheAdapter
             return;
         }
 
-        if (_ownsConnection)
+        _guard.Dispose();
+        if (_ownsMultiplexer)
         {
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            // Commands still waiting (on a hung server, say) are failed, not waited for.
+            var multiplexer = await _connecting.ConfigureAwait(false);
+            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            multiplexer.Dispose();
         }
+    }
+
+    /// <summary>Disposes the multiplexer when the cache created it (for hosts that dispose synchronously).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _guard.Dispose();
+        if (!_ownsMultiplexer)
+        {
+            return;
+        }
+
+        // Commands still waiting (on a hung server, say) are failed, not waited for; an owned multiplexer still making its
+        // first attempt is closed when that ends (the continuation observes the task).
+        _connecting.ContinueWith(static t => CloseNow(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static void CloseNow(IConnectionMultiplexer multiplexer)
+    {
+        multiplexer.Close(allowCommandsToComplete: false);
+        multiplexer.Dispose();
+    }
+
+    private static ConfigurationOptions ParseConfiguration(string configuration)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
+        var options = ConfigurationOptions.Parse(configuration);
+        if (!configuration.Contains("backlogPolicy", StringComparison.OrdinalIgnoreCase))
+        {
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+        }
+
+        return options;
+    }
+
+    private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.Clone();
+        options.AbortOnConnectFail = false;
+        return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
     }
 
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
     private static bool IsPlaceholder(byte[] value) => value.AsSpan().SequenceEqual(LockResultCodec.Placeholder);
 
+    private static async Task<bool> WhenBoth(Task first, Task second)
+    {
+        await Task.WhenAll(first, second).ConfigureAwait(false);
+        return true;
+    }
+
+    // Starts a second command after a first one already in flight; if starting it throws, the first one's outcome is
+    // observed before the exception propagates (nobody else will await it).
+    private static TResult AfterStarted<TResult>(Task first, Func<TResult> start)
+    {
+        try
+        {
+            return start();
+        }
+        catch
+        {
+            first.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    // A command's task, with an exception thrown while starting it turned into a faulted task (so that, among several
+    // started together, every one is awaited).
+    private static Task Started(Func<Task> start)
+    {
+        try
+        {
+            return start();
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    // The database to send a command to, failing at once while Redis is known to be down or hung; an owned multiplexer
+    // still making its first attempt is waited for (bounded like a command).
+    private ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfUnresponsive();
+        if (!_connecting.IsCompleted)
+        {
+            return new ValueTask<IDatabase>(WaitForMultiplexerAsync(cancellationToken));
+        }
+
+        var multiplexer = _connecting.Result;
+        if (!multiplexer.IsConnected)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected (reconnecting in the background); the command was not sent.");
+        }
+
+        return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
+    }
+
+    private async Task<IDatabase> WaitForMultiplexerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connecting.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Still connecting to Redis; the command was not sent.");
+        }
+
+        return await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PingAsync()
+    {
+        var multiplexer = await _connecting.ConfigureAwait(false);
+        await multiplexer.GetDatabase(_database).PingAsync().ConfigureAwait(false);
+    }
+
+    private bool IsCluster(IConnectionMultiplexer multiplexer)
+    {
+        var known = Volatile.Read(ref _topology);
+        if (known != 0)
+        {
+            return known == 2;
+        }
+
+        var servers = multiplexer.GetServers();
+        if (!servers.Any(s => s.IsConnected))
+        {
+            return false;
+        }
+
+        var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
+        Volatile.Write(ref _topology, cluster ? 2 : 1);
+        return cluster;
+    }
+
+    private RedisChannel Channel(IConnectionMultiplexer multiplexer, string lockKey)
+        => IsCluster(multiplexer) ? RedisChannel.Sharded(lockKey) : RedisChannel.Literal(lockKey);
+
+    // DEL of many keys, one command per hash slot on a cluster.
+    private Task DeleteKeys(IDatabase db, RedisKey[] keys)
+    {
+        if (!IsCluster(db.Multiplexer))
+        {
+            return db.KeyDeleteAsync(keys);
+        }
+
+        var multiplexer = db.Multiplexer;
+        return Task.WhenAll(keys.GroupBy(multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList());
+    }
+
+    private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
+    {
+        var deletes = new Task[lockKeys.Length];
+        for (var i = 0; i < lockKeys.Length; i++)
+        {
+            var lockKey = lockKeys[i];
+            deletes[i] = Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument));
+        }
+
+        return Task.WhenAll(deletes);
+    }
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
@@ -223,26 +447,30 @@ public sealed partial class RedisCache : ICacheAdapter
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 waiter?.Reset();
+                IDatabase db;
                 bool acquired;
                 byte[]? current;
+                long attemptStarted;
                 try
                 {
-                    var set = _connection.ExecuteAsync("SET", [lockKey, "1", "PX", Milliseconds(state.WaitFor), "NX"], cancellationToken);
-                    var get = _connection.ExecuteAsync("GET", [lockKey], cancellationToken);
-                    await Task.WhenAll(set, get).ConfigureAwait(false);
+                    db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+                    attemptStarted = _time.GetTimestamp();
+                    var set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
+                    var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
+                    await _guard.WaitAsync(WhenBoth(set, get), cancellationToken).ConfigureAwait(false);
                     acquired = !set.Result.IsNull;
-                    current = get.Result.AsBytes();
+                    current = (byte[]?)get.Result;
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
                 {
-                    // Redis is unreachable: never fail the caller for it, run the work here.
+                    // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work here.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
                     return await state.Fn(cancellationToken).ConfigureAwait(false);
                 }
 
                 if (acquired)
                 {
-                    return await LeadAsync(lockKey, state, cancellationToken).ConfigureAwait(false);
+                    return await LeadAsync(db, lockKey, state, attemptStarted, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (current is not null && !IsPlaceholder(current))
@@ -252,7 +480,7 @@ public sealed partial class RedisCache : ICacheAdapter
                     {
                         decoded = LockResultCodec.Decode(current);
                     }
-                    catch (MessagePackFormatException ex)
+                    catch (MessagePackSerializationException ex)
                     {
                         // Not a result we can read: do the work rather than fail or wait for nothing.
                         LogUnreadableResult(_logger, state.Key, ex.Message);
@@ -266,7 +494,7 @@ public sealed partial class RedisCache : ICacheAdapter
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(_connection.Subscriber, lockKey, _time, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
@@ -293,14 +521,12 @@ public sealed partial class RedisCache : ICacheAdapter
         }
         finally
         {
-            if (waiter is not null)
-            {
-                await waiter.DisposeAsync().ConfigureAwait(false);
-            }
+            waiter?.Dispose();
         }
     }
 
-    private async Task<RaceResult> LeadAsync(string lockKey, RaceState state, CancellationToken cancellationToken)
+    // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
+    private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
         RaceResult result = default;
         ExceptionDispatchInfo? failure = null;
@@ -321,106 +547,137 @@ public sealed partial class RedisCache : ICacheAdapter
         var payload = failure is null ? LockResultCodec.Encode(result) : LockResultCodec.Encode(null, failure.SourceException.Message);
         try
         {
-            var write = _connection.ExecuteAsync("SET", [lockKey, payload, "PX", Milliseconds(state.Ttl)], CancellationToken.None);
-            if (_notifyWaiters)
-            {
-                var publish = _connection.ExecuteAsync("PUBLISH", [lockKey, RedisArgument.FromBytes(ReadOnlyMemory<byte>.Empty)], CancellationToken.None);
-                await Task.WhenAll(write, publish).ConfigureAwait(false);
-            }
-            else
-            {
-                await write.ConfigureAwait(false);
-            }
+            await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // The multiplexer is gone: nothing more can be written; this process's callers still get their result.
+            LogResultNotWritten(_logger, state.Key, ex.Message);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Waiters on other servers fall back to running the work themselves once the lock expires.
+            // Waiters on other servers would wait on "1" until the lock expires: keep trying to hand them the result, or
+            // at least the lock, in the background; this process's callers get their result now.
             LogResultNotWritten(_logger, state.Key, ex.Message);
+            _ = RecoverLockAsync(db, lockKey, payload, state, lockedAt);
         }
 
         failure?.Throw();
         return result;
     }
 
-    private async Task ClearCoreAsync(CancellationToken cancellationToken)
+    private async Task WriteResultAsync(IDatabase db, string lockKey, byte[] payload, TimeSpan ttl)
     {
-        var pattern = EscapeGlob(_prefix) + "*";
-        var cursor = "0";
-        do
-        {
-            var reply = await _connection.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", 1000], cancellationToken).ConfigureAwait(false);
-            var items = reply.Items;
-            if (items.Count != 2)
-            {
-                throw new RedisProtocolException("Unexpected SCAN reply.");
-            }
-
-            cursor = items[0].ToString() ?? "0";
-            var batch = new List<RedisArgument>(items[1].Items.Count);
-            foreach (var item in items[1].Items)
-            {
-                var name = item.AsBytes();
-                if (name is not null && !name.AsSpan().StartsWith(_lockPrefixBytes))
-                {
-                    batch.Add(name);
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await UnlinkAsync([.. batch], cancellationToken).ConfigureAwait(false);
-            }
-        }
-        while (cursor != "0");
+        _guard.ThrowIfUnresponsive();
+        var write = db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
+        var publish = _notifyWaiters ? AfterStarted(write, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+        await _guard.WaitAsync(WhenBoth(write, publish), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task UnlinkAsync(RedisArgument[] keys, CancellationToken cancellationToken)
+    private Task PublishAsync(IDatabase db, string lockKey)
+        => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
+
+    // Never throws. Until the lock would expire anyway: write the result again (a cut connection reconnects), and when the
+    // server refuses the write, release the lock so a waiter takes it (at worst it runs the work again).
+    private async Task RecoverLockAsync(IDatabase db, string lockKey, byte[] payload, RaceState state, long lockedAt)
     {
-        if (!_useDel)
+        var retryDelay = TimeSpan.FromMilliseconds(50);
+        while (_time.GetElapsedTime(lockedAt) + retryDelay < state.WaitFor && Volatile.Read(ref _disposed) == 0)
         {
             try
             {
-                await _connection.ExecuteAsync("UNLINK", keys, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(retryDelay, _time).ConfigureAwait(false);
+                try
+                {
+                    await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                }
+                catch (RedisServerException)
+                {
+                    _guard.ThrowIfUnresponsive();
+                    var release = db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument);
+                    var publish = _notifyWaiters ? AfterStarted(release, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+                    await _guard.WaitAsync(WhenBoth(release, publish), CancellationToken.None).ConfigureAwait(false);
+                    LogLockReleased(_logger, state.Key);
+                    return;
+                }
+
+                LogResultWrittenLate(_logger, state.Key);
                 return;
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("ERR unknown command", StringComparison.OrdinalIgnoreCase))
+#pragma warning disable CA1031 // detached: every failure is logged, then retried until the lock expires by itself
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                _useDel = true;
+                LogResultNotWritten(_logger, state.Key, ex.Message);
+                retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
             }
         }
-
-        await _connection.ExecuteAsync("DEL", keys, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string EscapeGlob(string text)
+    private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
-        if (text.AsSpan().IndexOfAny("*?[]\\") < 0)
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var multiplexer = db.Multiplexer;
+        var primaries = multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
+        if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
         {
-            return text;
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not every Redis primary is connected; nothing was cleared.");
         }
 
-        var builder = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
+        foreach (var server in primaries)
         {
-            if (c is '*' or '?' or '[' or ']' or '\\')
-            {
-                builder.Append('\\');
-            }
-
-            builder.Append(c);
+            await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
         }
 
-        return builder.ToString();
+        // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
+        foreach (var server in primaries)
+        {
+            await ScanAsync(server, db.Database, RedisGlob.Escape(_lockPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Redis lock for key {Key} unavailable ({Reason}); running the work without it.")]
+    // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys.
+    private async Task ScanAsync(IServer server, int database, string pattern, Func<RedisKey[], Task> onBatch, bool excludeLockKeys, CancellationToken cancellationToken)
+    {
+        RedisValue cursor = 0;
+        do
+        {
+            _guard.ThrowIfUnresponsive();
+            var reply = await _guard.WaitAsync(
+                server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None),
+                cancellationToken).ConfigureAwait(false);
+            var parts = (RedisResult[]?)reply;
+            if (parts is not { Length: 2 })
+            {
+                throw new RedisException("Unexpected SCAN reply.");
+            }
+
+            cursor = (RedisValue)parts[0];
+            var keys = ((RedisKey[]?)parts[1] ?? [])
+                .Where(k => !(excludeLockKeys && ((byte[]?)k ?? []).AsSpan().StartsWith(_lockPrefixBytes)))
+                .ToArray();
+            if (keys.Length > 0)
+            {
+                await _guard.WaitAsync(onBatch(keys), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        while (cursor != 0);
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Redis lock for key {Key} unavailable ({Reason}); running the work without it.")]
     private static partial void LogLockUnavailable(ILogger logger, string key, string reason);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "The race result stored for key {Key} is unreadable ({Reason}); running the work.")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The race result stored for key {Key} is unreadable ({Reason}); running the work.")]
     private static partial void LogUnreadableResult(ILogger logger, string key, string reason);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Could not store the race result for key {Key}: {Reason}")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Could not store the race result for key {Key}: {Reason}")]
     private static partial void LogResultNotWritten(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "The race result for key {Key} was stored on a retry.")]
+    private static partial void LogResultWrittenLate(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Redis refused the race result for key {Key}: its lock was released so that a waiter can take over.")]
+    private static partial void LogLockReleased(ILogger logger, string key);
 
     private sealed record RaceState(
         RedisCache Cache, string Key, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);

@@ -11,6 +11,10 @@ public sealed class RedisCacheOptions
     /// <value>Default <c>!lock!</c>, as in the Go original.</value>
     public string LockPrefix { get; set; } = "!lock!";
 
+    /// <summary>The Redis database to use (<c>SELECT</c>); must be 0 on a cluster.</summary>
+    /// <value>Default <see langword="null"/>: the multiplexer's default database.</value>
+    public int? Database { get; set; }
+
     /// <summary>Skip the cross-server lock: <see cref="RedisCache.RaceAsync"/> only suppresses duplicates inside this process.</summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool SkipLock { get; set; }
@@ -27,6 +31,22 @@ public sealed class RedisCacheOptions
     /// <value>Default a random 50–200 ms, as in the Go original.</value>
     public Func<int, TimeSpan> RetryDelay { get; set; } = static _ => TimeSpan.FromMilliseconds(Random.Shared.Next(50, 201));
 
+    /// <summary>
+    /// How long one Redis round trip may take before it counts as "Redis cannot answer": Get/Fetch/Set/Delete then fail
+    /// with a <see cref="TimeoutException"/> (CacheFunc and HybridCache treat that as a miss) and a race runs its work
+    /// here. A round trip is also bounded by what is left of the caller's waitFor. After such a timeout the cache fails
+    /// every call at once until the server answers a <c>PING</c> again, so a hung server costs one timeout, not one per call.
+    /// </summary>
+    /// <value>Default 500 ms. Raise it for values of many megabytes on slow links.</value>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Let <see cref="RedisCache.ClearAsync"/> run with an empty <see cref="Prefix"/>, which deletes every key of the
+    /// database except lock keys. Without it, such a Clear throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool AllowClearingWholeDatabase { get; set; }
+
     /// <summary>The clock for race deadlines and poll delays.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -37,6 +57,11 @@ public sealed class RedisCacheOptions
         ArgumentException.ThrowIfNullOrEmpty(LockPrefix);
         ArgumentNullException.ThrowIfNull(RetryDelay);
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        CacheArgument.ThrowIfNotPositive(OperationTimeout, nameof(OperationTimeout));
+        if (Database is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Database), Database, "The database number must not be negative.");
+        }
         if (Prefix.Length > 0 && Prefix.StartsWith(LockPrefix, StringComparison.Ordinal))
         {
             throw new ArgumentException("Prefix must not start with LockPrefix: Clear would skip every key.", nameof(Prefix));

@@ -1,9 +1,13 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using HybridCaching.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests;
@@ -120,6 +124,73 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         Assert.Equal(body, await leaderResponse.Content.ReadAsByteArrayAsync());
         Assert.Equal(body.Length, Volatile.Read(ref _written));
         Assert.Null(await _cache.GetAsync("http://localhost/big"));
+    }
+
+    // The scenario of the report, on a real socket: a leader's client that reads nothing (its receive buffer kept
+    // small, so it holds far less than the body), and requests waiting on it.
+    [Fact]
+    public async Task Middleware_OnKestrelLeaderSocketNotReading_WaitersGetTheBodyAndTheAppFinishes()
+    {
+        byte[] body = Body(16 * 1024 * 1024);
+        int runs = 0;
+        long written = 0;
+        var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await TestApp.StartAsync(
+            new HybridResponseCachingOptions { Cache = _cache, WaitFor = TimeSpan.FromSeconds(30) },
+            app => app.Run(async context =>
+            {
+                Interlocked.Increment(ref runs);
+                await originGate.Task;
+                context.Response.ContentLength = body.Length;
+                for (int offset = 0; offset < body.Length; offset += Chunk)
+                {
+                    await context.Response.Body.WriteAsync(body.AsMemory(offset, Chunk));
+                    Interlocked.Add(ref written, Chunk);
+                }
+            }),
+            services: s => s.Configure<KestrelServerOptions>(o => o.Limits.MinResponseDataRate = null),
+            outer: async (context, next) =>
+            {
+                var pending = next(context);
+                Interlocked.Increment(ref _entered);
+                await pending;
+            },
+            kestrel: true);
+
+        using var leader = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+        await leader.ConnectAsync(app.BaseAddress.Host, app.BaseAddress.Port);
+        await leader.SendAsync(Encoding.ASCII.GetBytes($"GET /big HTTP/1.1\r\nHost: {app.BaseAddress.Authority}\r\nConnection: close\r\n\r\n"));
+        await EventuallyAsync(() => Volatile.Read(ref runs) == 1 && Volatile.Read(ref _entered) == 1);
+        var waiters = Enumerable.Range(0, 3).Select(_ => app.Client.GetAsync("/big")).ToArray();
+        await EventuallyAsync(() => Volatile.Read(ref _entered) == 4);
+        originGate.SetResult();
+
+        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The app wrote the whole body although the leader's client has read nothing (and can hold a few MB at most).
+        Assert.Equal(body.Length, Volatile.Read(ref written));
+        foreach (var response in responses)
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+            }
+        }
+
+        using var received = new MemoryStream();
+        await using (var stream = new NetworkStream(leader, ownsSocket: false))
+        {
+            await stream.CopyToAsync(received).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        byte[] raw = received.ToArray();
+        int headerEnd = raw.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        string head = Encoding.ASCII.GetString(raw, 0, headerEnd);
+        Assert.StartsWith("HTTP/1.1 200", head, StringComparison.Ordinal);
+        Assert.Contains("X-Cache: MISS", head, StringComparison.Ordinal);
+        Assert.Equal(body, raw[headerEnd..]);
+        Assert.Equal(1, Volatile.Read(ref runs));
     }
 
     /// <summary>Stands for a client that does not read: writes to its response body wait until <see cref="Release"/>.</summary>

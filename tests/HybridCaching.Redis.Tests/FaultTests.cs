@@ -1,21 +1,23 @@
 using System.Diagnostics;
-using HybridCaching.Redis.Client;
 using HybridCaching.Testing.Redis;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace HybridCaching.Redis.Tests;
 
+[Collection(RedisFaultCollection.Name)]
 [Trait("Category", "Redis")]
 public sealed class FaultTests(ITestOutputHelper output)
 {
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
     [Fact]
     public async Task HybridDoAsync_RedisKilledMidTraffic_NoCallFailsAndRedisIsUsedAgainAfterRestart()
     {
         await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
-        var options = RedisTestCache.Options(server);
-        options.CommandTimeout = TimeSpan.FromSeconds(1);
         var cacheOptions = RedisTestCache.CacheOptions();
-        await using var redis = new RedisCache(await RedisConnection.ConnectAsync(options), cacheOptions, ownsConnection: true);
+        cacheOptions.OperationTimeout = TimeSpan.FromSeconds(1);
+        await using var redis = await RedisTestCache.CreateAsync(server, cacheOptions);
         await using var hybrid = new HybridCache(redis, new MemoryCache(10_000, 64 << 20, TimeSpan.FromSeconds(1)));
         var func = new CacheFunc(hybrid, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30));
 
@@ -56,7 +58,7 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         // Long enough for the memory copies (max TTL 1 s) to expire: misses then go through the failing Redis.
         await WaitUntilAsync(() => Volatile.Read(ref calls) > killedAt + 500 && down.Elapsed > TimeSpan.FromSeconds(1.5), "traffic while Redis is down");
-        Assert.False(redis.Connection.IsConnected);
+        Assert.False(redis.Multiplexer!.IsConnected);
 
         await server.RestartAsync();
         var restarted = Stopwatch.StartNew();
@@ -66,13 +68,13 @@ public sealed class FaultTests(ITestOutputHelper output)
             // Redis is used again: a value computed now reaches the restarted (empty) server.
             var key = "probe" + probe++;
             await func.DoAsync(key, _ => Task.FromResult("p"));
-            var stored = await RawGetAsync(server, cacheOptions.Prefix + key);
-            if (stored is not null)
+            var stored = await RedisCli.CommandAsync(server.Port, "GET", cacheOptions.Prefix + key);
+            if (stored.Trim().Length > 0)
             {
                 break;
             }
 
-            Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(10), "Redis was not used again within 10 s of the restart");
+            Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(20), "Redis was not used again within 20 s of the restart");
             await Task.Delay(20);
         }
 
@@ -83,39 +85,248 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Subscriber_ServerRestarted_ResubscribesAndDeliversAgain()
+    public async Task DoAsync_ServerRestarted_WaitersAreWokenByPubSubAgain()
     {
         await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
-        await using var connection = await RedisConnection.ConnectAsync(RedisTestCache.Options(server));
-        var received = 0;
-        await using var subscription = await connection.Subscriber.SubscribeAsync("news", _ => Interlocked.Increment(ref received));
+        var scope = Guid.NewGuid().ToString("N")[..12];
+        await using var leader = await RedisTestCache.CreateAsync(server, NeverPolling(scope));
+        await using var waiter = await RedisTestCache.CreateAsync(server, NeverPolling(scope));
 
         await server.RestartAsync();
-        await WaitUntilAsync(() => connection.IsConnected && connection.Subscriber.IsConnected, "reconnect");
-        await WaitUntilAsync(() =>
-        {
-            _ = connection.ExecuteAsync("PUBLISH", "news", "again");
-            return Volatile.Read(ref received) > 0;
-        }, "a message after the restart");
+        await WaitUntilAsync(() => leader.Multiplexer!.IsConnected && waiter.Multiplexer!.IsConnected, "reconnect");
+
+        Assert.Equal("v", await StampedeOfTwoAsync(server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "after-restart"));
     }
 
-    private static async Task<byte[]?> RawGetAsync(RedisServerFixture server, string key)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DoAsync_RedisHung_RunsFactoryHereAndReturnsItsValue(bool hybrid)
     {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var unobserved = 0;
+        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
+        {
+            if (e.Exception.ToString().Contains("Redis", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref unobserved);
+                output.WriteLine("unobserved: " + e.Exception.InnerException?.ToString());
+            }
+        }
+
+        TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions { Host = server.Host, Port = server.Port });
-            return (await connection.ExecuteAsync("GET", key)).AsBytes();
+            // The multiplexer's own timeouts (60 s) are far past waitFor: only the cache's bounds can save the calls.
+            var configuration = RedisTestCache.Configuration(server);
+            configuration.SyncTimeout = configuration.AsyncTimeout = 60_000;
+            var cacheOptions = RedisTestCache.CacheOptions();
+            cacheOptions.OperationTimeout = new RedisCacheOptions().OperationTimeout;
+            var redis = await RedisTestCache.CreateAsync(configuration, cacheOptions);
+            await using ICacheAdapter cache = hybrid ? new HybridCache(redis, new MemoryCache(10_000, 64 << 20, TimeSpan.FromMinutes(1))) : redis;
+            var func = new CacheFunc(cache, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+            Assert.Equal("warm", await func.DoAsync("warm", _ => Task.FromResult("warm")));
+
+            await server.PauseAsync();
+            try
+            {
+                var calls = 0;
+                for (var i = 0; i < 3; i++)
+                {
+                    var key = "k" + i;
+                    var value = await func.DoAsync(key, async token =>
+                    {
+                        Interlocked.Increment(ref calls);
+                        await Task.Delay(5, token);
+                        return "v-" + key;
+                    }).AsTask().WaitAsync(Guard);
+                    Assert.Equal("v-" + key, value);
+                }
+
+                Assert.Equal(3, calls);
+
+                // Disposing fails the commands still waiting on the hung server: none of them may go unobserved.
+                await cache.DisposeAsync();
+            }
+            finally
+            {
+                await server.ResumeAsync();
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(0, Volatile.Read(ref unobserved));
         }
-        catch (RedisConnectionException)
+        finally
         {
-            return null;
+            TaskScheduler.UnobservedTaskException -= OnUnobserved;
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    [Fact]
+    public async Task GetAsync_RedisHung_FailsFastAfterOneTimeoutAndRecoversWhenResumed()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var options = RedisTestCache.CacheOptions();
+        options.OperationTimeout = TimeSpan.FromMilliseconds(200);
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        await cache.GetAsync("k");
+
+        await server.PauseAsync();
+        try
+        {
+            await Assert.ThrowsAsync<TimeoutException>(async () => await cache.GetAsync("k"));
+
+            // Known hung: the next call fails at once instead of waiting for its own timeout.
+            var second = cache.GetAsync("k");
+            Assert.True(second.IsCompleted);
+            await Assert.ThrowsAsync<TimeoutException>(async () => await second);
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        await WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await cache.GetAsync("k");
+                    return true;
+                }
+                catch (Exception ex) when (ex is TimeoutException or RedisException)
+                {
+                    return false;
+                }
+            },
+            "calls let through again after the server answers");
+        await cache.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
+        Assert.Equal("v"u8.ToArray(), await cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task DoAsync_LeaderCannotWriteItsResult_WaiterOnAnotherServerTakesOverInsteadOfTimingOut()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var scope = Guid.NewGuid().ToString("N")[..12];
+
+        // The leader's user may do everything but PSETEX: its result write is refused, as after a cut connection.
+        await RedisCli.CommandAsync(server.Port, "ACL", "SETUSER", "leader", "on", ">pw", "~*", "&*", "+@all", "-psetex");
+        var leaderConfiguration = RedisTestCache.Configuration(server);
+        leaderConfiguration.User = "leader";
+        leaderConfiguration.Password = "pw";
+        await using var leader = await RedisTestCache.CreateAsync(leaderConfiguration, RedisTestCache.CacheOptions(scope));
+        await using var waiter = await RedisTestCache.CreateAsync(server, RedisTestCache.CacheOptions(scope));
+        var waitFor = TimeSpan.FromSeconds(60);
+        var leaderFunc = new CacheFunc(leader, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var waiterFunc = new CacheFunc(waiter, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        var leaderStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finishLeader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leading = leaderFunc.DoAsync("k", async _ =>
+        {
+            leaderStarted.SetResult();
+            await finishLeader.Task;
+            return "from-leader";
+        }).AsTask();
+        await leaderStarted.Task.WaitAsync(Guard);
+
+        var waiterCalls = 0;
+        var waiting = waiterFunc.DoAsync("k", _ =>
+        {
+            Interlocked.Increment(ref waiterCalls);
+            return Task.FromResult("from-waiter");
+        }).AsTask();
+        var lockKey = RedisTestCache.CacheOptions(scope).LockPrefix + "k";
+        await WaitForSubscriberAsync(server.Port, lockKey);
+        finishLeader.SetResult();
+
+        Assert.Equal("from-leader", await leading.WaitAsync(Guard));
+
+        // Without the release the waiter would sit on the lock until waitFor (60 s) and time out; the guard is shorter.
+        Assert.Equal("from-waiter", await waiting.WaitAsync(Guard));
+        Assert.Equal(1, waiterCalls);
+    }
+
+    [Fact]
+    public async Task DoAsync_LeaderConnectionKilledBeforeItsResultWrite_WaiterGetsTheResultOrTakesOver()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var scope = Guid.NewGuid().ToString("N")[..12];
+        var leaderConfiguration = RedisTestCache.Configuration(server);
+        leaderConfiguration.ClientName = "leader-" + scope;
+        await using var leader = await RedisTestCache.CreateAsync(leaderConfiguration, NeverPolling(scope));
+        await using var waiter = await RedisTestCache.CreateAsync(server, NeverPolling(scope));
+        var waitFor = TimeSpan.FromSeconds(60);
+        var leaderFunc = new CacheFunc(leader, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var waiterFunc = new CacheFunc(waiter, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        var leaderStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finishLeader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leading = leaderFunc.DoAsync("k", async _ =>
+        {
+            leaderStarted.SetResult();
+            await finishLeader.Task;
+            return "from-leader";
+        }).AsTask();
+        await leaderStarted.Task.WaitAsync(Guard);
+        var waiting = waiterFunc.DoAsync("k", _ => Task.FromResult("from-waiter")).AsTask();
+        var lockKey = RedisTestCache.CacheOptions(scope).LockPrefix + "k";
+        await WaitForSubscriberAsync(server.Port, lockKey);
+
+        // Cut every connection of the leader, then let it finish: its first write meets a broken or reconnecting link.
+        await RedisCli.CommandAsync(server.Port, "CLIENT", "KILL", "USER", "default", "SKIPME", "yes");
+        finishLeader.SetResult();
+
+        Assert.Equal("from-leader", await leading.WaitAsync(Guard));
+        var value = await waiting.WaitAsync(Guard);
+        Assert.Contains(value, new[] { "from-leader", "from-waiter" });
+    }
+
+    private static RedisCacheOptions NeverPolling(string scope)
+    {
+        var options = RedisTestCache.CacheOptions(scope);
+        options.RetryDelay = _ => TimeSpan.FromHours(1);
+        return options;
+    }
+
+    // A leader on one cache, a waiter on the other (waitFor 30 s, no polling): returns what the waiter got.
+    private static async Task<string> StampedeOfTwoAsync(int port, RedisCache leaderCache, RedisCache waiterCache, string lockPrefix, string key)
+    {
+        var leaderFunc = new CacheFunc(leaderCache, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var waiterFunc = new CacheFunc(waiterCache, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leading = leaderFunc.DoAsync(key, async _ =>
+        {
+            started.SetResult();
+            await finish.Task;
+            return "v";
+        }).AsTask();
+        await started.Task.WaitAsync(Guard);
+        var waiting = waiterFunc.DoAsync(key, _ => Task.FromResult("waiter ran")).AsTask();
+        await WaitForSubscriberAsync(port, lockPrefix + key);
+        finish.SetResult();
+        await leading.WaitAsync(Guard);
+        return await waiting.WaitAsync(Guard);
+    }
+
+    private static Task WaitForSubscriberAsync(int port, string channel) => WaitUntilAsync(
+        async () => (await RedisCli.CommandAsync(port, "PUBSUB", "NUMSUB", channel)).TrimEnd().EndsWith("\n1", StringComparison.Ordinal),
+        "the waiter subscribed");
+
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), $"{what}: not within 20 s");
             await Task.Delay(10);

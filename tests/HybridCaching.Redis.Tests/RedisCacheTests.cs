@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using HybridCaching.Redis.Client;
 using HybridCaching.Testing.Redis;
+using StackExchange.Redis;
 
 namespace HybridCaching.Redis.Tests;
 
@@ -37,14 +37,14 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         }
 
         await other.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
-        await mine.Connection.ExecuteAsync("SET", $"!lock!{scope}:held", "1", "PX", 60_000);
+        await mine.Db().StringSetAsync($"!lock!{scope}:held", "1", TimeSpan.FromMinutes(1));
 
         await Task.WhenAll(mine.ClearAsync().AsTask(), mine.ClearAsync().AsTask());
 
         Assert.Null(await mine.GetAsync("k0"));
         Assert.Null(await mine.GetAsync("k2499"));
         Assert.NotNull(await other.GetAsync("k"));
-        Assert.Equal("1", (await mine.Connection.ExecuteAsync("GET", $"!lock!{scope}:held")).ToString());
+        Assert.Equal("1", (string?)await mine.Db().StringGetAsync($"!lock!{scope}:held"));
     }
 
     [Theory]
@@ -73,8 +73,8 @@ public sealed class RedisCacheTests(RedisServerFixture server)
             await Assert.ThrowsAsync<InvalidOperationException>(() => run);
         }
 
-        var stored = await cache.Connection.ExecuteAsync("GET", options.LockPrefix + "golden");
-        Assert.Equal(expectedHex, Convert.ToHexString(stored.AsBytes()!).ToLowerInvariant());
+        var stored = (byte[]?)await cache.Db().StringGetAsync(options.LockPrefix + "golden");
+        Assert.Equal(expectedHex, Convert.ToHexString(stored!).ToLowerInvariant());
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         };
         foreach (var (key, hex) in vectors)
         {
-            await cache.Connection.ExecuteAsync("SET", options.LockPrefix + key, Hex(hex), "PX", 30_000);
+            await cache.Db().StringSetAsync(options.LockPrefix + key, Hex(hex), TimeSpan.FromSeconds(30));
         }
 
         Task<RaceResult> Race(string key) => cache.RaceAsync(
@@ -117,7 +117,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         Assert.Equal("b"u8.ToArray(), await func.DoBytesAsync("written", _ => Task.FromResult("b"u8.ToArray())));
         byte[]? raw = null;
         var deadline = Stopwatch.StartNew();
-        while ((raw = (await cache.Connection.ExecuteAsync("GET", options.Prefix + "written")).AsBytes()) is null)
+        while ((raw = (byte[]?)await cache.Db().StringGetAsync(options.Prefix + "written")) is null)
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the value was not stored");
             await Task.Delay(5);
@@ -132,7 +132,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         // A payload as Go writes it (timestamp ext 32, fresh for an hour) is served without calling fn.
         var seconds = (uint)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
         var goPayload = Hex($"83aa426573744265666f7265d6ff{seconds:x8}a556616c7565c40162a15601");
-        await cache.Connection.ExecuteAsync("SET", options.Prefix + "from-go", goPayload, "PX", 60_000);
+        await cache.Db().StringSetAsync(options.Prefix + "from-go", goPayload, TimeSpan.FromMinutes(1));
         Assert.Equal("b"u8.ToArray(), await func.DoBytesAsync("from-go", _ => throw new InvalidOperationException("fn must not run")));
     }
 
@@ -147,8 +147,8 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         {
             var garbage = new byte[random.Next(0, 64)];
             random.NextBytes(garbage);
-            await cache.Connection.ExecuteAsync("SET", options.Prefix + "g" + i, garbage, "PX", 60_000);
-            await cache.Connection.ExecuteAsync("SET", options.LockPrefix + "l" + i, garbage.Length == 1 ? [0xc1] : garbage, "PX", 60_000);
+            await cache.Db().StringSetAsync(options.Prefix + "g" + i, garbage, TimeSpan.FromMinutes(1));
+            await cache.Db().StringSetAsync(options.LockPrefix + "l" + i, garbage.Length == 1 ? [0xc1] : garbage, TimeSpan.FromMinutes(1));
         }
 
         for (var i = 0; i < 20; i++)
@@ -162,20 +162,58 @@ public sealed class RedisCacheTests(RedisServerFixture server)
     [Fact]
     public async Task Operations_RedisDownAtStart_FailFastAndRaceRunsFnDirectly()
     {
-        await using var cache = new RedisCache("127.0.0.1:1,connectTimeout=5000,syncTimeout=5000");
-        var func = new CacheFunc(cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        // Every timeout is far longer than the hang guard: a call that queued in a backlog instead of failing at once would
+        // end in a timeout (or trip the guard), not in a connection error. The constructor does not throw either.
+        var options = RedisTestCache.CacheOptions();
+        options.OperationTimeout = TimeSpan.FromMinutes(1);
+        await using var cache = new RedisCache("127.0.0.1:1,connectTimeout=2000,syncTimeout=60000,asyncTimeout=60000", options);
+        var func = new CacheFunc(cache, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var guard = TimeSpan.FromSeconds(20);
 
-        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.GetAsync("k"));
-        var watch = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.FetchAsync("k"));
-        await Assert.ThrowsAsync<RedisConnectionException>(async () => await cache.SetAsync("k", [1], TimeSpan.FromSeconds(1)));
-        var raced = await cache.RaceAsync("k", _ => Task.FromResult(new RaceResult([7])), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
-        var done = await func.DoAsync("k", _ => Task.FromResult("value"));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => cache.GetAsync("k").AsTask().WaitAsync(guard));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => cache.FetchAsync("k").AsTask().WaitAsync(guard));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => cache.SetAsync("k", [1], TimeSpan.FromSeconds(1)).AsTask().WaitAsync(guard));
+        var raced = await cache.RaceAsync("k", _ => Task.FromResult(new RaceResult([7])), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1)).WaitAsync(guard);
+        var done = await func.DoAsync("k", _ => Task.FromResult("value")).AsTask().WaitAsync(guard);
 
-        // Fast is far below the 5 s timeouts (typically a few milliseconds for all four); the bound leaves room for a
-        // loaded machine.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.5), $"took {watch.ElapsedMilliseconds} ms");
         Assert.Equal([7], raced.Value);
         Assert.Equal("value", done);
+    }
+
+    [Fact]
+    public async Task Operations_SharedMultiplexerWithDefaultBacklogAndRedisDown_FailFastInsteadOfQueueing()
+    {
+        // The app's multiplexer queues commands while disconnected (the library's default policy, 60 s timeouts): the cache
+        // must not wait in that queue.
+        await using var own = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var configuration = RedisTestCache.Configuration(own);
+        configuration.BacklogPolicy = BacklogPolicy.Default;
+        configuration.SyncTimeout = configuration.AsyncTimeout = 60_000;
+        await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var options = RedisTestCache.CacheOptions();
+        options.OperationTimeout = TimeSpan.FromMinutes(1);
+        await using var cache = new RedisCache(multiplexer, options);
+        await cache.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
+
+        await own.KillAsync();
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (multiplexer.IsConnected)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "the multiplexer never noticed the kill");
+            await Task.Delay(10);
+        }
+
+        var guard = TimeSpan.FromSeconds(20);
+        await Assert.ThrowsAsync<RedisConnectionException>(() => cache.GetAsync("k").AsTask().WaitAsync(guard));
+        var raced = await cache.RaceAsync("k", _ => Task.FromResult(new RaceResult([7])), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1)).WaitAsync(guard);
+        Assert.Equal([7], raced.Value);
+    }
+
+    [Fact]
+    public void Constructor_ConfigurationStringOfUnreachableServer_DoesNotThrow()
+    {
+        using var cache = new RedisCache("127.0.0.1:1,connectTimeout=500");
+
+        Assert.Null(cache.Multiplexer is { IsConnected: true } ? cache.Multiplexer : null);
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using HybridCaching.Redis.Client;
 using HybridCaching.Testing.Redis;
 using Xunit.Abstractions;
 
@@ -15,27 +14,26 @@ public sealed class StampedeTests(RedisServerFixture server, ITestOutputHelper o
     private const int Keys = 5;
 
     [Fact]
-    public async Task DoAsync_ThreeServersFiftyCallersFiveColdKeys_RunsFiveFactoriesAndWakesWaitersFast()
+    public async Task DoAsync_ThreeServersFiftyCallersFiveColdKeys_RunsFiveFactoriesAndWakesWaitersByPubSub()
     {
-        // A first round warms up the JIT and the connections; the figures come from the second.
-        await RunStampedeAsync(notifyWaiters: true);
-        var notified = await RunStampedeAsync(notifyWaiters: true);
-        var polled = await RunStampedeAsync(notifyWaiters: false);
+        // Waiters never poll (an hour between polls, far past the 30 s waitFor): only the leaders' notifications can
+        // wake them, so every call completing proves the pub/sub wake-up; a lost notification fails with a timeout.
+        await RunStampedeAsync(notifyWaiters: true, pollEvery: TimeSpan.FromHours(1));
+        var notified = await RunStampedeAsync(notifyWaiters: true, pollEvery: TimeSpan.FromHours(1));
 
+        // Latency is reported, not asserted (a busy CI machine stretches it); the benchmarks measure it.
         output.WriteLine($"pub/sub wake-up: p50 {notified.P50:F1} ms, p99 {notified.P99:F1} ms, max {notified.Max:F1} ms ({notified.Samples} waiters on other servers)");
-        output.WriteLine($"polling only (Go's 50-200 ms): p50 {polled.P50:F1} ms, p99 {polled.P99:F1} ms, max {polled.Max:F1} ms ({polled.Samples} waiters)");
-        await File.AppendAllTextAsync(
-            Path.Combine(Path.GetTempPath(), "hybridcaching-redis-stampede.txt"),
-            $"{DateTime.UtcNow:O} notify p50={notified.P50:F1} p99={notified.P99:F1} max={notified.Max:F1}; poll p50={polled.P50:F1} p99={polled.P99:F1} max={polled.Max:F1}\n");
-
-        // Typical figures are a few milliseconds, far below Go's 50-200 ms polling. The bounds hold on a loaded 2-core
-        // CI machine running 150 callers: the median still has to beat polling's shortest interval, while the tail,
-        // which a busy scheduler stretches, only has to stay bounded.
-        Assert.True(notified.P50 < 50, $"p50 {notified.P50:F1} ms");
-        Assert.True(notified.P99 < 1000, $"p99 {notified.P99:F1} ms");
     }
 
-    private async Task<(double P50, double P99, double Max, int Samples)> RunStampedeAsync(bool notifyWaiters)
+    [Fact]
+    public async Task DoAsync_ThreeServersFiftyCallersFiveColdKeysWithoutNotifications_RunsFiveFactoriesByPolling()
+    {
+        // The Go original's behaviour (leaders do not publish, waiters poll every 50-200 ms) still works.
+        var polled = await RunStampedeAsync(notifyWaiters: false, pollEvery: null);
+        output.WriteLine($"polling only (Go's 50-200 ms): p50 {polled.P50:F1} ms, p99 {polled.P99:F1} ms, max {polled.Max:F1} ms ({polled.Samples} waiters)");
+    }
+
+    private async Task<(double P50, double P99, double Max, int Samples)> RunStampedeAsync(bool notifyWaiters, TimeSpan? pollEvery)
     {
         var scope = Guid.NewGuid().ToString("N")[..12];
         var caches = new List<RedisCache>();
@@ -43,17 +41,16 @@ public sealed class StampedeTests(RedisServerFixture server, ITestOutputHelper o
         {
             var options = RedisTestCache.CacheOptions(scope);
             options.NotifyWaiters = notifyWaiters;
-            caches.Add(new RedisCache(await RedisConnection.ConnectAsync(RedisTestCache.Options(server)), options, ownsConnection: true));
+            if (pollEvery is { } delay)
+            {
+                options.RetryDelay = _ => delay;
+            }
+
+            caches.Add(await RedisTestCache.CreateAsync(server, options));
         }
 
         try
         {
-            if (notifyWaiters)
-            {
-                // Let the subscriber connections open, so the measurement is of steady state, not of start-up.
-                await WaitUntilAsync(() => caches.All(c => c.Connection.Subscriber.IsConnected));
-            }
-
             var calls = new ConcurrentDictionary<string, int>();
             var leader = new ConcurrentDictionary<string, int>();
             var producedAt = new ConcurrentDictionary<string, long>();
@@ -61,7 +58,7 @@ public sealed class StampedeTests(RedisServerFixture server, ITestOutputHelper o
             var runs = new List<Task<(int Server, string Key, long DoneAt)>>();
             for (var s = 0; s < Servers; s++)
             {
-                var func = new CacheFunc(caches[s], TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+                var func = new CacheFunc(caches[s], TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
                 for (var c = 0; c < CallersPerServer; c++)
                 {
                     var serverIndex = s;
@@ -107,14 +104,4 @@ public sealed class StampedeTests(RedisServerFixture server, ITestOutputHelper o
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "condition not met within 10 s");
-            await Task.Delay(10);
-        }
-    }
 }

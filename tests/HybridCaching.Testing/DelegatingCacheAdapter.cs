@@ -21,6 +21,8 @@ public abstract class DelegatingCacheAdapter(ICacheAdapter inner) : ICacheAdapte
         return ValueTask.CompletedTask;
     }
 
+    public void Dispose() => GC.SuppressFinalize(this);
+
     public virtual Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
         => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
 }

@@ -160,6 +160,7 @@ public sealed class CacheFunc
             return DoReusingAsync<T, TFormat>(_memoryLevel, key, fn, format, cancellationToken);
         }
 
+        var started = _timeProvider.GetTimestamp();
         ValueTask<byte[]?> pending;
         try
         {
@@ -168,17 +169,17 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
         }
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, cancellationToken);
+            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, started, cancellationToken);
         }
 
         return TryHit(key, pending.Result, fn, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
     }
 
     // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
@@ -188,7 +189,7 @@ public sealed class CacheFunc
     {
         if (!memory.TryGetEntry(key, out var entry))
         {
-            return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, cancellationToken));
+            return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
@@ -203,7 +204,7 @@ public sealed class CacheFunc
 
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
         var decoded = new ReusedValue<T>(value, bestBefore, _serializer);
@@ -217,24 +218,35 @@ public sealed class CacheFunc
     }
 
     // Not in memory: a hybrid cache may copy the value down from its upstream; the next hit reuses it from there.
-    private async Task<T> GetThenReuseAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private async Task<T> GetThenReuseAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (ReferenceEquals(memory, _cache))
         {
-            return await MissAsync<T, TFormat>(key, fn, format, cancellationToken).ConfigureAwait(false);
+            return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
         }
 
-        return await AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, cancellationToken).ConfigureAwait(false);
+        return await AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
+    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         byte[]? stored = null;
+        var read = pending.AsTask();
         try
         {
-            stored = await pending.ConfigureAwait(false);
+            try
+            {
+                stored = await read.WaitAsync(Remaining(started), _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (!read.IsCompleted)
+            {
+                // A read abandoned at the deadline (or on cancellation) is not awaited again: observe its outcome.
+                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
@@ -243,7 +255,14 @@ public sealed class CacheFunc
 
         return TryHit(key, stored, fn, format, out T value)
             ? value
-            : await MissAsync<T, TFormat>(key, fn, format, cancellationToken).ConfigureAwait(false);
+            : await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // What is left of waitFor for a call that began at started (at least a millisecond: a race needs a positive time).
+    private TimeSpan Remaining(long started)
+    {
+        var remaining = _waitFor - _timeProvider.GetElapsedTime(started);
+        return remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1);
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
@@ -284,10 +303,10 @@ public sealed class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, cancellationToken).ConfigureAwait(false);
+        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         if (TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
@@ -298,19 +317,19 @@ public sealed class CacheFunc
             key,
             (Func: this, Key: key, Fn: fn, Format: format),
             static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: false, token),
-            _waitFor,
+            Remaining(started),
             cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _)
             ? value
             : throw new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
     }
 
-    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, CancellationToken cancellationToken)
+    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, TimeSpan waitFor, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
         => _cache.RaceAsync(
             key,
             token => RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh, storeResult: true, token),
-            _waitFor,
+            waitFor,
             _suppressFor,
             cancellationToken);
 
@@ -376,6 +395,7 @@ public sealed class CacheFunc
     {
         try
         {
+            var started = _timeProvider.GetTimestamp();
             using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
 
             // Another server may have refreshed it already.
@@ -385,7 +405,7 @@ public sealed class CacheFunc
                 return;
             }
 
-            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, timeout.Token).ConfigureAwait(false);
+            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, Remaining(started), timeout.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
         catch (Exception ex)

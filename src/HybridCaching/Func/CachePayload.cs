@@ -1,4 +1,8 @@
-using HybridCaching.Serialization.MessagePack;
+using System.Buffers;
+using System.Text;
+using HybridCaching.Serialization;
+using HybridCaching.Serialization.MessagePackFormatters;
+using MessagePack;
 using Microsoft.Extensions.Primitives;
 
 namespace HybridCaching;
@@ -44,7 +48,7 @@ public readonly ref struct CachePayload
 
     /// <summary>Decodes the headers: names compared case-insensitively, every value kept separately.</summary>
     /// <returns>The headers, or <see langword="null"/> when the envelope has none.</returns>
-    public Dictionary<string, string[]>? ReadHeader()
+    public unsafe Dictionary<string, string[]>? ReadHeader()
     {
         if (!HasHeader)
         {
@@ -52,17 +56,28 @@ public readonly ref struct CachePayload
         }
 
         // TryRead validated the structure, so this cannot meet malformed data.
-        var reader = new MessagePackReader(_header);
-        if (reader.TryReadNil())
+        fixed (byte* pointer = _header)
         {
-            return null;
+            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, _header.Length);
+            try
+            {
+                var reader = new MessagePackReader(memory.Memory);
+                return ReadHeaderMap(ref reader);
+            }
+            finally
+            {
+                PinnedSpanMemory.Return(memory);
+            }
         }
+    }
 
+    private static Dictionary<string, string[]> ReadHeaderMap(ref MessagePackReader reader)
+    {
         int count = reader.ReadMapHeader();
         var headers = new Dictionary<string, string[]>(count, StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < count; i++)
         {
-            string name = reader.ReadString() ?? string.Empty;
+            string name = ReadText(ref reader);
             string[] values;
             if (reader.TryReadNil())
             {
@@ -73,7 +88,7 @@ public readonly ref struct CachePayload
                 values = new string[reader.ReadArrayHeader()];
                 for (int j = 0; j < values.Length; j++)
                 {
-                    values[j] = reader.ReadString() ?? string.Empty;
+                    values[j] = ReadText(ref reader);
                 }
             }
 
@@ -104,8 +119,10 @@ public readonly ref struct CachePayload
         {
             return TryReadCore(data, out payload);
         }
-        catch (MessagePackFormatException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
+            // What MessagePack-CSharp's reader raises for malformed, truncated or out-of-range data (a length beyond
+            // Int32.MaxValue surfaces as ArgumentOutOfRangeException).
             payload = default;
             return false;
         }
@@ -128,7 +145,7 @@ public readonly ref struct CachePayload
                 var writer = new MessagePackWriter(headerBuffer);
                 foreach (KeyValuePair<string, IEnumerable<string>> entry in header)
                 {
-                    writer.WriteString(entry.Key ?? string.Empty);
+                    writer.Write(entry.Key ?? string.Empty);
                     IReadOnlyCollection<string?> values = entry.Value switch
                     {
                         null => [],
@@ -138,7 +155,7 @@ public readonly ref struct CachePayload
                     writer.WriteArrayHeader(values.Count);
                     foreach (string? item in values)
                     {
-                        writer.WriteString(item ?? string.Empty);
+                        writer.Write(item ?? string.Empty);
                     }
 
                     headerCount++;
@@ -172,12 +189,12 @@ public readonly ref struct CachePayload
                 var writer = new MessagePackWriter(headerBuffer);
                 foreach (KeyValuePair<string, StringValues> entry in header)
                 {
-                    writer.WriteString(entry.Key ?? string.Empty);
+                    writer.Write(entry.Key ?? string.Empty);
                     StringValues values = entry.Value;
                     writer.WriteArrayHeader(values.Count);
                     for (int i = 0; i < values.Count; i++)
                     {
-                        writer.WriteString(values[i] ?? string.Empty);
+                        writer.Write(values[i] ?? string.Empty);
                     }
 
                     headerCount++;
@@ -207,13 +224,13 @@ public readonly ref struct CachePayload
             if (hasBestBefore)
             {
                 writer.WriteRaw(BestBeforeKey);
-                writer.WriteTimestamp(bestBefore);
+                writer.Write(bestBefore.UtcDateTime);
             }
 
             if (!value.IsEmpty)
             {
                 writer.WriteRaw(ValueKey);
-                writer.WriteBinary(value);
+                writer.Write(value);
             }
 
             if (headerCount > 0)
@@ -226,11 +243,11 @@ public readonly ref struct CachePayload
             if (statusCode != 0)
             {
                 writer.WriteRaw(StatusCodeKey);
-                writer.WriteInt32(statusCode);
+                writer.Write(statusCode);
             }
 
             writer.WriteRaw(VersionKey);
-            writer.WriteInt32(CurrentVersion);
+            writer.Write(CurrentVersion);
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
         }
@@ -253,10 +270,26 @@ public readonly ref struct CachePayload
 
     private static bool IsMapCode(byte code) => (code & 0xf0) == 0x80 || code == 0xde || code == 0xdf;
 
-    private static bool TryReadCore(ReadOnlySpan<byte> data, out CachePayload payload)
+    private static unsafe bool TryReadCore(ReadOnlySpan<byte> data, out CachePayload payload)
+    {
+        fixed (byte* pointer = data)
+        {
+            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, data.Length);
+            try
+            {
+                var reader = new MessagePackReader(memory.Memory);
+                return TryReadFields(ref reader, data, out payload);
+            }
+            finally
+            {
+                PinnedSpanMemory.Return(memory);
+            }
+        }
+    }
+
+    private static bool TryReadFields(scoped ref MessagePackReader reader, ReadOnlySpan<byte> data, out CachePayload payload)
     {
         payload = default;
-        var reader = new MessagePackReader(data);
         int count = reader.ReadMapHeader();
 
         DateTimeOffset bestBefore = default;
@@ -268,81 +301,75 @@ public readonly ref struct CachePayload
 
         for (int i = 0; i < count; i++)
         {
-            if (!IsStringLike(reader.PeekType()))
+            if (!IsStringLike(reader.NextMessagePackType))
             {
                 return false;
             }
 
-            ReadOnlySpan<byte> key = reader.ReadStringSpan();
-            MessagePackType type = reader.PeekType();
-            if (key.SequenceEqual("BestBefore"u8))
+            ReadOnlySpan<byte> key = ReadStringLikeSpan(ref reader, data);
+
+            MessagePackType type = reader.NextMessagePackType;
+            if (type == MessagePackType.Nil && !Is(key, "V"u8))
             {
-                if (type == MessagePackType.Nil)
+                // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty).
+                reader.Skip();
+                if (Is(key, "BestBefore"u8))
                 {
-                    reader.Skip();
                     bestBefore = default;
                 }
-                else if (type == MessagePackType.Extension)
+                else if (Is(key, "Value"u8))
                 {
-                    bestBefore = reader.ReadTimestamp();
-                }
-                else
-                {
-                    return false;
-                }
-            }
-            else if (key.SequenceEqual("Value"u8))
-            {
-                if (type == MessagePackType.Nil)
-                {
-                    reader.Skip();
                     value = default;
                 }
-                else if (IsStringLike(type))
+                else if (Is(key, "Header"u8))
                 {
-                    value = reader.ReadBytesSpan();
-                }
-                else
-                {
-                    return false;
-                }
-            }
-            else if (key.SequenceEqual("Header"u8))
-            {
-                int start = reader.Position;
-                if (type == MessagePackType.Nil)
-                {
-                    reader.Skip();
                     hasHeader = false;
                     header = default;
                 }
-                else if (type == MessagePackType.Map && TrySkipHeader(ref reader))
+                else if (Is(key, "StatusCode"u8))
                 {
-                    hasHeader = true;
-                    header = data.Slice(start, reader.Position - start);
-                }
-                else
-                {
-                    return false;
-                }
-            }
-            else if (key.SequenceEqual("StatusCode"u8))
-            {
-                if (type == MessagePackType.Nil)
-                {
-                    reader.Skip();
                     statusCode = 0;
                 }
-                else if (type == MessagePackType.Integer)
-                {
-                    statusCode = reader.ReadInt32();
-                }
-                else
+            }
+            else if (Is(key, "BestBefore"u8))
+            {
+                if (type != MessagePackType.Extension)
                 {
                     return false;
                 }
+
+                bestBefore = new DateTimeOffset(GoTimeFormatter.ReadUtc(ref reader), TimeSpan.Zero);
             }
-            else if (key.SequenceEqual("V"u8))
+            else if (Is(key, "Value"u8))
+            {
+                if (!IsStringLike(type))
+                {
+                    return false;
+                }
+
+                value = ReadStringLikeSpan(ref reader, data);
+            }
+            else if (Is(key, "Header"u8))
+            {
+                int start = (int)reader.Consumed;
+                if (type != MessagePackType.Map || !TrySkipHeader(ref reader))
+                {
+                    return false;
+                }
+
+                hasHeader = true;
+                header = data.Slice(start, (int)reader.Consumed - start);
+            }
+            else if (Is(key, "StatusCode"u8))
+            {
+                if (type != MessagePackType.Integer)
+                {
+                    return false;
+                }
+
+                statusCode = reader.ReadInt32();
+            }
+            else if (Is(key, "V"u8))
             {
                 if (type != MessagePackType.Integer)
                 {
@@ -372,18 +399,18 @@ public readonly ref struct CachePayload
         int count = reader.ReadMapHeader();
         for (int i = 0; i < count; i++)
         {
-            if (!IsStringLike(reader.PeekType()))
+            if (!IsStringLike(reader.NextMessagePackType))
             {
                 return false;
             }
 
-            reader.ReadStringSpan();
+            ReadStringLike(ref reader);
             if (reader.TryReadNil())
             {
                 continue;
             }
 
-            if (reader.PeekType() != MessagePackType.Array)
+            if (reader.NextMessagePackType != MessagePackType.Array)
             {
                 return false;
             }
@@ -391,17 +418,49 @@ public readonly ref struct CachePayload
             int values = reader.ReadArrayHeader();
             for (int j = 0; j < values; j++)
             {
-                if (!IsStringLike(reader.PeekType()))
+                if (!IsStringLike(reader.NextMessagePackType))
                 {
                     return false;
                 }
 
-                reader.ReadStringSpan();
+                ReadStringLike(ref reader);
             }
         }
 
         return true;
     }
+
+    /// <summary>Reads a str or a bin (Go reads them interchangeably) as a slice of <paramref name="data"/>, the reader's input.</summary>
+    private static ReadOnlySpan<byte> ReadStringLikeSpan(scoped ref MessagePackReader reader, ReadOnlySpan<byte> data)
+    {
+        int length;
+        if (reader.NextMessagePackType == MessagePackType.Binary)
+        {
+            length = (int)reader.ReadBytes()!.Value.Length;
+        }
+        else if (reader.TryReadStringSpan(out ReadOnlySpan<byte> span))
+        {
+            length = span.Length;
+        }
+        else
+        {
+            length = (int)reader.ReadStringSequence()!.Value.Length;
+        }
+
+        return data.Slice((int)reader.Consumed - length, length);
+    }
+
+    /// <summary>Reads a str or a bin (Go reads them interchangeably) as a slice of the input.</summary>
+    private static ReadOnlySequence<byte> ReadStringLike(ref MessagePackReader reader) =>
+        (reader.NextMessagePackType == MessagePackType.Binary ? reader.ReadBytes() : reader.ReadStringSequence()) ?? default;
+
+    private static string ReadText(ref MessagePackReader reader)
+    {
+        ReadOnlySequence<byte> text = ReadStringLike(ref reader);
+        return text.IsSingleSegment ? Encoding.UTF8.GetString(text.FirstSpan) : Encoding.UTF8.GetString(text.ToArray());
+    }
+
+    private static bool Is(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name) => key.SequenceEqual(name);
 
     private static bool IsStringLike(MessagePackType type) => type is MessagePackType.String or MessagePackType.Binary;
 }

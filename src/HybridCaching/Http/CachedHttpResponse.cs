@@ -66,8 +66,10 @@ public sealed class CachedHttpResponse
     /// stored; each waiter that receives it sends its own request to the origin instead.
     /// </summary>
     /// <remarks>
-    /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>. A Go server waiting
-    /// on a .NET server's lock would replay that as it is (the Go original shares every response with its waiters).
+    /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>, left under a Redis
+    /// lock as a plain result (<c>{Res: payload}</c>, no <c>Err</c>), like any response that is not stored. A Go
+    /// middleware waiting on a .NET server's lock replays it as it is — an empty 503 with that header — since the
+    /// Go original shares every response with its waiters and does not know the marker.
     /// </remarks>
     public static CachedHttpResponse Bypass { get; } = new(503, [new(BypassHeader, ["1"])], ReadOnlyMemory<byte>.Empty);
 
@@ -82,7 +84,8 @@ public sealed class CachedHttpResponse
     public ReadOnlyMemory<byte> Body { get; }
 
     /// <summary>Gets the time after which the entry this response was read from is stale.</summary>
-    /// <value><c>default</c> for a response not read from the cache (and for entries written without one).</value>
+    /// <value><c>default</c> for a response not read from the cache, and for results written without one (the Go
+    /// original writes none on results it does not store); <see cref="HttpCacheStatus.Of"/> labels those MISS.</value>
     public DateTimeOffset BestBefore { get; }
 
     /// <summary>Gets a value indicating whether this is <see cref="Bypass"/> (possibly read back from the wire).</summary>

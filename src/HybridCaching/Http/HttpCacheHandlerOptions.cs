@@ -9,7 +9,8 @@ namespace HybridCaching.Http;
 /// <see cref="AcceptResponse"/>: only GET and HEAD without an <c>Authorization</c> header and without content
 /// are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
 /// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
-/// status 400 and above is shared with concurrent waiters but not stored.
+/// status 400 and above is shared with concurrent waiters but not stored. A stored response (or another server's
+/// lock result) with those headers or statuses is never served either, whoever wrote it: the request goes to the origin.
 /// </remarks>
 public sealed class HttpCacheHandlerOptions
 {

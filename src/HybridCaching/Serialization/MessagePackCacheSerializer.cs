@@ -1,102 +1,112 @@
 using System.Buffers;
-using HybridCaching.Serialization.MessagePack;
-using HybridCaching.Serialization.MessagePack.Converters;
+using System.Diagnostics.CodeAnalysis;
+using HybridCaching.Serialization.MessagePackFormatters;
+using MessagePack;
+using MessagePack.Resolvers;
 
 namespace HybridCaching.Serialization;
 
 /// <summary>
-/// The default <see cref="ICacheSerializer"/>: compact MessagePack, compatible with Go's <c>vmihailenco/msgpack</c>
-/// (objects are maps keyed by member name, integers take their smallest form, <see cref="DateTime"/> is the
-/// timestamp extension), so .NET and Go services can share cached values.
+/// The default <see cref="ICacheSerializer"/>: MessagePack through MessagePack-CSharp. Its <see cref="DefaultOptions"/> are
+/// compatible with Go's <c>vmihailenco/msgpack</c> (so .NET and Go services can share cached values) and safe for
+/// untrusted data; pass your own <see cref="MessagePackSerializerOptions"/> to bring your resolvers and formatters.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Supported: primitives, <see cref="string"/>, <c>byte[]</c>, enums (as integers), <see cref="Nullable{T}"/>,
-/// <see cref="DateTime"/>, <see cref="DateTimeOffset"/>, <see cref="TimeSpan"/>, <see cref="Guid"/>, <see cref="decimal"/>,
-/// arrays, lists, sets, dictionaries and their common interfaces, records and other classes and structs (public
-/// properties and fields; constructor parameters bound by name). See <c>docs/serialization.md</c> for the exact mapping.
+/// With <see cref="DefaultOptions"/>, types without attributes are maps keyed by member name, <c>[MessagePackObject]</c>
+/// types are written as their attributes say, and <see cref="GoCompatibleResolver"/> maps <see cref="DateTime"/>,
+/// <see cref="DateTimeOffset"/>, <see cref="TimeSpan"/>, <see cref="Guid"/>, <see cref="decimal"/> and
+/// <see cref="object"/> the way Go does. See <c>docs/serialization.md</c> for the exact mapping.
 /// </para>
 /// <para>
-/// Cached bytes are untrusted input: <see cref="Deserialize{T}"/> enforces <see cref="MessagePackCacheSerializerOptions"/>,
-/// never instantiates a type named by the data, and reports every problem with the data as
-/// <see cref="MessagePackFormatException"/>.
+/// Cached bytes are untrusted input: every problem with the data — malformed, truncated, trailing bytes, too deep, of
+/// the wrong shape — is reported as <see cref="MessagePackSerializationException"/>.
 /// </para>
 /// </remarks>
 public sealed class MessagePackCacheSerializer : ICacheSerializer
 {
-    private readonly int _maxDepth;
-    private readonly int _maxCollectionLength;
+    /// <summary>The deepest nesting of arrays, maps and objects the default options read.</summary>
+    public const int DefaultMaxDepth = 64;
+
+    private const string ReflectionMessage = "The default options resolve types without attributes by reflection and Reflection.Emit (MessagePack-CSharp's contractless resolver). For trimming and native AOT, pass options whose resolver is generated or written ahead of time.";
+
+    private static MessagePackSerializerOptions? s_defaultOptions;
+    private static MessagePackCacheSerializer? s_default;
 
     /// <summary>Creates a serializer.</summary>
-    /// <param name="options">Limits; <see langword="null"/> for the defaults.</param>
-    public MessagePackCacheSerializer(MessagePackCacheSerializerOptions? options = null)
+    /// <param name="options">The MessagePack-CSharp options (resolver, security, compression); see <see cref="DefaultOptions"/>.</param>
+    public MessagePackCacheSerializer(MessagePackSerializerOptions options)
     {
-        options ??= new MessagePackCacheSerializerOptions();
-        _maxDepth = options.MaxDepth;
-        _maxCollectionLength = options.MaxCollectionLength;
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
     }
 
-    /// <summary>Gets a shared instance with the default limits.</summary>
-    public static MessagePackCacheSerializer Default { get; } = new();
+    /// <summary>
+    /// Gets the Go-compatible, untrusted-data-safe options: <see cref="GoContractlessResolver"/> (<see cref="GoCompatibleResolver"/>
+    /// before <see cref="ContractlessStandardResolver"/>, writing depth limited so a cyclic graph raises an exception rather
+    /// than overflowing the stack), and <see cref="MessagePackSecurity.UntrustedData"/> (collision-resistant hashing) with
+    /// the reading depth limited to <see cref="DefaultMaxDepth"/>.
+    /// </summary>
+    /// <remarks>
+    /// To add your own formatters and keep these choices:
+    /// <c>DefaultOptions.WithResolver(CompositeResolver.Create(yourResolver, GoContractlessResolver.Instance))</c>.
+    /// </remarks>
+    public static MessagePackSerializerOptions DefaultOptions
+    {
+        [RequiresUnreferencedCode(ReflectionMessage)]
+        [RequiresDynamicCode(ReflectionMessage)]
+        get => s_defaultOptions ??= MessagePackSerializerOptions.Standard
+            .WithResolver(GoContractlessResolver.Instance)
+            .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(DefaultMaxDepth));
+    }
+
+    /// <summary>Gets a shared instance with <see cref="DefaultOptions"/>.</summary>
+    public static MessagePackCacheSerializer Default
+    {
+        [RequiresUnreferencedCode(ReflectionMessage)]
+        [RequiresDynamicCode(ReflectionMessage)]
+        get => s_default ??= new MessagePackCacheSerializer(DefaultOptions);
+    }
+
+    /// <summary>Gets the options this serializer uses.</summary>
+    public MessagePackSerializerOptions Options { get; }
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> (or a type it contains) cannot be mapped.</exception>
-    /// <exception cref="InvalidOperationException">The object graph is deeper than <see cref="MessagePackCacheSerializerOptions.MaxDepth"/> (or cyclic).</exception>
+    /// <exception cref="MessagePackSerializationException">The value cannot be written (e.g. no formatter for its type).</exception>
     public void Serialize<T>(T value, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        MessagePackConverter<T> converter = ConverterCache<T>.Converter;
-        var writer = new MessagePackWriter(destination, _maxDepth);
-        converter.Write(ref writer, value);
-        writer.Flush();
+        MessagePackSerializer.Serialize(destination, value, Options);
     }
 
-    /// <summary>Serializes <paramref name="value"/> into a new, exactly sized array (through a pooled buffer).</summary>
+    /// <summary>Serializes <paramref name="value"/> into a new, exactly sized array (through a per-thread buffer).</summary>
     /// <typeparam name="T">The declared type of the value.</typeparam>
     /// <param name="value">The value; may be null.</param>
     /// <returns>The serialized bytes.</returns>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> (or a type it contains) cannot be mapped.</exception>
-    /// <exception cref="InvalidOperationException">The object graph is deeper than <see cref="MessagePackCacheSerializerOptions.MaxDepth"/> (or cyclic).</exception>
-    public byte[] Serialize<T>(T value)
-    {
-        MessagePackConverter<T> converter = ConverterCache<T>.Converter;
-        PooledBufferWriter buffer = PooledBufferWriter.Rent();
-        try
-        {
-            var writer = new MessagePackWriter(buffer, _maxDepth);
-            converter.Write(ref writer, value);
-            writer.Flush();
-            return buffer.WrittenSpan.ToArray();
-        }
-        finally
-        {
-            PooledBufferWriter.Return(buffer);
-        }
-    }
+    /// <exception cref="MessagePackSerializationException">The value cannot be written (e.g. no formatter for its type).</exception>
+    public byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
 
     /// <inheritdoc/>
-    /// <exception cref="MessagePackFormatException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> (or a type it contains) cannot be mapped.</exception>
-    public T Deserialize<T>(ReadOnlySpan<byte> data)
+    /// <exception cref="MessagePackSerializationException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
+    public unsafe T Deserialize<T>(ReadOnlySpan<byte> data)
     {
-        MessagePackConverter<T> converter = ConverterCache<T>.Converter;
-        var reader = new MessagePackReader(data, _maxDepth, _maxCollectionLength);
-        T value;
-        try
+        fixed (byte* pointer = data)
         {
-            value = converter.Read(ref reader);
-        }
-        catch (Exception ex) when (ex is ArgumentException or OverflowException or InvalidCastException or (FormatException and not MessagePackFormatException))
-        {
-            // Raised by a constructor, a setter or a conversion while applying the data: still the data's fault.
-            throw new MessagePackFormatException(reader.Position, $"the data could not be applied to {typeof(T)}: {ex.Message}", ex);
-        }
+            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, data.Length);
+            try
+            {
+                T value = MessagePackSerializer.Deserialize<T>(memory.Memory, Options, out int bytesRead);
+                if (bytesRead != data.Length)
+                {
+                    throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
+                }
 
-        if (!reader.End)
-        {
-            MessagePackReader.ThrowAt(reader.Position, $"{reader.Remaining} bytes follow the value.");
+                return value;
+            }
+            finally
+            {
+                PinnedSpanMemory.Return(memory);
+            }
         }
-
-        return value;
     }
 }

@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using System.Globalization;
+using Testcontainers.Redis;
 
 namespace HybridCaching.Testing.Redis;
 
@@ -12,8 +10,10 @@ namespace HybridCaching.Testing.Redis;
 /// <remarks>
 /// <para>Set <c>HYBRIDCACHING_TEST_REDIS=host:port</c> to run against an existing server instead (tests that need to
 /// kill or reconfigure the server still start a private one, see <see cref="RedisServerOptions.Private"/>).</para>
-/// <para>When <c>redis-server</c> is not installed, <see cref="InitializeAsync"/> fails with a message saying so,
-/// locally and in CI alike (xunit 2 cannot skip at run time; a silently skipped integration suite would hide a broken
+/// <para>When <c>redis-server</c> is not installed but a Docker engine answers (outside CI), the server is a
+/// <c>redis:7.0</c> container started with Testcontainers.Redis instead; it cannot be killed, paused or restarted, and
+/// TLS options are not supported there. Otherwise (and always when <c>CI=true</c>) <see cref="InitializeAsync"/> fails
+/// with a message saying so (xunit 2 cannot skip at run time; a silently skipped integration suite would hide a broken
 /// CI machine). Install it with <c>apt-get install redis-server</c>, or point the variable at a server.</para>
 /// </remarks>
 public class RedisServerFixture : IAsyncLifetime
@@ -21,11 +21,13 @@ public class RedisServerFixture : IAsyncLifetime
     /// <summary>The environment variable naming an existing server (<c>host:port</c>).</summary>
     public const string ExternalServerVariable = "HYBRIDCACHING_TEST_REDIS";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>The image the Docker fallback runs.</summary>
+    public const string ContainerImage = "redis:7.0";
+
     private readonly RedisServerOptions _options;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "hc-redis-" + Guid.NewGuid().ToString("N"));
-    private Process? _process;
-    private readonly StringBuilder _log = new();
+    private RedisProcess? _process;
+    private RedisContainer? _container;
 
     /// <summary>A fixture with the default options.</summary>
     public RedisServerFixture()
@@ -68,19 +70,19 @@ public class RedisServerFixture : IAsyncLifetime
     public bool IsExternal { get; private set; }
 
     /// <summary>Whether the fixture's own server process is running.</summary>
-    public bool IsRunning => _process is { HasExited: false };
+    public bool IsRunning => _process is { IsRunning: true };
+
+    /// <summary>The id of the fixture's own server process while it runs.</summary>
+    public int? ProcessId => _process?.ProcessId;
+
+    /// <summary>The server's working directory (a unique temp folder, deleted on dispose).</summary>
+    public string WorkingDirectory => _directory;
+
+    /// <summary>Whether the server runs in a Docker container (Testcontainers fallback): it cannot be killed, paused or restarted.</summary>
+    public bool IsContainer => _container is not null;
 
     /// <summary>The server's output so far (for diagnostics).</summary>
-    public string ServerLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string ServerLog => _process?.Log ?? string.Empty;
 
     /// <summary>Starts the server (or checks the external one answers).</summary>
     /// <returns>A task that completes when the server accepts connections.</returns>
@@ -91,114 +93,117 @@ public class RedisServerFixture : IAsyncLifetime
         {
             var colon = external.LastIndexOf(':');
             Host = colon < 0 ? external : external[..colon];
-            Port = colon < 0 ? 6379 : int.Parse(external[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            Port = colon < 0 ? 6379 : int.Parse(external[(colon + 1)..], CultureInfo.InvariantCulture);
             IsExternal = true;
-            await WaitForPortAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await RedisProcess.WaitForPortAsync(Host, Port, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
 
         if (FindServer() is null)
         {
+            if (_options.Tls is null && Environment.GetEnvironmentVariable("CI") != "true" && DockerEngineAnswers())
+            {
+                await StartContainerAsync().ConfigureAwait(false);
+                return;
+            }
+
             throw new InvalidOperationException(
                 "redis-server is not on PATH: the Redis integration tests need it (apt-get install redis-server), "
-                + $"or set {ExternalServerVariable}=host:port to use an existing server.");
+                + $"or set {ExternalServerVariable}=host:port to use an existing server"
+                + " (outside CI a running Docker engine is used instead).");
         }
 
         Directory.CreateDirectory(_directory);
-        Port = FreePort();
-        await StartAsync().ConfigureAwait(false);
+        Port = RedisProcess.FreePort();
+        _process = new RedisProcess(Port, _directory, Arguments().ToList());
+        await _process.StartAsync().ConfigureAwait(false);
     }
 
     /// <summary>Kills the server with SIGKILL (no shutdown, no goodbye to clients) and waits until it is gone.</summary>
     /// <returns>A task that completes when the process has exited.</returns>
-    public async Task KillAsync()
-    {
-        ThrowIfExternal();
-        if (_process is { } process && !process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-    }
+    public Task KillAsync() => OwnProcess().KillAsync();
+
+    /// <summary>Stops the server with SIGSTOP: connections stay open and new ones are accepted by the kernel, but
+    /// nothing answers (a hung Redis). <see cref="ResumeAsync"/> or <see cref="KillAsync"/> ends it.</summary>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    public Task PauseAsync() => OwnProcess().PauseAsync();
+
+    /// <summary>Lets a server stopped by <see cref="PauseAsync"/> run again (SIGCONT).</summary>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    public Task ResumeAsync() => OwnProcess().ResumeAsync();
 
     /// <summary>Starts the server again on the same port (after <see cref="KillAsync"/>).</summary>
     /// <returns>A task that completes when it accepts connections.</returns>
     public async Task RestartAsync()
     {
-        ThrowIfExternal();
-        await KillAsync().ConfigureAwait(false);
-        await StartAsync().ConfigureAwait(false);
+        var process = OwnProcess();
+        await process.KillAsync().ConfigureAwait(false);
+        await process.StartAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Kills the server and deletes its working directory.</summary>
+    /// <summary>Kills the server (or the container) and deletes its working directory.</summary>
     /// <returns>A task that completes when done.</returns>
     public async Task DisposeAsync()
     {
-        if (!IsExternal)
+        if (_process is not null)
         {
-            await KillAsync().ConfigureAwait(false);
-            _process?.Dispose();
-            try
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: it is under the temp folder.
-            }
+            await _process.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_container is not null)
+        {
+            await _container.DisposeAsync().ConfigureAwait(false);
+        }
+
+        DeleteDirectory(_directory);
         GC.SuppressFinalize(this);
     }
 
     /// <summary>The path of <c>redis-server</c> on PATH, or <see langword="null"/>.</summary>
     /// <returns>The path, or <see langword="null"/>.</returns>
-    public static string? FindServer() => (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-        .Select(directory => Path.Combine(directory, "redis-server"))
-        .FirstOrDefault(File.Exists);
+    public static string? FindServer() => RedisProcess.FindServer();
 
-    private void ThrowIfExternal()
+    /// <summary>Deletes a fixture's temporary folder, best effort.</summary>
+    /// <param name="directory">The folder.</param>
+    internal static void DeleteDirectory(string directory)
     {
-        if (IsExternal)
+        try
         {
-            throw new InvalidOperationException($"The server named by {ExternalServerVariable} cannot be killed or restarted; use RedisServerOptions.Private.");
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: it is under the temp folder.
         }
     }
 
-    private async Task StartAsync()
+    private RedisProcess OwnProcess()
     {
-        var info = new ProcessStartInfo(FindServer()!)
+        if (IsExternal)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
-        foreach (var argument in Arguments())
-        {
-            info.ArgumentList.Add(argument);
+            throw new InvalidOperationException($"The server named by {ExternalServerVariable} cannot be killed, paused or restarted; use RedisServerOptions.Private.");
         }
 
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => OnOutput(e.Data, ready);
-        process.ErrorDataReceived += (_, e) => OnOutput(e.Data, ready);
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"redis-server exited during start-up:\n{ServerLog}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-        try
-        {
-            await ready.Task.WaitAsync(StartTimeout).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new InvalidOperationException($"redis-server did not become ready within {StartTimeout.TotalSeconds} s:\n{ServerLog}");
-        }
+        return _process ?? throw new InvalidOperationException("This server runs in a Docker container (Testcontainers fallback): it cannot be killed, paused or restarted.");
+    }
 
-        await WaitForPortAsync(StartTimeout).ConfigureAwait(false);
+    private static bool DockerEngineAnswers()
+    {
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        return !string.IsNullOrEmpty(host) || File.Exists("/var/run/docker.sock") || OperatingSystem.IsWindows();
+    }
+
+    private async Task StartContainerAsync()
+    {
+        // Testcontainers checks the engine itself and fails with its own message when it does not answer.
+        var container = new RedisBuilder(ContainerImage).Build();
+        _container = container;
+        await container.StartAsync().ConfigureAwait(false);
+        Host = container.Hostname;
+        Port = container.GetMappedPublicPort(RedisBuilder.RedisPort);
     }
 
     private IEnumerable<string> Arguments()
@@ -218,7 +223,7 @@ public class RedisServerFixture : IAsyncLifetime
             yield return "--port";
             yield return "0";
             yield return "--tls-port";
-            yield return Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            yield return Port.ToString(CultureInfo.InvariantCulture);
             yield return "--tls-cert-file";
             yield return tls.CertificateFile;
             yield return "--tls-key-file";
@@ -231,59 +236,12 @@ public class RedisServerFixture : IAsyncLifetime
         else
         {
             yield return "--port";
-            yield return Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            yield return Port.ToString(CultureInfo.InvariantCulture);
         }
 
         foreach (var argument in _options.ExtraArguments)
         {
             yield return argument;
         }
-    }
-
-    private void OnOutput(string? line, TaskCompletionSource ready)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-
-        if (line.Contains("Ready to accept connections", StringComparison.Ordinal))
-        {
-            ready.TrySetResult();
-        }
-    }
-
-    private async Task WaitForPortAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(Host, Port).ConfigureAwait(false);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < timeout)
-            {
-                await Task.Delay(20).ConfigureAwait(false);
-            }
-            catch (SocketException ex)
-            {
-                throw new InvalidOperationException($"No Redis server answers at {EndPoint}.", ex);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

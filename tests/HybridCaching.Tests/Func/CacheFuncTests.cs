@@ -370,4 +370,48 @@ public sealed class CacheFuncTests : IAsyncDisposable
         Assert.Equal([1, 2, 3], payload.Value.ToArray());
         Assert.Equal(_time.GetUtcNow() + FreshFor, payload.BestBefore);
     }
+
+    [Fact]
+    public async Task DoAsync_ReadNeverAnswers_EndsAtWaitForInsteadOfHanging()
+    {
+        // A cache read that never completes (a hung server without a timeout of its own) is abandoned at waitFor.
+        await using var memory = new MemoryCache(10_000, 1 << 24, TimeSpan.Zero);
+        var func = new CacheFunc(new HungReadCache(memory), TimeSpan.FromMilliseconds(200), FreshFor, Ttl);
+
+        var call = func.DoAsync("k", _ => Task.FromResult("v")).AsTask();
+        var first = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(20)));
+
+        Assert.Same(call, first);
+        if (call.IsFaulted)
+        {
+            Assert.IsType<TimeoutException>(call.Exception!.InnerException);
+        }
+        else
+        {
+            Assert.Equal("v", await call);
+        }
+    }
+
+    // Reads never answer; everything else goes to the inner adapter.
+    private sealed class HungReadCache(ICacheAdapter inner) : ICacheAdapter
+    {
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => new(new TaskCompletionSource<byte[]?>().Task);
+
+        public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => new(new TaskCompletionSource<CacheFetchResult>().Task);
+
+        public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.SetAsync(key, value, ttl, cancellationToken);
+
+        public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
+
+        public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
+
+        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+    }
 }

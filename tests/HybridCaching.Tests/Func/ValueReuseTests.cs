@@ -152,7 +152,7 @@ public sealed class ValueReuseTests : IAsyncDisposable
     public async Task DoAsync_OtherSerializerOverTheSameMemory_NeverGetsTheOthersDecodedValue()
     {
         var messagePack = NewFunc(_memory);
-        var json = NewFunc(_memory, serializer: new SystemTextJsonCacheSerializer());
+        var json = NewFunc(_memory, serializer: SystemTextJsonCacheSerializer.Default);
         await messagePack.DoAsync("k", Returns("written as MessagePack"));
         Assert.Equal("written as MessagePack", await messagePack.DoAsync("k", NotCalled<string>()));
 

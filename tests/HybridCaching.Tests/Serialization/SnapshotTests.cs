@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using HybridCaching.Serialization;
-using HybridCaching.Tests.Serialization.MessagePack;
 
 namespace HybridCaching.Tests.Serialization;
 

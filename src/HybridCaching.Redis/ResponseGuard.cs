@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+
+namespace HybridCaching.Redis;
+
+/// <summary>
+/// Bounds every Redis round trip of a <see cref="RedisCache"/> by <see cref="RedisCacheOptions.OperationTimeout"/> (and
+/// by the caller's token, which carries what is left of its waitFor). A server that lets a round trip run past that
+/// bound (hung: SIGSTOP, a stalled network with the socket still open) is marked unresponsive: from then on calls fail at
+/// once with a <see cref="TimeoutException"/>, until a background <c>PING</c> is answered again.
+/// </summary>
+/// <remarks>A call abandoned at its bound is never awaited again, so its task is observed here: a late failure raises
+/// no <see cref="TaskScheduler.UnobservedTaskException"/>.</remarks>
+internal sealed partial class ResponseGuard : IDisposable
+{
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private readonly Func<Task> _ping;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _disposed = new();
+    private int _unresponsive;
+
+    public ResponseGuard(TimeSpan timeout, TimeProvider time, Func<Task> ping, ILogger logger)
+    {
+        _timeout = timeout;
+        _time = time;
+        _ping = ping;
+        _logger = logger;
+    }
+
+    /// <summary>Whether the server is currently considered unresponsive (calls fail at once).</summary>
+    public bool IsUnresponsive => Volatile.Read(ref _unresponsive) != 0;
+
+    /// <summary>Throws when the server is known to be unresponsive: call before sending a command.</summary>
+    /// <exception cref="TimeoutException">The server did not answer a recent call in time.</exception>
+    public void ThrowIfUnresponsive()
+    {
+        if (IsUnresponsive)
+        {
+            throw new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms; failing fast until it answers again.");
+        }
+    }
+
+    /// <summary>Waits for <paramref name="pending"/> at most the operation timeout, or until <paramref name="cancellationToken"/> fires.</summary>
+    /// <typeparam name="T">The reply type.</typeparam>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>The reply.</returns>
+    /// <exception cref="TimeoutException">No reply within the operation timeout.</exception>
+    public async Task<T> WaitAsync<T>(Task<T> pending, CancellationToken cancellationToken)
+    {
+        if (pending.IsCompleted)
+        {
+            return await pending.ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await pending.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!pending.IsCompleted)
+        {
+            Observe(pending);
+            MarkUnresponsive();
+            throw new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms.");
+        }
+        catch (OperationCanceledException) when (!pending.IsCompleted)
+        {
+            Observe(pending);
+            throw;
+        }
+    }
+
+    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, CancellationToken)"/> for a command without a reply value.</summary>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>A task that completes with the command.</returns>
+    public Task WaitAsync(Task pending, CancellationToken cancellationToken)
+        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), cancellationToken);
+
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
+
+    private static async Task<bool> AsBoolean(Task task)
+    {
+        await task.ConfigureAwait(false);
+        return true;
+    }
+
+    private static void Observe(Task task)
+        => task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private void MarkUnresponsive()
+    {
+        if (Interlocked.Exchange(ref _unresponsive, 1) == 0)
+        {
+            LogUnresponsive(_logger, (long)_timeout.TotalMilliseconds);
+            _ = ProbeAsync();
+        }
+    }
+
+    // Never throws: PINGs until the server answers one in time (or the cache is disposed), then lets calls through again.
+    private async Task ProbeAsync()
+    {
+        CancellationToken stop;
+        try
+        {
+            stop = _disposed.Token;
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(ProbeInterval, _time, stop).ConfigureAwait(false);
+                var ping = _ping();
+                try
+                {
+                    await ping.WaitAsync(_timeout, _time, stop).ConfigureAwait(false);
+                }
+                catch (Exception) when (!ping.IsCompleted)
+                {
+                    Observe(ping);
+                    throw;
+                }
+
+                Volatile.Write(ref _unresponsive, 0);
+                LogResponsiveAgain(_logger);
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // a failed probe only means "not yet": try again after the interval
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Redis did not answer within {TimeoutMs} ms: failing calls at once until it answers a PING.")]
+    private static partial void LogUnresponsive(ILogger logger, long timeoutMs);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Redis answers again.")]
+    private static partial void LogResponsiveAgain(ILogger logger);
+}

@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using MessagePack;
+using MessagePack.Formatters;
+
+namespace HybridCaching.Serialization.MessagePackFormatters;
+
+/// <summary>
+/// <see cref="object"/>: written by its run-time type (through the options' resolver); read into a fixed set of types,
+/// the way Go decodes into <c>interface{}</c>: nil → <see langword="null"/>, bool, any integer → <see cref="long"/>
+/// (<see cref="ulong"/> above <see cref="long.MaxValue"/>), float32 → <see cref="float"/>, float64 → <see cref="double"/>,
+/// str → <see cref="string"/>, bin → <c>byte[]</c>, timestamp → UTC <see cref="DateTime"/>, array → <c>object?[]</c>,
+/// map → <c>Dictionary&lt;object, object?&gt;</c> (hashed with the options' <see cref="MessagePackSecurity"/>).
+/// </summary>
+/// <remarks>No type is ever named by the data. Other extensions, nil map keys and repeated map keys are rejected.</remarks>
+public sealed class GoObjectFormatter : IMessagePackFormatter<object?>
+{
+    private GoObjectFormatter()
+    {
+    }
+
+    /// <summary>Gets the formatter (it has no state).</summary>
+    public static GoObjectFormatter Instance { get; } = new();
+
+    /// <inheritdoc/>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Writing by run-time type is reflection-based; the serializer entry points that use it carry the requirement.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "As above.")]
+    public void Serialize(ref MessagePackWriter writer, object? value, MessagePackSerializerOptions options) =>
+        DynamicObjectTypeFallbackFormatter.Instance.Serialize(ref writer, value, options);
+
+    /// <inheritdoc/>
+    public object? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        switch (reader.NextMessagePackType)
+        {
+            case MessagePackType.Nil:
+                reader.ReadNil();
+                return null;
+            case MessagePackType.Boolean:
+                return reader.ReadBoolean();
+            case MessagePackType.Integer:
+                if (reader.NextCode == MessagePackCode.UInt64)
+                {
+                    ulong value = reader.ReadUInt64();
+                    return value <= long.MaxValue ? (long)value : value;
+                }
+
+                return reader.ReadInt64();
+            case MessagePackType.Float:
+                return reader.NextCode == MessagePackCode.Float32 ? (object)reader.ReadSingle() : reader.ReadDouble();
+            case MessagePackType.String:
+                return reader.ReadString();
+            case MessagePackType.Binary:
+                return reader.ReadBytes()?.ToArray();
+            case MessagePackType.Extension:
+                return GoTimeFormatter.ReadUtc(ref reader);
+            case MessagePackType.Array:
+                return ReadArray(ref reader, options);
+            case MessagePackType.Map:
+                return ReadMap(ref reader, options);
+            default:
+                throw new MessagePackSerializationException($"Unexpected code 0x{reader.NextCode:x2}.");
+        }
+    }
+
+    private object?[] ReadArray(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        int count = reader.ReadArrayHeader();
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var array = new object?[count];
+        options.Security.DepthStep(ref reader);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                array[i] = Deserialize(ref reader, options);
+            }
+        }
+        finally
+        {
+            reader.Depth--;
+        }
+
+        return array;
+    }
+
+    private Dictionary<object, object?> ReadMap(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        int count = reader.ReadMapHeader();
+        var map = new Dictionary<object, object?>(count, options.Security.GetEqualityComparer<object>());
+        options.Security.DepthStep(ref reader);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                object key = Deserialize(ref reader, options) ?? throw new MessagePackSerializationException("A map key cannot be nil.");
+                if (!map.TryAdd(key, Deserialize(ref reader, options)))
+                {
+                    throw new MessagePackSerializationException($"The map repeats the key {key}.");
+                }
+            }
+        }
+        finally
+        {
+            reader.Depth--;
+        }
+
+        return map;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Buffers;
+using System.Text;
+using MessagePack;
+using MessagePack.Formatters;
+
+namespace HybridCaching.Serialization.MessagePackFormatters;
+
+/// <summary>
+/// <see cref="string"/> as str (UTF-8), as MessagePack-CSharp writes it; reading also accepts bin, which Go reads
+/// interchangeably with str (a Go <c>[]byte</c> field read into a .NET string). Invalid UTF-8 becomes U+FFFD.
+/// </summary>
+public sealed class GoStringFormatter : IMessagePackFormatter<string?>
+{
+    private GoStringFormatter()
+    {
+    }
+
+    /// <summary>Gets the formatter (it has no state).</summary>
+    public static GoStringFormatter Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value);
+
+    /// <inheritdoc/>
+    public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Binary)
+        {
+            return reader.ReadString();
+        }
+
+        ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
+        return bytes.IsSingleSegment ? Encoding.UTF8.GetString(bytes.FirstSpan) : Encoding.UTF8.GetString(bytes.ToArray());
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using HybridCaching.Testing;
+using HybridCaching.Testing.Redis;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace HybridCaching.Redis.Tests.Fixtures;
+
+/// <summary>The sentinel fixture works with StackExchange.Redis: connect by service name, failover (SENTINEL FAILOVER or
+/// a killed primary) mid-traffic, writes land on the new primary. Figures are written to the test output, never asserted.</summary>
+[Collection(SentinelCollection.Name)]
+public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ConnectByServiceName_Failover_WritesLandOnTheNewPrimary()
+    {
+        await sentinel.WaitForHealthyAsync();
+        await using var mux = await ConnectAsync();
+        var db = mux.GetDatabase();
+        var key = "fixture-sentinel:" + Guid.NewGuid().ToString("N");
+        var before = await sentinel.GetPrimaryPortAsync();
+        Assert.True(await db.StringSetAsync(key + ":before", "1", TimeSpan.FromMinutes(5)));
+        Assert.Equal("1", await GetAsync(before, key + ":before"));
+
+        TimeSpan? landed = null;
+        var stillOnOld = false;
+        var run = await ChaosRun.RunAsync(
+            (caller, i, _) => db.StringSetAsync($"{key}:{caller}", i, TimeSpan.FromMinutes(5)),
+            async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                var failover = await sentinel.FailoverAsync();
+                try
+                {
+                    // Where does a write go right after the sentinels switched?
+                    await db.StringSetAsync(key + ":switched", "3", TimeSpan.FromMinutes(5));
+                    stillOnOld = await GetAsync(failover.OldPrimaryPort, key + ":switched") == "3";
+                }
+                catch (RedisException)
+                {
+                }
+
+                await WaitForWritesOnAsync(db, key, failover.NewPrimaryPort);
+                landed = clock.Elapsed;
+                await sentinel.WaitForHealthyAsync();
+                return failover;
+            },
+            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+
+        output.WriteLine($"SENTINEL FAILOVER → every sentinel reports the new primary: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
+            + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms (a write right after the switch went to the old primary: {stillOnOld}); "
+            + $"→ old primary replicating from the new one: {run.ActionElapsed.TotalMilliseconds:F0} ms; traffic: {run}");
+        Assert.Equal(before, run.ActionResult.OldPrimaryPort);
+        Assert.NotEqual(before, run.ActionResult.NewPrimaryPort);
+        Assert.Equal(run.ActionResult.NewPrimaryPort, await sentinel.GetPrimaryPortAsync());
+        Assert.StartsWith("master", await RedisCli.CommandAsync(run.ActionResult.NewPrimaryPort, "ROLE"), StringComparison.Ordinal);
+        Assert.True(run.SuccessesByPhase[(int)ChaosPhase.After] > 0, run.ToString());
+        Assert.True(await db.StringSetAsync(key + ":after", "2", TimeSpan.FromMinutes(5)));
+        Assert.Equal("2", await GetAsync(run.ActionResult.NewPrimaryPort, key + ":after"));
+    }
+
+    [Fact]
+    public async Task KillPrimary_MidTraffic_WritesLandOnThePromotedReplica()
+    {
+        await sentinel.WaitForHealthyAsync();
+        await using var mux = await ConnectAsync();
+        var db = mux.GetDatabase();
+        var key = "fixture-sentinel-kill:" + Guid.NewGuid().ToString("N");
+
+        TimeSpan? landed = null;
+        var run = await ChaosRun.RunAsync(
+            (caller, i, _) => db.StringSetAsync($"{key}:{caller}", i, TimeSpan.FromMinutes(5)),
+            async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                var failover = await sentinel.KillPrimaryAsync();
+                await WaitForWritesOnAsync(db, key, failover.NewPrimaryPort);
+                landed = clock.Elapsed;
+                return failover;
+            },
+            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+
+        output.WriteLine($"SIGKILL primary → every sentinel reports the promoted replica: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
+            + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms; traffic: {run}");
+        Assert.NotEqual(run.ActionResult.OldPrimaryPort, run.ActionResult.NewPrimaryPort);
+        Assert.True(run.SuccessesByPhase[(int)ChaosPhase.After] > 0, run.ToString());
+
+        var restarted = Stopwatch.StartNew();
+        await sentinel.RestartServerAsync(run.ActionResult.OldPrimaryPort);
+        output.WriteLine($"old primary restarted and turned into a replica by the sentinels after {restarted.Elapsed.TotalMilliseconds:F0} ms");
+        var replication = RedisCli.ParseInfo(await RedisCli.CommandAsync(run.ActionResult.OldPrimaryPort, "INFO", "replication"));
+        Assert.Equal("slave", replication["role"]);
+        Assert.Equal(run.ActionResult.NewPrimaryPort.ToString(CultureInfo.InvariantCulture), replication["master_port"]);
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        var options = ConfigurationOptions.Parse(sentinel.ConfigurationString);
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ConnectTimeout = 2000;
+        options.AsyncTimeout = options.SyncTimeout = 2000;
+        var mux = await ConnectionMultiplexer.ConnectAsync(options);
+        Assert.Equal(await sentinel.GetPrimaryPortAsync(), Assert.IsType<System.Net.IPEndPoint>(mux.GetDatabase().IdentifyEndpoint("k")).Port);
+        return mux;
+    }
+
+    private static async Task<string> GetAsync(int port, string key) => (await RedisCli.CommandAsync(port, "GET", key)).TrimEnd('\n');
+
+    // The new primary no longer replicates from the old one, so a value written now and read back from it got there
+    // through the multiplexer.
+    private static Task WaitForWritesOnAsync(IDatabase db, string key, int port)
+    {
+        var probe = 0;
+        return RedisCli.WaitUntilAsync(
+            async () =>
+            {
+                var value = (++probe).ToString(CultureInfo.InvariantCulture);
+                try
+                {
+                    await db.StringSetAsync(key + ":probe", value, TimeSpan.FromMinutes(5));
+                }
+                catch (RedisException)
+                {
+                    return false;
+                }
+
+                return await GetAsync(port, key + ":probe") == value;
+            },
+            "a write through the multiplexer to land on the new primary",
+            TimeSpan.FromSeconds(60));
+    }
+}
