@@ -23,6 +23,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
     private int _runs;
     private int _entered;
     private long _started;
+    private int _failed;
     private long _written;
 
     public ValueTask DisposeAsync() => _cache.DisposeAsync();
@@ -30,7 +31,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
     private static byte[] Body(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 % 251)).ToArray();
 
     // The request carrying StalledHeader gets a response body its client never reads until the test releases it.
-    private Task<TestApp> StartAsync(byte[] body, TaskCompletionSource originGate, long maximumBodySize = 64L << 20)
+    private Task<TestApp> StartAsync(byte[] body, TaskCompletionSource originGate, long maximumBodySize = 64L << 20, Exception? failAfterBody = null)
         => TestApp.StartAsync(
             new HybridResponseCachingOptions { Cache = _cache, WaitFor = TimeSpan.FromSeconds(30), MaximumBodySize = maximumBodySize },
             app => app.Run(async context =>
@@ -45,6 +46,11 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
                     await context.Response.Body.WriteAsync(body.AsMemory(offset, count));
                     Interlocked.Add(ref _written, count);
                 }
+
+                if (failAfterBody is not null)
+                {
+                    throw failAfterBody;
+                }
             }),
             outer: async (context, next) =>
             {
@@ -56,7 +62,18 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
 
                 var pending = next(context);
                 Interlocked.Increment(ref _entered);
-                await pending;
+                try
+                {
+                    await pending;
+                }
+                catch (Exception ex) when (ex == failAfterBody)
+                {
+                    Interlocked.Increment(ref _failed);
+                    if (!context.Response.HasStarted)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                    }
+                }
             });
 
     private static HttpRequestMessage StalledRequest()
@@ -100,6 +117,30 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         using var hit = await app.Client.GetAsync("/big");
         Assert.Equal(HttpCacheStatus.Hit, CacheStatus(hit));
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Middleware_LeaderClientStalledAndPipelineFails_WaitersGetTheFailureWhileItIsBlocked()
+    {
+        var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await StartAsync(Body(Chunk), originGate, failAfterBody: new InvalidOperationException("boom"));
+
+        var leader = app.Client.SendAsync(StalledRequest());
+        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
+        var waiters = Enumerable.Range(0, 3).Select(_ => app.Client.GetAsync("/big")).ToArray();
+        await EventuallyAsync(() => Volatile.Read(ref _entered) == 4);
+        originGate.SetResult();
+
+        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, _stalled.CompletedWrites);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode));
+        Assert.Equal(3, Volatile.Read(ref _failed));
+        _stalled.Release();
+        using var leaderResponse = await leader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(4, Volatile.Read(ref _failed));
+        Assert.Equal(1, Volatile.Read(ref _runs));
+        Assert.Null(await _cache.GetAsync("http://localhost/big"));
     }
 
     // Past MaximumBodySize nothing is shared: the origin's writes wait for the stalled client again, so no more than
