@@ -76,6 +76,17 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
                 }
             });
 
+    // The stalled request leads (the origin holds until every waiter has joined), then the waiters' responses.
+    private async Task<(Task<HttpResponseMessage> Leader, HttpResponseMessage[] Waiters)> LeadStalledAndWaitAsync(TestApp app, TaskCompletionSource originGate, int waiters)
+    {
+        var leader = app.Client.SendAsync(StalledRequest());
+        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
+        var pending = Enumerable.Range(0, waiters).Select(_ => app.Client.GetAsync("/big")).ToArray();
+        await EventuallyAsync(() => Volatile.Read(ref _entered) == waiters + 1);
+        originGate.SetResult();
+        return (leader, await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
     private static HttpRequestMessage StalledRequest()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/big");
@@ -90,13 +101,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var app = await StartAsync(body, originGate);
 
-        var leader = app.Client.SendAsync(StalledRequest());
-        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
-        var waiters = Enumerable.Range(0, 20).Select(_ => app.Client.GetAsync("/big")).ToArray();
-        await EventuallyAsync(() => Volatile.Read(ref _entered) == 21);
-        originGate.SetResult();
-
-        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+        var (leader, responses) = await LeadStalledAndWaitAsync(app, originGate, waiters: 20);
 
         Assert.Equal(0, _stalled.CompletedWrites);
         Assert.True(_stalled.AttemptedWrites > 0);
@@ -125,13 +130,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var app = await StartAsync(Body(Chunk), originGate, failAfterBody: new InvalidOperationException("boom"));
 
-        var leader = app.Client.SendAsync(StalledRequest());
-        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
-        var waiters = Enumerable.Range(0, 3).Select(_ => app.Client.GetAsync("/big")).ToArray();
-        await EventuallyAsync(() => Volatile.Read(ref _entered) == 4);
-        originGate.SetResult();
-
-        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+        var (leader, responses) = await LeadStalledAndWaitAsync(app, originGate, waiters: 3);
 
         Assert.Equal(0, _stalled.CompletedWrites);
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode));
