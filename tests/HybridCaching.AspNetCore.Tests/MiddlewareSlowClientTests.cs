@@ -233,6 +233,33 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         Assert.Equal(1, Volatile.Read(ref runs));
     }
 
+    // Synchronous writes (AllowSynchronousIO) mixed with asynchronous ones keep their order for the leader's client,
+    // below and past the limit (where the copy stops and held bytes go out before the next write).
+    [Theory]
+    [InlineData(1 << 20)]
+    [InlineData(5)]
+    public async Task Middleware_SynchronousAndAsynchronousWrites_LeaderGetsThemInOrder(int maximumBodySize)
+    {
+        await using var app = await TestApp.StartAsync(
+            new HybridResponseCachingOptions { Cache = _cache, MaximumBodySize = maximumBodySize },
+            app => app.Run(async context =>
+            {
+                context.Features.GetRequiredFeature<IHttpBodyControlFeature>().AllowSynchronousIO = true;
+                context.Response.Body.Write("one;"u8);
+                await context.Response.Body.WriteAsync("two;"u8.ToArray());
+                context.Response.Body.Write("three;"u8);
+                context.Response.Body.Flush();
+                await context.Response.Body.WriteAsync("four"u8.ToArray());
+            }));
+
+        using var leader = await app.Client.GetAsync("/sync");
+        using var next = await app.Client.GetAsync("/sync");
+
+        Assert.Equal("one;two;three;four", await leader.Content.ReadAsStringAsync());
+        Assert.Equal("one;two;three;four", await next.Content.ReadAsStringAsync());
+        Assert.Equal(maximumBodySize > 100 ? HttpCacheStatus.Hit : HttpCacheStatus.Miss, CacheStatus(next));
+    }
+
     /// <summary>Stands for a client that does not read: writes to its response body wait until <see cref="Release"/>.</summary>
     private sealed class StalledClient
     {
