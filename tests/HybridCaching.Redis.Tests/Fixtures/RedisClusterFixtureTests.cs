@@ -20,6 +20,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster, ITestO
         await using var mux = await ConnectAsync();
         var db = mux.GetDatabase();
         var primaries = await cluster.GetPrimariesAsync();
+        output.WriteLine($"cluster start-up (6 processes, cluster create, healthy): {cluster.StartupTime.TotalMilliseconds:F0} ms");
 
         Assert.Equal(3, primaries.Count);
         foreach (var primary in primaries)

@@ -41,6 +41,9 @@ public class RedisClusterFixture : IAsyncLifetime
     /// <summary>A StackExchange.Redis configuration string naming every node (it discovers the topology itself).</summary>
     public string ConfigurationString => string.Join(',', EndPoints);
 
+    /// <summary>How long <see cref="InitializeAsync"/> took (processes started, topology formed, healthy).</summary>
+    public TimeSpan StartupTime { get; private set; }
+
     /// <summary>Starts the six nodes, creates the cluster and waits until every slot is served.</summary>
     /// <returns>A task that completes when the cluster is healthy.</returns>
     public async Task InitializeAsync()
@@ -51,6 +54,7 @@ public class RedisClusterFixture : IAsyncLifetime
         }
 
         RedisCli.EnsureInstalled();
+        var clock = Stopwatch.StartNew();
         try
         {
             // Client ports and cluster bus ports chosen explicitly (the default bus port, port + 10000, may be taken or > 65535).
@@ -65,6 +69,7 @@ public class RedisClusterFixture : IAsyncLifetime
             await Task.WhenAll(_nodes.Select(n => n.StartAsync())).ConfigureAwait(false);
             await RedisCli.RunAsync(["--cluster", "create", .. EndPoints, "--cluster-replicas", "1", "--cluster-yes"], Timeout).ConfigureAwait(false);
             await WaitForHealthyAsync().ConfigureAwait(false);
+            StartupTime = clock.Elapsed;
         }
         catch
         {

@@ -31,6 +31,9 @@ public class RedisSentinelFixture : IAsyncLifetime
     /// <summary>A StackExchange.Redis configuration string: the sentinels plus <c>serviceName=</c>.</summary>
     public string ConfigurationString => string.Join(',', SentinelEndPoints) + ",serviceName=" + ServiceName;
 
+    /// <summary>How long <see cref="InitializeAsync"/> took (processes started, topology formed, healthy).</summary>
+    public TimeSpan StartupTime { get; private set; }
+
     /// <summary>Starts the servers and sentinels and waits until every sentinel knows the replica and the other sentinels.</summary>
     /// <returns>A task that completes when a failover could run.</returns>
     public async Task InitializeAsync()
@@ -41,6 +44,7 @@ public class RedisSentinelFixture : IAsyncLifetime
         }
 
         RedisCli.EnsureInstalled();
+        var clock = Stopwatch.StartNew();
         try
         {
             var ports = RedisProcess.FreePorts(5);
@@ -54,6 +58,7 @@ public class RedisSentinelFixture : IAsyncLifetime
 
             await Task.WhenAll(_sentinels.Select(s => s.StartAsync())).ConfigureAwait(false);
             await WaitForHealthyAsync().ConfigureAwait(false);
+            StartupTime = clock.Elapsed;
         }
         catch
         {
