@@ -27,22 +27,26 @@ public static class ChaosRun
         var callers = Enumerable.Range(0, options.Callers)
             .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, state, stop.Token)))
             .ToArray();
+        T actionResult;
+        TimeSpan actionElapsed;
         try
         {
             await WaitForSuccessesAsync(state, options.WarmUpSuccesses, options.Guard).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             state.Phase = ChaosPhase.During;
-            var actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
-            var actionElapsed = clock.Elapsed;
+            actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
+            actionElapsed = clock.Elapsed;
             state.Phase = ChaosPhase.After;
             await Task.Delay(options.After).ConfigureAwait(false);
-            return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(callers).WaitAsync(options.Guard).ConfigureAwait(false);
         }
+
+        // Counted once every caller has stopped, so no call is left out.
+        return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
     }
 
     /// <summary>Same as <see cref="RunAsync{T}"/> for an action without a result.</summary>
