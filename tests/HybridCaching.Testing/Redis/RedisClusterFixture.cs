@@ -113,7 +113,7 @@ public class RedisClusterFixture : IAsyncLifetime
         (await GetPrimariesAsync().ConfigureAwait(false)).FirstOrDefault(n => n.Slots.Contains(slot))
         ?? throw new InvalidOperationException($"No primary serves slot {slot}.");
 
-    /// <summary>Waits until every running node reports <c>cluster_state:ok</c> with all 16384 slots served by
+    /// <summary>Waits until every running (not paused) node reports <c>cluster_state:ok</c> with all 16384 slots served by
     /// non-failing primaries, agrees on who serves them, and every replica's link to its primary is up.</summary>
     /// <param name="timeout">How long to wait (default 60 s).</param>
     /// <returns>A task that completes when the cluster is healthy.</returns>
@@ -126,9 +126,14 @@ public class RedisClusterFixture : IAsyncLifetime
     public async Task<RedisClusterNode> KillPrimaryAsync(int slot)
     {
         var primary = await GetPrimaryForSlotAsync(slot).ConfigureAwait(false);
-        await Process(primary).KillAsync().ConfigureAwait(false);
+        await KillNodeAsync(primary).ConfigureAwait(false);
         return primary;
     }
+
+    /// <summary>SIGKILLs a node (primary or replica) and waits until its process is gone.</summary>
+    /// <param name="node">The node, from <see cref="GetTopologyAsync"/>.</param>
+    /// <returns>A task that completes when the process has exited.</returns>
+    public Task KillNodeAsync(RedisClusterNode node) => Process(node).KillAsync();
 
     /// <summary>Waits until a replica of <paramref name="killed"/> has been promoted and serves its slots, and every
     /// running node reports <c>cluster_state:ok</c>.</summary>
@@ -251,6 +256,9 @@ public class RedisClusterFixture : IAsyncLifetime
 
         // A replica may always take over, however long it was cut off (tests kill primaries on a busy machine).
         "--cluster-replica-validity-factor", "0",
+
+        // Replicas sync at once instead of after the default 5 s wait for more replicas.
+        "--repl-diskless-sync-delay", "0",
     ];
 
     private async Task<bool> IsHealthyAsync()
@@ -261,7 +269,7 @@ public class RedisClusterFixture : IAsyncLifetime
         }
 
         var views = new List<IReadOnlyList<RedisClusterNode>>();
-        foreach (var node in _nodes.Where(n => n.IsRunning))
+        foreach (var node in _nodes.Where(n => n.IsRunning && !n.IsPaused))
         {
             views.Add(RedisClusterNode.Parse(await RedisCli.CommandAsync(node.Port, "CLUSTER", "NODES").ConfigureAwait(false)));
         }
@@ -269,7 +277,7 @@ public class RedisClusterFixture : IAsyncLifetime
         static string Owners(IReadOnlyList<RedisClusterNode> view) =>
             string.Join(';', view.Where(n => n.IsPrimary && n.Slots.Count > 0).OrderBy(n => n.Slots[0]).Select(n => $"{n.Id}:{n.Slots.Count}"));
 
-        var running = _nodes.Where(n => n.IsRunning).Select(n => n.Port).ToHashSet();
+        var running = _nodes.Where(n => n.IsRunning && !n.IsPaused).Select(n => n.Port).ToHashSet();
         var first = views[0];
         if (views.Any(v => Owners(v) != Owners(first))
             || first.Any(n => running.Contains(n.Port) && n.IsFailing)

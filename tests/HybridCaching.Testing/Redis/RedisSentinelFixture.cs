@@ -51,6 +51,14 @@ public class RedisSentinelFixture : IAsyncLifetime
             var primary = NewServer(ports[0], "primary", []);
             var replica = NewServer(ports[1], "replica", ["--replicaof", "127.0.0.1", ports[0].ToString(CultureInfo.InvariantCulture)]);
             await Task.WhenAll(primary.StartAsync(), replica.StartAsync()).ConfigureAwait(false);
+
+            // Sentinels learn replicas from the primary's INFO, on connect and then every 10 s: start them once the
+            // replica is linked, so the first INFO already lists it.
+            await RedisCli.WaitUntilAsync(
+                async () => RedisCli.ParseInfo(await RedisCli.CommandAsync(replica.Port, "INFO", "replication").ConfigureAwait(false))
+                    .GetValueOrDefault("master_link_status") == "up",
+                "the replica to link to the primary",
+                Timeout).ConfigureAwait(false);
             for (var i = 0; i < 3; i++)
             {
                 _sentinels.Add(NewSentinel(ports[2 + i], i, ports[0]));
@@ -250,6 +258,9 @@ public class RedisSentinelFixture : IAsyncLifetime
                 "--dir", directory,
                 "--save", string.Empty,
                 "--appendonly", "no",
+
+                // Replicas sync at once instead of after the default 5 s wait for more replicas.
+                "--repl-diskless-sync-delay", "0",
                 .. extra,
             ]);
         _servers.Add(server);
