@@ -25,12 +25,21 @@ public class RedisClusterFixture : IAsyncLifetime
     {
     }
 
-    /// <summary>A cluster with the given <c>cluster-node-timeout</c> (for derived fixtures: xunit wants one public constructor).</summary>
+    /// <summary>A cluster with the given settings (for derived fixtures: xunit wants one public constructor).</summary>
     /// <param name="nodeTimeout">How long a node may not answer before it is flagged failing (drives failover time).</param>
-    protected RedisClusterFixture(TimeSpan nodeTimeout) => NodeTimeout = nodeTimeout;
+    /// <param name="requireFullCoverage"><c>cluster-require-full-coverage</c>: when true (Redis's default) every node
+    /// refuses every key with CLUSTERDOWN while any slot has no live primary; when false only the uncovered slots fail.</param>
+    protected RedisClusterFixture(TimeSpan nodeTimeout, bool requireFullCoverage = true)
+    {
+        NodeTimeout = nodeTimeout;
+        RequireFullCoverage = requireFullCoverage;
+    }
 
     /// <summary>The <c>cluster-node-timeout</c>.</summary>
     public TimeSpan NodeTimeout { get; }
+
+    /// <summary>The <c>cluster-require-full-coverage</c> setting.</summary>
+    public bool RequireFullCoverage { get; }
 
     /// <summary>The six node processes (primaries and replicas; roles change with failovers).</summary>
     public IReadOnlyList<RedisProcess> Nodes => _nodes;
@@ -253,6 +262,7 @@ public class RedisClusterFixture : IAsyncLifetime
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
         "--cluster-node-timeout", ((int)NodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        "--cluster-require-full-coverage", RequireFullCoverage ? "yes" : "no",
 
         // A replica may always take over, however long it was cut off (tests kill primaries on a busy machine).
         "--cluster-replica-validity-factor", "0",
