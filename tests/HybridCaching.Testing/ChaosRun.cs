@@ -192,13 +192,13 @@ public record ChaosCounts(
     /// <summary>All failed calls.</summary>
     public long Failures => FailuresByPhase.Sum();
 
-    /// <summary>A one-line summary plus the first exceptions, for test output.</summary>
+    /// <summary>A one-line summary plus the first kept exception of each type, for test output.</summary>
     /// <returns>The summary.</returns>
     public override string ToString() =>
         $"successes before/during/after {SuccessesByPhase[0]}/{SuccessesByPhase[1]}/{SuccessesByPhase[2]}, "
         + $"failures {FailuresByPhase[0]}/{FailuresByPhase[1]}/{FailuresByPhase[2]}"
         + (FailuresByType.Count == 0 ? string.Empty : " (" + string.Join(", ", FailuresByType.Select(p => $"{p.Key} x{p.Value}")) + ")")
-        + string.Concat(Exceptions.Take(3).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
+        + string.Concat(Exceptions.DistinctBy(e => e.GetType()).Take(5).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
 }
 
 /// <summary>The outcome of <see cref="ChaosRun.RunAsync{T}"/>.</summary>
