@@ -139,14 +139,40 @@ public class RedisClusterFixture : IAsyncLifetime
         return primary;
     }
 
+    /// <summary>SIGSTOPs the primary serving <paramref name="slot"/>: its sockets stay open but it answers nothing, so
+    /// the other nodes fail it over after <see cref="NodeTimeout"/>. <see cref="ResumeNodeAsync"/> lets it run again.</summary>
+    /// <param name="slot">A slot of the primary to stop.</param>
+    /// <returns>The stopped node as it was.</returns>
+    public async Task<RedisClusterNode> PausePrimaryAsync(int slot)
+    {
+        var primary = await GetPrimaryForSlotAsync(slot).ConfigureAwait(false);
+        await Process(primary).PauseAsync().ConfigureAwait(false);
+        return primary;
+    }
+
+    /// <summary>SIGCONTs a node stopped by <see cref="PausePrimaryAsync"/> (it rejoins as a replica when it was failed
+    /// over) and waits until the cluster is healthy.</summary>
+    /// <param name="node">The node to resume.</param>
+    /// <returns>A task that completes when the cluster is healthy again.</returns>
+    public async Task ResumeNodeAsync(RedisClusterNode node)
+    {
+        var process = Process(node);
+        if (process.IsPaused)
+        {
+            await process.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await WaitForHealthyAsync().ConfigureAwait(false);
+    }
+
     /// <summary>SIGKILLs a node (primary or replica) and waits until its process is gone.</summary>
     /// <param name="node">The node, from <see cref="GetTopologyAsync"/>.</param>
     /// <returns>A task that completes when the process has exited.</returns>
     public Task KillNodeAsync(RedisClusterNode node) => Process(node).KillAsync();
 
     /// <summary>Waits until a replica of <paramref name="killed"/> has been promoted and serves its slots, and every
-    /// running node reports <c>cluster_state:ok</c>.</summary>
-    /// <param name="killed">The primary that was killed.</param>
+    /// running (not paused) node reports <c>cluster_state:ok</c>.</summary>
+    /// <param name="killed">The primary that was killed or paused.</param>
     /// <param name="timeout">How long to wait (default 60 s).</param>
     /// <returns>The promoted node.</returns>
     public async Task<RedisClusterNode> WaitForPromotionAsync(RedisClusterNode killed, TimeSpan? timeout = null)
