@@ -429,5 +429,9 @@ public sealed class CacheFuncTests : IAsyncDisposable
             => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public void Dispose()
+        {
+        }
     }
 }
