@@ -5,7 +5,8 @@ using StackExchange.Redis;
 namespace HybridCaching.Benchmarks;
 
 /// <summary>
-/// <see cref="RedisCache.GetAsync"/> (on StackExchange.Redis) of a 100-byte value against a real server, with one caller and with 64 concurrent
+/// <see cref="RedisCache.GetAsync"/> of a 100-byte value against a real server (next to a bare <c>IDatabase.StringGetAsync</c>
+/// on the same multiplexer, the baseline), with one caller and with 64 concurrent
 /// callers (each awaiting its GETs one after the other, like <c>redis-benchmark</c>'s clients). Compare with
 /// <c>redis-benchmark -t get -d 100 -c 1</c>, <c>-c 50</c> and <c>-c 50 -P 16</c> against the same server.
 /// The server is <c>HYBRIDCACHING_BENCH_REDIS</c> (<c>host:port</c>, default <c>127.0.0.1:6379</c>).
@@ -15,17 +16,17 @@ public class RedisBenchmarks
 {
     private const int Callers = 64;
     private const int GetsPerCaller = 200;
-    private ConnectionMultiplexer _connection = null!;
-    private IDatabase _database = null!;
+    private ConnectionMultiplexer _multiplexer = null!;
+    private IDatabase _db = null!;
     private RedisCache _cache = null!;
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
         var endPoint = Environment.GetEnvironmentVariable("HYBRIDCACHING_BENCH_REDIS") ?? "127.0.0.1:6379";
-        _connection = await ConnectionMultiplexer.ConnectAsync(endPoint);
-        _database = _connection.GetDatabase();
-        _cache = new RedisCache(_connection, new RedisCacheOptions { Prefix = "bench:" });
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(endPoint);
+        _db = _multiplexer.GetDatabase();
+        _cache = new RedisCache(_multiplexer, new RedisCacheOptions { Prefix = "bench:" });
         await _cache.SetAsync("key", new byte[100], TimeSpan.FromHours(1));
     }
 
@@ -33,11 +34,11 @@ public class RedisBenchmarks
     public async Task CleanupAsync()
     {
         await _cache.DisposeAsync();
-        await _connection.DisposeAsync();
+        await _multiplexer.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, Description = "IDatabase.StringGetAsync, 1 caller")]
-    public async Task<RedisValue> RawGetOneCaller() => await _database.StringGetAsync("bench:key");
+    public async Task<RedisValue> RawGetOneCaller() => await _db.StringGetAsync("bench:key");
 
     [Benchmark(Description = "RedisCache.GetAsync, 1 caller")]
     public async Task<byte[]?> GetOneCaller() => await _cache.GetAsync("key");

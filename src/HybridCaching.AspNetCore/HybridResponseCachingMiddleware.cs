@@ -85,9 +85,10 @@ internal sealed class HybridResponseCachingMiddleware
     /// pipeline sees <paramref name="cancellationToken"/> as <see cref="HttpContext.RequestAborted"/>: it fires
     /// when waitFor passes or every request waiting on this run (this one included) has gone — not when only this
     /// request's client has.</summary>
-    /// <returns>What the waiters get, as soon as the pipeline has finished; and the task that completes once this
-    /// request's own client has been sent the whole response (with a failure sending it, if any).</returns>
-    internal async Task<(CachedHttpResponse Result, Task<Exception?> Sent)> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    /// <remarks><paramref name="ended"/> receives what ends this request, available once its own client has been
+    /// sent the response written so far: the pipeline's exception, a failure sending the response, or null.</remarks>
+    /// <returns>What the waiters get, as soon as the pipeline has finished (or its exception, at once too).</returns>
+    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
         var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -100,15 +101,17 @@ internal sealed class HybridResponseCachingMiddleware
             context.Response.OnStarting(AddMissHeaderAsync, context);
         }
 
+        CachedHttpResponse result;
         try
         {
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
+            result = Evaluate(context, body.Captured, cacheContext);
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // What the app wrote before it failed reaches its client before the failure goes up the pipeline.
-            await body.DrainAsync().ConfigureAwait(false);
+            // The waiters get the exception now; this request rethrows it once its client has what the app wrote.
+            ended.TrySetResult(FailAfterDrainAsync(body, ex));
             throw;
         }
         finally
@@ -117,7 +120,8 @@ internal sealed class HybridResponseCachingMiddleware
             features.Set(originalLifetime);
         }
 
-        return (Evaluate(context, body.Captured, cacheContext), body.DrainAsync());
+        ended.TrySetResult(body.DrainAsync());
+        return result;
     }
 
     /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
@@ -142,6 +146,12 @@ internal sealed class HybridResponseCachingMiddleware
         {
             return Task.Run(() => RefreshCoreAsync(snapshot, cacheContext, cancellationToken), CancellationToken.None);
         }
+    }
+
+    private static async Task<Exception?> FailAfterDrainAsync(LeaderResponseBody body, Exception exception)
+    {
+        await body.DrainAsync().ConfigureAwait(false);
+        return exception;
     }
 
     private static Task AddMissHeaderAsync(object state)

@@ -81,14 +81,12 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
         try
         {
             // The waiters get the result as soon as the pipeline has finished; this request's own client may still
-            // be receiving the response, and the middleware waits for that before the request ends.
-            var (result, sent) = await _owner.RunPipelineAsync(_context, context, cancellationToken).ConfigureAwait(false);
-            lead.SetResult(sent);
-            return result;
+            // be receiving the response, and the middleware waits for that (lead) before the request ends.
+            return await _owner.RunPipelineAsync(_context, context, lead, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            lead.SetResult(Task.FromResult<Exception?>(ex));
+            lead.TrySetResult(Task.FromResult<Exception?>(ex));
             throw;
         }
     }

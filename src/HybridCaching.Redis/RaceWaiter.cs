@@ -12,6 +12,7 @@ internal sealed class RaceWaiter : IDisposable
     private readonly RedisChannel _channel;
     private readonly TimeProvider _time;
     private readonly Action<RedisChannel, RedisValue> _handler;
+    private readonly EventHandler<ConnectionFailedEventArgs> _restored;
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _wakeUps;
 
@@ -21,6 +22,7 @@ internal sealed class RaceWaiter : IDisposable
         _channel = channel;
         _time = time;
         _handler = (_, _) => Notify();
+        _restored = (_, _) => Notify();
     }
 
     /// <summary>How many notifications this waiter received.</summary>
@@ -34,6 +36,9 @@ internal sealed class RaceWaiter : IDisposable
         try
         {
             guard.ThrowIfUnresponsive();
+
+            // A notification published while a connection was being restored is lost: look again after every restore.
+            subscriber.Multiplexer.ConnectionRestored += waiter._restored;
             await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), cancellationToken).ConfigureAwait(false);
             return waiter;
         }
@@ -71,6 +76,7 @@ internal sealed class RaceWaiter : IDisposable
     /// <summary>Removes the handler at once; the server-side unsubscribe is sent without waiting for it.</summary>
     public void Dispose()
     {
+        _subscriber.Multiplexer.ConnectionRestored -= _restored;
         try
         {
             _subscriber.Unsubscribe(_channel, _handler, CommandFlags.FireAndForget);

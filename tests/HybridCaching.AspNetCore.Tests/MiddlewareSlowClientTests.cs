@@ -23,6 +23,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
     private int _runs;
     private int _entered;
     private long _started;
+    private int _failed;
     private long _written;
 
     public ValueTask DisposeAsync() => _cache.DisposeAsync();
@@ -30,7 +31,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
     private static byte[] Body(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 % 251)).ToArray();
 
     // The request carrying StalledHeader gets a response body its client never reads until the test releases it.
-    private Task<TestApp> StartAsync(byte[] body, TaskCompletionSource originGate, long maximumBodySize = 64L << 20)
+    private Task<TestApp> StartAsync(byte[] body, TaskCompletionSource originGate, long maximumBodySize = 64L << 20, Exception? failAfterBody = null)
         => TestApp.StartAsync(
             new HybridResponseCachingOptions { Cache = _cache, WaitFor = TimeSpan.FromSeconds(30), MaximumBodySize = maximumBodySize },
             app => app.Run(async context =>
@@ -45,6 +46,11 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
                     await context.Response.Body.WriteAsync(body.AsMemory(offset, count));
                     Interlocked.Add(ref _written, count);
                 }
+
+                if (failAfterBody is not null)
+                {
+                    throw failAfterBody;
+                }
             }),
             outer: async (context, next) =>
             {
@@ -56,8 +62,30 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
 
                 var pending = next(context);
                 Interlocked.Increment(ref _entered);
-                await pending;
+                try
+                {
+                    await pending;
+                }
+                catch (Exception ex) when (ex == failAfterBody)
+                {
+                    Interlocked.Increment(ref _failed);
+                    if (!context.Response.HasStarted)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                    }
+                }
             });
+
+    // The stalled request leads (the origin holds until every waiter has joined), then the waiters' responses.
+    private async Task<(Task<HttpResponseMessage> Leader, HttpResponseMessage[] Waiters)> LeadStalledAndWaitAsync(TestApp app, TaskCompletionSource originGate, int waiters)
+    {
+        var leader = app.Client.SendAsync(StalledRequest());
+        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
+        var pending = Enumerable.Range(0, waiters).Select(_ => app.Client.GetAsync("/big")).ToArray();
+        await EventuallyAsync(() => Volatile.Read(ref _entered) == waiters + 1);
+        originGate.SetResult();
+        return (leader, await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(60)));
+    }
 
     private static HttpRequestMessage StalledRequest()
     {
@@ -73,13 +101,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var app = await StartAsync(body, originGate);
 
-        var leader = app.Client.SendAsync(StalledRequest());
-        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1 && Volatile.Read(ref _entered) == 1);
-        var waiters = Enumerable.Range(0, 20).Select(_ => app.Client.GetAsync("/big")).ToArray();
-        await EventuallyAsync(() => Volatile.Read(ref _entered) == 21);
-        originGate.SetResult();
-
-        var responses = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60));
+        var (leader, responses) = await LeadStalledAndWaitAsync(app, originGate, waiters: 20);
 
         Assert.Equal(0, _stalled.CompletedWrites);
         Assert.True(_stalled.AttemptedWrites > 0);
@@ -100,6 +122,24 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         using var hit = await app.Client.GetAsync("/big");
         Assert.Equal(HttpCacheStatus.Hit, CacheStatus(hit));
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Middleware_LeaderClientStalledAndPipelineFails_WaitersGetTheFailureWhileItIsBlocked()
+    {
+        var originGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await StartAsync(Body(Chunk), originGate, failAfterBody: new InvalidOperationException("boom"));
+
+        var (leader, responses) = await LeadStalledAndWaitAsync(app, originGate, waiters: 3);
+
+        Assert.Equal(0, _stalled.CompletedWrites);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode));
+        Assert.Equal(3, Volatile.Read(ref _failed));
+        _stalled.Release();
+        using var leaderResponse = await leader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(4, Volatile.Read(ref _failed));
+        Assert.Equal(1, Volatile.Read(ref _runs));
+        Assert.Null(await _cache.GetAsync("http://localhost/big"));
     }
 
     // Past MaximumBodySize nothing is shared: the origin's writes wait for the stalled client again, so no more than
@@ -191,6 +231,33 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
         Assert.Contains("X-Cache: MISS", head, StringComparison.Ordinal);
         Assert.Equal(body, raw[headerEnd..]);
         Assert.Equal(1, Volatile.Read(ref runs));
+    }
+
+    // Synchronous writes (AllowSynchronousIO) mixed with asynchronous ones keep their order for the leader's client,
+    // below and past the limit (where the copy stops and held bytes go out before the next write).
+    [Theory]
+    [InlineData(1 << 20)]
+    [InlineData(5)]
+    public async Task Middleware_SynchronousAndAsynchronousWrites_LeaderGetsThemInOrder(int maximumBodySize)
+    {
+        await using var app = await TestApp.StartAsync(
+            new HybridResponseCachingOptions { Cache = _cache, MaximumBodySize = maximumBodySize },
+            app => app.Run(async context =>
+            {
+                context.Features.GetRequiredFeature<IHttpBodyControlFeature>().AllowSynchronousIO = true;
+                context.Response.Body.Write("one;"u8);
+                await context.Response.Body.WriteAsync("two;"u8.ToArray());
+                context.Response.Body.Write("three;"u8);
+                context.Response.Body.Flush();
+                await context.Response.Body.WriteAsync("four"u8.ToArray());
+            }));
+
+        using var leader = await app.Client.GetAsync("/sync");
+        using var next = await app.Client.GetAsync("/sync");
+
+        Assert.Equal("one;two;three;four", await leader.Content.ReadAsStringAsync());
+        Assert.Equal("one;two;three;four", await next.Content.ReadAsStringAsync());
+        Assert.Equal(maximumBodySize > 100 ? HttpCacheStatus.Hit : HttpCacheStatus.Miss, CacheStatus(next));
     }
 
     /// <summary>Stands for a client that does not read: writes to its response body wait until <see cref="Release"/>.</summary>

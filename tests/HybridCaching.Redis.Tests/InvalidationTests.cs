@@ -73,7 +73,7 @@ public sealed class InvalidationTests(RedisServerFixture server)
     public async Task ClearAsync_EmptyPrefix_ThrowsAndDeletesNothing()
     {
         var scope = Guid.NewGuid().ToString("N")[..12];
-        await using var cache = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = string.Empty, LockPrefix = $"!lock!{scope}:" });
+        await using var cache = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = string.Empty, LockPrefix = $"!lock!{scope}:", OperationTimeout = TimeSpan.FromSeconds(10) });
         await cache.SetAsync(scope, "v"u8.ToArray(), TimeSpan.FromMinutes(1));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await cache.ClearAsync());
@@ -87,7 +87,7 @@ public sealed class InvalidationTests(RedisServerFixture server)
     public async Task ClearAsync_EmptyPrefixAllowed_DeletesEveryKeyButLiveLocks()
     {
         await using var own = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
-        await using var cache = await RedisTestCache.CreateAsync(own, new RedisCacheOptions { AllowClearingWholeDatabase = true });
+        await using var cache = await RedisTestCache.CreateAsync(own, new RedisCacheOptions { AllowClearingWholeDatabase = true, OperationTimeout = TimeSpan.FromSeconds(10) });
         await cache.SetAsync("a", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
         await cache.SetAsync("b", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
         await cache.Db().StringSetAsync("!lock!held", "1", TimeSpan.FromMinutes(1));

@@ -29,8 +29,9 @@ public sealed class RedisCacheTests(RedisServerFixture server)
     public async Task ClearAsync_OnlyRemovesOwnPrefixAndKeepsLockKeys()
     {
         var scope = Guid.NewGuid().ToString("N")[..12];
-        await using var mine = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:*[a]:", LockPrefix = $"!lock!{scope}:" });
-        await using var other = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:x", LockPrefix = $"!lock!{scope}:" });
+        var timeout = TimeSpan.FromSeconds(10);
+        await using var mine = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:*[a]:", LockPrefix = $"!lock!{scope}:", OperationTimeout = timeout });
+        await using var other = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = $"c:{scope}:x", LockPrefix = $"!lock!{scope}:", OperationTimeout = timeout });
         for (var i = 0; i < 2500; i++)
         {
             await mine.SetAsync("k" + i, "v"u8.ToArray(), TimeSpan.FromMinutes(1));

@@ -79,7 +79,7 @@ public sealed class AclTests(RedisServerFixture server)
         var configuration = RedisTestCache.Configuration(server);
         configuration.User = user;
         configuration.Password = password;
-        await using var cache = await RedisTestCache.CreateAsync(configuration, new RedisCacheOptions { Prefix = scope + ":", LockPrefix = scope + ":!lock!" });
+        await using var cache = await RedisTestCache.CreateAsync(configuration, new RedisCacheOptions { Prefix = scope + ":", LockPrefix = scope + ":!lock!", OperationTimeout = TimeSpan.FromSeconds(10) });
 
         await cache.SetAsync("k", "v"u8.ToArray(), TimeSpan.FromMinutes(1));
         Assert.Equal("v"u8.ToArray(), await cache.GetAsync("k"));

@@ -27,22 +27,26 @@ public static class ChaosRun
         var callers = Enumerable.Range(0, options.Callers)
             .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, state, stop.Token)))
             .ToArray();
+        T actionResult;
+        TimeSpan actionElapsed;
         try
         {
             await WaitForSuccessesAsync(state, options.WarmUpSuccesses, options.Guard).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             state.Phase = ChaosPhase.During;
-            var actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
-            var actionElapsed = clock.Elapsed;
+            actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
+            actionElapsed = clock.Elapsed;
             state.Phase = ChaosPhase.After;
             await Task.Delay(options.After).ConfigureAwait(false);
-            return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(callers).WaitAsync(options.Guard).ConfigureAwait(false);
         }
+
+        // Counted once every caller has stopped, so no call is left out.
+        return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
     }
 
     /// <summary>Same as <see cref="RunAsync{T}"/> for an action without a result.</summary>
@@ -188,13 +192,13 @@ public record ChaosCounts(
     /// <summary>All failed calls.</summary>
     public long Failures => FailuresByPhase.Sum();
 
-    /// <summary>A one-line summary plus the first exceptions, for test output.</summary>
+    /// <summary>A one-line summary plus the first kept exception of each type, for test output.</summary>
     /// <returns>The summary.</returns>
     public override string ToString() =>
         $"successes before/during/after {SuccessesByPhase[0]}/{SuccessesByPhase[1]}/{SuccessesByPhase[2]}, "
         + $"failures {FailuresByPhase[0]}/{FailuresByPhase[1]}/{FailuresByPhase[2]}"
         + (FailuresByType.Count == 0 ? string.Empty : " (" + string.Join(", ", FailuresByType.Select(p => $"{p.Key} x{p.Value}")) + ")")
-        + string.Concat(Exceptions.Take(3).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
+        + string.Concat(Exceptions.DistinctBy(e => e.GetType()).Take(5).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
 }
 
 /// <summary>The outcome of <see cref="ChaosRun.RunAsync{T}"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using HybridCaching.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -68,8 +69,14 @@ public sealed class CacheFunc
         _reuseAll = options.ReuseValues;
     }
 
-    /// <summary>The serializer used when none is given: MessagePack, as the Go original.</summary>
-    public static ICacheSerializer DefaultSerializer => MessagePackCacheSerializer.Default;
+    /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
+    /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
+    public static ICacheSerializer DefaultSerializer
+    {
+        [RequiresUnreferencedCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
+        [RequiresDynamicCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
+        get => MessagePackCacheSerializer.Default;
+    }
 
     /// <summary>Returns the cached value for <paramref name="key"/>, or runs <paramref name="fn"/> once
     /// (for all concurrent callers) and caches its result.</summary>

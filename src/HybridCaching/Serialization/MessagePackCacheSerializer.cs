@@ -87,6 +87,10 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     public byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The span is read in place (pinned and lent to MessagePack-CSharp as memory): as MessagePack-CSharp requires of
+    /// every formatter, a custom formatter must copy what it keeps rather than hold slices of the reader's input.
+    /// </remarks>
     /// <exception cref="MessagePackSerializationException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
     public unsafe T Deserialize<T>(ReadOnlySpan<byte> data)
     {

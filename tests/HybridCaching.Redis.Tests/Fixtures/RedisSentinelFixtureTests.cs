@@ -20,6 +20,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
         var db = mux.GetDatabase();
         var key = "fixture-sentinel:" + Guid.NewGuid().ToString("N");
         var before = await sentinel.GetPrimaryPortAsync();
+        output.WriteLine($"sentinel set-up start-up: {sentinel.StartupTime.TotalMilliseconds:F0} ms");
         Assert.True(await db.StringSetAsync(key + ":before", "1", TimeSpan.FromMinutes(5)));
         Assert.Equal("1", await GetAsync(before, key + ":before"));
 
