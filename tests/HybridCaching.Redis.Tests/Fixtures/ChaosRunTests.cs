@@ -35,7 +35,7 @@ public sealed class ChaosRunTests
                 Volatile.Write(ref failing, 0);
                 return "done";
             },
-            new ChaosOptions { Callers = 4, WarmUpSuccesses = 30, After = TimeSpan.FromMilliseconds(200), MaxExceptions = 5 });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1), WarmUpSuccesses = 30, After = TimeSpan.FromMilliseconds(200), MaxExceptions = 5 });
 
         Assert.Equal("done", run.ActionResult);
         Assert.True(run.SuccessesByPhase[(int)ChaosPhase.Before] >= 30, run.ToString());
