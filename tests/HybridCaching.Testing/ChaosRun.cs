@@ -25,24 +25,28 @@ public static class ChaosRun
         var state = new State(options.MaxExceptions);
         using var stop = new CancellationTokenSource();
         var callers = Enumerable.Range(0, options.Callers)
-            .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, state, stop.Token)))
+            .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, options.CallInterval, options.FailureBackoff, state, stop.Token)))
             .ToArray();
+        T actionResult;
+        TimeSpan actionElapsed;
         try
         {
             await WaitForSuccessesAsync(state, options.WarmUpSuccesses, options.Guard).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             state.Phase = ChaosPhase.During;
-            var actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
-            var actionElapsed = clock.Elapsed;
+            actionResult = await action().WaitAsync(options.Guard).ConfigureAwait(false);
+            actionElapsed = clock.Elapsed;
             state.Phase = ChaosPhase.After;
             await Task.Delay(options.After).ConfigureAwait(false);
-            return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(callers).WaitAsync(options.Guard).ConfigureAwait(false);
         }
+
+        // Counted once every caller has stopped, so no call is left out.
+        return new ChaosResult<T>(state.Snapshot(), actionResult, actionElapsed);
     }
 
     /// <summary>Same as <see cref="RunAsync{T}"/> for an action without a result.</summary>
@@ -60,7 +64,7 @@ public static class ChaosRun
         }, options);
     }
 
-    private static async Task CallerAsync(int caller, Func<int, long, CancellationToken, Task> call, TimeSpan callTimeout, State state, CancellationToken stop)
+    private static async Task CallerAsync(int caller, Func<int, long, CancellationToken, Task> call, TimeSpan callTimeout, TimeSpan callInterval, TimeSpan failureBackoff, State state, CancellationToken stop)
     {
         for (long i = 0; !stop.IsCancellationRequested; i++)
         {
@@ -69,6 +73,10 @@ public static class ChaosRun
             {
                 await call(caller, i, stop).WaitAsync(callTimeout).ConfigureAwait(false);
                 state.Success(phase);
+                if (callInterval > TimeSpan.Zero)
+                {
+                    await Task.Delay(callInterval, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -78,8 +86,8 @@ public static class ChaosRun
             {
                 state.Failure(phase, ex);
 
-                // A failing operation usually fails fast: do not spin.
-                await Task.Yield();
+                // A failing operation usually fails fast: do not spin on a 2-core machine that also runs the servers.
+                await Task.Delay(failureBackoff, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -151,6 +159,13 @@ public sealed record ChaosOptions
     /// <summary>A call still running after this counts as a failed call (<see cref="TimeoutException"/>; default 30 s).</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Pause of a caller after a successful call (default none: as fast as the calls go). A millisecond keeps
+    /// a run from taking both cores from the servers and from tests running beside it.</summary>
+    public TimeSpan CallInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Pause of a caller after a failed call, so fast failures do not spin the CPU (default 1 ms).</summary>
+    public TimeSpan FailureBackoff { get; init; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Hang guard for each phase and for the action (default 120 s).</summary>
     public TimeSpan Guard { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -188,13 +203,13 @@ public record ChaosCounts(
     /// <summary>All failed calls.</summary>
     public long Failures => FailuresByPhase.Sum();
 
-    /// <summary>A one-line summary plus the first exceptions, for test output.</summary>
+    /// <summary>A one-line summary plus the first kept exception of each type, for test output.</summary>
     /// <returns>The summary.</returns>
     public override string ToString() =>
         $"successes before/during/after {SuccessesByPhase[0]}/{SuccessesByPhase[1]}/{SuccessesByPhase[2]}, "
         + $"failures {FailuresByPhase[0]}/{FailuresByPhase[1]}/{FailuresByPhase[2]}"
         + (FailuresByType.Count == 0 ? string.Empty : " (" + string.Join(", ", FailuresByType.Select(p => $"{p.Key} x{p.Value}")) + ")")
-        + string.Concat(Exceptions.Take(3).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
+        + string.Concat(Exceptions.DistinctBy(e => e.GetType()).Take(5).Select(e => "\n  " + e.GetType().Name + ": " + e.Message));
 }
 
 /// <summary>The outcome of <see cref="ChaosRun.RunAsync{T}"/>.</summary>

@@ -20,6 +20,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
         var db = mux.GetDatabase();
         var key = "fixture-sentinel:" + Guid.NewGuid().ToString("N");
         var before = await sentinel.GetPrimaryPortAsync();
+        output.WriteLine($"sentinel set-up start-up: {sentinel.StartupTime.TotalMilliseconds:F0} ms");
         Assert.True(await db.StringSetAsync(key + ":before", "1", TimeSpan.FromMinutes(5)));
         Assert.Equal("1", await GetAsync(before, key + ":before"));
 
@@ -46,7 +47,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
                 await sentinel.WaitForHealthyAsync();
                 return failover;
             },
-            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1), After = TimeSpan.FromSeconds(2) });
 
         output.WriteLine($"SENTINEL FAILOVER → every sentinel reports the new primary: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
             + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms (a write right after the switch went to the old primary: {stillOnOld}); "
@@ -79,7 +80,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
                 landed = clock.Elapsed;
                 return failover;
             },
-            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1), After = TimeSpan.FromSeconds(2) });
 
         output.WriteLine($"SIGKILL primary → every sentinel reports the promoted replica: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
             + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms; traffic: {run}");

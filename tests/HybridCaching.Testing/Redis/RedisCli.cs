@@ -6,7 +6,8 @@ namespace HybridCaching.Testing.Redis;
 /// <summary>Runs <c>redis-cli</c> (from PATH) for the fixtures' admin work: cluster create/reshard, CLUSTER INFO, SENTINEL.</summary>
 public static class RedisCli
 {
-    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+    // A command against a paused (SIGSTOPped) server never gets a reply: give up well before the fixtures' waits do.
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Throws when <c>redis-cli</c> is missing (it comes with redis-server: package redis-tools).</summary>
     public static void EnsureInstalled()
@@ -22,7 +23,7 @@ public static class RedisCli
     /// <param name="arguments">The command and its arguments.</param>
     /// <returns>The output.</returns>
     public static Task<string> CommandAsync(int port, params string[] arguments) =>
-        RunAsync(["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "--raw", .. arguments], DefaultTimeout);
+        RunAsync(["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "--raw", .. arguments], CommandTimeout);
 
     /// <summary>Runs <c>redis-cli</c> with the given arguments; throws with its output when it fails or times out.</summary>
     /// <param name="arguments">The arguments.</param>

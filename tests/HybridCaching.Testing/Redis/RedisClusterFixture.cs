@@ -25,12 +25,21 @@ public class RedisClusterFixture : IAsyncLifetime
     {
     }
 
-    /// <summary>A cluster with the given <c>cluster-node-timeout</c> (for derived fixtures: xunit wants one public constructor).</summary>
+    /// <summary>A cluster with the given settings (for derived fixtures: xunit wants one public constructor).</summary>
     /// <param name="nodeTimeout">How long a node may not answer before it is flagged failing (drives failover time).</param>
-    protected RedisClusterFixture(TimeSpan nodeTimeout) => NodeTimeout = nodeTimeout;
+    /// <param name="requireFullCoverage"><c>cluster-require-full-coverage</c>: when true (Redis's default) every node
+    /// refuses every key with CLUSTERDOWN while any slot has no live primary; when false only the uncovered slots fail.</param>
+    protected RedisClusterFixture(TimeSpan nodeTimeout, bool requireFullCoverage = true)
+    {
+        NodeTimeout = nodeTimeout;
+        RequireFullCoverage = requireFullCoverage;
+    }
 
     /// <summary>The <c>cluster-node-timeout</c>.</summary>
     public TimeSpan NodeTimeout { get; }
+
+    /// <summary>The <c>cluster-require-full-coverage</c> setting.</summary>
+    public bool RequireFullCoverage { get; }
 
     /// <summary>The six node processes (primaries and replicas; roles change with failovers).</summary>
     public IReadOnlyList<RedisProcess> Nodes => _nodes;
@@ -40,6 +49,9 @@ public class RedisClusterFixture : IAsyncLifetime
 
     /// <summary>A StackExchange.Redis configuration string naming every node (it discovers the topology itself).</summary>
     public string ConfigurationString => string.Join(',', EndPoints);
+
+    /// <summary>How long <see cref="InitializeAsync"/> took (processes started, topology formed, healthy).</summary>
+    public TimeSpan StartupTime { get; private set; }
 
     /// <summary>Starts the six nodes, creates the cluster and waits until every slot is served.</summary>
     /// <returns>A task that completes when the cluster is healthy.</returns>
@@ -51,6 +63,7 @@ public class RedisClusterFixture : IAsyncLifetime
         }
 
         RedisCli.EnsureInstalled();
+        var clock = Stopwatch.StartNew();
         try
         {
             // Client ports and cluster bus ports chosen explicitly (the default bus port, port + 10000, may be taken or > 65535).
@@ -65,6 +78,7 @@ public class RedisClusterFixture : IAsyncLifetime
             await Task.WhenAll(_nodes.Select(n => n.StartAsync())).ConfigureAwait(false);
             await RedisCli.RunAsync(["--cluster", "create", .. EndPoints, "--cluster-replicas", "1", "--cluster-yes"], Timeout).ConfigureAwait(false);
             await WaitForHealthyAsync().ConfigureAwait(false);
+            StartupTime = clock.Elapsed;
         }
         catch
         {
@@ -108,7 +122,7 @@ public class RedisClusterFixture : IAsyncLifetime
         (await GetPrimariesAsync().ConfigureAwait(false)).FirstOrDefault(n => n.Slots.Contains(slot))
         ?? throw new InvalidOperationException($"No primary serves slot {slot}.");
 
-    /// <summary>Waits until every running node reports <c>cluster_state:ok</c> with all 16384 slots served by
+    /// <summary>Waits until every running (not paused) node reports <c>cluster_state:ok</c> with all 16384 slots served by
     /// non-failing primaries, agrees on who serves them, and every replica's link to its primary is up.</summary>
     /// <param name="timeout">How long to wait (default 60 s).</param>
     /// <returns>A task that completes when the cluster is healthy.</returns>
@@ -121,13 +135,44 @@ public class RedisClusterFixture : IAsyncLifetime
     public async Task<RedisClusterNode> KillPrimaryAsync(int slot)
     {
         var primary = await GetPrimaryForSlotAsync(slot).ConfigureAwait(false);
-        await Process(primary).KillAsync().ConfigureAwait(false);
+        await KillNodeAsync(primary).ConfigureAwait(false);
         return primary;
     }
 
+    /// <summary>SIGSTOPs the primary serving <paramref name="slot"/>: its sockets stay open but it answers nothing, so
+    /// the other nodes fail it over after <see cref="NodeTimeout"/>. <see cref="ResumeNodeAsync"/> lets it run again.</summary>
+    /// <param name="slot">A slot of the primary to stop.</param>
+    /// <returns>The stopped node as it was.</returns>
+    public async Task<RedisClusterNode> PausePrimaryAsync(int slot)
+    {
+        var primary = await GetPrimaryForSlotAsync(slot).ConfigureAwait(false);
+        await Process(primary).PauseAsync().ConfigureAwait(false);
+        return primary;
+    }
+
+    /// <summary>SIGCONTs a node stopped by <see cref="PausePrimaryAsync"/> (it rejoins as a replica when it was failed
+    /// over) and waits until the cluster is healthy.</summary>
+    /// <param name="node">The node to resume.</param>
+    /// <returns>A task that completes when the cluster is healthy again.</returns>
+    public async Task ResumeNodeAsync(RedisClusterNode node)
+    {
+        var process = Process(node);
+        if (process.IsPaused)
+        {
+            await process.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await WaitForHealthyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>SIGKILLs a node (primary or replica) and waits until its process is gone.</summary>
+    /// <param name="node">The node, from <see cref="GetTopologyAsync"/>.</param>
+    /// <returns>A task that completes when the process has exited.</returns>
+    public Task KillNodeAsync(RedisClusterNode node) => Process(node).KillAsync();
+
     /// <summary>Waits until a replica of <paramref name="killed"/> has been promoted and serves its slots, and every
-    /// running node reports <c>cluster_state:ok</c>.</summary>
-    /// <param name="killed">The primary that was killed.</param>
+    /// running (not paused) node reports <c>cluster_state:ok</c>.</summary>
+    /// <param name="killed">The primary that was killed or paused.</param>
     /// <param name="timeout">How long to wait (default 60 s).</param>
     /// <returns>The promoted node.</returns>
     public async Task<RedisClusterNode> WaitForPromotionAsync(RedisClusterNode killed, TimeSpan? timeout = null)
@@ -243,9 +288,13 @@ public class RedisClusterFixture : IAsyncLifetime
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
         "--cluster-node-timeout", ((int)NodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        "--cluster-require-full-coverage", RequireFullCoverage ? "yes" : "no",
 
         // A replica may always take over, however long it was cut off (tests kill primaries on a busy machine).
         "--cluster-replica-validity-factor", "0",
+
+        // Replicas sync at once instead of after the default 5 s wait for more replicas.
+        "--repl-diskless-sync-delay", "0",
     ];
 
     private async Task<bool> IsHealthyAsync()
@@ -256,7 +305,7 @@ public class RedisClusterFixture : IAsyncLifetime
         }
 
         var views = new List<IReadOnlyList<RedisClusterNode>>();
-        foreach (var node in _nodes.Where(n => n.IsRunning))
+        foreach (var node in _nodes.Where(n => n.IsRunning && !n.IsPaused))
         {
             views.Add(RedisClusterNode.Parse(await RedisCli.CommandAsync(node.Port, "CLUSTER", "NODES").ConfigureAwait(false)));
         }
@@ -264,7 +313,7 @@ public class RedisClusterFixture : IAsyncLifetime
         static string Owners(IReadOnlyList<RedisClusterNode> view) =>
             string.Join(';', view.Where(n => n.IsPrimary && n.Slots.Count > 0).OrderBy(n => n.Slots[0]).Select(n => $"{n.Id}:{n.Slots.Count}"));
 
-        var running = _nodes.Where(n => n.IsRunning).Select(n => n.Port).ToHashSet();
+        var running = _nodes.Where(n => n.IsRunning && !n.IsPaused).Select(n => n.Port).ToHashSet();
         var first = views[0];
         if (views.Any(v => Owners(v) != Owners(first))
             || first.Any(n => running.Contains(n.Port) && n.IsFailing)

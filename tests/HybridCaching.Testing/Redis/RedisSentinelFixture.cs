@@ -31,6 +31,9 @@ public class RedisSentinelFixture : IAsyncLifetime
     /// <summary>A StackExchange.Redis configuration string: the sentinels plus <c>serviceName=</c>.</summary>
     public string ConfigurationString => string.Join(',', SentinelEndPoints) + ",serviceName=" + ServiceName;
 
+    /// <summary>How long <see cref="InitializeAsync"/> took (processes started, topology formed, healthy).</summary>
+    public TimeSpan StartupTime { get; private set; }
+
     /// <summary>Starts the servers and sentinels and waits until every sentinel knows the replica and the other sentinels.</summary>
     /// <returns>A task that completes when a failover could run.</returns>
     public async Task InitializeAsync()
@@ -41,12 +44,21 @@ public class RedisSentinelFixture : IAsyncLifetime
         }
 
         RedisCli.EnsureInstalled();
+        var clock = Stopwatch.StartNew();
         try
         {
             var ports = RedisProcess.FreePorts(5);
             var primary = NewServer(ports[0], "primary", []);
             var replica = NewServer(ports[1], "replica", ["--replicaof", "127.0.0.1", ports[0].ToString(CultureInfo.InvariantCulture)]);
             await Task.WhenAll(primary.StartAsync(), replica.StartAsync()).ConfigureAwait(false);
+
+            // Sentinels learn replicas from the primary's INFO, on connect and then every 10 s: start them once the
+            // replica is linked, so the first INFO already lists it.
+            await RedisCli.WaitUntilAsync(
+                async () => RedisCli.ParseInfo(await RedisCli.CommandAsync(replica.Port, "INFO", "replication").ConfigureAwait(false))
+                    .GetValueOrDefault("master_link_status") == "up",
+                "the replica to link to the primary",
+                Timeout).ConfigureAwait(false);
             for (var i = 0; i < 3; i++)
             {
                 _sentinels.Add(NewSentinel(ports[2 + i], i, ports[0]));
@@ -54,6 +66,7 @@ public class RedisSentinelFixture : IAsyncLifetime
 
             await Task.WhenAll(_sentinels.Select(s => s.StartAsync())).ConfigureAwait(false);
             await WaitForHealthyAsync().ConfigureAwait(false);
+            StartupTime = clock.Elapsed;
         }
         catch
         {
@@ -245,6 +258,9 @@ public class RedisSentinelFixture : IAsyncLifetime
                 "--dir", directory,
                 "--save", string.Empty,
                 "--appendonly", "no",
+
+                // Replicas sync at once instead of after the default 5 s wait for more replicas.
+                "--repl-diskless-sync-delay", "0",
                 .. extra,
             ]);
         _servers.Add(server);
