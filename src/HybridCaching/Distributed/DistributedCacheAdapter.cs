@@ -97,10 +97,7 @@ public sealed class DistributedCacheAdapter : ICacheAdapter
         TimeSpan ttl,
         CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(fn);
-        CacheArgument.ThrowIfNotPositive(waitFor);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidRace(key, fn, waitFor, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _flights.RunAsync(key, fn, static (run, token) => run(token), waitFor, cancellationToken);
     }

@@ -17,15 +17,7 @@ public sealed record CacheEntryOptions
     public TimeSpan? FreshFor
     {
         get => _freshFor;
-        init
-        {
-            if (value is { } freshFor)
-            {
-                CacheArgument.ThrowIfNotPositive(freshFor, nameof(FreshFor));
-            }
-
-            _freshFor = value;
-        }
+        init => _freshFor = PositiveOrNull(value, nameof(FreshFor));
     }
 
     /// <summary>How long the value written by this call stays stored.</summary>
@@ -34,15 +26,17 @@ public sealed record CacheEntryOptions
     public TimeSpan? Ttl
     {
         get => _ttl;
-        init
-        {
-            if (value is { } ttl)
-            {
-                CacheArgument.ThrowIfNotPositive(ttl, nameof(Ttl));
-            }
+        init => _ttl = PositiveOrNull(value, nameof(Ttl));
+    }
 
-            _ttl = value;
+    private static TimeSpan? PositiveOrNull(TimeSpan? value, string name)
+    {
+        if (value is { } duration)
+        {
+            CacheArgument.ThrowIfNotPositive(duration, name);
         }
+
+        return value;
     }
 
     internal void ApplyTo(CacheFuncContext context)

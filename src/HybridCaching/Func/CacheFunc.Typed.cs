@@ -15,20 +15,9 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        if (options is null)
-        {
-            return DoAsync(key, fn, cancellationToken);
-        }
-
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(
-            key,
-            (Func<CacheFuncContext, CancellationToken, Task<T>>)((context, token) =>
-            {
-                options.ApplyTo(context);
-                return fn(token);
-            }),
-            new(_serializer),
-            cancellationToken);
+        return options is null
+            ? DoAsync(key, fn, cancellationToken)
+            : DoAsync<T>(key, (_, token) => fn(token), options, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,

@@ -83,6 +83,18 @@ public sealed class CacheFuncTypedApiTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SetAsync_String_IsByteIdenticalToTheGoVector()
+    {
+        _time.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) - FreshFor);
+
+        await _func.SetAsync("g", "b");
+
+        // SPEC §6: payload {BestBefore: 1700000000 s, Value: "b" (msgpack a162), V: 1}.
+        var expected = "83aa426573744265666f7265d6ff6553f100a556616c7565c402a162a15601";
+        Assert.Equal(expected, Convert.ToHexString((await _memory.GetAsync("g"))!).ToLowerInvariant());
+    }
+
+    [Fact]
     public async Task SetAsync_WithEntryOptions_StoresWithThatTtlAndFreshFor()
     {
         await _func.SetAsync("s", "v", new CacheEntryOptions { FreshFor = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) });
