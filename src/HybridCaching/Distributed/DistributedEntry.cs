@@ -23,7 +23,8 @@ internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpirat
         var bytes = new byte[HeaderLength + value.Length];
         Magic.CopyTo(bytes);
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(4), AbsoluteExpiration?.ToUnixTimeMilliseconds() ?? 0);
-        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(12), (long)(Sliding?.TotalMilliseconds ?? 0));
+        // A sliding window under a millisecond is kept as one: 0 would mean "no sliding".
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(12), Sliding is { } sliding ? Math.Max(1L, (long)sliding.TotalMilliseconds) : 0);
         value.CopyTo(bytes.AsSpan(HeaderLength));
         return bytes;
     }

@@ -82,6 +82,16 @@ public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SetAsync_SlidingUnderAMillisecond_StaysSliding()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromTicks(5_000) });
+
+        Assert.Equal(TimeSpan.FromTicks(5_000), (await _memory.FetchAsync("k")).TimeToLive);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
     public async Task RefreshAsync_SlidingEntry_RenewsItsTtl()
     {
         await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
