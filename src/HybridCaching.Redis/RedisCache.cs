@@ -111,6 +111,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         options.Validate();
         _connecting = connecting;
         _ownsMultiplexer = ownsMultiplexer;
+
+        // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
+        connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockPrefix = options.LockPrefix;
@@ -253,9 +256,13 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         if (_ownsMultiplexer)
         {
             // Commands still waiting (on a hung server, say) are failed, not waited for.
-            var multiplexer = await _connecting.ConfigureAwait(false);
-            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            multiplexer.Dispose();
+            await ((Task)_connecting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (_connecting.IsCompletedSuccessfully)
+            {
+                var multiplexer = _connecting.Result;
+                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+                multiplexer.Dispose();
+            }
         }
     }
 
@@ -278,6 +285,15 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         _connecting.ContinueWith(static t => CloseNow(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    // The constructors StackExchange.Redis 2.x offers are marked obsolete in 3.x (which prefers one taking CommandFlags,
+    // missing in 2.x); this one builds with both.
+    private static RedisConnectionException NotConnected(string message, Exception? innerException = null)
+    {
+#pragma warning disable CS0618
+        return new RedisConnectionException(ConnectionFailureType.UnableToConnect, message, innerException);
+#pragma warning restore CS0618
+    }
+
     private static void CloseNow(IConnectionMultiplexer multiplexer)
     {
         multiplexer.Close(allowCommandsToComplete: false);
@@ -288,11 +304,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
         var options = ConfigurationOptions.Parse(configuration);
-        if (!configuration.Contains("backlogPolicy", StringComparison.OrdinalIgnoreCase))
-        {
-            options.BacklogPolicy = BacklogPolicy.FailFast;
-        }
-
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
 
@@ -355,10 +367,15 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
             return new ValueTask<IDatabase>(WaitForMultiplexerAsync(cancellationToken));
         }
 
+        if (!_connecting.IsCompletedSuccessfully)
+        {
+            throw NotConnected("Could not create the Redis multiplexer.", _connecting.Exception?.InnerException);
+        }
+
         var multiplexer = _connecting.Result;
         if (!multiplexer.IsConnected)
         {
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected (reconnecting in the background); the command was not sent.");
+            throw NotConnected("Redis is not connected (reconnecting in the background); the command was not sent.");
         }
 
         return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
@@ -372,7 +389,11 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         }
         catch (TimeoutException)
         {
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Still connecting to Redis; the command was not sent.");
+            throw NotConnected("Still connecting to Redis; the command was not sent.");
+        }
+        catch (Exception) when (!_connecting.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested)
+        {
+            // Reported as a connection failure below.
         }
 
         return await DatabaseAsync(cancellationToken).ConfigureAwait(false);
@@ -621,7 +642,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         var primaries = multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
         if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
         {
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not every Redis primary is connected; nothing was cleared.");
+            throw NotConnected("Not every Redis primary is connected; nothing was cleared.");
         }
 
         foreach (var server in primaries)

@@ -31,6 +31,19 @@ public static class CacheArgument
         return list;
     }
 
+    /// <summary>The checks every <see cref="ICacheAdapter.RaceAsync"/> makes on its arguments.</summary>
+    /// <param name="key">The key; not null or empty.</param>
+    /// <param name="fn">The work; not null.</param>
+    /// <param name="waitFor">Positive.</param>
+    /// <param name="ttl">Positive.</param>
+    public static void ThrowIfInvalidRace([NotNull] string? key, [NotNull] Delegate? fn, TimeSpan waitFor, TimeSpan ttl)
+    {
+        ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(fn);
+        ThrowIfNotPositive(waitFor);
+        ThrowIfNotPositive(ttl);
+    }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <paramref name="value"/> is not positive.</summary>
     /// <param name="value">The duration to check.</param>
     /// <param name="paramName">The parameter name reported in the exception.</param>

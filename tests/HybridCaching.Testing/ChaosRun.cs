@@ -25,7 +25,7 @@ public static class ChaosRun
         var state = new State(options.MaxExceptions);
         using var stop = new CancellationTokenSource();
         var callers = Enumerable.Range(0, options.Callers)
-            .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, state, stop.Token)))
+            .Select(caller => Task.Run(() => CallerAsync(caller, call, options.CallTimeout, options.CallInterval, options.FailureBackoff, state, stop.Token)))
             .ToArray();
         T actionResult;
         TimeSpan actionElapsed;
@@ -64,7 +64,7 @@ public static class ChaosRun
         }, options);
     }
 
-    private static async Task CallerAsync(int caller, Func<int, long, CancellationToken, Task> call, TimeSpan callTimeout, State state, CancellationToken stop)
+    private static async Task CallerAsync(int caller, Func<int, long, CancellationToken, Task> call, TimeSpan callTimeout, TimeSpan callInterval, TimeSpan failureBackoff, State state, CancellationToken stop)
     {
         for (long i = 0; !stop.IsCancellationRequested; i++)
         {
@@ -73,6 +73,10 @@ public static class ChaosRun
             {
                 await call(caller, i, stop).WaitAsync(callTimeout).ConfigureAwait(false);
                 state.Success(phase);
+                if (callInterval > TimeSpan.Zero)
+                {
+                    await Task.Delay(callInterval, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -82,8 +86,8 @@ public static class ChaosRun
             {
                 state.Failure(phase, ex);
 
-                // A failing operation usually fails fast: do not spin.
-                await Task.Yield();
+                // A failing operation usually fails fast: do not spin on a 2-core machine that also runs the servers.
+                await Task.Delay(failureBackoff, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -154,6 +158,13 @@ public sealed record ChaosOptions
 
     /// <summary>A call still running after this counts as a failed call (<see cref="TimeoutException"/>; default 30 s).</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pause of a caller after a successful call (default none: as fast as the calls go). A millisecond keeps
+    /// a run from taking both cores from the servers and from tests running beside it.</summary>
+    public TimeSpan CallInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Pause of a caller after a failed call, so fast failures do not spin the CPU (default 1 ms).</summary>
+    public TimeSpan FailureBackoff { get; init; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Hang guard for each phase and for the action (default 120 s).</summary>
     public TimeSpan Guard { get; init; } = TimeSpan.FromSeconds(120);

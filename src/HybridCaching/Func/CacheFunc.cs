@@ -20,7 +20,7 @@ namespace HybridCaching;
 /// reaches every caller waiting on that run and nothing is cached.
 /// </remarks>
 [DebuggerDisplay("WaitFor = {_waitFor}, FreshFor = {_freshFor}, Ttl = {_ttl}")]
-public sealed class CacheFunc
+public sealed partial class CacheFunc
 {
     private static readonly TimeSpan MaxSuppression = TimeSpan.FromSeconds(2);
 
@@ -240,13 +240,21 @@ public sealed class CacheFunc
     private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        byte[]? stored = null;
+        var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
+        return TryHit(key, stored, fn, format, out T value)
+            ? value
+            : await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A pending cache read bounded by what is left of waitFor; a failed or late read is logged and is a miss (null).
+    private async ValueTask<byte[]?> ReadWithinAsync(ValueTask<byte[]?> pending, string key, long started, CancellationToken cancellationToken)
+    {
         var read = pending.AsTask();
         try
         {
             try
             {
-                stored = await read.WaitAsync(Remaining(started), _timeProvider, cancellationToken).ConfigureAwait(false);
+                return await read.WaitAsync(Remaining(started), _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch when (!read.IsCompleted)
             {
@@ -258,11 +266,8 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
+            return null;
         }
-
-        return TryHit(key, stored, fn, format, out T value)
-            ? value
-            : await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // What is left of waitFor for a call that began at started (at least a millisecond: a race needs a positive time).
@@ -343,7 +348,7 @@ public sealed class CacheFunc
     private async Task<RaceResult> RunFactoryAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, bool storeResult, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var context = new CacheFuncContext(key, isBackgroundRefresh);
+        var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
         var value = fn switch
         {
             Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
@@ -351,11 +356,11 @@ public sealed class CacheFunc
             _ => throw new UnreachableException(),
         };
 
-        var payload = format.Write(value, _timeProvider.GetUtcNow() + _freshFor);
+        var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
         if (storeResult && !context.NoCache)
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
-            var write = StoreAsync(key, payload);
+            var write = StoreAsync(key, payload, context.Ttl);
             if (isBackgroundRefresh)
             {
                 await write.ConfigureAwait(false);
@@ -367,11 +372,11 @@ public sealed class CacheFunc
         return new RaceResult(payload);
     }
 
-    private async Task StoreAsync(string key, byte[] payload)
+    private async Task StoreAsync(string key, byte[] payload, TimeSpan ttl)
     {
         try
         {
-            await _cache.SetAsync(key, payload, _ttl).ConfigureAwait(false);
+            await _cache.SetAsync(key, payload, ttl).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
         catch (Exception ex)
@@ -391,6 +396,7 @@ public sealed class CacheFunc
 
         // The refresh outlives the stale caller: it must not carry the caller's execution context
         // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
+        RefreshStarted();
         using (ExecutionContext.SuppressFlow())
         {
             _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format));
@@ -426,6 +432,7 @@ public sealed class CacheFunc
         finally
         {
             _refreshing.TryRemove(key, out _);
+            RefreshEnded();
         }
     }
 }

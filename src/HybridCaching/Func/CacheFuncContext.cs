@@ -4,6 +4,9 @@ namespace HybridCaching;
 /// result not be cached.</summary>
 public sealed class CacheFuncContext
 {
+    private TimeSpan _freshFor;
+    private TimeSpan _ttl;
+
     internal CacheFuncContext(string key, bool isBackgroundRefresh)
     {
         Key = key;
@@ -20,4 +23,33 @@ public sealed class CacheFuncContext
     /// <summary>Set to <see langword="true"/> to return the result to every waiting caller without
     /// storing it (the Go original's <c>ErrNoCache</c>).</summary>
     public bool NoCache { get; set; }
+
+    /// <summary>How long the result stays fresh: a hit after that returns it at once and refreshes it in the
+    /// background. The factory may change it to suit the value it produced.</summary>
+    /// <value>Positive; starts as the call's <see cref="CacheEntryOptions.FreshFor"/>, or the
+    /// <see cref="CacheFunc"/>'s freshFor.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
+    public TimeSpan FreshFor
+    {
+        get => _freshFor;
+        set
+        {
+            CacheArgument.ThrowIfNotPositive(value, nameof(FreshFor));
+            _freshFor = value;
+        }
+    }
+
+    /// <summary>How long the result stays stored. The factory may change it to suit the value it produced
+    /// (e.g. the lifetime of a token it fetched).</summary>
+    /// <value>Positive; starts as the call's <see cref="CacheEntryOptions.Ttl"/>, or the <see cref="CacheFunc"/>'s ttl.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
+    public TimeSpan Ttl
+    {
+        get => _ttl;
+        set
+        {
+            CacheArgument.ThrowIfNotPositive(value, nameof(Ttl));
+            _ttl = value;
+        }
+    }
 }

@@ -85,7 +85,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster, ITestO
                 sinceFailure.Start();
                 return await cluster.WaitForPromotionAsync(victim);
             },
-            new ChaosOptions { Callers = 4 });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1) });
 
         // StackExchange.Redis learns the new owner of the slot by itself (no reconnect forced here). What it throws
         // meanwhile is counted: not only RedisException (a hung node's commands can end in TaskCanceledException).
@@ -142,7 +142,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster, ITestO
                 Assert.Equal(i, (long)await db.StringGetAsync(key));
             },
             () => cluster.ReshardAsync(from, to, slots.Count),
-            new ChaosOptions { Callers = 4 });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1) });
 
         output.WriteLine($"reshard of {slots.Count} slots ({slots[0]}..{slots[^1]}) from {from.EndPoint} to {to.EndPoint}: {run}");
         Assert.Equal(0, run.Failures);

@@ -47,7 +47,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
                 await sentinel.WaitForHealthyAsync();
                 return failover;
             },
-            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1), After = TimeSpan.FromSeconds(2) });
 
         output.WriteLine($"SENTINEL FAILOVER → every sentinel reports the new primary: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
             + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms (a write right after the switch went to the old primary: {stillOnOld}); "
@@ -80,7 +80,7 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
                 landed = clock.Elapsed;
                 return failover;
             },
-            new ChaosOptions { Callers = 4, After = TimeSpan.FromSeconds(2) });
+            new ChaosOptions { Callers = 4, CallInterval = TimeSpan.FromMilliseconds(1), After = TimeSpan.FromSeconds(2) });
 
         output.WriteLine($"SIGKILL primary → every sentinel reports the promoted replica: {run.ActionResult.Elapsed.TotalMilliseconds:F0} ms; "
             + $"→ StackExchange.Redis writes land on it: {landed?.TotalMilliseconds:F0} ms; traffic: {run}");

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Caching.Hybrid;
+using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
+
+namespace HybridCaching.Abstractions;
+
+/// <summary>
+/// Microsoft's <see cref="MicrosoftHybridCache"/> abstraction implemented by a <see cref="CacheFunc"/>: code written
+/// against Microsoft's API gets this library's stampede protection (across servers over Redis), background refresh
+/// of stale values and Go-compatible entries.
+/// </summary>
+/// <remarks>
+/// <para>Entries are the <see cref="CacheFunc"/>'s: serialized with its <see cref="Serialization.ICacheSerializer"/>
+/// (MessagePack by default) inside the Go-compatible envelope, so <c>DoAsync</c> callers, this class and Go services
+/// read each other's entries. <c>IHybridCacheSerializer&lt;T&gt;</c> is not used: a per-type serializer would write
+/// bytes the other readers of the same keys cannot read.</para>
+/// <para><see cref="HybridCacheEntryOptions"/> map as follows.</para>
+/// <list type="bullet">
+/// <item><see cref="HybridCacheEntryOptions.Expiration"/> → the entry's TTL (<see cref="CacheEntryOptions.Ttl"/>);
+/// freshness stays the <see cref="CacheFunc"/>'s freshFor.</item>
+/// <item><see cref="HybridCacheEntryOptions.LocalCacheExpiration"/> → ignored: the levels live inside the
+/// <see cref="CacheFunc"/>'s adapter, which writes every level with the same TTL (a memory level caps it at its
+/// maximum TTL).</item>
+/// <item>Flags that disable <b>both</b> levels' reads (<see cref="HybridCacheEntryFlags.DisableLocalCacheRead"/> and
+/// <see cref="HybridCacheEntryFlags.DisableDistributedCacheRead"/>) → the factory runs (without stampede protection)
+/// and its result is written. Both levels' writes disabled → the result is not stored
+/// (<see cref="CacheFuncContext.NoCache"/>). A flag for one level only is ignored: the adapter decides its levels.</item>
+/// <item><see cref="HybridCacheEntryFlags.DisableUnderlyingData"/> → the factory never runs: a miss returns
+/// <c>default</c>.</item>
+/// <item><see cref="HybridCacheEntryFlags.DisableCompression"/> → nothing to do: entries are never compressed.</item>
+/// </list>
+/// <para>Tags: accepted and ignored on writes; <see cref="RemoveByTagAsync(string, CancellationToken)"/> throws
+/// <see cref="NotSupportedException"/> until the library has tag invalidation.</para>
+/// </remarks>
+[DebuggerDisplay("{CacheFunc}")]
+public sealed class CacheFuncHybridCache : MicrosoftHybridCache
+{
+    private const HybridCacheEntryFlags NoReads = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableDistributedCacheRead;
+    private const HybridCacheEntryFlags NoWrites = HybridCacheEntryFlags.DisableLocalCacheWrite | HybridCacheEntryFlags.DisableDistributedCacheWrite;
+
+    /// <summary>Creates Microsoft's <see cref="MicrosoftHybridCache"/> over <paramref name="cacheFunc"/>.</summary>
+    /// <param name="cacheFunc">The cache function that stores, reads and computes the entries.</param>
+    public CacheFuncHybridCache(CacheFunc cacheFunc)
+    {
+        ArgumentNullException.ThrowIfNull(cacheFunc);
+        CacheFunc = cacheFunc;
+    }
+
+    /// <summary>The cache function behind this cache.</summary>
+    public CacheFunc CacheFunc { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>A stale entry is returned at once and refreshed in the background with <paramref name="factory"/>
+    /// (and <paramref name="state"/>), which may therefore run after this call returns. Cancelling ends this caller's
+    /// wait only; the factory's token fires when the <see cref="CacheFunc"/>'s waitFor passes or every waiting caller
+    /// has cancelled.</remarks>
+    public override ValueTask<T> GetOrCreateAsync<TState, T>(
+        string key,
+        TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options = null,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(factory);
+        var flags = options?.Flags ?? HybridCacheEntryFlags.None;
+        var entryOptions = ToEntryOptions(options);
+        if (flags.HasFlag(HybridCacheEntryFlags.DisableUnderlyingData))
+        {
+            return flags.HasFlag(NoReads) ? default : GetOnlyAsync<T>(key, cancellationToken);
+        }
+
+        if (flags.HasFlag(NoReads))
+        {
+            return CreateAndSetAsync(key, state, factory, entryOptions, store: !flags.HasFlag(NoWrites), cancellationToken);
+        }
+
+        var noCache = flags.HasFlag(NoWrites);
+        return CacheFunc.DoAsync<T>(
+            key,
+            (context, token) =>
+            {
+                context.NoCache |= noCache;
+                return factory(state, token).AsTask();
+            },
+            entryOptions,
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        return (options?.Flags ?? HybridCacheEntryFlags.None).HasFlag(NoWrites)
+            ? default
+            : CacheFunc.SetAsync(key, value, ToEntryOptions(options), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+        => CacheFunc.RemoveAsync(key, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+        => CacheFunc.RemoveAsync(keys, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">Always, for now: this version has no tag invalidation.</exception>
+    public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        throw new NotSupportedException(
+            "CacheFuncHybridCache does not support RemoveByTagAsync yet: tags passed to GetOrCreateAsync/SetAsync are ignored. Remove entries by key with RemoveAsync.");
+    }
+
+    private static CacheEntryOptions? ToEntryOptions(HybridCacheEntryOptions? options)
+        => options?.Expiration is { } expiration ? new CacheEntryOptions { Ttl = expiration } : null;
+
+    private async ValueTask<T> GetOnlyAsync<T>(string key, CancellationToken cancellationToken)
+    {
+        var found = await CacheFunc.TryGetAsync<T>(key, cancellationToken).ConfigureAwait(false);
+        return found.Found ? found.Value! : default!;
+    }
+
+    private async ValueTask<T> CreateAndSetAsync<TState, T>(
+        string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, CacheEntryOptions? entryOptions, bool store, CancellationToken cancellationToken)
+    {
+        var value = await factory(state, cancellationToken).ConfigureAwait(false);
+        if (store)
+        {
+            await CacheFunc.SetAsync(key, value, entryOptions, cancellationToken).ConfigureAwait(false);
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace HybridCaching.Distributed;
+
+/// <summary>
+/// An <see cref="ICacheAdapter"/> over any <see cref="IDistributedCache"/> (SQL Server, Cosmos DB, NCache, ...), so a
+/// <see cref="CacheFunc"/> (or a <see cref="HybridCache"/> upstream level) can run on it.
+/// </summary>
+/// <remarks>
+/// <para>Values are stored as they are (the <see cref="CacheFunc"/> envelope, byte for byte), with
+/// <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> = the TTL.</para>
+/// <para><b>Race is in-process only</b>: <see cref="IDistributedCache"/> has no atomic "set if absent", so duplicate
+/// factory runs are suppressed within this process (a single-flight per key), not across servers. Each server runs
+/// a missing key's factory at most once at a time; N servers may run it N times. Use the Redis adapter where
+/// cross-server stampede protection matters.</para>
+/// <para><see cref="FetchAsync"/> cannot learn the remaining TTL (<see cref="IDistributedCache"/> does not expose it):
+/// a found value comes with <see cref="Timeout.InfiniteTimeSpan"/>, "unknown". A <see cref="HybridCache"/> over this
+/// adapter therefore keeps its memory copy for the memory level's maximum TTL; freshness is unaffected, since it
+/// travels in the envelope.</para>
+/// <para><see cref="ClearAsync"/> throws <see cref="NotSupportedException"/>: <see cref="IDistributedCache"/> cannot
+/// enumerate or clear its keys, and tracking every key written (in a list that is itself a cache entry) would be racy
+/// across servers and unbounded. Remove keys with <see cref="DeleteAsync"/>, or clear the store by its own means.</para>
+/// <para>The adapter does not own the <see cref="IDistributedCache"/>: disposing the adapter leaves it alone.</para>
+/// </remarks>
+[DebuggerDisplay("{_cache}")]
+public sealed class DistributedCacheAdapter : ICacheAdapter
+{
+    private readonly IDistributedCache _cache;
+    private readonly SingleFlight<RaceResult> _flights;
+    private bool _disposed;
+
+    /// <summary>Creates an adapter over <paramref name="cache"/>.</summary>
+    /// <param name="cache">The distributed cache to store in; not owned.</param>
+    /// <param name="timeProvider">The clock for the race's waitFor; <see cref="TimeProvider.System"/> when null.</param>
+    public DistributedCacheAdapter(IDistributedCache cache, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        _cache = cache;
+        _flights = new SingleFlight<RaceResult>(timeProvider);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ValueTask<byte[]?>(_cache.GetAsync(key, cancellationToken));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The remaining TTL is not knowable here: a found value has <see cref="Timeout.InfiniteTimeSpan"/>.</remarks>
+    public async ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var value = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+        return value is null ? CacheFetchResult.NotFound : new CacheFetchResult(value, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(value);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl };
+        return new ValueTask(_cache.SetAsync(key, value, options, cancellationToken));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        var list = CacheArgument.ThrowIfInvalidKeys(keys);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var key in list)
+        {
+            await _cache.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">Always: <see cref="IDistributedCache"/> cannot enumerate or clear its keys.</exception>
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        throw new NotSupportedException(
+            "IDistributedCache cannot enumerate or clear its keys, so DistributedCacheAdapter cannot clear it. Remove keys with DeleteAsync, or clear the underlying store directly.");
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>In-process only: an <see cref="IDistributedCache"/> has no atomic lock, so duplicate runs are
+    /// suppressed within this process, not across servers; <paramref name="ttl"/> is not used.</remarks>
+    public Task<RaceResult> RaceAsync(
+        string key,
+        Func<CancellationToken, Task<RaceResult>> fn,
+        TimeSpan waitFor,
+        TimeSpan ttl,
+        CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidRace(key, fn, waitFor, ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _flights.RunAsync(key, fn, static (run, token) => run(token), waitFor, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _disposed = true;
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Buffers.Binary;
+
+namespace HybridCaching.Distributed;
+
+/// <summary>
+/// How <see cref="CacheAdapterDistributedCache"/> stores an entry: a 20-byte header carrying its expiration, then
+/// the value. Sliding expiration needs its window (and the absolute cap) stored with the value, since
+/// <see cref="ICacheAdapter"/> only knows a TTL.
+/// </summary>
+/// <remarks>
+/// Layout (big-endian): <c>'H' 'C' 'D' 0x01</c> (magic and version), int64 absolute expiry in Unix milliseconds
+/// (0 = none), int64 sliding window in milliseconds (0 = none), then the value bytes. Anything else read back
+/// (too short, another magic, negative fields) is a miss: the store is untrusted.
+/// </remarks>
+internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpiration, TimeSpan? Sliding)
+{
+    public const int HeaderLength = 20;
+
+    private static ReadOnlySpan<byte> Magic => "HCD\u0001"u8;
+
+    public byte[] Write(ReadOnlySpan<byte> value)
+    {
+        var bytes = new byte[HeaderLength + value.Length];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(4), AbsoluteExpiration?.ToUnixTimeMilliseconds() ?? 0);
+        // A sliding window under a millisecond is kept as one: 0 would mean "no sliding".
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(12), Sliding is { } sliding ? Math.Max(1L, (long)sliding.TotalMilliseconds) : 0);
+        value.CopyTo(bytes.AsSpan(HeaderLength));
+        return bytes;
+    }
+
+    public static bool TryRead(ReadOnlySpan<byte> stored, out DistributedEntry entry, out ReadOnlySpan<byte> value)
+    {
+        entry = default;
+        value = default;
+        if (stored.Length < HeaderLength || !stored[..4].SequenceEqual(Magic))
+        {
+            return false;
+        }
+
+        var absolute = BinaryPrimitives.ReadInt64BigEndian(stored[4..]);
+        var sliding = BinaryPrimitives.ReadInt64BigEndian(stored[12..]);
+        if (absolute < 0 || absolute > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() || sliding < 0 || sliding > (long)TimeSpan.MaxValue.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        entry = new DistributedEntry(
+            absolute == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(absolute),
+            sliding == 0 ? null : TimeSpan.FromMilliseconds(sliding));
+        value = stored[HeaderLength..];
+        return true;
+    }
+
+    /// <summary>The TTL to store the entry with at <paramref name="now"/>: the sliding window, capped by the absolute
+    /// expiry; or the time left until the absolute expiry; or <paramref name="defaultTtl"/>. Zero or less: expired.</summary>
+    public TimeSpan TtlAt(DateTimeOffset now, TimeSpan defaultTtl)
+    {
+        var untilAbsolute = AbsoluteExpiration - now;
+        return (Sliding, untilAbsolute) switch
+        {
+            ({ } sliding, { } left) => sliding < left ? sliding : left,
+            ({ } sliding, null) => sliding,
+            (null, { } left) => left,
+            _ => defaultTtl,
+        };
+    }
+}

@@ -1,0 +1,127 @@
+namespace HybridCaching;
+
+// The typed API beside DoAsync: per-call entry options, reads without a factory, writes and removals.
+public sealed partial class CacheFunc
+{
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with
+    /// freshFor and ttl overrides for the value this call (or a background refresh it starts) writes.</summary>
+    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory.</param>
+    /// <param name="options">Overrides for this call; null keeps the <see cref="CacheFunc"/>'s settings.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
+    public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        return options is null
+            ? DoAsync(key, fn, cancellationToken)
+            : DoAsync<T>(key, (_, token) => fn(token), options, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
+    /// with freshFor and ttl overrides for the value this call (or a background refresh it starts) writes; the factory
+    /// sees them on its <see cref="CacheFuncContext"/> and may change them again.</summary>
+    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="fn">The factory.</param>
+    /// <param name="options">Overrides for this call; null keeps the <see cref="CacheFunc"/>'s settings.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
+    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        if (options is null)
+        {
+            return DoAsync(key, fn, cancellationToken);
+        }
+
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(
+            key,
+            (Func<CacheFuncContext, CancellationToken, Task<T>>)((context, token) =>
+            {
+                options.ApplyTo(context);
+                return fn(context, token);
+            }),
+            new(_serializer),
+            cancellationToken);
+    }
+
+    /// <summary>Reads the value stored under <paramref name="key"/> without a factory: nothing runs on a miss and
+    /// a stale value is returned as it is (no background refresh starts).</summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Whether a value was found, and the value. Like <c>DoAsync</c>, an entry that cannot be read as
+    /// <typeparamref name="T"/> (garbage, another serializer's bytes) and a failing cache (logged; the read is
+    /// bounded by waitFor) count as not found.</returns>
+    /// <remarks>Each call decodes the stored bytes, so the caller gets its own copy even when values are reused
+    /// by <c>DoAsync</c>.</remarks>
+    public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        var started = _timeProvider.GetTimestamp();
+        ValueTask<byte[]?> pending;
+        try
+        {
+            pending = _cache.GetAsync(key, cancellationToken);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            Log.ReadFailed(_logger, key, ex);
+            return new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound);
+        }
+
+        return pending.IsCompletedSuccessfully
+            ? new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, pending.Result))
+            : AwaitTryGetAsync<T>(pending, key, started, cancellationToken);
+    }
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the same envelope <c>DoAsync</c>
+    /// writes (readable by <c>DoAsync</c>, <see cref="TryGetAsync{T}"/> and the Go original), replacing what was
+    /// stored, including a decoded value kept in memory for reuse.</summary>
+    /// <typeparam name="T">The value type; null is a value.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">freshFor and ttl for this entry; null keeps the <see cref="CacheFunc"/>'s settings.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the cache has stored the value.</returns>
+    /// <remarks>The value is serialized before the cache is touched: a value the serializer rejects throws here
+    /// and the stored entry stays as it was. Cache failures reach the caller (unlike <c>DoAsync</c>'s own writes,
+    /// which are logged). A factory run or background refresh already under way for the key may still finish after
+    /// this write and replace it with its own result.</remarks>
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        var payload = new SerializerPayloadFormat<T>(_serializer).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
+    }
+
+    /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the
+    /// next <c>DoAsync</c> runs its factory.</summary>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the removal.</param>
+    /// <returns>A task that completes when the cache has removed the key; cache failures reach the caller.</returns>
+    public ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        return _cache.DeleteAsync([key], cancellationToken);
+    }
+
+    /// <summary>Removes the values stored under <paramref name="keys"/>; keys not stored are ignored.</summary>
+    /// <param name="keys">The cache keys; none null or empty (checked before anything is removed).</param>
+    /// <param name="cancellationToken">Cancels the removal.</param>
+    /// <returns>A task that completes when the cache has removed the keys; cache failures reach the caller.</returns>
+    public ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+        => _cache.DeleteAsync(CacheArgument.ThrowIfInvalidKeys(keys), cancellationToken);
+
+    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> pending, string key, long started, CancellationToken cancellationToken)
+        => ToGetResult<T>(key, await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false));
+
+    private CacheGetResult<T> ToGetResult<T>(string key, byte[]? stored)
+        => TryDecode(key, stored, new SerializerPayloadFormat<T>(_serializer), out T value, out var bestBefore)
+            ? new CacheGetResult<T>(true, value, bestBefore <= _timeProvider.GetUtcNow())
+            : CacheGetResult<T>.NotFound;
+}

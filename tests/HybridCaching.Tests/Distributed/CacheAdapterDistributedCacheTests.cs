@@ -1,0 +1,212 @@
+using System.Buffers.Binary;
+using System.Text;
+using HybridCaching.Distributed;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Time.Testing;
+
+namespace HybridCaching.Tests.Distributed;
+
+public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly MemoryCache _memory;
+    private readonly IDistributedCache _cache;
+
+    public CacheAdapterDistributedCacheTests()
+    {
+        _memory = new MemoryCache(10_000, 1 << 24, TimeSpan.Zero, _time);
+        _cache = new CacheAdapterDistributedCache(_memory, TimeSpan.FromHours(2), _time);
+    }
+
+    public ValueTask DisposeAsync() => _memory.DisposeAsync();
+
+    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string? Text(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
+
+    [Fact]
+    public async Task SetAsync_NoExpiration_LivesForTheDefaultTtl()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions());
+
+        Assert.Equal("v", Text(await _cache.GetAsync("k")));
+        Assert.Equal(TimeSpan.FromHours(2), (await _memory.FetchAsync("k")).TimeToLive);
+    }
+
+    [Fact]
+    public async Task SetAsync_AbsoluteRelativeToNow_ExpiresThen()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) });
+
+        _time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal("v", Text(await _cache.GetAsync("k")));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_AbsoluteDate_ExpiresThen()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddMinutes(5) });
+
+        _time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal("v", Text(await _cache.GetAsync("k")));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_AbsoluteDateInThePast_ThrowsAndKeepsTheStoredValue()
+    {
+        await _cache.SetAsync("k", Bytes("kept"), new DistributedCacheEntryOptions());
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = _time.GetUtcNow().AddSeconds(-1) }));
+
+        Assert.Equal("kept", Text(await _cache.GetAsync("k")));
+    }
+
+    [Fact]
+    public async Task GetAsync_SlidingEntry_EachReadRenewsItsTtl()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+
+        for (var i = 0; i < 3; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(8));
+            Assert.Equal("v", Text(await _cache.GetAsync("k")));
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_SlidingUnderAMillisecond_StaysSliding()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromTicks(5_000) });
+
+        Assert.Equal(TimeSpan.FromTicks(5_000), (await _memory.FetchAsync("k")).TimeToLive);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task RefreshAsync_SlidingEntry_RenewsItsTtl()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+
+        _time.Advance(TimeSpan.FromMinutes(8));
+        await _cache.RefreshAsync("k");
+        _time.Advance(TimeSpan.FromMinutes(8));
+
+        Assert.Equal("v", Text(await _cache.GetAsync("k")));
+    }
+
+    [Fact]
+    public async Task RefreshAsync_AbsoluteEntry_DoesNotExtendIt()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
+
+        _time.Advance(TimeSpan.FromMinutes(8));
+        await _cache.RefreshAsync("k");
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task GetAsync_SlidingWithAbsoluteCap_ExpiresAtTheCapDespiteReads()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions
+        {
+            SlidingExpiration = TimeSpan.FromMinutes(10),
+            AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(15),
+        });
+
+        _time.Advance(TimeSpan.FromMinutes(8));
+        Assert.Equal("v", Text(await _cache.GetAsync("k")));
+        Assert.Equal(TimeSpan.FromMinutes(7), (await _memory.FetchAsync("k")).TimeToLive);
+        _time.Advance(TimeSpan.FromMinutes(8));
+
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_StoredBytes_CarryTheHeader()
+    {
+        var expiry = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await _cache.SetAsync("k", [0xAB], new DistributedCacheEntryOptions { AbsoluteExpiration = expiry, SlidingExpiration = TimeSpan.FromSeconds(90) });
+
+        var stored = await _memory.GetAsync("k");
+
+        Assert.NotNull(stored);
+        Assert.Equal("HCD\u0001"u8.ToArray(), stored[..4]);
+        Assert.Equal(expiry.ToUnixTimeMilliseconds(), BinaryPrimitives.ReadInt64BigEndian(stored.AsSpan(4)));
+        Assert.Equal(90_000, BinaryPrimitives.ReadInt64BigEndian(stored.AsSpan(12)));
+        Assert.Equal([0xAB], stored[20..]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("48434401")]
+    [InlineData("4843440100000000000000000000000000000000ff")]
+    [InlineData("83aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601")]
+    [InlineData("48434401ffffffffffffffff000000000000000000")]
+    public async Task GetAsync_ForeignOrMalformedBytes_IsAMiss(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        if (bytes.Length == 0)
+        {
+            bytes = [0x00];
+        }
+
+        await _memory.SetAsync("k", bytes, TimeSpan.FromHours(1));
+
+        var value = await _cache.GetAsync("k");
+
+        if (hex.StartsWith("484344010000000000000000", StringComparison.Ordinal))
+        {
+            Assert.Equal([0xff], value);
+        }
+        else
+        {
+            Assert.Null(value);
+        }
+    }
+
+    [Fact]
+    public async Task RemoveAsync_StoredKey_IsGone()
+    {
+        await _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions());
+
+        await _cache.RemoveAsync("k");
+
+        Assert.Null(await _cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SyncMembers_Always_ThrowNotSupported()
+    {
+        Assert.Throws<NotSupportedException>(() => _cache.Get("k"));
+        Assert.Throws<NotSupportedException>(() => _cache.Set("k", Bytes("v"), new DistributedCacheEntryOptions()));
+        Assert.Throws<NotSupportedException>(() => _cache.Refresh("k"));
+        Assert.Throws<NotSupportedException>(() => _cache.Remove("k"));
+        Assert.Null(await _memory.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task Methods_BadArguments_ThrowAndKeepStoredValues()
+    {
+        await _cache.SetAsync("kept", Bytes("v"), new DistributedCacheEntryOptions());
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => _cache.GetAsync(null!));
+        await Assert.ThrowsAsync<ArgumentException>(() => _cache.SetAsync("", Bytes("x"), new DistributedCacheEntryOptions()));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => _cache.SetAsync("kept", null!, new DistributedCacheEntryOptions()));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => _cache.SetAsync("kept", Bytes("x"), null!));
+        await Assert.ThrowsAsync<ArgumentException>(() => _cache.RemoveAsync(""));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CacheAdapterDistributedCache(_memory, TimeSpan.Zero));
+
+        Assert.Equal("v", Text(await _cache.GetAsync("kept")));
+    }
+}
