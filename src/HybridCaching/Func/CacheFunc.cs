@@ -35,6 +35,7 @@ public sealed class CacheFunc
     private readonly SingleFlight<RaceResult> _local;
     private readonly MemoryCache? _memoryLevel;
     private readonly bool _reuseAll;
+    private readonly CacheTelemetry.CacheTags _tags;
 
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
@@ -66,7 +67,11 @@ public sealed class CacheFunc
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
         _reuseAll = options.ReuseValues;
+        _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
     }
+
+    /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
+    public string Name => (string)_tags.CacheName.Value!;
 
     /// <summary>The serializer used when none is given: MessagePack, as the Go original.</summary>
     public static ICacheSerializer DefaultSerializer => MessagePackCacheSerializer.Default;
@@ -169,6 +174,7 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
             return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
         }
 
@@ -194,11 +200,7 @@ public sealed class CacheFunc
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
         {
-            if (reused.BestBefore <= _timeProvider.GetUtcNow())
-            {
-                StartRefresh<T, TFormat>(key, fn, format);
-            }
-
+            CountHit<T, TFormat>(reused.BestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
             return new ValueTask<T>(reused.Value);
         }
 
@@ -209,10 +211,7 @@ public sealed class CacheFunc
 
         var decoded = new ReusedValue<T>(value, bestBefore, _serializer);
         memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
-        if (bestBefore <= _timeProvider.GetUtcNow())
-        {
-            StartRefresh<T, TFormat>(key, fn, format);
-        }
+        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
 
         return new ValueTask<T>(value);
     }
@@ -251,6 +250,7 @@ public sealed class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
         }
 
         return TryHit(key, stored, fn, format, out T value)
@@ -274,12 +274,22 @@ public sealed class CacheFunc
             return false;
         }
 
-        if (bestBefore <= _timeProvider.GetUtcNow())
+        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+        return true;
+    }
+
+    // A hit: counted as fresh or stale; a stale one starts the background refresh.
+    private void CountHit<T, TFormat>(bool stale, string key, Delegate fn, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (!stale)
         {
-            StartRefresh<T, TFormat>(key, fn, format);
+            CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
+            return;
         }
 
-        return true;
+        CacheTelemetry.Count(CacheTelemetry.StaleHits, _tags);
+        StartRefresh<T, TFormat>(key, fn, format);
     }
 
     private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore)
@@ -306,6 +316,8 @@ public sealed class CacheFunc
     private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
+        CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
+        using var activity = StartActivity("hybridcaching.miss", key, default);
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         if (TryDecode(key, shared.Value, format, out T value, out _))
         {
@@ -337,12 +349,28 @@ public sealed class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         var context = new CacheFuncContext(key, isBackgroundRefresh);
-        var value = fn switch
+        T value;
+        var factoryStarted = Stopwatch.GetTimestamp();
+        using (var activity = StartActivity("hybridcaching.factory", key, default))
         {
-            Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
-            Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
-            _ => throw new UnreachableException(),
-        };
+            try
+            {
+                value = fn switch
+                {
+                    Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
+                    Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
+                    _ => throw new UnreachableException(),
+                };
+            }
+            catch (Exception ex)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
+                RecordFactoryRun(factoryStarted, "failed");
+                throw;
+            }
+
+            RecordFactoryRun(factoryStarted, "ok");
+        }
 
         var payload = format.Write(value, _timeProvider.GetUtcNow() + _freshFor);
         if (storeResult && !context.NoCache)
@@ -360,8 +388,32 @@ public sealed class CacheFunc
         return new RaceResult(payload);
     }
 
+    private void RecordFactoryRun(long started, string outcome)
+    {
+        CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);
+        CacheTelemetry.RecordSince(CacheTelemetry.FactoryDuration, started, _tags.With("outcome", outcome));
+    }
+
+    // A span of this cache function's work (null, and free, when nobody listens), linked to the caller's trace when
+    // it does not run inside it (a background refresh).
+    private Activity? StartActivity(string name, string key, ActivityContext link)
+    {
+        if (!CacheTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = link == default ? null : new[] { new ActivityLink(link) };
+        var activity = CacheTelemetry.Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag(CacheTelemetry.CacheNameTag, _tags.CacheName.Value)
+            .SetTag(CacheTelemetry.LevelTag, _tags.Level.Value)
+            .SetTag("cache.key", key);
+        return activity;
+    }
+
     private async Task StoreAsync(string key, byte[] payload)
     {
+        using var activity = StartActivity("hybridcaching.store", key, default);
         try
         {
             await _cache.SetAsync(key, payload, _ttl).ConfigureAwait(false);
@@ -371,6 +423,8 @@ public sealed class CacheFunc
 #pragma warning restore CA1031
         {
             Log.WriteFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "write");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
         }
     }
 
@@ -384,15 +438,18 @@ public sealed class CacheFunc
 
         // The refresh outlives the stale caller: it must not carry the caller's execution context
         // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
+        // Its span is a new trace linked to the caller's.
+        var caller = Activity.Current?.Context ?? default;
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format));
+            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format, caller));
         }
     }
 
-    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format)
+    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format, ActivityContext caller)
         where TFormat : ICachePayloadFormat<T>
     {
+        using var activity = StartActivity("hybridcaching.refresh", key, caller);
         try
         {
             var started = _timeProvider.GetTimestamp();
@@ -402,16 +459,20 @@ public sealed class CacheFunc
             var latest = await _cache.FetchAsync(key, timeout.Token).ConfigureAwait(false);
             if (latest.Found && CachePayload.TryRead(latest.Value, out var payload) && payload.BestBefore > _timeProvider.GetUtcNow())
             {
+                CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "skipped");
                 return;
             }
 
             await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, Remaining(started), timeout.Token).ConfigureAwait(false);
+            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.RefreshFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "failed");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
 
             // With the source down, stale hits keep coming: try again after the suppression window, not on every hit.
             await Task.Delay(_suppressFor, _timeProvider).ConfigureAwait(false);
