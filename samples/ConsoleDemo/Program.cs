@@ -12,7 +12,8 @@ using Microsoft.Extensions.Logging;
 // Everything is configured in appsettings.json (section "HybridCaching") and wired by AddHybridCaching.
 // Settings are read next to the program, wherever it is started from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Errors only: over an unreachable Redis every fallback to memory would log a warning, drowning the demo's output.
+builder.Logging.SetMinimumLevel(LogLevel.Error);
 var settings = builder.Configuration.GetSection("HybridCaching");
 var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS") ?? settings["Redis:Configuration"];
 if (!string.IsNullOrWhiteSpace(redis))
