@@ -1,7 +1,4 @@
 // A minimal ASP.NET Core consumer of the packed packages, configured only through appsettings.json + AddHybridCaching.
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-
 using var metrics = new MetricPrinter();
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddHybridCaching(builder.Configuration.GetSection("HybridCaching")).AddMemory().AddCacheFunc();
@@ -12,7 +9,7 @@ var computed = 0;
 app.MapGet("/", () => $"computed #{Interlocked.Increment(ref computed)}");
 await app.StartAsync();
 
-var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+var address = app.Urls.First(); // the port Kestrel picked for 127.0.0.1:0
 using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
 var first = await client.GetStringAsync("/");
 var second = await client.GetStringAsync("/");
