@@ -41,7 +41,9 @@ if (builder.Configuration.GetValue("Telemetry:ConsoleExporter", true))
     builder.Services.AddOpenTelemetry()
         .WithMetrics(metrics => metrics.AddMeter("HybridCaching").AddConsoleExporter((_, reader) =>
             reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000))
-        .WithTracing(tracing => tracing.AddSource("HybridCaching").AddConsoleExporter());
+        // AlwaysOn: the request's own activity is not recorded here (no ASP.NET Core instrumentation), and the default
+        // parent-based sampler would drop the cache's spans beneath it.
+        .WithTracing(tracing => tracing.AddSource("HybridCaching").SetSampler(new AlwaysOnSampler()).AddConsoleExporter());
 }
 
 var app = builder.Build();
