@@ -56,3 +56,30 @@ public sealed class RedisHealthCheckTests
         Assert.Equal(HealthStatus.Degraded, report.Entries["hybridcaching-redis"].Status);
     }
 }
+
+[Trait("Category", "Redis")]
+public sealed class AppMultiplexerTests
+{
+    [Fact]
+    public async Task AddRedis_NoConfigurationString_UsesTheAppsMultiplexer()
+    {
+        var server = await RedisServerFixture.StartAsync(new RedisServerOptions());
+        try
+        {
+            await using var multiplexer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.EndPoint);
+            var services = new ServiceCollection();
+            services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(multiplexer);
+            services.AddHybridCaching().AddRedis(configureCache: o => o.Prefix = "app:").AddCacheFunc();
+            await using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+
+            Assert.Same(multiplexer, provider.GetRequiredService<RedisCache>().Multiplexer);
+            Assert.Equal("v", await provider.GetRequiredService<CacheFunc>().DoAsync("k", _ => Task.FromResult("v")));
+            Assert.True(await multiplexer.GetDatabase().KeyExistsAsync("app:k"));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
