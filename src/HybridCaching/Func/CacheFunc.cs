@@ -119,7 +119,7 @@ public sealed partial class CacheFunc
     /// <param name="format">Turns values into envelopes and back.</param>
     /// <param name="cancellationToken">Cancels this caller's wait only.</param>
     /// <returns>The value.</returns>
-    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
+    internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(format);

@@ -15,7 +15,7 @@ namespace HybridCaching;
 /// </remarks>
 /// <typeparam name="TResult">The result of the work.</typeparam>
 [DebuggerDisplay("InFlight = {Count}")]
-public sealed class SingleFlight<TResult>
+internal sealed class SingleFlight<TResult>
 {
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
