@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Packs the libraries (from the Release build .ci/run has just made) into a local folder and runs a
-# throw-away console app that restores them from it. A unique package version keeps the NuGet cache out of it.
+# throw-away console app that restores them from it, then two apps configured only through appsettings.json +
+# AddHybridCaching (a console app and a minimal ASP.NET Core app) that print their metrics; any failure fails CI. A unique package version keeps the NuGet cache out of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version="0.0.0-ci.$(date +%s)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for package in HybridCaching HybridCaching.Redis HybridCaching.AspNetCore; do
+for package in HybridCaching HybridCaching.Redis HybridCaching.AspNetCore HybridCaching.Hosting; do
   dotnet pack "src/$package/$package.csproj" -c Release --no-build -p:PackageVersion="$version" -o "$work/feed"
   listing="$(unzip -l "$work/feed/$package.$version.nupkg")"
   for file in README.md LICENSE NOTICE; do
@@ -16,7 +17,7 @@ done
 mkdir "$work/app"
 cp .ci/package-smoke/Program.cs "$work/app/"
 cp .ci/package-smoke/PackageSmoke.csproj.template "$work/app/PackageSmoke.csproj"
-cat > "$work/app/nuget.config" <<XML
+cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
@@ -24,5 +25,16 @@ cat > "$work/app/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
+cp "$work/nuget.config" "$work/app/"
 repository="$(dotnet msbuild src/HybridCaching/HybridCaching.csproj -getProperty:RepositoryUrl -p:TargetFramework=net10.0)"
 (cd "$work/app" && dotnet run -c Release -p:HybridCachingVersion="$version" -- "$repository")
+
+# The DI form, from appsettings.json only: each app exits non-zero unless it ran and its metrics show the expected work.
+for app in console-di:SmokeConsole web:SmokeWeb; do
+  folder="${app%%:*}"
+  project="${app##*:}"
+  mkdir "$work/$folder"
+  cp .ci/package-smoke/$folder/Program.cs .ci/package-smoke/$folder/appsettings.json .ci/package-smoke/MetricPrinter.cs "$work/nuget.config" "$work/$folder/"
+  cp ".ci/package-smoke/$folder/$project.csproj.template" "$work/$folder/$project.csproj"
+  (cd "$work/$folder" && dotnet run -c Release -p:HybridCachingVersion="$version")
+done

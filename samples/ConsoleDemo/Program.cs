@@ -1,17 +1,35 @@
 using System.Diagnostics;
 using HybridCaching;
-using HybridCaching.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // HybridCache for .NET — console demo: a stampede collapsing into one call, a fresh hit, and a
 // stale hit answered at once while the value refreshes in the background.
 // Run:            dotnet run --project samples/ConsoleDemo
 // Over Redis:     HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/ConsoleDemo
 
-var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS");
-var memory = new MemoryCache(maxItems: 100_000, maxBytes: 512L << 20, maxTtl: TimeSpan.FromHours(1));
-await using ICacheAdapter cache = string.IsNullOrWhiteSpace(redis)
-    ? memory
-    : new HybridCache(upstream: new RedisCache(redis), downstream: memory);
+// Everything is configured in appsettings.json (section "HybridCaching") and wired by AddHybridCaching.
+// Settings are read next to the program, wherever it is started from.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// Errors only: over an unreachable Redis every fallback to memory would log a warning, drowning the demo's output.
+builder.Logging.SetMinimumLevel(LogLevel.Error);
+var settings = builder.Configuration.GetSection("HybridCaching");
+var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS") ?? settings["Redis:Configuration"];
+if (!string.IsNullOrWhiteSpace(redis))
+{
+    settings["Redis:Configuration"] = redis;
+}
+
+var caching = builder.Services.AddHybridCaching(settings).AddMemory().AddCacheFunc();
+if (!string.IsNullOrWhiteSpace(redis))
+{
+    caching.AddHybrid();
+}
+
+using var host = builder.Build();
+await host.StartAsync(); // validates the settings (ValidateOnStart)
+var cache = host.Services.GetRequiredService<ICacheAdapter>();
 Console.WriteLine(string.IsNullOrWhiteSpace(redis)
     ? "Cache: in-process MemoryCache (set HYBRIDCACHE_REDIS=host:port for Redis + memory)"
     : $"Cache: HybridCache over Redis at {redis} + MemoryCache");
@@ -24,8 +42,8 @@ catch (Exception ex) when (!string.IsNullOrWhiteSpace(redis))
     Console.WriteLine($"Redis at {redis} is unreachable ({ex.GetType().Name}): memory keeps serving.");
 }
 
-// 5 s execution timeout, 1 s fresh-for, 1 h TTL.
-var cacheFunc = new CacheFunc(cache, waitFor: TimeSpan.FromSeconds(5), freshFor: TimeSpan.FromSeconds(1), ttl: TimeSpan.FromHours(1));
+// 5 s execution timeout, 1 s fresh-for, 1 h TTL (appsettings.json, CacheFuncs:default).
+var cacheFunc = host.Services.GetRequiredService<CacheFunc>();
 var calls = 0;
 
 async Task<string> LoadProfileAsync(CancellationToken cancellationToken)
@@ -55,3 +73,5 @@ await Task.Delay(TimeSpan.FromMilliseconds(500));
 clock.Restart();
 var refreshed = await cacheFunc.DoAsync("user:42", LoadProfileAsync);
 Console.WriteLine($"4. After the refresh: '{refreshed}' in {clock.Elapsed.TotalMicroseconds:F0} µs, source calls {calls}");
+
+await host.StopAsync();

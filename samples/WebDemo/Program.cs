@@ -1,31 +1,55 @@
 using HybridCaching;
 using HybridCaching.AspNetCore;
-using HybridCaching.Redis;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 // HybridCache for .NET — web demo: a deliberately slow endpoint behind the response-caching middleware.
 // Run:         dotnet run --project samples/WebDemo   (listens on http://localhost:5080: Properties/launchSettings.json)
-// Over Redis:  HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/WebDemo
+// Over Redis:  HYBRIDCACHE_REDIS=localhost:6379 dotnet run --project samples/WebDemo   (health: GET /health)
+// Metrics and traces are printed to the console (Telemetry:ConsoleExporter in appsettings.json).
 // What to curl is in docs/http.md.
 
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+// Settings are read next to the program, wherever it is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS") ?? app.Configuration["HybridCache:Redis"];
-var memory = new MemoryCache(maxItems: 10_000, maxBytes: 64L << 20, maxTtl: TimeSpan.FromHours(1));
-await using ICacheAdapter cache = string.IsNullOrWhiteSpace(redis)
-    ? memory
-    : new HybridCache(upstream: new RedisCache(redis), downstream: memory, logger: app.Logger);
-app.Logger.LogInformation("Cache: {Cache}", string.IsNullOrWhiteSpace(redis) ? "in-process MemoryCache" : $"HybridCache over Redis at {redis} + MemoryCache");
-
-// 5 s execution timeout, 10 s fresh-for, 1 h TTL: after 10 s a hit is served stale and refreshed in the background;
-// for an hour the last good response keeps being served even while /slow fails ("always online").
-app.UseHybridResponseCaching(new HybridResponseCachingOptions
+// The cache levels and the CacheFunc the middleware runs on come from appsettings.json ("HybridCaching");
+// set HybridCaching:Redis:Configuration (or HYBRIDCACHE_REDIS) to share the cache through Redis.
+var settings = builder.Configuration.GetSection("HybridCaching");
+var redis = Environment.GetEnvironmentVariable("HYBRIDCACHE_REDIS") ?? settings["Redis:Configuration"];
+if (!string.IsNullOrWhiteSpace(redis))
 {
-    Cache = cache,
-    WaitFor = TimeSpan.FromSeconds(5),
-    FreshFor = TimeSpan.FromSeconds(10),
-    Ttl = TimeSpan.FromHours(1),
-});
+    settings["Redis:Configuration"] = redis;
+}
+
+var caching = builder.Services.AddHybridCaching(settings).AddMemory().AddCacheFunc();
+if (!string.IsNullOrWhiteSpace(redis))
+{
+    caching.AddHybrid().AddRedisHealthCheck();
+}
+
+// 5 s execution timeout, 10 s fresh-for, 1 h TTL (CacheFuncs:default): after 10 s a hit is served stale and refreshed
+// in the background; for an hour the last good response keeps being served even while /slow fails ("always online").
+builder.Services.AddHybridResponseCaching();
+builder.Services.AddOptions<HybridResponseCachingOptions>()
+    .Configure<CacheFunc>((options, cacheFunc) => options.CacheFunc = cacheFunc);
+builder.Services.AddHealthChecks();
+
+// Metrics (meter "HybridCaching") and traces (activity source "HybridCaching"), written to the console
+// every few seconds; swap the console exporter for OTLP or Prometheus in a real deployment (docs/observability.md).
+if (builder.Configuration.GetValue("Telemetry:ConsoleExporter", true))
+{
+    builder.Services.AddOpenTelemetry()
+        .WithMetrics(metrics => metrics.AddMeter("HybridCaching").AddConsoleExporter((_, reader) =>
+            reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000))
+        // AlwaysOn: the request's own activity is not recorded here (no ASP.NET Core instrumentation), and the default
+        // parent-based sampler would drop the cache's spans beneath it.
+        .WithTracing(tracing => tracing.AddSource("HybridCaching").SetSampler(new AlwaysOnSampler()).AddConsoleExporter());
+}
+
+var app = builder.Build();
+app.Logger.LogInformation("Cache: {Cache}", string.IsNullOrWhiteSpace(redis) ? "in-process MemoryCache" : $"HybridCache over Redis at {redis} + MemoryCache");
+app.MapHealthChecks("/health");
+app.UseWhen(context => !context.Request.Path.StartsWithSegments("/health"), branch => branch.UseHybridResponseCaching());
 
 var computed = 0;
 var outage = false;

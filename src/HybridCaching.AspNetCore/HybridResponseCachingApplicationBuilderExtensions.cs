@@ -1,4 +1,6 @@
 using HybridCaching.AspNetCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -24,5 +26,22 @@ public static class HybridResponseCachingApplicationBuilderExtensions
         options.Validate();
         var services = app.ApplicationServices;
         return app.Use(next => new HybridResponseCachingMiddleware(next, options, services).InvokeAsync);
+    }
+
+    /// <summary>Adds the response-caching middleware with the options registered by
+    /// <c>services.AddHybridResponseCaching(...)</c>.</summary>
+    /// <param name="app">The application.</param>
+    /// <returns>The application.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddHybridResponseCaching</c> was not called.</exception>
+    public static IApplicationBuilder UseHybridResponseCaching(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.ApplicationServices.GetService<IOptions<HybridResponseCachingOptions>>()?.Value;
+        if (options is null || (options.Cache is null && options.CacheFunc is null))
+        {
+            throw new InvalidOperationException("Call services.AddHybridResponseCaching(...) before app.UseHybridResponseCaching().");
+        }
+
+        return app.UseHybridResponseCaching(options);
     }
 }

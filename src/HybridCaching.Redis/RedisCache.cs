@@ -139,7 +139,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var value = await _guard.WaitAsync(db.StringGetAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        var value = await Timed("get", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.StringGetAsync(_prefix + key), cancellationToken)).ConfigureAwait(false);
         return (byte[]?)value;
     }
 
@@ -150,7 +150,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var fetched = await _guard.WaitAsync(db.StringGetWithExpiryAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        var fetched = await Timed("fetch", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.StringGetWithExpiryAsync(_prefix + key), cancellationToken)).ConfigureAwait(false);
         var value = (byte[]?)fetched.Value;
         if (value is null)
         {
@@ -168,7 +168,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await _guard.WaitAsync(db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken).ConfigureAwait(false);
+        await Timed("set", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -241,6 +241,27 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
             static (state, token) => state.Cache.RaceAcrossServersAsync(state, token),
             waitFor,
             cancellationToken);
+    }
+
+    // One Redis operation, its duration recorded (hybridcaching.redis.duration) when anyone listens.
+    private static async Task<TResult> Timed<TResult>(string operation, long started, Task<TResult> operationTask)
+    {
+        if (!CacheTelemetry.RedisDuration.Enabled)
+        {
+            return await operationTask.ConfigureAwait(false);
+        }
+
+        try
+        {
+            var result = await operationTask.ConfigureAwait(false);
+            CacheTelemetry.RecordRedis(operation, started, null);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            CacheTelemetry.RecordRedis(operation, started, ex);
+            throw;
+        }
     }
 
     /// <summary>Disposes the multiplexer when the cache created it.</summary>
@@ -506,6 +527,11 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
                         // Not a result we can read: do the work rather than fail or wait for nothing.
                         LogUnreadableResult(_logger, state.Key, ex.Message);
                         return await state.Fn(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (attempt > 0)
+                    {
+                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
                     }
 
                     return LockResultCodec.ToRaceResult(decoded.Value, decoded.Error);

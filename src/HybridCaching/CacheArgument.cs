@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace HybridCaching;
 
 /// <summary>Argument checks shared by every adapter, so all of them reject bad input alike.</summary>
-public static class CacheArgument
+internal static class CacheArgument
 {
     /// <summary>Throws when <paramref name="key"/> is null or empty.</summary>
     /// <param name="key">The key to check.</param>

@@ -36,6 +36,7 @@ public sealed partial class CacheFunc
     private readonly SingleFlight<RaceResult> _local;
     private readonly MemoryCache? _memoryLevel;
     private readonly bool _reuseAll;
+    private readonly CacheTelemetry.CacheTags _tags;
 
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
@@ -67,7 +68,11 @@ public sealed partial class CacheFunc
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
         _reuseAll = options.ReuseValues;
+        _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
     }
+
+    /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
+    public string Name => (string)_tags.CacheName.Value!;
 
     /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
     /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
@@ -114,7 +119,7 @@ public sealed partial class CacheFunc
     /// <param name="format">Turns values into envelopes and back.</param>
     /// <param name="cancellationToken">Cancels this caller's wait only.</param>
     /// <returns>The value.</returns>
-    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
+    internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(format);
@@ -176,6 +181,7 @@ public sealed partial class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
             return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
         }
 
@@ -201,11 +207,7 @@ public sealed partial class CacheFunc
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
         {
-            if (reused.BestBefore <= _timeProvider.GetUtcNow())
-            {
-                StartRefresh<T, TFormat>(key, fn, format);
-            }
-
+            CountHit<T, TFormat>(reused.BestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
             return new ValueTask<T>(reused.Value);
         }
 
@@ -216,10 +218,7 @@ public sealed partial class CacheFunc
 
         var decoded = new ReusedValue<T>(value, bestBefore, _serializer);
         memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
-        if (bestBefore <= _timeProvider.GetUtcNow())
-        {
-            StartRefresh<T, TFormat>(key, fn, format);
-        }
+        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
 
         return new ValueTask<T>(value);
     }
@@ -266,6 +265,7 @@ public sealed partial class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             Log.ReadFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
             return null;
         }
     }
@@ -286,12 +286,22 @@ public sealed partial class CacheFunc
             return false;
         }
 
-        if (bestBefore <= _timeProvider.GetUtcNow())
+        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+        return true;
+    }
+
+    // A hit: counted as fresh or stale; a stale one starts the background refresh.
+    private void CountHit<T, TFormat>(bool stale, string key, Delegate fn, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (!stale)
         {
-            StartRefresh<T, TFormat>(key, fn, format);
+            CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
+            return;
         }
 
-        return true;
+        CacheTelemetry.Count(CacheTelemetry.StaleHits, _tags);
+        StartRefresh<T, TFormat>(key, fn, format);
     }
 
     private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore)
@@ -318,6 +328,8 @@ public sealed partial class CacheFunc
     private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
+        CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
+        using var activity = StartActivity("hybridcaching.miss", key, default);
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         if (TryDecode(key, shared.Value, format, out T value, out _))
         {
@@ -349,12 +361,28 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
-        var value = fn switch
+        T value;
+        var factoryStarted = Stopwatch.GetTimestamp();
+        using (var activity = StartActivity("hybridcaching.factory", key, default))
         {
-            Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
-            Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
-            _ => throw new UnreachableException(),
-        };
+            try
+            {
+                value = fn switch
+                {
+                    Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
+                    Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
+                    _ => throw new UnreachableException(),
+                };
+            }
+            catch (Exception ex)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
+                RecordFactoryRun(factoryStarted, "failed");
+                throw;
+            }
+
+            RecordFactoryRun(factoryStarted, "ok");
+        }
 
         var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
         if (storeResult && !context.NoCache)
@@ -372,8 +400,32 @@ public sealed partial class CacheFunc
         return new RaceResult(payload);
     }
 
+    private void RecordFactoryRun(long started, string outcome)
+    {
+        CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);
+        CacheTelemetry.RecordSince(CacheTelemetry.FactoryDuration, started, _tags.With("outcome", outcome));
+    }
+
+    // A span of this cache function's work (null, and free, when nobody listens), linked to the caller's trace when
+    // it does not run inside it (a background refresh).
+    private Activity? StartActivity(string name, string key, ActivityContext link)
+    {
+        if (!CacheTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = link == default ? null : new[] { new ActivityLink(link) };
+        var activity = CacheTelemetry.Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag(CacheTelemetry.CacheNameTag, _tags.CacheName.Value)
+            .SetTag(CacheTelemetry.LevelTag, _tags.Level.Value)
+            .SetTag("cache.key", key);
+        return activity;
+    }
+
     private async Task StoreAsync(string key, byte[] payload, TimeSpan ttl)
     {
+        using var activity = StartActivity("hybridcaching.store", key, default);
         try
         {
             await _cache.SetAsync(key, payload, ttl).ConfigureAwait(false);
@@ -383,6 +435,8 @@ public sealed partial class CacheFunc
 #pragma warning restore CA1031
         {
             Log.WriteFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "write");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
         }
     }
 
@@ -397,15 +451,18 @@ public sealed partial class CacheFunc
         // The refresh outlives the stale caller: it must not carry the caller's execution context
         // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
         RefreshStarted();
+        // Its span is a new trace linked to the caller's.
+        var caller = Activity.Current?.Context ?? default;
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format));
+            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format, caller));
         }
     }
 
-    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format)
+    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format, ActivityContext caller)
         where TFormat : ICachePayloadFormat<T>
     {
+        using var activity = StartActivity("hybridcaching.refresh", key, caller);
         try
         {
             var started = _timeProvider.GetTimestamp();
@@ -415,16 +472,20 @@ public sealed partial class CacheFunc
             var latest = await _cache.FetchAsync(key, timeout.Token).ConfigureAwait(false);
             if (latest.Found && CachePayload.TryRead(latest.Value, out var payload) && payload.BestBefore > _timeProvider.GetUtcNow())
             {
+                CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "skipped");
                 return;
             }
 
             await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, Remaining(started), timeout.Token).ConfigureAwait(false);
+            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.RefreshFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "failed");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
 
             // With the source down, stale hits keep coming: try again after the suppression window, not on every hit.
             await Task.Delay(_suppressFor, _timeProvider).ConfigureAwait(false);

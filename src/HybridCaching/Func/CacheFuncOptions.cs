@@ -37,8 +37,18 @@ public sealed class CacheFuncOptions
     /// <value>Default: none.</value>
     public ILogger? Logger { get; set; }
 
+    /// <summary>The name this cache function's metrics and traces carry (tag <c>cache.name</c>), and its key when it is
+    /// registered as a keyed service.</summary>
+    /// <value>Not empty; default <c>"default"</c>.</value>
+    public string Name { get; set; } = "default";
+
     internal void Validate()
     {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("CacheFuncOptions.Name must not be empty.", nameof(Name));
+        }
+
         CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
         CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
         CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));

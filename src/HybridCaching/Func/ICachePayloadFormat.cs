@@ -6,7 +6,7 @@ namespace HybridCaching;
 /// the HTTP caches use one that also fills the envelope's status code and headers.
 /// </summary>
 /// <typeparam name="T">The value type.</typeparam>
-public interface ICachePayloadFormat<T>
+internal interface ICachePayloadFormat<T>
 {
     /// <summary>Encodes <paramref name="value"/> as a complete envelope (see <see cref="CachePayload.Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>).</summary>
     /// <param name="value">The value produced by the factory.</param>

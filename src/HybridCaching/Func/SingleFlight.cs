@@ -15,7 +15,7 @@ namespace HybridCaching;
 /// </remarks>
 /// <typeparam name="TResult">The result of the work.</typeparam>
 [DebuggerDisplay("InFlight = {Count}")]
-public sealed class SingleFlight<TResult>
+internal sealed class SingleFlight<TResult>
 {
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
@@ -61,7 +61,8 @@ public sealed class SingleFlight<TResult>
             {
                 if (existing.TryJoin())
                 {
-                    return existing.WaitAsync(cancellationToken);
+                    var wait = existing.WaitAsync(cancellationToken);
+                    return CacheTelemetry.Waits.Enabled || CacheTelemetry.WaitDuration.Enabled ? RecordWaitAsync(wait) : wait;
                 }
 
                 // Every waiter of that run has gone and its work is being cancelled: replace it.
@@ -78,6 +79,19 @@ public sealed class SingleFlight<TResult>
             }
 
             flight.Dispose();
+        }
+    }
+
+    private static async Task<TResult> RecordWaitAsync(Task<TResult> wait)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await wait.ConfigureAwait(false);
+        }
+        finally
+        {
+            CacheTelemetry.RecordWait("process", Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -13,7 +13,7 @@ namespace HybridCaching.Http;
 /// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
 /// origin instead.</para>
 /// </remarks>
-public sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
+internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
     private CachedHttpResponseFormat()
     {

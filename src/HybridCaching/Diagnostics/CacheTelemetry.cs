@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace HybridCaching;
+
+/// <summary>The library's one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named "HybridCaching",
+/// and the instruments recorded on them (listed in docs/observability.md).</summary>
+/// <remarks>Every record method checks <see cref="Instrument.Enabled"/> first, so with no listener the hit path
+/// records nothing and allocates nothing.</remarks>
+internal static class CacheTelemetry
+{
+    /// <summary>The name of the meter and of the activity source.</summary>
+    public const string Name = "HybridCaching";
+
+    public const string CacheNameTag = "cache.name";
+    public const string LevelTag = "cache.level";
+
+    public static readonly ActivitySource Source = new(Name, ThisAssembly.Version);
+    public static readonly Meter Meter = new(Name, ThisAssembly.Version);
+
+    public static readonly Counter<long> FreshHits = Meter.CreateCounter<long>("hybridcaching.hits.fresh", "{hit}", "Calls answered from the cache with a fresh value.");
+    public static readonly Counter<long> StaleHits = Meter.CreateCounter<long>("hybridcaching.hits.stale", "{hit}", "Calls answered from the cache with a stale value (a background refresh follows).");
+    public static readonly Counter<long> Misses = Meter.CreateCounter<long>("hybridcaching.misses", "{miss}", "Calls that found no readable value and went to the race.");
+    public static readonly Counter<long> FactoryRuns = Meter.CreateCounter<long>("hybridcaching.factory.runs", "{run}", "Factory runs in this process (tag outcome: ok or failed).");
+    public static readonly Histogram<double> FactoryDuration = Meter.CreateHistogram<double>("hybridcaching.factory.duration", "s", "How long factory runs took.");
+    public static readonly Counter<long> Refreshes = Meter.CreateCounter<long>("hybridcaching.refreshes", "{refresh}", "Background refreshes (tag outcome: ok, skipped or failed).");
+    public static readonly Counter<long> Waits = Meter.CreateCounter<long>("hybridcaching.waits", "{wait}", "Calls that waited on another caller's run (tag scope: process or servers).");
+    public static readonly Histogram<double> WaitDuration = Meter.CreateHistogram<double>("hybridcaching.wait.duration", "s", "How long calls waited on another caller's run.");
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("hybridcaching.errors", "{error}", "Cache-level failures treated as misses or logged (tag operation: read, write, refresh).");
+    public static readonly Histogram<double> RedisDuration = Meter.CreateHistogram<double>("hybridcaching.redis.duration", "s", "How long Redis operations took (tag operation; error.type on failure).");
+
+    /// <summary>The tags every <see cref="CacheFunc"/> instrument carries: its name and its cache level.</summary>
+    public readonly struct CacheTags(string name, string level)
+    {
+        public KeyValuePair<string, object?> CacheName { get; } = new(CacheNameTag, name);
+
+        public KeyValuePair<string, object?> Level { get; } = new(LevelTag, level);
+
+        public TagList With(string key, string value) => new() { CacheName, Level, { key, value } };
+    }
+
+    public static string LevelOf(ICacheAdapter cache) => cache switch
+    {
+        MemoryCache => "memory",
+        HybridCache => "hybrid",
+        _ => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom",
+    };
+
+    public static void Count(Counter<long> counter, in CacheTags tags)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(1, tags.CacheName, tags.Level);
+        }
+    }
+
+    public static void Count(Counter<long> counter, in CacheTags tags, string key, string value)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(1, tags.With(key, value));
+        }
+    }
+
+    public static void RecordSince(Histogram<double> histogram, long startedTimestamp, TagList tags)
+    {
+        if (histogram.Enabled)
+        {
+            histogram.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tags);
+        }
+    }
+
+    /// <summary>Records a wait on another caller's run (scope "process" or "servers").</summary>
+    public static void RecordWait(string scope, TimeSpan waited)
+    {
+        var tag = new KeyValuePair<string, object?>("scope", scope);
+        if (Waits.Enabled)
+        {
+            Waits.Add(1, tag);
+        }
+
+        if (WaitDuration.Enabled)
+        {
+            WaitDuration.Record(waited.TotalSeconds, tag);
+        }
+    }
+
+    /// <summary>Records one Redis operation's duration.</summary>
+    public static void RecordRedis(string operation, long startedTimestamp, Exception? failure)
+    {
+        if (!RedisDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { "operation", operation } };
+        if (failure is not null)
+        {
+            tags.Add("error.type", failure.GetType().FullName);
+        }
+
+        RedisDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tags);
+    }
+
+    private static class ThisAssembly
+    {
+        public static readonly string? Version = typeof(CacheTelemetry).Assembly.GetName().Version?.ToString();
+    }
+}
