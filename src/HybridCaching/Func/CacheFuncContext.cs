@@ -20,4 +20,9 @@ public sealed class CacheFuncContext
     /// <summary>Set to <see langword="true"/> to return the result to every waiting caller without
     /// storing it (the Go original's <c>ErrNoCache</c>).</summary>
     public bool NoCache { get; set; }
+
+    /// <summary>The tags stored with the result (set by the <c>DoAsync</c> overload that takes tags, or by the factory);
+    /// <see cref="CacheFunc.RemoveByTagAsync"/> makes every entry carrying one of them a miss. Entries without tags stay
+    /// byte-identical to the Go original's.</summary>
+    public IReadOnlyCollection<string>? Tags { get; set; }
 }
