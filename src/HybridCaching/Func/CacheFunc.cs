@@ -378,16 +378,18 @@ public sealed class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
-        if (TryDecode(key, shared.Value, format, out T value, out _))
+        var invalidated = _tags.IsInvalidated(shared.Value);
+        if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
         }
 
-        // The shared result cannot be read as T (another program or serializer produced it): compute it here.
+        // The shared result cannot be read as T (another program or serializer produced it): compute it here. A result
+        // a run left under its lock before a RemoveByTagAsync is computed again, and stored.
         var own = await _local.RunAsync(
             key,
-            (Func: this, Key: key, Fn: fn, Format: format),
-            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: false, token),
+            (Func: this, Key: key, Fn: fn, Format: format, Store: invalidated),
+            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: s.Store, token),
             Remaining(started),
             cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _)

@@ -4,7 +4,7 @@ using System.Text;
 namespace HybridCaching;
 
 /// <summary>
-/// Per-tag invalidation times for <see cref="CacheFunc"/>: <c>RemoveByTagAsync(tag)</c> stores "now" (Unix ms, ASCII)
+/// Per-tag invalidation times for <see cref="CacheFunc"/>: <c>RemoveByTagAsync(tag)</c> stores "now" (100 ns units since the Unix epoch, ASCII)
 /// under the key <c>!tag!</c> + tag in the cache itself (so Redis keeps it under the prefix and the backplane announces
 /// it); an entry carrying a tag is a miss when it was written at or before that tag's time. Nothing is scanned.
 /// </summary>
@@ -86,6 +86,10 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
         return true;
     }
 
+    /// <summary>Whether stored bytes are a tagged payload known (without waiting) to be invalidated.</summary>
+    public bool IsInvalidated(byte[]? stored)
+        => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.HasTags && Check(payload) == State.Invalidated;
+
     /// <summary>Whether bytes are a tagged payload (their decoded value must not be reused without a tag check).</summary>
     public static bool IsTagged(byte[] stored) => CachePayload.TryRead(stored, out var payload) && payload.HasTags;
 
@@ -115,8 +119,8 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
 
     public ValueTask RemoveAsync(string tag, CancellationToken cancellationToken)
     {
-        // Rounded up to the next millisecond: an entry written earlier in the same millisecond is covered.
-        var now = (time.GetUtcNow().ToUnixTimeMilliseconds() + 1).ToString(CultureInfo.InvariantCulture);
+        // Exact (100 ns units since the Unix epoch): an entry written at or before this instant is invalidated.
+        var now = (time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks).ToString(CultureInfo.InvariantCulture);
         return cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
     }
 
@@ -128,9 +132,9 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
             return DateTimeOffset.MinValue;
         }
 
-        return long.TryParse(Encoding.ASCII.GetString(stored), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
-            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+        return long.TryParse(Encoding.ASCII.GetString(stored), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            && ticks <= DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks
+            ? new DateTimeOffset(DateTimeOffset.UnixEpoch.UtcTicks + ticks, TimeSpan.Zero)
             : DateTimeOffset.MaxValue;
     }
 }
