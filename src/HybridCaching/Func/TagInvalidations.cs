@@ -38,7 +38,10 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
     }
 
     /// <summary>What is known without waiting about a payload's tags.</summary>
-    public State Check(scoped in CachePayload payload)
+    /// <param name="payload">The entry.</param>
+    /// <param name="unreadableInvalidates">Whether an unreadable (untrusted) invalidation time makes the entry a miss; a
+    /// result just computed is not recomputed for it.</param>
+    public State Check(scoped in CachePayload payload, bool unreadableInvalidates = true)
     {
         if (!payload.HasTags)
         {
@@ -62,7 +65,8 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
                 return State.Unknown;
             }
 
-            if (InvalidatedAt(entry.Value) >= payload.Written)
+            var invalidatedAt = InvalidatedAt(entry.Value);
+            if (invalidatedAt >= payload.Written && (unreadableInvalidates || invalidatedAt != DateTimeOffset.MaxValue))
             {
                 return State.Invalidated;
             }
@@ -88,7 +92,7 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
 
     /// <summary>Whether stored bytes are a tagged payload known (without waiting) to be invalidated.</summary>
     public bool IsInvalidated(byte[]? stored)
-        => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.HasTags && Check(payload) == State.Invalidated;
+        => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.HasTags && Check(payload, unreadableInvalidates: false) == State.Invalidated;
 
     /// <summary>Whether bytes are a tagged payload (their decoded value must not be reused without a tag check).</summary>
     public static bool IsTagged(byte[] stored) => CachePayload.TryRead(stored, out var payload) && payload.HasTags;
