@@ -33,6 +33,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private RedisChannel _channel;
     private RedisChannel _keyspaceChannel;
     private long _messagesPublished;
+    private long _keysPublished;
     private long _bytesPublished;
     private long _messagesReceived;
     private long _bytesReceived;
@@ -67,6 +68,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     internal long MessagesPublished => Interlocked.Read(ref _messagesPublished);
 
     internal long BytesPublished => Interlocked.Read(ref _bytesPublished);
+
+    internal long KeysPublished => Interlocked.Read(ref _keysPublished);
 
     internal long MessagesReceived => Interlocked.Read(ref _messagesReceived);
 
@@ -248,6 +251,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                 {
                     await PublishAsync(multiplexer, message).ConfigureAwait(false);
                 }
+
+                Interlocked.Add(ref _keysPublished, keys.Count);
 
                 keys.Clear();
             }
