@@ -1,8 +1,16 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using HybridCaching.Benchmarks;
 
 // Run all:      dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*'
 // Run a class:  dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*HitPath*'
+// Backplane load run (issue 13): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- backplane-load [seconds]
+if (args.Length > 0 && args[0] == "backplane-load")
+{
+    await BackplaneLoadRun.RunAsync(args[1..]);
+    return;
+}
+
 // The generated benchmark project may take minutes to build on a busy machine (the default limit is 2 minutes).
 var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(10));
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

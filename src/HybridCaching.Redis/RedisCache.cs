@@ -25,7 +25,7 @@ namespace HybridCaching.Redis;
 /// work directly; the multiplexer reconnects by itself.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock prefix '{_lockPrefix,nq}')")]
-public sealed partial class RedisCache : ICacheAdapter, IDisposable
+public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackplaneSource
 {
     private const string ClearKey = "!clear!";
     private const int ScanPageSize = 1000;
@@ -57,6 +57,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
     private readonly SingleFlight<RaceResult> _flights;
     private readonly ResponseGuard _guard;
     private readonly ILogger _logger;
+    private readonly RedisCacheOptions _options;
     private int _topology; // 0 unknown, 1 standalone or sentinel-managed, 2 cluster
     private int _disposed;
 
@@ -109,6 +110,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
     {
         options ??= new RedisCacheOptions();
         options.Validate();
+        _options = options;
         _connecting = connecting;
         _ownsMultiplexer = ownsMultiplexer;
 
@@ -132,6 +134,15 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
     /// first connection attempt.</summary>
     public IConnectionMultiplexer? Multiplexer => _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
+
+    /// <inheritdoc/>
+    /// <remarks>Returns <see langword="null"/> when <see cref="RedisCacheOptions.Backplane"/> is <see cref="RedisBackplaneMode.Off"/>.</remarks>
+    public ICacheBackplane? CreateBackplane(ICacheBackplaneListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ThrowIfDisposed();
+        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger);
+    }
 
     /// <inheritdoc/>
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)

@@ -47,6 +47,18 @@ public sealed class RedisCacheOptions
     /// <value>Default <see langword="false"/>.</value>
     public bool AllowClearingWholeDatabase { get; set; }
 
+    /// <summary>
+    /// How <see cref="HybridCache"/> instances over this cache (on any number of servers, same prefix) drop their memory
+    /// copies when one of them writes or removes a key. See docs/architecture.md (consistency and cost).
+    /// </summary>
+    /// <value>Default <see cref="RedisBackplaneMode.PubSub"/>.</value>
+    public RedisBackplaneMode Backplane { get; set; } = RedisBackplaneMode.PubSub;
+
+    /// <summary>How long the backplane gathers announced keys before publishing them in one message; zero publishes
+    /// one message per key.</summary>
+    /// <value>Default 2 ms.</value>
+    public TimeSpan BackplaneCoalesceWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>The clock for race deadlines and poll delays.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -58,6 +70,16 @@ public sealed class RedisCacheOptions
         ArgumentNullException.ThrowIfNull(RetryDelay);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         CacheArgument.ThrowIfNotPositive(OperationTimeout, nameof(OperationTimeout));
+        if (!Enum.IsDefined(Backplane))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Backplane), Backplane, "Unknown backplane mode.");
+        }
+
+        if (BackplaneCoalesceWindow < TimeSpan.Zero || BackplaneCoalesceWindow > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BackplaneCoalesceWindow), BackplaneCoalesceWindow, "The coalesce window must be between 0 and 1 s.");
+        }
+
         if (Database is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Database), Database, "The database number must not be negative.");

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Cached value for key '{Key}' could not be decoded as {Type}; treating it as a miss.")]
     public static partial void DecodeFailed(ILogger logger, string key, string type);
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Warning, Message = "Dropping local copies announced by another instance failed ({Operation}, key '{Key}').")]
+    public static partial void InvalidationFailed(ILogger logger, string operation, string key, Exception exception);
 }

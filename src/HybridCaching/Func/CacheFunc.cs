@@ -37,6 +37,7 @@ public sealed partial class CacheFunc
     private readonly MemoryCache? _memoryLevel;
     private readonly bool _reuseAll;
     private readonly CacheTelemetry.CacheTags _tags;
+    private readonly TagInvalidations _tagInvalidations;
 
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
@@ -69,6 +70,7 @@ public sealed partial class CacheFunc
         _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
         _reuseAll = options.ReuseValues;
         _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
+        _tagInvalidations = new TagInvalidations(cache, _memoryLevel, _timeProvider, _ttl);
     }
 
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
@@ -109,6 +111,38 @@ public sealed partial class CacheFunc
     {
         ArgumentNullException.ThrowIfNull(fn);
         return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, new(_serializer), cancellationToken);
+    }
+
+    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
+    /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync"/> on any of them makes it a miss.</summary>
+    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="tags">The entry's tags; none null or empty.</param>
+    /// <param name="fn">The factory (it may change <see cref="CacheFuncContext.Tags"/>).</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    /// <returns>The value.</returns>
+    public ValueTask<T> DoAsync<T>(string key, IReadOnlyCollection<string> tags, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
+    {
+        TagInvalidations.ThrowIfInvalid(tags);
+        ArgumentNullException.ThrowIfNull(fn);
+        Func<CacheFuncContext, CancellationToken, Task<T>> tagged = (context, token) =>
+        {
+            context.Tags = tags;
+            return fn(context, token);
+        };
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, tagged, new(_serializer), cancellationToken);
+    }
+
+    /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
+    /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
+    /// write time when it is read.</summary>
+    /// <param name="tag">The tag; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes once the time is stored.</returns>
+    public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        return _tagInvalidations.RemoveAsync(tag, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -192,7 +226,7 @@ public sealed partial class CacheFunc
 
         return TryHit(key, pending.Result, fn, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
+            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat>(pending.Result, key, fn, format, started, cancellationToken));
     }
 
     // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
@@ -209,6 +243,12 @@ public sealed partial class CacheFunc
         {
             CountHit<T, TFormat>(reused.BestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
             return new ValueTask<T>(reused.Value);
+        }
+
+        if (TagInvalidations.IsTagged(entry.Value))
+        {
+            // Tagged values are not reused: every hit checks the tags.
+            return AwaitGetAsync<T, TFormat>(new ValueTask<byte[]?>(entry.Value), key, fn, format, _timeProvider.GetTimestamp(), cancellationToken);
         }
 
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
@@ -242,7 +282,7 @@ public sealed partial class CacheFunc
         var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
         return TryHit(key, stored, fn, format, out T value)
             ? value
-            : await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+            : await TaggedHitOrMissAsync<T, TFormat>(stored, key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // A pending cache read bounded by what is left of waitFor; a failed or late read is logged and is a miss (null).
@@ -270,6 +310,31 @@ public sealed partial class CacheFunc
         }
     }
 
+    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss.
+    private async Task<T> TaggedHitOrMissAsync<T, TFormat>(byte[]? stored, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (_tagInvalidations.NeedsLoad(stored, out var tags, out var written))
+        {
+            bool valid = false;
+            try
+            {
+                valid = await _tagInvalidations.IsValidAsync(tags, written, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+            {
+                Log.ReadFailed(_logger, key, ex);
+            }
+
+            if (valid && TryHit(key, stored, fn, format, out T value, checkTags: false))
+            {
+                return value;
+            }
+        }
+
+        return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+    }
+
     // What is left of waitFor for a call that began at started (at least a millisecond: a race needs a positive time).
     private TimeSpan Remaining(long started)
     {
@@ -278,10 +343,10 @@ public sealed partial class CacheFunc
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
-    private bool TryHit<T, TFormat>(string key, byte[]? stored, Delegate fn, TFormat format, out T value)
+    private bool TryHit<T, TFormat>(string key, byte[]? stored, Delegate fn, TFormat format, out T value, bool checkTags = true)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (!TryDecode(key, stored, format, out value, out var bestBefore))
+        if (!TryDecode(key, stored, format, out value, out var bestBefore, checkTags))
         {
             return false;
         }
@@ -304,7 +369,7 @@ public sealed partial class CacheFunc
         StartRefresh<T, TFormat>(key, fn, format);
     }
 
-    private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore)
+    private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore, bool checkTags = false)
         where TFormat : ICachePayloadFormat<T>
     {
         bestBefore = default;
@@ -321,6 +386,12 @@ public sealed partial class CacheFunc
             return false;
         }
 
+        if (checkTags && payload.HasTags && _tagInvalidations.Check(payload) != TagInvalidations.State.Valid)
+        {
+            value = default!;
+            return false; // invalidated by a tag, or the tags' times are not known yet (TaggedHitOrMissAsync reads them)
+        }
+
         bestBefore = payload.BestBefore;
         return true;
     }
@@ -331,16 +402,18 @@ public sealed partial class CacheFunc
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
-        if (TryDecode(key, shared.Value, format, out T value, out _))
+        var invalidated = _tagInvalidations.IsInvalidated(shared.Value);
+        if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
         }
 
-        // The shared result cannot be read as T (another program or serializer produced it): compute it here.
+        // The shared result cannot be read as T (another program or serializer produced it): compute it here. A result
+        // a run left under its lock before a RemoveByTagAsync is computed again, and stored.
         var own = await _local.RunAsync(
             key,
-            (Func: this, Key: key, Fn: fn, Format: format),
-            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: false, token),
+            (Func: this, Key: key, Fn: fn, Format: format, Store: invalidated),
+            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: s.Store, token),
             Remaining(started),
             cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _)
@@ -385,6 +458,10 @@ public sealed partial class CacheFunc
         }
 
         var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
+        if (context.Tags is { Count: > 0 } tags)
+        {
+            payload = CachePayload.WithTags(payload, tags, _timeProvider.GetUtcNow());
+        }
         if (storeResult && !context.NoCache)
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.

@@ -52,4 +52,9 @@ public sealed class CacheFuncContext
             _ttl = value;
         }
     }
+
+    /// <summary>The tags stored with the result (set by the <c>DoAsync</c> overload that takes tags, or by the factory);
+    /// <see cref="CacheFunc.RemoveByTagAsync"/> makes every entry carrying one of them a miss. Entries without tags stay
+    /// byte-identical to the Go original's.</summary>
+    public IReadOnlyCollection<string>? Tags { get; set; }
 }

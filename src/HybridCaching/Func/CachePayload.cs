@@ -24,14 +24,94 @@ internal readonly ref struct CachePayload
     public const int CurrentVersion = 1;
 
     private readonly ReadOnlySpan<byte> _header;
+    private readonly ReadOnlySpan<byte> _tags;
 
-    private CachePayload(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, ReadOnlySpan<byte> header, bool hasHeader, int statusCode)
+    private CachePayload(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, ReadOnlySpan<byte> header, bool hasHeader, int statusCode, ReadOnlySpan<byte> tags, DateTimeOffset written)
     {
         BestBefore = bestBefore;
         Value = value;
         _header = header;
         HasHeader = hasHeader;
         StatusCode = statusCode;
+        _tags = tags;
+        Written = written;
+    }
+
+    /// <summary>Gets a value indicating whether the entry carries tags (the .NET-only <c>Tags</c> field; Go skips it).</summary>
+    public bool HasTags => !_tags.IsEmpty;
+
+    /// <summary>Gets when a tagged entry was written (the .NET-only <c>Written</c> field); <c>default</c> when absent.</summary>
+    public DateTimeOffset Written { get; }
+
+    /// <summary>Decodes the entry's tags.</summary>
+    /// <returns>The tags; empty when the entry has none.</returns>
+    public unsafe string[] ReadTags()
+    {
+        if (_tags.IsEmpty)
+        {
+            return [];
+        }
+
+        fixed (byte* pointer = _tags)
+        {
+            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, _tags.Length);
+            try
+            {
+                var reader = new MessagePackReader(memory.Memory);
+                var tags = new string[reader.ReadArrayHeader()];
+                for (int i = 0; i < tags.Length; i++)
+                {
+                    tags[i] = ReadText(ref reader);
+                }
+
+                return tags;
+            }
+            finally
+            {
+                PinnedSpanMemory.Return(memory);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the .NET-only fields <c>Tags</c> (array of str) and <c>Written</c> (timestamp) to an envelope written by
+    /// <see cref="Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>.
+    /// Go's msgpack decoder skips map fields its struct does not declare, so Go still reads the entry; an entry without
+    /// tags is never passed here and stays byte-identical to Go's.
+    /// </summary>
+    /// <param name="envelope">The envelope (a fixmap of at most 13 fields).</param>
+    /// <param name="tags">The tags; not empty.</param>
+    /// <param name="written">When the entry was written.</param>
+    /// <returns>The tagged envelope.</returns>
+    internal static byte[] WithTags(byte[] envelope, IReadOnlyCollection<string> tags, DateTimeOffset written)
+    {
+        if (envelope.Length == 0 || (envelope[0] & 0xf0) != 0x80 || (envelope[0] & 0x0f) > 13)
+        {
+            throw new ArgumentException("Not an envelope this library wrote.", nameof(envelope));
+        }
+
+        PooledBufferWriter buffer = PooledBufferWriter.Rent();
+        try
+        {
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteMapHeader((envelope[0] & 0x0f) + 2);
+            writer.WriteRaw(envelope.AsSpan(1));
+            writer.Write("Tags");
+            writer.WriteArrayHeader(tags.Count);
+            foreach (string tag in tags)
+            {
+                writer.Write(tag);
+            }
+
+            writer.Write("Written");
+            writer.Write(written.UtcDateTime);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            PooledBufferWriter.Return(buffer);
+        }
     }
 
     /// <summary>Gets the time after which the value is stale; <c>default</c> when absent (Go's zero time maps here too).</summary>
@@ -298,6 +378,8 @@ internal readonly ref struct CachePayload
         bool hasHeader = false;
         int statusCode = 0;
         long version = 0;
+        ReadOnlySpan<byte> tags = default;
+        DateTimeOffset written = default;
 
         for (int i = 0; i < count; i++)
         {
@@ -369,6 +451,25 @@ internal readonly ref struct CachePayload
 
                 statusCode = reader.ReadInt32();
             }
+            else if (Is(key, "Tags"u8))
+            {
+                int start = (int)reader.Consumed;
+                if (type != MessagePackType.Array || !TrySkipStrings(ref reader))
+                {
+                    return false;
+                }
+
+                tags = data.Slice(start, (int)reader.Consumed - start);
+            }
+            else if (Is(key, "Written"u8))
+            {
+                if (type != MessagePackType.Extension)
+                {
+                    return false;
+                }
+
+                written = new DateTimeOffset(GoTimeFormatter.ReadUtc(ref reader), TimeSpan.Zero);
+            }
             else if (Is(key, "V"u8))
             {
                 if (type != MessagePackType.Integer)
@@ -389,7 +490,7 @@ internal readonly ref struct CachePayload
             return false;
         }
 
-        payload = new CachePayload(bestBefore, value, header, hasHeader, statusCode);
+        payload = new CachePayload(bestBefore, value, header, hasHeader, statusCode, tags, written);
         return true;
     }
 
@@ -425,6 +526,23 @@ internal readonly ref struct CachePayload
 
                 ReadStringLike(ref reader);
             }
+        }
+
+        return true;
+    }
+
+    /// <summary>Checks that the next value is an array of strings and moves past it.</summary>
+    private static bool TrySkipStrings(ref MessagePackReader reader)
+    {
+        int count = reader.ReadArrayHeader();
+        for (int i = 0; i < count; i++)
+        {
+            if (!IsStringLike(reader.NextMessagePackType))
+            {
+                return false;
+            }
+
+            ReadStringLike(ref reader);
         }
 
         return true;

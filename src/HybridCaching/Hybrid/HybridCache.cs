@@ -22,13 +22,18 @@ namespace HybridCaching;
 /// the race's outcome), the work runs locally.</item>
 /// </list>
 /// Disposing the hybrid cache disposes both adapters.
+/// <para>When the upstream is an <see cref="ICacheBackplaneSource"/> (a <c>RedisCache</c> with its backplane on, the
+/// default), every write and removal is announced to the other instances, which drop their downstream copies; see
+/// docs/architecture.md for what that guarantees.</para>
 /// </remarks>
-public sealed class HybridCache : ICacheAdapter
+public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
 {
     private readonly ICacheAdapter _upstream;
     private readonly ICacheAdapter _downstream;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly ICacheBackplane? _backplane;
+    private long _invalidations; // bumped on every announcement received: a copy-down that raced one is skipped
     private volatile bool _disposed;
 
     /// <summary>Creates a hybrid cache.</summary>
@@ -49,7 +54,11 @@ public sealed class HybridCache : ICacheAdapter
         _downstream = downstream;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
     }
+
+    /// <summary>The backplane keeping this instance's downstream coherent with the others; none when the upstream offers none.</summary>
+    internal ICacheBackplane? Backplane => _backplane;
 
     /// <summary>The downstream level when it is a <see cref="MemoryCache"/> (where <see cref="CacheFunc"/> keeps decoded values).</summary>
     internal MemoryCache? MemoryLevel => _downstream as MemoryCache;
@@ -88,6 +97,8 @@ public sealed class HybridCache : ICacheAdapter
         {
             Log.UpstreamFailed(_logger, "Set", key, ex);
         }
+
+        _backplane?.KeyChanged(key);
     }
 
     /// <inheritdoc/>
@@ -96,7 +107,17 @@ public sealed class HybridCache : ICacheAdapter
         var list = CacheArgument.ThrowIfInvalidKeys(keys);
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _downstream.DeleteAsync(list, cancellationToken).ConfigureAwait(false);
-        await _upstream.DeleteAsync(list, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _upstream.DeleteAsync(list, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var key in list)
+            {
+                _backplane?.KeyChanged(key);
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -104,7 +125,14 @@ public sealed class HybridCache : ICacheAdapter
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _downstream.ClearAsync(cancellationToken).ConfigureAwait(false);
-        await _upstream.ClearAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _upstream.ClearAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _backplane?.Cleared();
+        }
     }
 
     /// <inheritdoc/>
@@ -138,6 +166,7 @@ public sealed class HybridCache : ICacheAdapter
         }
 
         _disposed = true;
+        _backplane?.Dispose();
         _downstream.Dispose();
         _upstream.Dispose();
     }
@@ -151,8 +180,47 @@ public sealed class HybridCache : ICacheAdapter
         }
 
         _disposed = true;
+        if (_backplane is not null)
+        {
+            await _backplane.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _downstream.DisposeAsync().ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    void ICacheBackplaneListener.OnKeysChanged(IReadOnlyList<string> keys)
+    {
+        Interlocked.Increment(ref _invalidations);
+        if (!_disposed)
+        {
+            Observe(_downstream.DeleteAsync(keys), "Delete", keys.Count > 0 ? keys[0] : string.Empty);
+        }
+    }
+
+    /// <inheritdoc/>
+    void ICacheBackplaneListener.OnCleared()
+    {
+        Interlocked.Increment(ref _invalidations);
+        if (!_disposed)
+        {
+            Observe(_downstream.ClearAsync(), "Clear", string.Empty);
+        }
+    }
+
+    private void Observe(ValueTask pending, string operation, string key)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        _ = pending.AsTask().ContinueWith(
+            t => Log.InvalidationFailed(_logger, operation, key, t.Exception!.GetBaseException()),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)
@@ -168,6 +236,7 @@ public sealed class HybridCache : ICacheAdapter
     private async ValueTask<CacheFetchResult?> FetchUpstreamAsync(string key, CancellationToken cancellationToken)
     {
         CacheFetchResult fetched;
+        var invalidations = Interlocked.Read(ref _invalidations);
         try
         {
             fetched = await _upstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
@@ -185,7 +254,9 @@ public sealed class HybridCache : ICacheAdapter
 
         // A value without expiry upstream lives downstream as long as the downstream allows (its max TTL).
         var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;
-        if (ttl > TimeSpan.Zero)
+        // An announcement received meanwhile may concern this key: the value read may be the one it replaced, so it is
+        // returned but not kept (the next read asks upstream again).
+        if (ttl > TimeSpan.Zero && Interlocked.Read(ref _invalidations) == invalidations)
         {
             await _downstream.SetAsync(key, fetched.Value, ttl, cancellationToken).ConfigureAwait(false);
         }

@@ -1,0 +1,357 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace HybridCaching.Redis;
+
+/// <summary>
+/// The <see cref="ICacheBackplane"/> of a <see cref="RedisCache"/>: announcements travel on one pub/sub channel per prefix
+/// (sharded on a cluster), coalesced over <see cref="RedisCacheOptions.BackplaneCoalesceWindow"/>; with
+/// <see cref="RedisBackplaneMode.KeyspaceNotifications"/>, Redis's own keyspace events announce every write, whoever
+/// made it. A dropped subscription (reconnect, failover) is a gap: when it is restored the listener clears its level.
+/// </summary>
+internal sealed partial class RedisBackplane : ICacheBackplane
+{
+    private readonly Task<IConnectionMultiplexer> _connecting;
+    private readonly Func<IConnectionMultiplexer, bool> _isCluster;
+    private readonly ICacheBackplaneListener _listener;
+    private readonly ILogger _logger;
+    private readonly string _channelName;
+    private readonly string _prefix;
+    private readonly string _lockPrefix;
+    private readonly int _database;
+    private readonly RedisBackplaneMode _mode;
+    private readonly TimeSpan _window;
+    private readonly TimeProvider _time;
+    private readonly byte[] _instanceId = RandomNumberGenerator.GetBytes(BackplaneMessage.InstanceIdLength);
+    private readonly Channel<string?> _queue = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _running;
+    private IConnectionMultiplexer? _multiplexer;
+    private RedisChannel _channel;
+    private RedisChannel _keyspaceChannel;
+    private long _messagesPublished;
+    private long _keysPublished;
+    private long _bytesPublished;
+    private long _messagesReceived;
+    private long _bytesReceived;
+    private long _ownIgnored;
+    private long _gaps;
+    private int _disposed;
+
+    public RedisBackplane(
+        Task<IConnectionMultiplexer> connecting,
+        Func<IConnectionMultiplexer, bool> isCluster,
+        RedisCacheOptions options,
+        ICacheBackplaneListener listener,
+        ILogger logger)
+    {
+        _connecting = connecting;
+        _isCluster = isCluster;
+        _listener = listener;
+        _logger = logger;
+        _prefix = options.Prefix;
+        _lockPrefix = options.LockPrefix;
+        _database = options.Database ?? -1;
+        _mode = options.Backplane;
+        _window = options.BackplaneCoalesceWindow;
+        _time = options.TimeProvider;
+        _channelName = "!backplane!" + options.Prefix;
+        _running = RunAsync();
+    }
+
+    /// <summary>Completes once the subscriptions are confirmed by the server.</summary>
+    internal Task Subscribed => _subscribed.Task;
+
+    internal long MessagesPublished => Interlocked.Read(ref _messagesPublished);
+
+    internal long BytesPublished => Interlocked.Read(ref _bytesPublished);
+
+    internal long KeysPublished => Interlocked.Read(ref _keysPublished);
+
+    internal long MessagesReceived => Interlocked.Read(ref _messagesReceived);
+
+    internal long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    internal long OwnMessagesIgnored => Interlocked.Read(ref _ownIgnored);
+
+    internal long Gaps => Interlocked.Read(ref _gaps);
+
+    /// <inheritdoc/>
+    public void KeyChanged(string key)
+    {
+        // With keyspace notifications Redis announces the write itself.
+        if (_mode == RedisBackplaneMode.PubSub)
+        {
+            _queue.Writer.TryWrite(key);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Cleared() => _queue.Writer.TryWrite(null);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Stop();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Stop();
+        await _running.ConfigureAwait(false);
+    }
+
+    private void Stop()
+    {
+        _queue.Writer.TryComplete();
+        _stopping.Cancel();
+        var multiplexer = _multiplexer;
+        if (multiplexer is not null)
+        {
+            multiplexer.ConnectionRestored -= OnConnectionRestored;
+            try
+            {
+                var subscriber = multiplexer.GetSubscriber();
+                subscriber.Unsubscribe(_channel, null, CommandFlags.FireAndForget);
+                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                {
+                    subscriber.Unsubscribe(_keyspaceChannel, null, CommandFlags.FireAndForget);
+                }
+            }
+#pragma warning disable CA1031 // best effort: a closed multiplexer has no subscription left anyway
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogSubscribeFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    // Never throws: connects, subscribes (retrying until it works), then publishes what is queued.
+    private async Task RunAsync()
+    {
+        try
+        {
+            var multiplexer = await _connecting.ConfigureAwait(false);
+            await SubscribeAsync(multiplexer).ConfigureAwait(false);
+            await PumpAsync(multiplexer).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // detached loop: a failure is logged; the cache keeps working without a backplane
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSubscribeFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            _subscribed.TrySetResult();
+        }
+    }
+
+    private async Task SubscribeAsync(IConnectionMultiplexer multiplexer)
+    {
+        var failed = false;
+        while (true)
+        {
+            _stopping.Token.ThrowIfCancellationRequested();
+            try
+            {
+                if (!multiplexer.IsConnected)
+                {
+                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not connected.");
+                }
+
+                _channel = _isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
+                var subscriber = multiplexer.GetSubscriber();
+                await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
+                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                {
+                    var database = _database >= 0 ? _database : multiplexer.GetDatabase().Database;
+                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(_prefix)}*");
+                    var skip = $"__keyspace@{database}__:".Length + _prefix.Length;
+                    await subscriber.SubscribeAsync(_keyspaceChannel, (channel, _) => OnKeyspaceEvent(channel, skip)).ConfigureAwait(false);
+                }
+
+                break;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                failed = true;
+                LogSubscribeFailed(_logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+
+        _multiplexer = multiplexer;
+        multiplexer.ConnectionRestored += OnConnectionRestored;
+        if (failed)
+        {
+            // Writes made before the subscription took effect were not heard.
+            OnGap();
+        }
+
+        _subscribed.TrySetResult();
+    }
+
+    private async Task PumpAsync(IConnectionMultiplexer multiplexer)
+    {
+        var reader = _queue.Reader;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            if (_window > TimeSpan.Zero)
+            {
+                await Task.Delay(_window, _time, _stopping.Token).ConfigureAwait(false);
+            }
+
+            var clear = false;
+            while (reader.TryRead(out var key))
+            {
+                if (key is null)
+                {
+                    clear = true;
+                    keys.Clear(); // a clear covers every key announced before it
+                }
+                else
+                {
+                    keys.Add(key);
+                }
+
+                if (_window <= TimeSpan.Zero)
+                {
+                    break; // no coalescing: one message per announcement
+                }
+            }
+
+            if (clear)
+            {
+                await PublishAsync(multiplexer, BackplaneMessage.Clear(_instanceId)).ConfigureAwait(false);
+            }
+
+            if (keys.Count > 0)
+            {
+                foreach (var message in BackplaneMessage.Keys(_instanceId, keys))
+                {
+                    await PublishAsync(multiplexer, message).ConfigureAwait(false);
+                }
+
+                Interlocked.Add(ref _keysPublished, keys.Count);
+
+                keys.Clear();
+            }
+        }
+    }
+
+    private async Task PublishAsync(IConnectionMultiplexer multiplexer, byte[] message)
+    {
+        try
+        {
+            await multiplexer.GetSubscriber().PublishAsync(_channel, message).ConfigureAwait(false);
+            Interlocked.Increment(ref _messagesPublished);
+            Interlocked.Add(ref _bytesPublished, message.Length);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Lost: the other instances keep their copies until freshFor/TTL, or until their own subscription gap
+            // (which a Redis outage also causes) makes them clear.
+            LogPublishFailed(_logger, ex.Message);
+        }
+    }
+
+    private void OnMessage(RedisValue value)
+    {
+        var bytes = (byte[]?)value;
+        if (bytes is null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _messagesReceived);
+        Interlocked.Add(ref _bytesReceived, bytes.Length);
+        if (!BackplaneMessage.TryRead(bytes, out var sender, out var cleared, out var keys))
+        {
+            LogMalformed(_logger, bytes.Length);
+            return;
+        }
+
+        if (sender.SequenceEqual(_instanceId))
+        {
+            Interlocked.Increment(ref _ownIgnored);
+            return;
+        }
+
+        if (cleared)
+        {
+            _listener.OnCleared();
+        }
+        else
+        {
+            _listener.OnKeysChanged(keys);
+        }
+    }
+
+    private void OnKeyspaceEvent(RedisChannel channel, int skip)
+    {
+        var name = channel.ToString();
+        Interlocked.Increment(ref _messagesReceived);
+        Interlocked.Add(ref _bytesReceived, name.Length);
+        if (name.Length <= skip)
+        {
+            return;
+        }
+
+        var key = name[skip..];
+        if (_prefix.Length == 0 && key.StartsWith(_lockPrefix, StringComparison.Ordinal))
+        {
+            return; // lock keys are not cached values
+        }
+
+        _listener.OnKeysChanged([key]);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // RESP3 carries pub/sub on the interactive connection.
+        if (e.ConnectionType == ConnectionType.Subscription
+            || (e.ConnectionType == ConnectionType.Interactive && e.EndPoint is { } endPoint && _multiplexer?.GetServer(endPoint).Protocol == RedisProtocol.Resp3))
+        {
+            OnGap();
+        }
+    }
+
+    private void OnGap()
+    {
+        Interlocked.Increment(ref _gaps);
+        LogGap(_logger);
+        _listener.OnCleared();
+    }
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Backplane announcement not published ({Reason}); other instances keep their copies until they expire or reconnect.")]
+    private static partial void LogPublishFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Ignored a malformed backplane message of {Length} bytes.")]
+    private static partial void LogMalformed(ILogger logger, int length);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "Backplane subscription restored after a gap: the local level was cleared.")]
+    private static partial void LogGap(ILogger logger);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Backplane subscription failed ({Reason}); retrying.")]
+    private static partial void LogSubscribeFailed(ILogger logger, string reason);
+}

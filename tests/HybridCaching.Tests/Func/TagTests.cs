@@ -1,0 +1,113 @@
+using HybridCaching.Serialization;
+
+namespace HybridCaching.Tests.Func;
+
+public sealed class TagTests
+{
+    private static readonly byte[] GoVector = Convert.FromHexString("83aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601");
+
+    [Fact]
+    public async Task RemoveByTagAsync_TaggedEntries_NextReadRunsFactory()
+    {
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var calls = 0;
+        Task<string> Factory(CacheFuncContext _, CancellationToken __) => Task.FromResult("v" + Interlocked.Increment(ref calls));
+
+        Assert.Equal("v1", await func.DoAsync("a", ["t1"], Factory));
+        Assert.Equal("v2", await func.DoAsync("b", ["t2"], Factory));
+        Assert.Equal("v3", await func.DoAsync("c", Factory));
+        Assert.Equal("v1", await func.DoAsync("a", ["t1"], Factory));
+        Assert.Equal(3, calls);
+
+        await func.RemoveByTagAsync("t1");
+
+        Assert.Equal("v4", await func.DoAsync("a", ["t1"], Factory)); // invalidated
+        Assert.Equal("v4", await func.DoAsync("a", ["t1"], Factory)); // written after the invalidation: a hit
+        Assert.Equal("v2", await func.DoAsync("b", ["t2"], Factory)); // other tag untouched
+        Assert.Equal("v3", await func.DoAsync("c", Factory));         // untagged untouched
+        Assert.Equal(4, calls);
+    }
+
+    [Fact]
+    public async Task DoAsync_FactorySetsTags_TagsAreStored()
+    {
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var calls = 0;
+
+        await func.DoAsync("a", (context, _) =>
+        {
+            context.Tags = ["computed"];
+            return Task.FromResult(Interlocked.Increment(ref calls));
+        });
+        await func.RemoveByTagAsync("computed");
+        await func.DoAsync("a", (_, _) => Task.FromResult(Interlocked.Increment(ref calls)));
+
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task DoAsync_NoTags_StoredEnvelopeIsGoFormat()
+    {
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        await func.DoAsync("a", _ => Task.FromResult("b"));
+
+        var stored = (await memory.GetAsync("a"))!;
+        Assert.True(CachePayload.TryRead(stored, out var payload));
+        Assert.False(payload.HasTags);
+        Assert.Equal(CachePayload.Write(payload.BestBefore, MessagePackCacheSerializer.Default.Serialize("b")), stored);
+    }
+
+    [Fact]
+    public void WithTags_GoVector_KeepsGoFieldsAndAddsTagsAndWritten()
+    {
+        var written = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+        var tagged = CachePayload.WithTags(GoVector, ["a", "b"], written);
+
+        Assert.Equal("83aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601", Convert.ToHexString(GoVector).ToLowerInvariant());
+        Assert.Equal(0x85, tagged[0]);
+        Assert.Equal(GoVector[1..], tagged[1..GoVector.Length]); // Go's fields unchanged, in Go's order
+        Assert.True(CachePayload.TryRead(tagged, out var payload));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000000), payload.BestBefore);
+        Assert.Equal("b"u8.ToArray(), payload.Value.ToArray());
+        Assert.Equal(["a", "b"], payload.ReadTags());
+        Assert.Equal(written, payload.Written);
+    }
+
+    [Theory]
+    [InlineData("85aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601a45461677301a75772697474656ed6ff6553f100")] // Tags not an array
+    [InlineData("85aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601a4546167739101a75772697474656ed6ff6553f100")] // a tag not a string
+    [InlineData("84aa426573744265666f7265d6ff6553f100a556616c7565c40162a15601a75772697474656e01")] // Written not a timestamp
+    public void TryRead_MalformedTagFields_IsInvalid(string hex)
+    {
+        Assert.False(CachePayload.TryRead(Convert.FromHexString(hex), out _));
+    }
+
+    [Fact]
+    public async Task RemoveByTagAsync_GarbageInvalidationTime_TaggedEntriesAreMisses()
+    {
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var calls = 0;
+        Task<int> Factory(CacheFuncContext _, CancellationToken __) => Task.FromResult(Interlocked.Increment(ref calls));
+        await func.DoAsync("a", ["t"], Factory);
+
+        await memory.SetAsync("!tag!t", "not a number"u8.ToArray(), TimeSpan.FromMinutes(1));
+        await func.DoAsync("a", ["t"], Factory);
+
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task DoAsync_InvalidTags_Throws()
+    {
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        await Assert.ThrowsAsync<ArgumentException>(() => func.DoAsync("a", [""], (_, _) => Task.FromResult(1)).AsTask());
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => func.RemoveByTagAsync("").AsTask());
+    }
+}
