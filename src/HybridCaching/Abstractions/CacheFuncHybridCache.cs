@@ -29,8 +29,9 @@ namespace HybridCaching.Abstractions;
 /// <c>default</c>.</item>
 /// <item><see cref="HybridCacheEntryFlags.DisableCompression"/> → nothing to do: entries are never compressed.</item>
 /// </list>
-/// <para>Tags: accepted and ignored on writes; <see cref="RemoveByTagAsync(string, CancellationToken)"/> throws
-/// <see cref="NotSupportedException"/> until the library has tag invalidation.</para>
+/// <para>Tags: stored with the entry (<see cref="CacheFunc.DoAsync{T}(string, IReadOnlyCollection{string}, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>);
+/// <see cref="RemoveByTagAsync(string, CancellationToken)"/> is <see cref="CacheFunc.RemoveByTagAsync"/>: every entry
+/// carrying the tag becomes a miss on every server, without scanning the cache.</para>
 /// </remarks>
 [DebuggerDisplay("{CacheFunc}")]
 public sealed class CacheFuncHybridCache : MicrosoftHybridCache
@@ -77,11 +78,17 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         }
 
         var noCache = flags.HasFlag(NoWrites);
+        var tagList = ToTags(tags);
         return CacheFunc.DoAsync<T>(
             key,
             (context, token) =>
             {
                 context.NoCache |= noCache;
+                if (tagList is not null)
+                {
+                    context.Tags = tagList;
+                }
+
                 return factory(state, token).AsTask();
             },
             entryOptions,
@@ -94,7 +101,9 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         CacheArgument.ThrowIfInvalidKey(key);
         return (options?.Flags ?? HybridCacheEntryFlags.None).HasFlag(NoWrites)
             ? default
-            : CacheFunc.SetAsync(key, value, ToEntryOptions(options), cancellationToken);
+            : ToTags(tags) is { } tagList
+                ? CacheFunc.SetAsync(key, value, tagList, ToEntryOptions(options), cancellationToken)
+                : CacheFunc.SetAsync(key, value, ToEntryOptions(options), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -106,13 +115,11 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         => CacheFunc.RemoveAsync(keys, cancellationToken);
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">Always, for now: this version has no tag invalidation.</exception>
     public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(tag);
-        throw new NotSupportedException(
-            "CacheFuncHybridCache does not support RemoveByTagAsync yet: tags passed to GetOrCreateAsync/SetAsync are ignored. Remove entries by key with RemoveAsync.");
-    }
+        => CacheFunc.RemoveByTagAsync(tag, cancellationToken);
+
+    private static string[]? ToTags(IEnumerable<string>? tags)
+        => tags is null ? null : tags.ToArray() is { Length: > 0 } list ? list : null;
 
     private static CacheEntryOptions? ToEntryOptions(HybridCacheEntryOptions? options)
         => options?.Expiration is { } expiration ? new CacheEntryOptions { Ttl = expiration } : null;

@@ -99,6 +99,24 @@ public sealed partial class CacheFunc
         return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
     }
 
+    /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
+    /// <paramref name="tags"/>: <see cref="RemoveByTagAsync"/> of any of them makes it a miss.</summary>
+    /// <typeparam name="T">The value type; null is a value.</typeparam>
+    /// <param name="key">The cache key; not null or empty.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="tags">The entry's tags; none null or empty.</param>
+    /// <param name="options">freshFor and ttl for this entry; null keeps the <see cref="CacheFunc"/>'s settings.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the cache has stored the value.</returns>
+    public ValueTask SetAsync<T>(string key, T value, IReadOnlyCollection<string> tags, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        TagInvalidations.ThrowIfInvalid(tags);
+        var now = _timeProvider.GetUtcNow();
+        var payload = new SerializerPayloadFormat<T>(_serializer).Write(value, now + (options?.FreshFor ?? _freshFor));
+        return _cache.SetAsync(key, tags.Count > 0 ? CachePayload.WithTags(payload, tags, now) : payload, options?.Ttl ?? _ttl, cancellationToken);
+    }
+
     /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the
     /// next <c>DoAsync</c> runs its factory.</summary>
     /// <param name="key">The cache key; not null or empty.</param>

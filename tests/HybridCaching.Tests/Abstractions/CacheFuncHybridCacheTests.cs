@@ -179,14 +179,19 @@ public sealed class CacheFuncHybridCacheTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RemoveByTagAsync_Always_ThrowsNotSupported()
+    public async Task RemoveByTagAsync_TaggedBySetOrGetOrCreate_NextReadRunsTheFactory()
     {
-        await _cache.SetAsync("k", "v", tags: ["t"]);
+        await _cache.SetAsync("set", "v1", tags: ["t"]);
+        await _cache.GetOrCreateAsync("created", "v1", (v, _) => Factory(v), tags: ["t", "other"]);
+        await _cache.SetAsync("untagged", "v1");
+        Assert.Equal("v1", await GetOrCreate("set", "unused"));
+        Assert.Equal("v1", await GetOrCreate("created", "unused"));
 
-        var error = await Assert.ThrowsAsync<NotSupportedException>(async () => await _cache.RemoveByTagAsync("t"));
+        await _cache.RemoveByTagAsync("t");
 
-        Assert.Contains("RemoveByTagAsync", error.Message, StringComparison.Ordinal);
-        Assert.Equal("v", await GetOrCreate("k", "unused"));
+        Assert.Equal("v2", await GetOrCreate("set", "v2"));
+        Assert.Equal("v2", await GetOrCreate("created", "v2"));
+        Assert.Equal("v1", await GetOrCreate("untagged", "unused"));
     }
 
     [Fact]
