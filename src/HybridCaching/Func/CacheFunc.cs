@@ -36,6 +36,7 @@ public sealed partial class CacheFunc
     private readonly SingleFlight<RaceResult> _local;
     private readonly MemoryCache? _memoryLevel;
     private readonly bool _reuseAll;
+    private readonly bool _systemClock;
     private readonly CacheTelemetry.CacheTags _tags;
     private readonly TagInvalidations _tagInvalidations;
 
@@ -69,6 +70,7 @@ public sealed partial class CacheFunc
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
         _reuseAll = options.ReuseValues;
+        _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
         _tagInvalidations = new TagInvalidations(cache, _memoryLevel, _timeProvider, _ttl);
     }
@@ -241,7 +243,8 @@ public sealed partial class CacheFunc
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
         {
-            CountHit<T, TFormat>(reused.BestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+            var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
+            CountHit<T, TFormat>(stale, key, fn, format);
             return new ValueTask<T>(reused.Value);
         }
 
@@ -256,9 +259,10 @@ public sealed partial class CacheFunc
             return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
-        var decoded = new ReusedValue<T>(value, bestBefore, _serializer);
+        var now = _timeProvider.GetUtcNow();
+        var decoded = ReusedValue<T>.Create(value, bestBefore, _serializer, now);
         memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
-        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+        CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
 
         return new ValueTask<T>(value);
     }
