@@ -23,13 +23,13 @@ internal readonly ref struct CachePayload
     /// <summary>The only envelope version this library reads and writes.</summary>
     public const int CurrentVersion = 1;
 
-    private readonly ReadOnlySpan<byte> _header;
-    private readonly ReadOnlySpan<byte> _tags;
+    private readonly ReadOnlyMemory<byte> _header;
+    private readonly ReadOnlyMemory<byte> _tags;
 
-    private CachePayload(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, ReadOnlySpan<byte> header, bool hasHeader, int statusCode, ReadOnlySpan<byte> tags, DateTimeOffset written)
+    private CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<byte> value, ReadOnlyMemory<byte> header, bool hasHeader, int statusCode, ReadOnlyMemory<byte> tags, DateTimeOffset written)
     {
         BestBefore = bestBefore;
-        Value = value;
+        ValueMemory = value;
         _header = header;
         HasHeader = hasHeader;
         StatusCode = statusCode;
@@ -45,44 +45,23 @@ internal readonly ref struct CachePayload
 
     /// <summary>Decodes the entry's tags.</summary>
     /// <returns>The tags; empty when the entry has none.</returns>
-    public unsafe string[] ReadTags()
+    public string[] ReadTags()
     {
         if (_tags.IsEmpty)
         {
             return [];
         }
 
-        fixed (byte* pointer = _tags)
+        var reader = new MessagePackReader(_tags);
+        var tags = new string[reader.ReadArrayHeader()];
+        for (int i = 0; i < tags.Length; i++)
         {
-            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, _tags.Length);
-            try
-            {
-                var reader = new MessagePackReader(memory.Memory);
-                var tags = new string[reader.ReadArrayHeader()];
-                for (int i = 0; i < tags.Length; i++)
-                {
-                    tags[i] = ReadText(ref reader);
-                }
-
-                return tags;
-            }
-            finally
-            {
-                PinnedSpanMemory.Return(memory);
-            }
+            tags[i] = ReadText(ref reader);
         }
+
+        return tags;
     }
 
-    /// <summary>
-    /// Adds the .NET-only fields <c>Tags</c> (array of str) and <c>Written</c> (timestamp) to an envelope written by
-    /// <see cref="Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>.
-    /// Go's msgpack decoder skips map fields its struct does not declare, so Go still reads the entry; an entry without
-    /// tags is never passed here and stays byte-identical to Go's.
-    /// </summary>
-    /// <param name="envelope">The envelope (a fixmap of at most 13 fields).</param>
-    /// <param name="tags">The tags; not empty.</param>
-    /// <param name="written">When the entry was written.</param>
-    /// <returns>The tagged envelope.</returns>
     internal static byte[] WithTags(byte[] envelope, IReadOnlyCollection<string> tags, DateTimeOffset written)
     {
         if (envelope.Length == 0 || (envelope[0] & 0xf0) != 0x80 || (envelope[0] & 0x0f) > 13)
@@ -118,7 +97,10 @@ internal readonly ref struct CachePayload
     public DateTimeOffset BestBefore { get; }
 
     /// <summary>Gets the cached value's bytes, a slice of the stored data; empty when absent.</summary>
-    public ReadOnlySpan<byte> Value { get; }
+    public ReadOnlySpan<byte> Value => ValueMemory.Span;
+
+    /// <summary>Gets <see cref="Value"/> as a slice of the array <see cref="TryRead"/> was given.</summary>
+    public ReadOnlyMemory<byte> ValueMemory { get; }
 
     /// <summary>Gets the HTTP status code; 0 when absent.</summary>
     public int StatusCode { get; }
@@ -128,7 +110,7 @@ internal readonly ref struct CachePayload
 
     /// <summary>Decodes the headers: names compared case-insensitively, every value kept separately.</summary>
     /// <returns>The headers, or <see langword="null"/> when the envelope has none.</returns>
-    public unsafe Dictionary<string, string[]>? ReadHeader()
+    public Dictionary<string, string[]>? ReadHeader()
     {
         if (!HasHeader)
         {
@@ -136,19 +118,8 @@ internal readonly ref struct CachePayload
         }
 
         // TryRead validated the structure, so this cannot meet malformed data.
-        fixed (byte* pointer = _header)
-        {
-            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, _header.Length);
-            try
-            {
-                var reader = new MessagePackReader(memory.Memory);
-                return ReadHeaderMap(ref reader);
-            }
-            finally
-            {
-                PinnedSpanMemory.Return(memory);
-            }
-        }
+        var reader = new MessagePackReader(_header);
+        return ReadHeaderMap(ref reader);
     }
 
     private static Dictionary<string, string[]> ReadHeaderMap(ref MessagePackReader reader)
@@ -187,10 +158,10 @@ internal readonly ref struct CachePayload
     /// for anything else: garbage, truncation, trailing bytes, a missing or different <c>V</c>, or a field of the
     /// wrong type. Unknown fields are skipped; field names are matched exactly.
     /// </returns>
-    public static bool TryRead(ReadOnlySpan<byte> data, out CachePayload payload)
+    public static bool TryRead(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
         payload = default;
-        if (data.IsEmpty || !IsMapCode(data[0]))
+        if (data.IsEmpty || !IsMapCode(data.Span[0]))
         {
             return false;
         }
@@ -350,35 +321,25 @@ internal readonly ref struct CachePayload
 
     private static bool IsMapCode(byte code) => (code & 0xf0) == 0x80 || code == 0xde || code == 0xdf;
 
-    private static unsafe bool TryReadCore(ReadOnlySpan<byte> data, out CachePayload payload)
+    private static bool TryReadCore(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
-        fixed (byte* pointer = data)
-        {
-            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, data.Length);
-            try
-            {
-                var reader = new MessagePackReader(memory.Memory);
-                return TryReadFields(ref reader, data, out payload);
-            }
-            finally
-            {
-                PinnedSpanMemory.Return(memory);
-            }
-        }
+        var reader = new MessagePackReader(data);
+        return TryReadFields(ref reader, data, out payload);
     }
 
-    private static bool TryReadFields(scoped ref MessagePackReader reader, ReadOnlySpan<byte> data, out CachePayload payload)
+    private static bool TryReadFields(scoped ref MessagePackReader reader, ReadOnlyMemory<byte> data, out CachePayload payload)
     {
         payload = default;
+        ReadOnlySpan<byte> bytes = data.Span;
         int count = reader.ReadMapHeader();
 
         DateTimeOffset bestBefore = default;
-        ReadOnlySpan<byte> value = default;
-        ReadOnlySpan<byte> header = default;
+        ReadOnlyMemory<byte> value = default;
+        ReadOnlyMemory<byte> header = default;
         bool hasHeader = false;
         int statusCode = 0;
         long version = 0;
-        ReadOnlySpan<byte> tags = default;
+        ReadOnlyMemory<byte> tags = default;
         DateTimeOffset written = default;
 
         for (int i = 0; i < count; i++)
@@ -388,7 +349,7 @@ internal readonly ref struct CachePayload
                 return false;
             }
 
-            ReadOnlySpan<byte> key = ReadStringLikeSpan(ref reader, data);
+            ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
 
             MessagePackType type = reader.NextMessagePackType;
             if (type == MessagePackType.Nil && !Is(key, "V"u8))
@@ -429,7 +390,7 @@ internal readonly ref struct CachePayload
                     return false;
                 }
 
-                value = ReadStringLikeSpan(ref reader, data);
+                value = data[ReadStringLikeRange(ref reader)];
             }
             else if (Is(key, "Header"u8))
             {
@@ -548,8 +509,8 @@ internal readonly ref struct CachePayload
         return true;
     }
 
-    /// <summary>Reads a str or a bin (Go reads them interchangeably) as a slice of <paramref name="data"/>, the reader's input.</summary>
-    private static ReadOnlySpan<byte> ReadStringLikeSpan(scoped ref MessagePackReader reader, ReadOnlySpan<byte> data)
+    /// <summary>Reads a str or a bin (Go reads them interchangeably), returning where its bytes are in the reader's input.</summary>
+    private static Range ReadStringLikeRange(scoped ref MessagePackReader reader)
     {
         int length;
         if (reader.NextMessagePackType == MessagePackType.Binary)
@@ -565,7 +526,8 @@ internal readonly ref struct CachePayload
             length = (int)reader.ReadStringSequence()!.Value.Length;
         }
 
-        return data.Slice((int)reader.Consumed - length, length);
+        int end = (int)reader.Consumed;
+        return (end - length)..end;
     }
 
     /// <summary>Reads a str or a bin (Go reads them interchangeably) as a slice of the input.</summary>

@@ -30,7 +30,14 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
 
     private const string ReflectionMessage = "The default options resolve types without attributes by reflection and Reflection.Emit (MessagePack-CSharp's contractless resolver). For trimming and native AOT, pass options whose resolver is generated or written ahead of time.";
 
+    /// <summary>The longest input <see cref="Deserialize{T}(ReadOnlySpan{byte})"/> copies to a pooled array before reading.</summary>
+    private const int CopiedInputLimit = 64 * 1024;
+
     private static MessagePackSerializerOptions? s_defaultOptions;
+
+    /// <summary>Whether <see cref="int"/> and <see cref="long"/> are written as MessagePack-CSharp's standard formatters do, so
+    /// <see cref="MessagePackIntegers"/> may encode and decode them directly.</summary>
+    private readonly bool _standardIntegers;
     private static MessagePackCacheSerializer? s_default;
 
     /// <summary>Creates a serializer.</summary>
@@ -39,6 +46,7 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
+        _standardIntegers = MessagePackIntegers.AreStandard(options);
     }
 
     /// <summary>
@@ -76,6 +84,11 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     public void Serialize<T>(T value, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        if (_standardIntegers && MessagePackIntegers.TryWrite(value, destination))
+        {
+            return;
+        }
+
         MessagePackSerializer.Serialize(destination, value, Options);
     }
 
@@ -84,33 +97,64 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     /// <param name="value">The value; may be null.</param>
     /// <returns>The serialized bytes.</returns>
     /// <exception cref="MessagePackSerializationException">The value cannot be written (e.g. no formatter for its type).</exception>
-    public byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
+    public byte[] Serialize<T>(T value)
+        => _standardIntegers && MessagePackIntegers.TryWrite(value, out byte[]? bytes) ? bytes : MessagePackSerializer.Serialize(value, Options);
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The span is read in place (pinned and lent to MessagePack-CSharp as memory): as MessagePack-CSharp requires of
-    /// every formatter, a custom formatter must copy what it keeps rather than hold slices of the reader's input.
+    /// Up to <see cref="CopiedInputLimit"/> bytes are copied to a pooled array first (MessagePack-CSharp reads arrays
+    /// fastest); longer input is read in place, pinned. Either way, as MessagePack-CSharp requires of every formatter, a
+    /// custom formatter must copy what it keeps rather than hold slices of the reader's input.
     /// </remarks>
     /// <exception cref="MessagePackSerializationException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
     public unsafe T Deserialize<T>(ReadOnlySpan<byte> data)
     {
+        if (_standardIntegers && MessagePackIntegers.TryRead(data, out T integer))
+        {
+            return integer;
+        }
+
+        if (data.Length <= CopiedInputLimit)
+        {
+            byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
+            try
+            {
+                data.CopyTo(copy);
+                return DeserializeCore<T>(new ReadOnlyMemory<byte>(copy, 0, data.Length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
         fixed (byte* pointer = data)
         {
             PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, data.Length);
             try
             {
-                T value = MessagePackSerializer.Deserialize<T>(memory.Memory, Options, out int bytesRead);
-                if (bytesRead != data.Length)
-                {
-                    throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
-                }
-
-                return value;
+                return DeserializeCore<T>(memory.Memory);
             }
             finally
             {
                 PinnedSpanMemory.Return(memory);
             }
         }
+    }
+
+    /// <summary>Deserializes bytes the caller keeps unchanged until this returns (CacheFunc's stored entries), read in place.</summary>
+    /// <exception cref="MessagePackSerializationException">As <see cref="Deserialize{T}(ReadOnlySpan{byte})"/>.</exception>
+    internal T DeserializeInPlace<T>(ReadOnlyMemory<byte> data)
+        => _standardIntegers && MessagePackIntegers.TryRead(data.Span, out T integer) ? integer : DeserializeCore<T>(data);
+
+    private T DeserializeCore<T>(ReadOnlyMemory<byte> data)
+    {
+        T value = MessagePackSerializer.Deserialize<T>(data, Options, out int bytesRead);
+        if (bytesRead != data.Length)
+        {
+            throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
+        }
+
+        return value;
     }
 }

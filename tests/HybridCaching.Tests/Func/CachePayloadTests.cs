@@ -169,7 +169,7 @@ public class CachePayloadTests
         byte[] data = Convert.FromHexString(HttpVector);
         for (int length = 0; length < data.Length; length++)
         {
-            Assert.False(CachePayload.TryRead(data.AsSpan(0, length), out _), $"prefix of {length} bytes");
+            Assert.False(CachePayload.TryRead(data.AsMemory(0, length), out _), $"prefix of {length} bytes");
         }
 
         Assert.True(CachePayload.TryRead(data, out _));
@@ -189,7 +189,7 @@ public class CachePayloadTests
                 buffer[0] = (byte)(0x80 | (buffer[0] & 0x0f));
             }
 
-            _ = CachePayload.TryRead(buffer.AsSpan(0, length), out _);
+            _ = CachePayload.TryRead(buffer.AsMemory(0, length), out _);
         }
 
         Assert.True(CachePayload.TryRead(Convert.FromHexString(ValueVector), out _));

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -41,51 +39,9 @@ public sealed class GoTimeFormatter : IMessagePackFormatter<DateTimeOffset>
             throw new MessagePackSerializationException($"Extension {header.TypeCode} of {header.Length} bytes is not a timestamp.");
         }
 
-        ReadOnlySequence<byte> raw = reader.ReadRaw(header.Length);
-        if (raw.IsSingleSegment)
-        {
-            return Decode(raw.FirstSpan);
-        }
-
-        Span<byte> copy = stackalloc byte[12];
-        raw.CopyTo(copy);
-        return Decode(copy[..(int)header.Length]);
-    }
-
-    /// <summary>Decodes the 32-, 64- or 96-bit timestamp body (seconds and nanoseconds since the Unix epoch).</summary>
-    private static DateTime Decode(ReadOnlySpan<byte> raw)
-    {
-        long seconds;
-        uint nanoseconds;
-        switch (raw.Length)
-        {
-            case 4:
-                seconds = BinaryPrimitives.ReadUInt32BigEndian(raw);
-                nanoseconds = 0;
-                break;
-            case 8:
-                ulong data = BinaryPrimitives.ReadUInt64BigEndian(raw);
-                nanoseconds = (uint)(data >> 34);
-                seconds = (long)(data & 0x3_ffff_ffffUL);
-                break;
-            default:
-                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(raw);
-                seconds = BinaryPrimitives.ReadInt64BigEndian(raw[4..]);
-                break;
-        }
-
-        if (nanoseconds > 999_999_999)
-        {
-            throw new MessagePackSerializationException("The timestamp's nanoseconds exceed 999,999,999.");
-        }
-
-        if (seconds < MinSeconds || seconds > MaxSeconds)
-        {
-            throw new MessagePackSerializationException("The timestamp is outside the years 1-9999.");
-        }
-
-        // Precision is .NET's 100 ns tick: finer nanoseconds are truncated.
-        return new DateTime(DateTime.UnixEpoch.Ticks + (seconds * TimeSpan.TicksPerSecond) + (nanoseconds / 100), DateTimeKind.Utc);
+        // MessagePack-CSharp decodes the three layouts in place (as UTC, to the 100 ns tick); nanoseconds beyond
+        // 999,999,999 carry into the next second, as Go's time.Unix does.
+        return reader.ReadDateTime(header);
     }
 
     private static long MinSeconds => (DateTime.MinValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
