@@ -78,6 +78,9 @@ public sealed partial class CacheFunc
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
+    /// <summary>How long entries stay stored unless a call says otherwise (and how long a tag's invalidation time is kept).</summary>
+    internal TimeSpan DefaultTtl => _ttl;
+
     /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
     /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
     public static ICacheSerializer DefaultSerializer
