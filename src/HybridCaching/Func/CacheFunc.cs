@@ -410,6 +410,20 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.miss", key, default);
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         var invalidated = _tagInvalidations.IsInvalidated(shared.Value);
+        if (!invalidated && _tagInvalidations.NeedsLoad(shared.Value, out var tags, out var written))
+        {
+            // A result left under the lock (by another server, say) whose tags' times this process has not read yet.
+            try
+            {
+                invalidated = !await _tagInvalidations.IsValidAsync(tags, written, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+            {
+                Log.ReadFailed(_logger, key, ex);
+                invalidated = true;
+            }
+        }
+
         if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
