@@ -25,18 +25,8 @@ public sealed class VaryTests : IAsyncDisposable
         return options;
     }
 
-    private static async Task<(string? Status, string Body)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        using var response = await app.Client.SendAsync(request);
-        Assert.False(response.Headers.Contains(ResponseVary.MarkerHeader));
-        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(string? Status, string Body)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
+        => app.Client.GetStatusAndBodyAsync(path, headers);
 
     private Task<TestApp> StartLanguageAppAsync(Func<HttpContext, RequestDelegate, Task>? outer = null, Task? gate = null)
         => TestApp.StartAsync(
