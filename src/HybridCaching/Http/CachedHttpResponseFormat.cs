@@ -11,16 +11,21 @@ namespace HybridCaching.Http;
 /// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, or status 206 or 304 — whoever wrote it: the
 /// Go original stores such responses, and a .NET reader must not hand one user's cookie to another. The request
 /// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
-/// origin instead.</para>
+/// origin instead. <see cref="VaryAllowed"/> reads responses with a <c>Vary</c> naming request headers, for the
+/// middleware, which checks the request's values itself (<c>Vary: *</c> is refused by both).</para>
 /// </remarks>
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
-    private CachedHttpResponseFormat()
-    {
-    }
+    private readonly bool _varyAllowed;
 
-    /// <summary>Gets the format (it has no state).</summary>
-    public static CachedHttpResponseFormat Instance { get; } = new();
+    private CachedHttpResponseFormat(bool varyAllowed) => _varyAllowed = varyAllowed;
+
+    /// <summary>Gets the format that refuses every response with <c>Vary</c>.</summary>
+    public static CachedHttpResponseFormat Instance { get; } = new(varyAllowed: false);
+
+    /// <summary>Gets the format that reads responses with a <c>Vary</c> naming request headers (not <c>*</c>): for a
+    /// reader that checks the request's values itself before serving one.</summary>
+    public static CachedHttpResponseFormat VaryAllowed { get; } = new(varyAllowed: true);
 
     /// <inheritdoc/>
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
@@ -43,7 +48,7 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
         }
 
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
-        if (!HttpResponsePolicy.IsShareable(value))
+        if (!HttpResponsePolicy.IsShareable(value, _varyAllowed))
         {
             value = null!;
             return false;
