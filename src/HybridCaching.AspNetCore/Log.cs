@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4003, EventName = "ResponseCachingHeadLookupFailed", Level = LogLevel.Warning, Message = "Cache lookup of '{Key}' for a HEAD request failed; the request passes through uncached.")]
     public static partial void LookupFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 4090, EventName = "ResponseCachingNotModified", Level = LogLevel.Debug, Message = "'{Path}' answered 304 Not Modified from the cache: the request's validators match the stored response.")]
+    public static partial void NotModified(ILogger logger, string path);
 }

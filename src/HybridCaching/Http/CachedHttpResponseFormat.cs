@@ -7,7 +7,8 @@ namespace HybridCaching.Http;
 /// <remarks>
 /// <para>An envelope without a valid status code (e.g. a plain <see cref="CacheFunc"/> value under the same key) is
 /// not a response: <see cref="TryRead"/> refuses it and the entry is a cache miss.</para>
-/// <para>So is a response the safe defaults never share — one with <c>Set-Cookie</c>, <c>Vary</c>,
+/// <para>So is a response the safe defaults never share — one with <c>Set-Cookie</c>, <c>Vary</c> (beyond the
+/// headers the key varies by),
 /// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, or status 206 or 304 — whoever wrote it: the
 /// Go original stores such responses, and a .NET reader must not hand one user's cookie to another. The request
 /// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
@@ -15,12 +16,14 @@ namespace HybridCaching.Http;
 /// </remarks>
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
-    private CachedHttpResponseFormat()
-    {
-    }
+    private readonly IReadOnlySet<string>? _varyBy;
 
-    /// <summary>Gets the format (it has no state).</summary>
-    public static CachedHttpResponseFormat Instance { get; } = new();
+    /// <summary>Creates a format that also reads responses whose <c>Vary</c> names only headers of <paramref name="varyBy"/>.</summary>
+    /// <param name="varyBy">The request headers the cache key varies by (case-insensitive set), or null.</param>
+    public CachedHttpResponseFormat(IReadOnlySet<string>? varyBy) => _varyBy = varyBy;
+
+    /// <summary>Gets the format for keys that vary by no request header.</summary>
+    public static CachedHttpResponseFormat Instance { get; } = new(null);
 
     /// <inheritdoc/>
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
@@ -43,7 +46,7 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
         }
 
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
-        if (!HttpResponsePolicy.IsShareable(value))
+        if (!HttpResponsePolicy.IsShareable(value, _varyBy))
         {
             value = null!;
             return false;
