@@ -114,6 +114,17 @@ public sealed class ConditionalRequestTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Middleware_StoredEntry_CarriesETagInGoEnvelopeHeader()
+    {
+        await using var app = await StartWithStoredAsync("/plain");
+
+        Assert.True(CachePayload.TryRead((await _cache.GetAsync("http://localhost/plain"))!, out var payload));
+
+        Assert.Equal([HttpValidators.ComputeETag(200, "plain 1"u8)], payload.ReadHeader()![HeaderNames.ETag]);
+        Assert.Equal(200, payload.StatusCode);
+    }
+
+    [Fact]
     public async Task Middleware_HitWithOtherIfNoneMatch_AnswersFullResponse()
     {
         await using var app = await StartWithStoredAsync("/plain");
