@@ -17,6 +17,11 @@ namespace HybridCaching.AspNetCore;
 /// with concurrent requests; status 400 and above is shared with concurrent requests but not stored. A stored
 /// response (or another server's lock result) with those headers or statuses is never served either, whoever wrote
 /// it (the Go original stores them): the request runs the pipeline instead.</para>
+/// <para>A stored 2xx response carries a strong <c>ETag</c> computed from its status and body unless the app set
+/// one; a GET or HEAD answered from the cache whose <c>If-None-Match</c> matches it (or, without that header, whose
+/// <c>If-Modified-Since</c> is not older than the stored <c>Last-Modified</c>) is answered 304 Not Modified without
+/// running the pipeline. The request that runs the pipeline has those two headers removed, and gets the full
+/// response.</para>
 /// </remarks>
 public sealed class HybridResponseCachingOptions
 {

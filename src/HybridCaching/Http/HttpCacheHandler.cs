@@ -24,6 +24,9 @@ namespace HybridCaching.Http;
 /// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
 /// a response that will not be shared is returned as it came, unbuffered. The synchronous
 /// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
+/// <para>The background refresh of a stale entry with an <c>ETag</c> (or a <c>Last-Modified</c>) is conditional: on
+/// 304 Not Modified the stored body is kept, its headers are updated from the 304 and it is stored as fresh. Callers
+/// never receive that 304. A caller's own conditional request passes through uncached.</para>
 /// </remarks>
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
