@@ -107,6 +107,8 @@ internal sealed class HybridResponseCachingMiddleware
             context.Response.OnStarting(AddMissHeaderAsync, context);
         }
 
+        // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
+        ConditionalRequests.RemoveValidators(context.Request.Headers);
         CachedHttpResponse result;
         try
         {
@@ -337,12 +339,15 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
     {
         var response = context.Response;
-        response.StatusCode = cached.StatusCode;
+        bool notModified = ConditionalRequests.IsNotModified(context.Request, cached);
+        response.StatusCode = notModified ? StatusCodes.Status304NotModified : cached.StatusCode;
         var headers = response.Headers;
         foreach (var (name, values) in cached.Headers)
         {
-            if (!string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)
-                && !string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
+            if (notModified
+                ? ConditionalRequests.IsNotModifiedHeader(name)
+                : !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)
+                    && !string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
             {
                 headers[name] = values;
             }
@@ -353,6 +358,12 @@ internal sealed class HybridResponseCachingMiddleware
         if (cached.GetAge(now) is { } age)
         {
             headers.Age = ((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (notModified)
+        {
+            Log.NotModified(_logger, context.Request.Path.Value ?? "/");
+            return;
         }
 
         if (!cached.Body.IsEmpty || cached.Headers.ContainsKey(HeaderNames.ContentLength))
@@ -407,6 +418,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         policy.Apply(cacheContext, context);
+        ConditionalRequests.AddETag(headers, response.StatusCode, captured);
         var result = new CachedHttpResponse(response.StatusCode, headers, captured);
         if (result.StatusCode >= StatusCodes.Status400BadRequest || _acceptResponse?.Invoke(context, result) == false)
         {

@@ -20,6 +20,11 @@ namespace HybridCaching.AspNetCore;
 /// stored per variant and served only to requests with the same values of the headers it names.</para>
 /// <para>Endpoints may carry their own policy (<c>CacheHybridResponse(...)</c>, <see cref="CacheHybridResponseAttribute"/>,
 /// <see cref="AddPolicy"/>); with <see cref="EndpointsOnly"/> only those are cached.</para>
+/// <para>A stored 2xx response carries a strong <c>ETag</c> computed from its status and body unless the app set
+/// one; a GET or HEAD answered from the cache whose <c>If-None-Match</c> matches it (or, without that header, whose
+/// <c>If-Modified-Since</c> is not older than the stored <c>Last-Modified</c>) is answered 304 Not Modified without
+/// running the pipeline. The request that runs the pipeline has those two headers removed, and gets the full
+/// response.</para>
 /// </remarks>
 public sealed partial class HybridResponseCachingOptions
 {

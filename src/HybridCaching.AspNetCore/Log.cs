@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4004, EventName = "ResponseCachingVariantMismatch", Level = LogLevel.Debug, Message = "The variant stored under '{Key}' was produced for other request header values than this request's (its Vary changed); the request runs the pipeline uncached.")]
     public static partial void VariantMismatch(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 4090, EventName = "ResponseCachingNotModified", Level = LogLevel.Debug, Message = "'{Path}' answered 304 Not Modified from the cache: the request's validators match the stored response.")]
+    public static partial void NotModified(ILogger logger, string path);
 }

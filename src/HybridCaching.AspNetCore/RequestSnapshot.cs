@@ -35,6 +35,7 @@ internal sealed class RequestSnapshot
         foreach (var (name, values) in request.Headers)
         {
             if (!CachedHttpResponse.IsPerDeliveryHeader(name)
+                && !ConditionalRequests.IsValidator(name)
                 && !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
                 _headers[name] = values;

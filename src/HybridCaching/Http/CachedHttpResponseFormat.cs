@@ -7,7 +7,8 @@ namespace HybridCaching.Http;
 /// <remarks>
 /// <para>An envelope without a valid status code (e.g. a plain <see cref="CacheFunc"/> value under the same key) is
 /// not a response: <see cref="TryRead"/> refuses it and the entry is a cache miss.</para>
-/// <para>So is a response the safe defaults never share — one with <c>Set-Cookie</c>, <c>Vary</c>,
+/// <para>So is a response the safe defaults never share — one with <c>Set-Cookie</c>, <c>Vary</c> (beyond the
+/// headers the key varies by),
 /// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, or status 206 or 304 — whoever wrote it: the
 /// Go original stores such responses, and a .NET reader must not hand one user's cookie to another. The request
 /// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
@@ -17,11 +18,16 @@ namespace HybridCaching.Http;
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
     private readonly bool _varyAllowed;
+    private readonly IReadOnlySet<string>? _varyBy;
+
+    /// <summary>Creates a format that also reads responses whose <c>Vary</c> names only headers of <paramref name="varyBy"/>.</summary>
+    /// <param name="varyBy">The request headers the cache key varies by (case-insensitive set), or null.</param>
+    public CachedHttpResponseFormat(IReadOnlySet<string>? varyBy) => _varyBy = varyBy;
 
     private CachedHttpResponseFormat(bool varyAllowed) => _varyAllowed = varyAllowed;
 
-    /// <summary>Gets the format that refuses every response with <c>Vary</c>.</summary>
-    public static CachedHttpResponseFormat Instance { get; } = new(varyAllowed: false);
+    /// <summary>Gets the format for keys that vary by no request header: it refuses every response with <c>Vary</c>.</summary>
+    public static CachedHttpResponseFormat Instance { get; } = new(varyBy: null);
 
     /// <summary>Gets the format that reads responses with a <c>Vary</c> naming request headers (not <c>*</c>): for a
     /// reader that checks the request's values itself before serving one.</summary>
@@ -48,7 +54,7 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
         }
 
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
-        if (!HttpResponsePolicy.IsShareable(value, _varyAllowed))
+        if (!HttpResponsePolicy.IsShareable(value, _varyAllowed, _varyBy))
         {
             value = null!;
             return false;

@@ -24,6 +24,9 @@ namespace HybridCaching.Http;
 /// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
 /// a response that will not be shared is returned as it came, unbuffered. The synchronous
 /// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
+/// <para>The background refresh of a stale entry with an <c>ETag</c> (or a <c>Last-Modified</c>) is conditional: on
+/// 304 Not Modified the stored body is kept, its headers are updated from the 304 and it is stored as fresh. Callers
+/// never receive that 304. A caller's own conditional request passes through uncached.</para>
 /// </remarks>
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
@@ -40,6 +43,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private readonly Func<HttpRequestMessage, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpRequestMessage, Exception, HttpResponseMessage?>? _errorHandler;
     private readonly long _maxBody;
+    private readonly RequestHeaderVary? _vary;
+    private readonly CachedHttpResponseFormat _format;
 
     /// <summary>Creates the handler; set its inner handler before use (<c>IHttpClientFactory</c> does).</summary>
     /// <param name="options">The settings; validated and read once here.</param>
@@ -63,6 +68,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
         _maxBody = options.MaximumBodySize;
+        _vary = RequestHeaderVary.Create(options.VaryByRequestHeaders);
+        _format = _vary is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_vary.Names);
     }
 
     /// <summary>Creates the handler over an inner handler.</summary>
@@ -88,6 +95,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
         if (string.IsNullOrEmpty(key))
         {
             return base.SendAsync(request, cancellationToken);
+        }
+
+        if (_vary is not null)
+        {
+            key = _vary.Key(key, request);
         }
 
         return request.Method == HttpMethod.Head
@@ -124,7 +136,16 @@ public sealed class HttpCacheHandler : DelegatingHandler
             && request.RequestUri is { IsAbsoluteUri: true }
             && request.Content is null
             && !request.Headers.NonValidated.Contains("Authorization")
+            && !HasValidator(request)
             && _acceptRequest?.Invoke(request) != false;
+
+    // A caller that sends validators of its own keeps its own copy: the origin answers it (a 304 included), uncached.
+    private static bool HasValidator(HttpRequestMessage request)
+    {
+        var headers = request.Headers.NonValidated;
+        return headers.Contains("If-None-Match") || headers.Contains("If-Modified-Since") || headers.Contains("If-Match")
+            || headers.Contains("If-Unmodified-Since") || headers.Contains("If-Range");
+    }
 
     /// <summary>A HEAD request: answered from a stored response, or sent to the origin uncached. It never takes part
     /// in a cold key's run: its response has no body to share, so leading one would send every GET waiting on it
@@ -241,6 +262,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         => base.SendAsync(request, cancellationToken);
 
+    /// <summary>A background refresh: the recorded request again, made conditional on the stale entry's
+    /// validators; a 304 refreshes the stale entry (its body kept), anything else is captured as on a miss.</summary>
     private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CacheFuncContext context, CancellationToken cancellationToken)
     {
         if (snapshot is null)
@@ -251,7 +274,22 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         using var request = snapshot.ToRequest();
+        bool conditional = Revalidation.AddValidators(request, snapshot.Stale);
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (conditional && response.StatusCode == HttpStatusCode.NotModified)
+        {
+            var refreshed = Revalidation.Refresh(snapshot.Stale!, response, _time.GetUtcNow());
+            if (!HttpResponsePolicy.IsShareable(refreshed, varyBy: _vary?.Names))
+            {
+                context.NoCache = true;
+                return CachedHttpResponse.Bypass;
+            }
+
+            context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
+            HttpLog.Revalidated(_logger, context.Key);
+            return refreshed;
+        }
+
         var (result, storable) = await CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
         context.NoCache = !storable;
         return result;
@@ -262,7 +300,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private async Task<(CachedHttpResponse Result, bool Storable)> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
-        if (!HttpResponsePolicy.IsShareable(response) || content.Headers.ContentLength > _maxBody)
+        if (!HttpResponsePolicy.IsShareable(response, _vary?.Names) || content.Headers.ContentLength > _maxBody)
         {
             return (CachedHttpResponse.Bypass, false);
         }
@@ -314,10 +352,13 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return (result, storable);
     }
 
-    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then).</summary>
-    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers)
+    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then),
+    /// and the stale entry it found, whose validators make the refresh conditional.</summary>
+    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers, CachedHttpResponse? stale)
     {
-        public static RequestSnapshot Capture(HttpRequestMessage request)
+        public CachedHttpResponse? Stale => stale;
+
+        public static RequestSnapshot Capture(HttpRequestMessage request, CachedHttpResponse? stale)
         {
             var headers = new List<KeyValuePair<string, string[]>>();
             foreach (var header in request.Headers.NonValidated)
@@ -325,7 +366,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 headers.Add(new(header.Key, [.. header.Value]));
             }
 
-            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers]);
+            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers], stale);
         }
 
         public HttpRequestMessage ToRequest()
@@ -364,11 +405,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         public Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Factory { get; }
 
-        public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => CachedHttpResponseFormat.Instance.Write(value, bestBefore);
+        public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => _owner._format.Write(value, bestBefore);
 
         public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
         {
-            if (!CachedHttpResponseFormat.Instance.TryRead(payload, out value))
+            if (!_owner._format.TryRead(payload, out value))
             {
                 return false;
             }
@@ -379,7 +420,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 {
                     if (_state != Finished)
                     {
-                        _snapshot = RequestSnapshot.Capture(_request);
+                        _snapshot = RequestSnapshot.Capture(_request, value);
                     }
                 }
             }

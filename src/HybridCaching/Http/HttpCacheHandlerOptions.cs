@@ -7,8 +7,9 @@ namespace HybridCaching.Http;
 /// Set <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>), or
 /// <see cref="CacheFunc"/> together with the <see cref="Cache"/> it runs on. The safe defaults always apply before <see cref="AcceptRequest"/> and
 /// <see cref="AcceptResponse"/>: only GET and HEAD without an <c>Authorization</c> header and without content
-/// are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
-/// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
+/// and without a validator of the caller's own (<c>If-None-Match</c>, <c>If-Modified-Since</c>, <c>If-Match</c>,
+/// <c>If-Unmodified-Since</c>, <c>If-Range</c>) are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
+/// <c>Vary</c> (unless it names only <see cref="VaryByRequestHeaders"/>), status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
 /// status 400 and above is shared with concurrent waiters but not stored. A stored response (or another server's
 /// lock result) with those headers or statuses is never served either, whoever wrote it: the request goes to the origin.
 /// </remarks>
@@ -70,6 +71,13 @@ public sealed class HttpCacheHandlerOptions
     /// <value>Default: none (the exception propagates).</value>
     public Func<HttpRequestMessage, Exception, HttpResponseMessage?>? ErrorHandler { get; set; }
 
+    /// <summary>Request headers the cache key varies by: requests that differ in one of them get separate entries.</summary>
+    /// <value>Default empty: the key is <see cref="RequestKey"/>'s alone, and any response with <c>Vary</c> is
+    /// neither stored nor shared. Names are case-insensitive and their order does not matter. A response whose
+    /// <c>Vary</c> names only headers of this list is stored per variant; one that varies on any other header (or
+    /// <c>Vary: *</c>) still is not. With headers listed, keys no longer match a Go service's.</value>
+    public IList<string> VaryByRequestHeaders { get; } = new List<string>();
+
     /// <summary>The largest response body that is buffered and stored; larger ones stream through uncached.</summary>
     /// <value>From 0 to <see cref="Array.MaxLength"/>; default <see cref="DefaultMaximumBodySize"/> (64 MB).</value>
     public long MaximumBodySize { get; set; } = DefaultMaximumBodySize;
@@ -98,6 +106,14 @@ public sealed class HttpCacheHandlerOptions
             CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
             CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
             CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+        }
+
+        foreach (string name in VaryByRequestHeaders)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal) || name.Trim() == "*")
+            {
+                throw new ArgumentException($"{nameof(VaryByRequestHeaders)} holds an invalid header name: '{name}'.", nameof(VaryByRequestHeaders));
+            }
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(MaximumBodySize, nameof(MaximumBodySize));

@@ -10,4 +10,7 @@ internal static partial class HttpLog
 
     [LoggerMessage(EventId = 2002, EventName = "HttpClientHeadLookupFailed", Level = LogLevel.Warning, Message = "Cache lookup of '{Key}' for a HEAD request failed; the request is sent to the origin.")]
     public static partial void LookupFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 2090, EventName = "HttpClientRevalidated", Level = LogLevel.Debug, Message = "Stale response '{Key}' revalidated: the origin answered 304 Not Modified and the stored body is kept.")]
+    public static partial void Revalidated(ILogger logger, string key);
 }

@@ -4,26 +4,32 @@ namespace HybridCaching.Http;
 internal static class HttpResponsePolicy
 {
     /// <summary>Whether a response may be handed to other callers at all (and so, perhaps, stored): not
-    /// partial, not a 304, no cookie, no <c>Vary</c>, and no <c>Cache-Control</c> directive that forbids it.</summary>
-    public static bool IsShareable(HttpResponseMessage response)
+    /// partial, not a 304, no cookie, no <c>Vary</c> beyond <paramref name="varyBy"/>, and no <c>Cache-Control</c>
+    /// directive that forbids it.</summary>
+    /// <param name="response">The origin's response.</param>
+    /// <param name="varyBy">The request headers the cache key varies by; a response varying on those alone is
+    /// shareable (each variant has its own key). Null or empty: any <c>Vary</c> refuses the response.</param>
+    public static bool IsShareable(HttpResponseMessage response, IReadOnlySet<string>? varyBy = null)
     {
         var headers = response.Headers.NonValidated;
         return IsShareable(
             (int)response.StatusCode,
-            headers.Contains("Set-Cookie") || headers.Contains("Vary"),
+            headers.Contains("Set-Cookie")
+                || (headers.TryGetValues("Vary", out var vary) && !IsCoveredVary(vary, varyBy)),
             headers.TryGetValues("Cache-Control", out var cacheControl) ? cacheControl : null);
     }
 
     /// <summary>The same rule for a response read from the cache, whoever wrote it (the Go original stores every
     /// response, cookies included).</summary>
-    public static bool IsShareable(CachedHttpResponse response) => IsShareable(response, varyAllowed: false);
-
-    /// <summary>The same rule, except that with <paramref name="varyAllowed"/> a <c>Vary</c> header naming request
-    /// headers is allowed (the ASP.NET Core middleware stores and checks variants); <c>Vary: *</c> never is.</summary>
-    public static bool IsShareable(CachedHttpResponse response, bool varyAllowed)
+    /// <param name="response">The stored response.</param>
+    /// <param name="varyAllowed">Whether a <c>Vary</c> naming request headers is allowed whatever it names (the ASP.NET
+    /// Core middleware stores and checks variants itself); <c>Vary: *</c> never is.</param>
+    /// <param name="varyBy">Otherwise, the request headers the cache key varies by, as for a response from the origin.</param>
+    public static bool IsShareable(CachedHttpResponse response, bool varyAllowed = false, IReadOnlySet<string>? varyBy = null)
     {
         var headers = response.Headers;
-        bool refusedVary = headers.TryGetValue("Vary", out string[]? vary) && (!varyAllowed || VariesByEverything(vary));
+        bool refusedVary = headers.TryGetValue("Vary", out string[]? vary)
+            && (varyAllowed ? VariesByEverything(vary) : !IsCoveredVary(vary, varyBy));
         return IsShareable(
             response.StatusCode,
             headers.ContainsKey("Set-Cookie") || refusedVary,
@@ -45,6 +51,28 @@ internal static class HttpResponsePolicy
         }
 
         return false;
+    }
+
+    /// <summary>Whether every header a <c>Vary</c> names is one the key varies by (<c>*</c> never is).</summary>
+    private static bool IsCoveredVary(IEnumerable<string> varyValues, IReadOnlySet<string>? varyBy)
+    {
+        if (varyBy is null || varyBy.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (string value in varyValues)
+        {
+            foreach (string name in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!varyBy.Contains(name))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether <c>Cache-Control</c> values hold <c>no-store</c>, <c>private</c> or <c>no-cache</c>
@@ -69,6 +97,6 @@ internal static class HttpResponsePolicy
         return false;
     }
 
-    private static bool IsShareable(int status, bool hasCookieOrVary, IEnumerable<string>? cacheControl)
-        => status is not (206 or 304) && !hasCookieOrVary && (cacheControl is null || !HasUnshareableDirective(cacheControl));
+    private static bool IsShareable(int status, bool hasCookieOrUncoveredVary, IEnumerable<string>? cacheControl)
+        => status is not (206 or 304) && !hasCookieOrUncoveredVary && (cacheControl is null || !HasUnshareableDirective(cacheControl));
 }

@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace HybridCaching.Http;
+
+/// <summary>
+/// Validators of cached responses (RFC 9110 §8.8, §13): the strong <c>ETag</c> the caches give a stored response
+/// the origin did not tag, and the evaluation of <c>If-None-Match</c> / <c>If-Modified-Since</c> against it. Shared by
+/// the ASP.NET Core middleware (answering 304 from the cache) and the client handler (revalidating stale entries).
+/// </summary>
+internal static class HttpValidators
+{
+    /// <summary>The headers a 304 answered from the cache carries (RFC 9110 §15.4.5), besides <c>X-Cache</c> and <c>Age</c>.</summary>
+    private static readonly HashSet<string> NotModifiedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Cache-Control",
+        "Content-Location",
+        "Date",
+        "ETag",
+        "Expires",
+        "Last-Modified",
+        "Vary",
+    };
+
+    // A 304's own fields that must not replace the stored response's (RFC 9111 §3.2: they describe the 304, not the stored body).
+    private static readonly HashSet<string> NotUpdatedFrom304 = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Content-Length",
+        "Content-Encoding",
+        "Content-Range",
+        "Content-Type",
+    };
+
+    private static readonly string[] HttpDateFormats =
+    [
+        "r",                              // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        "dddd, dd-MMM-yy HH:mm:ss 'GMT'", // obsolete RFC 850
+        "ddd MMM d HH:mm:ss yyyy",        // obsolete asctime
+        "ddd MMM  d HH:mm:ss yyyy",
+    ];
+
+    /// <summary>Whether a header belongs on a 304 answered from the cache.</summary>
+    public static bool IsNotModifiedHeader(string name) => NotModifiedHeaders.Contains(name);
+
+    /// <summary>The strong entity tag of a response the origin did not tag: a quoted, truncated SHA-256 (128 bits,
+    /// base64 without padding) of its status code and body, so the same bytes get the same tag on every server
+    /// and after every refresh that produces them again.</summary>
+    public static string ComputeETag(int statusCode, ReadOnlySpan<byte> body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> status = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(status, statusCode);
+        hash.AppendData(status);
+        hash.AppendData(body);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return "\"" + Convert.ToBase64String(digest[..16]).TrimEnd('=') + "\"";
+    }
+
+    /// <summary>Whether a response with this status gets a computed <c>ETag</c> and answers conditional requests:
+    /// only 2xx (RFC 9110 §13.2.1: preconditions are ignored when the response would be anything else).</summary>
+    public static bool IsValidatable(int statusCode) => statusCode is >= 200 and < 300;
+
+    /// <summary>Evaluates a GET or HEAD request's preconditions against a stored response (RFC 9110 §13.2.2):
+    /// <c>If-None-Match</c> when present (weak comparison, <c>*</c> matches any), otherwise <c>If-Modified-Since</c>
+    /// when the stored response has a <c>Last-Modified</c>.</summary>
+    /// <param name="ifNoneMatch">The request's <c>If-None-Match</c> values (none: empty).</param>
+    /// <param name="ifModifiedSince">The request's <c>If-Modified-Since</c> values (none: empty).</param>
+    /// <param name="stored">The stored response.</param>
+    /// <returns><see langword="true"/> when the answer is 304 Not Modified.</returns>
+    public static bool IsNotModified(IReadOnlyList<string?> ifNoneMatch, IReadOnlyList<string?> ifModifiedSince, CachedHttpResponse stored)
+    {
+        if (!IsValidatable(stored.StatusCode))
+        {
+            return false;
+        }
+
+        if (ifNoneMatch.Count > 0)
+        {
+            return stored.Headers.TryGetValue("ETag", out string[]? etags) && etags.Length == 1
+                && TryParseEntityTag(etags[0], out string? opaque, out _)
+                && MatchesAny(ifNoneMatch, opaque);
+        }
+
+        // Ignored unless it is exactly one valid date (RFC 9110 §13.1.3).
+        return ifModifiedSince.Count == 1
+            && TryParseHttpDate(ifModifiedSince[0], out var since)
+            && stored.Headers.TryGetValue("Last-Modified", out string[]? lastModified) && lastModified.Length == 1
+            && TryParseHttpDate(lastModified[0], out var modified)
+            && modified <= since;
+    }
+
+    /// <summary>The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the
+    /// 304 carries replacing the stored one of that name (except those describing the 304's own content), and a
+    /// <c>Date</c> of <paramref name="now"/> when the 304 has none, so its age starts again.</summary>
+    public static CachedHttpResponse Refresh(CachedHttpResponse stored, IEnumerable<KeyValuePair<string, string[]>> notModifiedHeaders, DateTimeOffset now)
+    {
+        var headers = new Dictionary<string, string[]>(stored.Headers, StringComparer.OrdinalIgnoreCase)
+        {
+            ["Date"] = [CachedHttpResponse.FormatHttpDate(now)],
+        };
+        foreach (var (name, values) in notModifiedHeaders)
+        {
+            if (!NotUpdatedFrom304.Contains(name))
+            {
+                headers[name] = values;
+            }
+        }
+
+        return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
+    }
+
+    /// <summary>Parses one entity tag (<c>"x"</c> or <c>W/"x"</c>) the whole of <paramref name="value"/> holds.</summary>
+    public static bool TryParseEntityTag(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? opaque, out bool weak)
+    {
+        var span = (value ?? string.Empty).AsSpan().Trim();
+        int position = 0;
+        if (TryReadEntityTag(span, ref position, out var tag, out weak) && position == span.Length)
+        {
+            opaque = tag.ToString();
+            return true;
+        }
+
+        opaque = null;
+        return false;
+    }
+
+    /// <summary>Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.</summary>
+    public static bool TryParseHttpDate(string? value, out DateTimeOffset date)
+        => DateTimeOffset.TryParseExact(
+            value?.Trim(),
+            HttpDateFormats,
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal,
+            out date);
+
+    // Weak comparison (RFC 9110 §8.8.3.2) of a stored tag's opaque part against an If-None-Match list.
+    private static bool MatchesAny(IReadOnlyList<string?> ifNoneMatch, string opaque)
+    {
+        foreach (string? value in ifNoneMatch)
+        {
+            var span = (value ?? string.Empty).AsSpan();
+            int position = 0;
+            while (true)
+            {
+                SkipSeparators(span, ref position);
+                if (position >= span.Length)
+                {
+                    break;
+                }
+
+                if (span[position] == '*')
+                {
+                    return true;
+                }
+
+                if (!TryReadEntityTag(span, ref position, out var tag, out _))
+                {
+                    // A malformed member: nothing after it can be trusted.
+                    break;
+                }
+
+                if (tag.SequenceEqual(opaque))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static void SkipSeparators(ReadOnlySpan<char> span, ref int position)
+    {
+        while (position < span.Length && span[position] is ' ' or '\t' or ',')
+        {
+            position++;
+        }
+    }
+
+    // entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc may be a comma, so quotes decide where a tag ends.
+    private static bool TryReadEntityTag(ReadOnlySpan<char> span, ref int position, out ReadOnlySpan<char> opaque, out bool weak)
+    {
+        opaque = default;
+        int start = position;
+        weak = span[start..].StartsWith("W/", StringComparison.Ordinal);
+        if (weak)
+        {
+            start += 2;
+        }
+
+        if (start >= span.Length || span[start] != '"')
+        {
+            return false;
+        }
+
+        int end = span[(start + 1)..].IndexOf('"');
+        if (end < 0)
+        {
+            return false;
+        }
+
+        opaque = span.Slice(start + 1, end);
+        position = start + end + 2;
+        return true;
+    }
+}
