@@ -75,7 +75,8 @@ public sealed class AppMultiplexerTests
 
             Assert.Same(multiplexer, provider.GetRequiredService<RedisCache>().Multiplexer);
             Assert.Equal("v", await provider.GetRequiredService<CacheFunc>().DoAsync("k", _ => Task.FromResult("v")));
-            Assert.True(await multiplexer.GetDatabase().KeyExistsAsync("app:k"));
+            // The caller gets the value without waiting for the write to Redis, so wait for the key to appear.
+            await RedisCli.WaitUntilAsync(() => multiplexer.GetDatabase().KeyExistsAsync("app:k"), "app:k written through the app's multiplexer", TimeSpan.FromSeconds(10));
         }
         finally
         {
