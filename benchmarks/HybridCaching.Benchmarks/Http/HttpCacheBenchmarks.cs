@@ -16,8 +16,14 @@ public class HttpCacheBenchmarks
     [Params("/json", "/text")]
     public string Path { get; set; } = "/json";
 
+    // Synchronous: the in-process toolchain does not await a Task-returning setup or cleanup.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    [GlobalCleanup]
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         foreach (var configuration in HttpCacheConfiguration.All)
         {
@@ -27,8 +33,7 @@ public class HttpCacheBenchmarks
         }
     }
 
-    [GlobalCleanup]
-    public async Task CleanupAsync()
+    private async Task CleanupAsync()
     {
         foreach (var app in _apps.Values)
         {
