@@ -68,6 +68,7 @@ internal sealed class HttpBenchApp : IAsyncDisposable
         .ToArray();
 
     private readonly WebApplication _app;
+    private RequestDelegate _pipeline = null!;
     private int _runs;
 
     private HttpBenchApp(HttpCacheConfiguration configuration, bool kestrel)
@@ -98,6 +99,10 @@ internal sealed class HttpBenchApp : IAsyncDisposable
             Interlocked.Increment(ref _runs);
             return Text;
         }));
+
+        // Explicit, so the pipeline built for InvokeAsync runs the endpoints too (the host adds its own at the end,
+        // which a request served here never reaches).
+        _app.UseEndpoints(_ => { });
     }
 
     public HttpCacheConfiguration Configuration { get; }
@@ -111,6 +116,24 @@ internal sealed class HttpBenchApp : IAsyncDisposable
     /// <summary>A client of the in-process <see cref="TestServer"/> (TestServer only).</summary>
     public HttpClient TestClient { get; private set; } = null!;
 
+    /// <summary>
+    /// Runs one GET through the app's middleware pipeline and endpoints directly, on a new
+    /// <see cref="DefaultHttpContext"/> (no server, no client): what the caches cost without transport.
+    /// </summary>
+    /// <returns>The response's status code.</returns>
+    public async Task<int> InvokeAsync(string path, Stream body)
+    {
+        var context = new DefaultHttpContext { RequestServices = _app.Services };
+        var request = context.Request;
+        request.Method = HttpMethods.Get;
+        request.Scheme = "http";
+        request.Host = new HostString("localhost");
+        request.Path = path;
+        context.Response.Body = body;
+        await _pipeline(context);
+        return context.Response.StatusCode;
+    }
+
     public static async Task<HttpBenchApp> StartAsync(HttpCacheConfiguration configuration, bool kestrel)
     {
         var app = new HttpBenchApp(configuration, kestrel);
@@ -123,6 +146,7 @@ internal sealed class HttpBenchApp : IAsyncDisposable
         else
         {
             app.TestClient = app._app.GetTestClient();
+            app._pipeline = ((IApplicationBuilder)app._app).Build();
         }
 
         return app;
@@ -132,7 +156,17 @@ internal sealed class HttpBenchApp : IAsyncDisposable
     /// Warms the app up and proves it does what the benchmark says: the same body in every configuration, and in a
     /// cached configuration no endpoint run after the first request of each path. Throws otherwise.
     /// </summary>
-    public async Task VerifyAsync(HttpClient client)
+    public Task VerifyAsync(HttpClient client) => VerifyAsync(path => GetAsync(client, path));
+
+    /// <summary><see cref="VerifyAsync(HttpClient)"/> through <see cref="InvokeAsync"/> (TestServer only).</summary>
+    public Task VerifyPipelineAsync() => VerifyAsync(async path =>
+    {
+        using var body = new MemoryStream();
+        var status = await InvokeAsync(path, body);
+        return ((HttpStatusCode)status, System.Text.Encoding.UTF8.GetString(body.ToArray()));
+    });
+
+    private async Task VerifyAsync(Func<string, Task<(HttpStatusCode Status, string Body)>> get)
     {
         var expectedJson = JsonSerializer.Serialize(Items, JsonSerializerOptions.Web);
         for (var round = 0; round < 2; round++)
@@ -141,7 +175,7 @@ internal sealed class HttpBenchApp : IAsyncDisposable
             {
                 for (var i = 0; i < 20; i++)
                 {
-                    await GetAsync(client, path, path == "/json" ? expectedJson : Text);
+                    await CheckAsync(get, path, path == "/json" ? expectedJson : Text);
                 }
             }
 
@@ -157,7 +191,7 @@ internal sealed class HttpBenchApp : IAsyncDisposable
         {
             for (var i = 0; i < 50; i++)
             {
-                await GetAsync(client, path, path == "/json" ? expectedJson : Text);
+                await CheckAsync(get, path, path == "/json" ? expectedJson : Text);
             }
         }
 
@@ -169,13 +203,18 @@ internal sealed class HttpBenchApp : IAsyncDisposable
         }
     }
 
-    private async Task GetAsync(HttpClient client, string path, string expectedBody)
+    private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path);
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK || body != expectedBody)
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task CheckAsync(Func<string, Task<(HttpStatusCode Status, string Body)>> get, string path, string expectedBody)
+    {
+        var (status, body) = await get(path);
+        if (status != HttpStatusCode.OK || body != expectedBody)
         {
-            throw new InvalidOperationException($"{Configuration.Name} {path}: {(int)response.StatusCode}, body {body}");
+            throw new InvalidOperationException($"{Configuration.Name} {path}: {(int)status}, body {body}");
         }
     }
 
