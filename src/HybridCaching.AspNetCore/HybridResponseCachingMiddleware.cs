@@ -30,6 +30,8 @@ internal sealed class HybridResponseCachingMiddleware
     private readonly IServiceScopeFactory _scopeFactory;
     private readonly IHttpContextFactory? _contextFactory;
     private readonly Func<HttpContext, string> _requestKey;
+    private readonly bool _isDefaultKey;
+    private readonly EndpointPolicies _policies;
     private readonly Func<HttpContext, bool>? _acceptRequest;
     private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpContext, Exception, Task>? _errorHandler;
@@ -56,6 +58,8 @@ internal sealed class HybridResponseCachingMiddleware
         _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
         _contextFactory = services.GetService<IHttpContextFactory>();
         _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;
+        _isDefaultKey = options.RequestKey is null;
+        _policies = new EndpointPolicies(options, _func, _time, _logger);
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
@@ -64,18 +68,18 @@ internal sealed class HybridResponseCachingMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!IsCacheable(context))
+        if (_policies.Resolve(context) is not { } policy || !IsCacheable(context))
         {
             return _next(context);
         }
 
-        string key = _requestKey(context);
+        string key = policy.Key(context, _requestKey, _isDefaultKey);
         if (string.IsNullOrEmpty(key))
         {
             return _next(context);
         }
 
-        return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key);
+        return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, isVariant: false);
     }
 
     internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
@@ -88,7 +92,7 @@ internal sealed class HybridResponseCachingMiddleware
     /// <remarks><paramref name="ended"/> receives what ends this request, available once its own client has been
     /// sent the response written so far: the pipeline's exception, a failure sending the response, or null.</remarks>
     /// <returns>What the waiters get, as soon as the pipeline has finished (or its exception, at once too).</returns>
-    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
+    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
         var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -106,7 +110,7 @@ internal sealed class HybridResponseCachingMiddleware
         {
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
-            result = Evaluate(context, body.Captured, cacheContext);
+            result = Evaluate(context, body.Captured, policy, cacheContext);
         }
         catch (Exception ex)
         {
@@ -126,7 +130,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
     /// in its own DI scope and with a clean execution context, so nothing of the finished request is touched.</summary>
-    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, EndpointPolicy policy, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         if (snapshot is null)
         {
@@ -137,14 +141,14 @@ internal sealed class HybridResponseCachingMiddleware
 
         if (ExecutionContext.IsFlowSuppressed())
         {
-            return RefreshCoreAsync(snapshot, cacheContext, cancellationToken);
+            return RefreshCoreAsync(snapshot, policy, cacheContext, cancellationToken);
         }
 
         // The async-locals of the request that found the entry stale (IHttpContextAccessor's holder among them)
         // must neither be seen nor be changed by the refresh.
         using (ExecutionContext.SuppressFlow())
         {
-            return Task.Run(() => RefreshCoreAsync(snapshot, cacheContext, cancellationToken), CancellationToken.None);
+            return Task.Run(() => RefreshCoreAsync(snapshot, policy, cacheContext, cancellationToken), CancellationToken.None);
         }
     }
 
@@ -165,7 +169,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     private static CachedHttpResponse? Decode(byte[]? stored)
         => stored is not null && CachePayload.TryRead(stored, out var payload)
-            && CachedHttpResponseFormat.Instance.TryRead(payload, out var cached) && !cached.IsBypass
+            && CachedHttpResponseFormat.VaryAllowed.TryRead(payload, out var cached) && !cached.IsBypass
             ? cached
             : null;
 
@@ -186,7 +190,8 @@ internal sealed class HybridResponseCachingMiddleware
     /// on others) to the pipeline separately.</summary>
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
-        if (_cache is not null)
+        // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
+        for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
             byte[]? stored = null;
             try
@@ -198,11 +203,18 @@ internal sealed class HybridResponseCachingMiddleware
                 Log.LookupFailed(_logger, key, ex);
             }
 
-            if (Decode(stored) is { } cached)
+            if (Decode(stored) is not { } cached)
+            {
+                break;
+            }
+
+            if (ResponseVary.Matches(cached, context.Request, out string? marker))
             {
                 await WriteAsync(context, cached).ConfigureAwait(false);
                 return;
             }
+
+            key = ResponseVary.VariantKey(key, marker!);
         }
 
         if (!context.Response.HasStarted)
@@ -213,13 +225,13 @@ internal sealed class HybridResponseCachingMiddleware
         await _next(context).ConfigureAwait(false);
     }
 
-    private async Task InvokeCachedAsync(HttpContext context, string key)
+    private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, bool isVariant)
     {
-        var run = new ResponseRun(this, context);
+        var run = new ResponseRun(this, context, policy);
         CachedHttpResponse cached;
         try
         {
-            cached = await _func.DoAsync(key, run.Factory, run, context.RequestAborted).ConfigureAwait(false);
+            cached = await policy.Func.DoAsync(key, run.Factory, run, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -275,6 +287,26 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
+        if (!ResponseVary.Matches(cached, context.Request, out string? marker))
+        {
+            // Another request's variant: this request's own lives under the key plus its values. A variant that does
+            // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
+            if (!isVariant)
+            {
+                await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, isVariant: true).ConfigureAwait(false);
+                return;
+            }
+
+            Log.VariantMismatch(_logger, key);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.OnStarting(AddMissHeaderAsync, context);
+            }
+
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
         await WriteAsync(context, cached).ConfigureAwait(false);
     }
 
@@ -302,7 +334,8 @@ internal sealed class HybridResponseCachingMiddleware
         var headers = response.Headers;
         foreach (var (name, values) in cached.Headers)
         {
-            if (!string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
             {
                 headers[name] = values;
             }
@@ -326,7 +359,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, EndpointPolicy policy, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -339,7 +372,7 @@ internal sealed class HybridResponseCachingMiddleware
                 snapshot.ApplyRouting(context);
                 await _next(context).ConfigureAwait(false);
                 await response.CompleteAsync().ConfigureAwait(false);
-                return Evaluate(context, response.Captured, cacheContext);
+                return Evaluate(context, response.Captured, policy, cacheContext);
             }
             finally
             {
@@ -350,7 +383,7 @@ internal sealed class HybridResponseCachingMiddleware
     }
 
     /// <summary>Turns a finished response into what the waiters get, and decides whether it is stored.</summary>
-    private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, CacheFuncContext cacheContext)
+    private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, CacheFuncContext cacheContext)
     {
         var response = context.Response;
         if (body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
@@ -359,7 +392,15 @@ internal sealed class HybridResponseCachingMiddleware
             return CachedHttpResponse.Bypass;
         }
 
-        var result = new CachedHttpResponse(response.StatusCode, ResponsePolicy.Headers(response.Headers, _time.GetUtcNow()), captured);
+        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow());
+        headers.RemoveAll(static h => string.Equals(h.Key, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase));
+        if (ResponseVary.Marker(response.Headers, context.Request) is { } marker)
+        {
+            headers.Add(new(ResponseVary.MarkerHeader, [marker]));
+        }
+
+        policy.Apply(cacheContext, context);
+        var result = new CachedHttpResponse(response.StatusCode, headers, captured);
         if (result.StatusCode >= StatusCodes.Status400BadRequest || _acceptResponse?.Invoke(context, result) == false)
         {
             cacheContext.NoCache = true;

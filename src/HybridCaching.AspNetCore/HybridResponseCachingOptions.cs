@@ -18,7 +18,7 @@ namespace HybridCaching.AspNetCore;
 /// response (or another server's lock result) with those headers or statuses is never served either, whoever wrote
 /// it (the Go original stores them): the request runs the pipeline instead.</para>
 /// </remarks>
-public sealed class HybridResponseCachingOptions
+public sealed partial class HybridResponseCachingOptions
 {
     /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
     public const long DefaultMaximumBodySize = 64L * 1024 * 1024;

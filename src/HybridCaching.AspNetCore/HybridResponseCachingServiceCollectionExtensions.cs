@@ -1,5 +1,8 @@
 using HybridCaching;
 using HybridCaching.AspNetCore;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -8,7 +11,8 @@ public static class HybridResponseCachingServiceCollectionExtensions
 {
     /// <summary>Registers <see cref="HybridResponseCachingOptions"/>; unless <paramref name="configure"/> sets
     /// <see cref="HybridResponseCachingOptions.Cache"/> or <see cref="HybridResponseCachingOptions.CacheFunc"/>, responses are
-    /// cached in the <see cref="ICacheAdapter"/> registered in the container (e.g. by <c>AddHybridCaching()</c>).</summary>
+    /// cached in the <see cref="ICacheAdapter"/> registered in the container (e.g. by <c>AddHybridCaching()</c>). Also registers
+    /// <see cref="HybridResponseCacheEvictor"/>, to evict responses by tag.</summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
     /// <returns>The services.</returns>
@@ -30,6 +34,8 @@ public static class HybridResponseCachingServiceCollectionExtensions
 
             o.TimeProvider ??= sp.GetService<TimeProvider>();
         });
+        services.TryAddSingleton(sp => new HybridResponseCacheEvictor(
+            sp.GetRequiredService<IOptions<HybridResponseCachingOptions>>().Value, sp.GetService<EndpointDataSource>()));
         return services;
     }
 }

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4003, EventName = "ResponseCachingHeadLookupFailed", Level = LogLevel.Warning, Message = "Cache lookup of '{Key}' for a HEAD request failed; the request passes through uncached.")]
     public static partial void LookupFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 4004, EventName = "ResponseCachingVariantMismatch", Level = LogLevel.Debug, Message = "The variant stored under '{Key}' was produced for other request header values than this request's (its Vary changed); the request runs the pipeline uncached.")]
+    public static partial void VariantMismatch(ILogger logger, string key);
 }

@@ -9,7 +9,7 @@ namespace HybridCaching.AspNetCore;
 internal static class ResponsePolicy
 {
     /// <summary>Whether a response may be handed to other requests at all (and so, perhaps, stored): not partial,
-    /// not a 304, no cookie, no <c>Vary</c>, no <c>Cache-Control</c> directive that forbids it, and no declared
+    /// not a 304, no cookie, no <c>Vary: *</c> (other <c>Vary</c> values are stored per variant), no <c>Cache-Control</c> directive that forbids it, and no declared
     /// length over the limit.</summary>
     public static bool IsShareable(HttpResponse response, long maximumBodySize)
     {
@@ -19,7 +19,7 @@ internal static class ResponsePolicy
         }
 
         var headers = response.Headers;
-        if (!StringValues.IsNullOrEmpty(headers.SetCookie) || !StringValues.IsNullOrEmpty(headers.Vary))
+        if (!StringValues.IsNullOrEmpty(headers.SetCookie) || HttpResponsePolicy.VariesByEverything(headers.Vary))
         {
             return false;
         }

@@ -19,25 +19,27 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
 
     private readonly HybridResponseCachingMiddleware _owner;
     private readonly HttpContext _context;
+    private readonly EndpointPolicy _policy;
 
     // null while waiting; the leader's outcome while this request runs the pipeline; Finished once the middleware is done.
     private object? _state;
     private volatile RequestSnapshot? _snapshot;
 
-    public ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context)
+    public ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context, EndpointPolicy policy)
     {
         _owner = owner;
         _context = context;
+        _policy = policy;
         Factory = RunAsync;
     }
 
     public Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Factory { get; }
 
-    public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => CachedHttpResponseFormat.Instance.Write(value, bestBefore);
+    public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => CachedHttpResponseFormat.VaryAllowed.Write(value, bestBefore);
 
     public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
     {
-        if (!CachedHttpResponseFormat.Instance.TryRead(payload, out value))
+        if (!CachedHttpResponseFormat.VaryAllowed.TryRead(payload, out value))
         {
             return false;
         }
@@ -61,7 +63,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     {
         if (context.IsBackgroundRefresh)
         {
-            return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+            return _owner.RefreshAsync(_snapshot, _policy, context, cancellationToken);
         }
 
         // A request that has finished cannot lead. (HEAD requests never get here: the middleware answers them
@@ -82,7 +84,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
         {
             // The waiters get the result as soon as the pipeline has finished; this request's own client may still
             // be receiving the response, and the middleware waits for that (lead) before the request ends.
-            return await _owner.RunPipelineAsync(_context, context, lead, cancellationToken).ConfigureAwait(false);
+            return await _owner.RunPipelineAsync(_context, _policy, context, lead, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -78,6 +78,9 @@ public sealed partial class CacheFunc
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
+    /// <summary>How long entries stay stored unless a call says otherwise (and how long a tag's invalidation time is kept).</summary>
+    internal TimeSpan DefaultTtl => _ttl;
+
     /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
     /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
     public static ICacheSerializer DefaultSerializer
@@ -407,6 +410,20 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.miss", key, default);
         var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
         var invalidated = _tagInvalidations.IsInvalidated(shared.Value);
+        if (!invalidated && _tagInvalidations.NeedsLoad(shared.Value, out var tags, out var written))
+        {
+            // A result left under the lock (by another server, say) whose tags' times this process has not read yet.
+            try
+            {
+                invalidated = !await _tagInvalidations.IsValidAsync(tags, written, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+            {
+                Log.ReadFailed(_logger, key, ex);
+                invalidated = true;
+            }
+        }
+
         if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;

@@ -15,12 +15,16 @@ namespace HybridCaching.Http;
 /// </remarks>
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
-    private CachedHttpResponseFormat()
-    {
-    }
+    private readonly bool _varyAllowed;
 
-    /// <summary>Gets the format (it has no state).</summary>
-    public static CachedHttpResponseFormat Instance { get; } = new();
+    private CachedHttpResponseFormat(bool varyAllowed) => _varyAllowed = varyAllowed;
+
+    /// <summary>Gets the format that refuses every response with <c>Vary</c>.</summary>
+    public static CachedHttpResponseFormat Instance { get; } = new(varyAllowed: false);
+
+    /// <summary>Gets the format that reads responses with a <c>Vary</c> naming request headers (not <c>*</c>): for a
+    /// reader that checks the request's values itself before serving one.</summary>
+    public static CachedHttpResponseFormat VaryAllowed { get; } = new(varyAllowed: true);
 
     /// <inheritdoc/>
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
@@ -43,7 +47,7 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
         }
 
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
-        if (!HttpResponsePolicy.IsShareable(value))
+        if (!HttpResponsePolicy.IsShareable(value, _varyAllowed))
         {
             value = null!;
             return false;

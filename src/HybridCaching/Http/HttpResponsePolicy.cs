@@ -16,13 +16,35 @@ internal static class HttpResponsePolicy
 
     /// <summary>The same rule for a response read from the cache, whoever wrote it (the Go original stores every
     /// response, cookies included).</summary>
-    public static bool IsShareable(CachedHttpResponse response)
+    public static bool IsShareable(CachedHttpResponse response) => IsShareable(response, varyAllowed: false);
+
+    /// <summary>The same rule, except that with <paramref name="varyAllowed"/> a <c>Vary</c> header naming request
+    /// headers is allowed (the ASP.NET Core middleware stores and checks variants); <c>Vary: *</c> never is.</summary>
+    public static bool IsShareable(CachedHttpResponse response, bool varyAllowed)
     {
         var headers = response.Headers;
+        bool refusedVary = headers.TryGetValue("Vary", out string[]? vary) && (!varyAllowed || VariesByEverything(vary));
         return IsShareable(
             response.StatusCode,
-            headers.ContainsKey("Set-Cookie") || headers.ContainsKey("Vary"),
+            headers.ContainsKey("Set-Cookie") || refusedVary,
             headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : null);
+    }
+
+    /// <summary>Whether <c>Vary</c> values hold <c>*</c> (the response varies by more than request headers).</summary>
+    public static bool VariesByEverything(IEnumerable<string?> varyValues)
+    {
+        foreach (string? value in varyValues)
+        {
+            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (name == "*")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether <c>Cache-Control</c> values hold <c>no-store</c>, <c>private</c> or <c>no-cache</c>

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>Finds the policy of a request's endpoint (its last <see cref="HybridResponseCachePolicy"/> or
+/// <see cref="CacheHybridResponseAttribute"/> metadata), resolved once per metadata object.</summary>
+internal sealed class EndpointPolicies
+{
+    private readonly HybridResponseCachingOptions _options;
+    private readonly EndpointPolicy _default;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<object, EndpointPolicy> _resolved = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<TimeSpan, CacheFunc> _funcs = new();
+
+    public EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _default = new EndpointPolicy(defaultFunc);
+        _time = time;
+        _logger = logger;
+        EndpointsOnly = options.EndpointsOnly;
+    }
+
+    public bool EndpointsOnly { get; }
+
+    /// <summary>Finds the metadata that sets an endpoint's policy (the last one wins), or null.</summary>
+    public static object? FindMetadata(Endpoint? endpoint)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+
+        var metadata = endpoint.Metadata;
+        for (int i = metadata.Count - 1; i >= 0; i--)
+        {
+            if (metadata[i] is HybridResponseCachePolicy or CacheHybridResponseAttribute)
+            {
+                return metadata[i];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The settings a piece of metadata stands for.</summary>
+    /// <exception cref="InvalidOperationException">It names a policy that is not registered, or sets an invalid value.</exception>
+    public static HybridResponseCachePolicy Settings(object metadata, IReadOnlyDictionary<string, HybridResponseCachePolicy> policies, Endpoint endpoint)
+    {
+        if (metadata is HybridResponseCachePolicy policy)
+        {
+            return policy;
+        }
+
+        var attribute = (CacheHybridResponseAttribute)metadata;
+        HybridResponseCachePolicy? named = null;
+        if (attribute.PolicyName is { } name && !policies.TryGetValue(name, out named))
+        {
+            throw new InvalidOperationException(
+                $"Endpoint '{endpoint.DisplayName}' asks for the hybrid response-caching policy '{name}', which is not registered: "
+                + "add it with HybridResponseCachingOptions.AddPolicy (e.g. services.AddHybridResponseCaching(o => o.AddPolicy(...))).");
+        }
+
+        var settings = attribute.ToPolicy(named);
+        settings.Validate($"[CacheHybridResponse] on endpoint '{endpoint.DisplayName}'");
+        return settings;
+    }
+
+    /// <summary>The policy for a request: its endpoint's, else the middleware's defaults, or null (pass through
+    /// untouched) when only endpoints with a policy are cached.</summary>
+    /// <exception cref="InvalidOperationException">The endpoint names a policy that is not registered.</exception>
+    public EndpointPolicy? Resolve(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (FindMetadata(endpoint) is not { } metadata)
+        {
+            return EndpointsOnly ? null : _default;
+        }
+
+        return _resolved.TryGetValue(metadata, out var resolved)
+            ? resolved
+            : _resolved.GetOrAdd(metadata, Build(metadata, endpoint!));
+    }
+
+    private EndpointPolicy Build(object metadata, Endpoint endpoint)
+    {
+        var settings = Settings(metadata, _options.Policies, endpoint);
+        return new EndpointPolicy(FuncFor(settings.WaitFor) ?? _default.Func, settings);
+    }
+
+    private CacheFunc? FuncFor(TimeSpan? waitFor)
+    {
+        if (waitFor is not { } wait || (_options.CacheFunc is null && wait == _options.WaitFor))
+        {
+            return null;
+        }
+
+        var cache = _options.Cache ?? throw new InvalidOperationException(
+            "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
+        return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
+        {
+            WaitFor = w,
+            FreshFor = state.options.FreshFor,
+            Ttl = state.options.Ttl,
+            TimeProvider = state.time,
+            Logger = state.logger,
+        }), (cache, options: _options, time: _time, logger: _logger));
+    }
+}

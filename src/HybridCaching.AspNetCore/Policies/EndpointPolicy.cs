@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.Primitives;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>A policy as the middleware applies it: the cache function for its waitFor, its key, durations and tags.</summary>
+internal sealed class EndpointPolicy
+{
+    private readonly TimeSpan? _freshFor;
+    private readonly TimeSpan? _ttl;
+    private readonly string[] _query;
+    private readonly string[] _headers;
+    private readonly string[] _routeValues;
+    private readonly string[] _tags;
+    private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom;
+
+    /// <summary>The middleware's defaults: its cache function, its key, no tags.</summary>
+    public EndpointPolicy(CacheFunc func)
+        : this(func, new HybridResponseCachePolicy())
+    {
+    }
+
+    public EndpointPolicy(CacheFunc func, HybridResponseCachePolicy settings)
+    {
+        Func = func;
+        _freshFor = settings.FreshFor;
+        _ttl = settings.Ttl;
+        _query = VaryKey.Normalize(settings.VaryByQuery);
+        _headers = VaryKey.Normalize(settings.VaryByHeader);
+        _routeValues = VaryKey.Normalize(settings.VaryByRouteValue);
+        _tags = settings.Tags.Distinct(StringComparer.Ordinal).ToArray();
+        _tagsFrom = settings.TagsFrom;
+    }
+
+    public CacheFunc Func { get; }
+
+    /// <summary>The request's key: <paramref name="requestKey"/>'s, with the varied values added (and, for the default
+    /// key with query parameters to vary by, without the rest of the query string).</summary>
+    public string Key(HttpContext context, Func<HttpContext, string> requestKey, bool isDefaultKey)
+    {
+        if (_query.Length == 0 && _headers.Length == 0 && _routeValues.Length == 0)
+        {
+            return requestKey(context);
+        }
+
+        var request = context.Request;
+        string baseKey = _query.Length > 0 && isDefaultKey
+            ? UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path)
+            : requestKey(context);
+        if (string.IsNullOrEmpty(baseKey))
+        {
+            return baseKey;
+        }
+
+        var key = new StringBuilder(baseKey);
+        VaryKey.Append(key, 'q', _query, request.Query, static (query, name) => query[name]);
+        VaryKey.Append(key, 'h', _headers, request.Headers, static (headers, name) => headers[name]);
+        VaryKey.Append(key, 'r', _routeValues, request.RouteValues, static (values, name)
+            => values.TryGetValue(name, out object? value) && value is not null ? Convert.ToString(value, CultureInfo.InvariantCulture) : StringValues.Empty);
+        return key.ToString();
+    }
+
+    /// <summary>Gives the result its durations and tags.</summary>
+    public void Apply(CacheFuncContext cacheContext, HttpContext context)
+    {
+        if (_freshFor is { } freshFor)
+        {
+            cacheContext.FreshFor = freshFor;
+        }
+
+        if (_ttl is { } ttl)
+        {
+            cacheContext.Ttl = ttl;
+        }
+
+        if (_tagsFrom is null)
+        {
+            cacheContext.Tags = _tags.Length > 0 ? _tags : null;
+            return;
+        }
+
+        var tags = _tags.Concat(_tagsFrom(context) ?? []).Where(static tag => !string.IsNullOrEmpty(tag)).Distinct(StringComparer.Ordinal).ToArray();
+        cacheContext.Tags = tags.Length > 0 ? tags : null;
+    }
+}

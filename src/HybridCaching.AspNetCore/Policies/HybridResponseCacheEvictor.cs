@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Routing;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>
+/// Evicts cached responses by tag (<see cref="HybridResponseCachePolicy.Tags"/>): on every server sharing the cache,
+/// the next request for a response carrying the tag runs its endpoint. Registered by
+/// <c>services.AddHybridResponseCaching(...)</c>; inject it where the data behind those responses changes.
+/// </summary>
+/// <remarks>Nothing is scanned or deleted: the tag's eviction time is stored in the cache (see
+/// <see cref="CacheFunc.RemoveByTagAsync"/>) and kept as long as the longest ttl of the middleware and of every policy
+/// it can see (the named ones and those of the app's endpoints), so no evicted response outlives it. An app that
+/// builds the middleware from options in hand evicts the same way with
+/// <c>new CacheFunc(cache, new CacheFuncOptions { Ttl = longestTtl }).RemoveByTagAsync(tag)</c>.</remarks>
+public sealed class HybridResponseCacheEvictor
+{
+    private readonly HybridResponseCachingOptions _options;
+    private readonly EndpointDataSource? _endpoints;
+
+    internal HybridResponseCacheEvictor(HybridResponseCachingOptions options, EndpointDataSource? endpoints)
+    {
+        _options = options;
+        _endpoints = endpoints;
+    }
+
+    /// <summary>Makes every stored response carrying <paramref name="tag"/> a miss from now on.</summary>
+    /// <param name="tag">The tag; not null or empty.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes once the eviction is stored.</returns>
+    public ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        var func = _options.Cache is { } cache
+            ? new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.TimeProvider })
+            : _options.CacheFunc!;
+        return func.RemoveByTagAsync(tag, cancellationToken);
+    }
+
+    /// <summary>The longest time a response may stay stored.</summary>
+    internal TimeSpan LongestTtl()
+    {
+        var longest = _options.CacheFunc?.DefaultTtl ?? _options.Ttl;
+        if (_options.CacheFunc is not null && _options.Ttl > longest)
+        {
+            longest = _options.Ttl; // policies with a waitFor of their own run on the options' durations
+        }
+
+        foreach (var policy in _options.Policies.Values)
+        {
+            longest = Max(longest, policy.Ttl);
+        }
+
+        foreach (var endpoint in _endpoints?.Endpoints ?? [])
+        {
+            if (EndpointPolicies.FindMetadata(endpoint) is not { } metadata)
+            {
+                continue;
+            }
+
+            try
+            {
+                longest = Max(longest, EndpointPolicies.Settings(metadata, _options.Policies, endpoint).Ttl);
+            }
+            catch (InvalidOperationException)
+            {
+                // An endpoint naming an unknown policy never stores anything (its requests throw).
+            }
+        }
+
+        return longest;
+    }
+
+    private static TimeSpan Max(TimeSpan longest, TimeSpan? ttl) => ttl > longest ? ttl.Value : longest;
+}

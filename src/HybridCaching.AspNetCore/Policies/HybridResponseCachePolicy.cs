@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Http;
+
+namespace HybridCaching.AspNetCore;
+
+/// <summary>
+/// How the responses of one endpoint (or of every endpoint using a named policy) are cached: their durations, what
+/// their cache key varies by, and their tags. Attach one with <c>endpoint.CacheHybridResponse(p => ...)</c>, register
+/// a named one with <see cref="HybridResponseCachingOptions.AddPolicy(string, Action{HybridResponseCachePolicy})"/>,
+/// or use <see cref="CacheHybridResponseAttribute"/>.
+/// </summary>
+/// <remarks>A setting left null keeps the middleware's (<see cref="HybridResponseCachingOptions"/>). The policy is read
+/// once, the first time the middleware meets it; change it after that and nothing happens.</remarks>
+public sealed class HybridResponseCachePolicy
+{
+    /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
+    /// <value>Null (the middleware's freshFor) or positive.</value>
+    public TimeSpan? FreshFor { get; set; }
+
+    /// <summary>How long a response stays stored.</summary>
+    /// <value>Null (the middleware's ttl) or positive.</value>
+    public TimeSpan? Ttl { get; set; }
+
+    /// <summary>How long the endpoint may take to produce a response other requests wait for.</summary>
+    /// <value>Null (the middleware's waitFor) or positive. A policy that sets it gets a <see cref="CacheFunc"/> of its
+    /// own over <see cref="HybridResponseCachingOptions.Cache"/>, which must then be set.</value>
+    public TimeSpan? WaitFor { get; set; }
+
+    /// <summary>Query parameters the cache key varies by, in any order; when there are any, the rest of the query
+    /// string is left out of the default key (a custom <see cref="HybridResponseCachingOptions.RequestKey"/> is kept as
+    /// it is and the parameters are added to it).</summary>
+    /// <value>Names, compared case-insensitively; default none (the default key holds the whole query string).</value>
+    public IList<string> VaryByQuery { get; } = new List<string>();
+
+    /// <summary>Request headers the cache key varies by, in any order (on top of any <c>Vary</c> the response sends,
+    /// which is always honoured).</summary>
+    /// <value>Names, compared case-insensitively; default none.</value>
+    public IList<string> VaryByHeader { get; } = new List<string>();
+
+    /// <summary>Route values the cache key varies by, in any order.</summary>
+    /// <value>Names, compared case-insensitively; default none.</value>
+    public IList<string> VaryByRouteValue { get; } = new List<string>();
+
+    /// <summary>Tags stored with every response of the policy; evicting one of them (see
+    /// <see cref="HybridResponseCacheEvictor"/>) makes those responses misses on every server sharing the cache.</summary>
+    /// <value>Not null nor empty; default none.</value>
+    public IList<string> Tags { get; } = new List<string>();
+
+    /// <summary>Computes more tags from the request that produced the response (for a background refresh, the
+    /// recorded copy of the request).</summary>
+    /// <value>Default none; null or empty tags it returns are ignored.</value>
+    public Func<HttpContext, IEnumerable<string>>? TagsFrom { get; set; }
+
+    internal HybridResponseCachePolicy Copy()
+    {
+        var copy = new HybridResponseCachePolicy { FreshFor = FreshFor, Ttl = Ttl, WaitFor = WaitFor, TagsFrom = TagsFrom };
+        AddAll(copy.VaryByQuery, VaryByQuery);
+        AddAll(copy.VaryByHeader, VaryByHeader);
+        AddAll(copy.VaryByRouteValue, VaryByRouteValue);
+        AddAll(copy.Tags, Tags);
+        return copy;
+    }
+
+    internal void Validate(string what)
+    {
+        ThrowIfNotPositive(FreshFor, what, nameof(FreshFor));
+        ThrowIfNotPositive(Ttl, what, nameof(Ttl));
+        ThrowIfNotPositive(WaitFor, what, nameof(WaitFor));
+        ThrowIfAnyEmpty(VaryByQuery, what, nameof(VaryByQuery));
+        ThrowIfAnyEmpty(VaryByHeader, what, nameof(VaryByHeader));
+        ThrowIfAnyEmpty(VaryByRouteValue, what, nameof(VaryByRouteValue));
+        ThrowIfAnyEmpty(Tags, what, nameof(Tags));
+    }
+
+    internal static void AddAll(IList<string> target, IEnumerable<string>? items)
+    {
+        foreach (var item in items ?? [])
+        {
+            target.Add(item);
+        }
+    }
+
+    private static void ThrowIfNotPositive(TimeSpan? value, string what, string name)
+    {
+        if (value is { } duration && duration <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{what}: {name} must be positive (it is {duration}).");
+        }
+    }
+
+    private static void ThrowIfAnyEmpty(IList<string> values, string what, string name)
+    {
+        if (values.Any(string.IsNullOrEmpty))
+        {
+            throw new InvalidOperationException($"{what}: {name} holds a null or empty name.");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Net;
+using HybridCaching.Http;
+using HybridCaching.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using static HybridCaching.AspNetCore.Tests.TestHelpers;
+
+namespace HybridCaching.AspNetCore.Tests.Policies;
+
+/// <summary>Keys that vary by chosen request values, and responses that vary by request headers (<c>Vary</c>).</summary>
+public sealed class VaryTests : IAsyncDisposable
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly MemoryCache _cache;
+    private int _runs;
+
+    public VaryTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);
+
+    public ValueTask DisposeAsync() => _cache.DisposeAsync();
+
+    private HybridResponseCachingOptions Options(Action<HybridResponseCachingOptions>? configure = null)
+    {
+        var options = new HybridResponseCachingOptions { Cache = _cache, TimeProvider = _time };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    private static async Task<(string? Status, string Body)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await app.Client.SendAsync(request);
+        Assert.False(response.Headers.Contains(ResponseVary.MarkerHeader));
+        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
+    }
+
+    private Task<TestApp> StartLanguageAppAsync(Func<HttpContext, RequestDelegate, Task>? outer = null, Task? gate = null)
+        => TestApp.StartAsync(
+            Options(),
+            app => app.MapGet("/lang", async (HttpContext context) =>
+            {
+                int n = Interlocked.Increment(ref _runs);
+                if (gate is not null && context.Request.Headers.AcceptLanguage == "en")
+                {
+                    await gate;
+                }
+
+                context.Response.Headers.Vary = "Accept-Language";
+                await context.Response.WriteAsync($"{context.Request.Headers.AcceptLanguage} {n}");
+            }),
+            outer: outer);
+
+    [Fact]
+    public async Task Middleware_VaryByQuery_OrderAndOtherParametersIgnored()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app => app.MapGet("/q", (HttpContext c) => $"{c.Request.QueryString} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p =>
+                {
+                    p.VaryByQuery.Add("b");
+                    p.VaryByQuery.Add("A");
+                }));
+
+        var first = await GetAsync(app, "/q?a=1&b=2");
+        var reordered = await GetAsync(app, "/q?b=2&utm=x&a=1");
+        var otherValue = await GetAsync(app, "/q?a=1&b=3");
+
+        Assert.Equal(HttpCacheStatus.Miss, first.Status);
+        Assert.Equal((HttpCacheStatus.Hit, first.Body), reordered);
+        Assert.Equal(HttpCacheStatus.Miss, otherValue.Status);
+        Assert.Equal(2, _runs);
+    }
+
+    [Fact]
+    public async Task Middleware_VaryByQueryValueLookingLikeTwoParameters_DoesNotCollide()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app => app.MapGet("/inject", (HttpContext c) => $"{c.Request.QueryString} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p =>
+                {
+                    p.VaryByQuery.Add("a");
+                    p.VaryByQuery.Add("b");
+                }));
+
+        var two = await GetAsync(app, "/inject?a=1&b=2");
+        var one = await GetAsync(app, "/inject?a=" + Uri.EscapeDataString("1&b=2"));
+        var missingVsEmpty = await GetAsync(app, "/inject?a=1&b=");
+        var missing = await GetAsync(app, "/inject?a=1");
+
+        Assert.All([two, one, missingVsEmpty, missing], r => Assert.Equal(HttpCacheStatus.Miss, r.Status));
+        Assert.Equal(4, _runs);
+    }
+
+    [Fact]
+    public async Task Middleware_VaryByHeader_EachValueItsOwnEntry()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app => app.MapGet("/tenant", (HttpContext c) => $"{c.Request.Headers["X-Tenant"]} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p => p.VaryByHeader.Add("x-tenant")));
+
+        var a = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+        var b = await GetAsync(app, "/tenant", ("X-Tenant", "b"));
+        var aAgain = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+
+        Assert.Equal((HttpCacheStatus.Miss, "a 1"), a);
+        Assert.Equal((HttpCacheStatus.Miss, "b 2"), b);
+        Assert.Equal((HttpCacheStatus.Hit, "a 1"), aAgain);
+    }
+
+    [Fact]
+    public async Task Middleware_VaryByRouteValueWithCustomKey_EachValueItsOwnEntry()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(o => o.RequestKey = _ => "items"),
+            app => app.MapGet("/items/{id}", (string id) => $"{id} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p => p.VaryByRouteValue.Add("id")));
+
+        var one = await GetAsync(app, "/items/1");
+        var two = await GetAsync(app, "/items/2");
+        var oneAgain = await GetAsync(app, "/items/1");
+
+        Assert.Equal((HttpCacheStatus.Miss, "1 1"), one);
+        Assert.Equal((HttpCacheStatus.Miss, "2 2"), two);
+        Assert.Equal((HttpCacheStatus.Hit, "1 1"), oneAgain);
+        Assert.NotNull(await _cache.GetAsync("items r:id=1"));
+    }
+
+    [Fact]
+    public async Task Middleware_ResponseVary_EachLanguageGetsItsOwnResponse()
+    {
+        await using var app = await StartLanguageAppAsync();
+
+        var en = await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        var fr = await GetAsync(app, "/lang", ("Accept-Language", "fr"));
+        var enAgain = await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        var frAgain = await GetAsync(app, "/lang", ("Accept-Language", "fr"));
+        var none = await GetAsync(app, "/lang");
+
+        Assert.Equal((HttpCacheStatus.Miss, "en 1"), en);
+        Assert.Equal((HttpCacheStatus.Miss, "fr 2"), fr);
+        Assert.Equal((HttpCacheStatus.Hit, "en 1"), enAgain);
+        Assert.Equal((HttpCacheStatus.Hit, "fr 2"), frAgain);
+        Assert.Equal((HttpCacheStatus.Miss, " 3"), none);
+        Assert.Equal(3, _runs);
+    }
+
+    [Fact]
+    public async Task Middleware_ResponseVaryWithWaiterOfOtherVariant_WaiterGetsItsOwnResponse()
+    {
+        int entered = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await StartLanguageAppAsync(
+            outer: async (context, next) =>
+            {
+                var pending = next(context);
+                Interlocked.Increment(ref entered);
+                await pending;
+            },
+            gate: gate.Task);
+
+        var leader = GetAsync(app, "/lang", ("Accept-Language", "en"));
+        await EventuallyAsync(() => Volatile.Read(ref _runs) == 1);
+        var waiter = GetAsync(app, "/lang", ("Accept-Language", "fr"));
+        await EventuallyAsync(() => Volatile.Read(ref entered) == 2);
+        gate.SetResult();
+
+        Assert.Equal("en 1", (await leader).Body);
+        Assert.Equal("fr 2", (await waiter).Body);
+        Assert.Equal((HttpCacheStatus.Hit, "fr 2"), await GetAsync(app, "/lang", ("Accept-Language", "fr")));
+    }
+
+    [Fact]
+    public async Task Middleware_HeadWithResponseVary_AnsweredOnlyFromMatchingVariant()
+    {
+        await using var app = await StartLanguageAppAsync();
+        await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        await GetAsync(app, "/lang", ("Accept-Language", "fr"));
+
+        using var frHead = new HttpRequestMessage(HttpMethod.Head, "/lang");
+        frHead.Headers.AcceptLanguage.ParseAdd("fr");
+        using var frResponse = await app.Client.SendAsync(frHead);
+        using var deHead = new HttpRequestMessage(HttpMethod.Head, "/lang");
+        deHead.Headers.AcceptLanguage.ParseAdd("de");
+        using var deResponse = await app.Client.SendAsync(deHead);
+
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(frResponse));
+        Assert.Equal(4, frResponse.Content.Headers.ContentLength);
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(deResponse)); // passed through (MapGet does not answer HEAD)
+        Assert.Equal(2, _runs);
+    }
+
+    [Theory]
+    [InlineData("en")]
+    [InlineData("fr")]
+    public async Task Middleware_ForeignEntryWithVary_IsNeverServed(string language)
+    {
+        // As the Go original writes it: Vary stored, but no record of the request it answered.
+        await _cache.SetAsync("http://localhost/lang", GoHttpEntries.Payload(_time.GetUtcNow() + TimeSpan.FromMinutes(1), "from go", 200, ("Vary", "Accept-Language")), TimeSpan.FromHours(1));
+        await using var app = await StartLanguageAppAsync();
+
+        var response = await GetAsync(app, "/lang", ("Accept-Language", language));
+        using var head = new HttpRequestMessage(HttpMethod.Head, "/lang");
+        head.Headers.AcceptLanguage.ParseAdd(language == "en" ? "fr" : "en");
+        using var headResponse = await app.Client.SendAsync(head);
+
+        Assert.Equal((HttpCacheStatus.Miss, $"{language} 1"), response);
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(headResponse));
+    }
+
+    [Fact]
+    public async Task Middleware_VariantWhoseVaryChanged_IsNotServedToMismatchingRequest()
+    {
+        var bestBefore = _time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        await _cache.SetAsync("http://localhost/lang", Stored("base en", bestBefore, ("Vary", "Accept-Language"), (ResponseVary.MarkerHeader, "accept-language=en")), TimeSpan.FromHours(1));
+        // The variant for "fr" was written when the response also varied by X-Device, for a phone.
+        await _cache.SetAsync(
+            ResponseVary.VariantKey("http://localhost/lang", "accept-language=fr"),
+            Stored("fr phone", bestBefore, ("Vary", "Accept-Language, X-Device"), (ResponseVary.MarkerHeader, "accept-language=fr&x-device=phone")),
+            TimeSpan.FromHours(1));
+        await using var app = await StartLanguageAppAsync();
+
+        var desktop = await GetAsync(app, "/lang", ("Accept-Language", "fr"), ("X-Device", "desktop"));
+        var phone = await GetAsync(app, "/lang", ("Accept-Language", "fr"), ("X-Device", "phone"));
+        var en = await GetAsync(app, "/lang", ("Accept-Language", "en"));
+
+        Assert.Equal((HttpCacheStatus.Miss, "fr 1"), desktop);
+        Assert.Equal((HttpCacheStatus.Hit, "fr phone"), phone);
+        Assert.Equal((HttpCacheStatus.Hit, "base en"), en);
+    }
+
+    private static byte[] Stored(string body, DateTimeOffset bestBefore, params (string Name, string Value)[] headers)
+        => CachedHttpResponseFormat.VaryAllowed.Write(
+            new CachedHttpResponse(200, headers.Select(h => new KeyValuePair<string, string[]>(h.Name, [h.Value])), System.Text.Encoding.UTF8.GetBytes(body)),
+            bestBefore);
+}
