@@ -37,19 +37,31 @@ internal sealed record HttpCacheConfiguration(
 
     /// <summary>Ours, global mode: <c>UseHybridResponseCaching</c> over the in-process <see cref="MemoryCache"/>.</summary>
     public static readonly HttpCacheConfiguration HybridGlobal = new(
-        "ours, global (MemoryCache)",
+        "ours, global",
         true,
         _ => { },
-        app => app.UseHybridResponseCaching(new HybridResponseCachingOptions
-        {
-            Cache = new MemoryCache(maxItems: 10_000, maxBytes: 64L << 20, maxTtl: TimeSpan.FromHours(1)),
-            FreshFor = Fresh,
-            Ttl = TimeSpan.FromHours(1),
-        }),
+        app => app.UseHybridResponseCaching(Hybrid(endpointsOnly: false)),
         _ => { });
 
+    /// <summary>Ours, per-endpoint mode: <c>EndpointsOnly</c>, each endpoint <c>.CacheHybridResponse()</c> (the
+    /// middleware's settings), as OutputCache's <c>.CacheOutput()</c>.</summary>
+    public static readonly HttpCacheConfiguration HybridEndpoint = new(
+        "ours, per-endpoint policy",
+        true,
+        _ => { },
+        app => app.UseHybridResponseCaching(Hybrid(endpointsOnly: true)),
+        endpoint => endpoint.CacheHybridResponse());
+
     /// <summary>Every configuration, baseline first, in the order the load run measures them.</summary>
-    public static IReadOnlyList<HttpCacheConfiguration> All { get; } = [None, OutputCache, HybridGlobal];
+    public static IReadOnlyList<HttpCacheConfiguration> All { get; } = [None, OutputCache, HybridGlobal, HybridEndpoint];
+
+    private static HybridResponseCachingOptions Hybrid(bool endpointsOnly) => new()
+    {
+        Cache = new MemoryCache(maxItems: 10_000, maxBytes: 64L << 20, maxTtl: TimeSpan.FromHours(1)),
+        FreshFor = Fresh,
+        Ttl = TimeSpan.FromHours(1),
+        EndpointsOnly = endpointsOnly,
+    };
 }
 
 /// <summary>

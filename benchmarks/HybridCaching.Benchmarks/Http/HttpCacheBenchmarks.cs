@@ -31,6 +31,9 @@ public abstract class HttpCacheBenchmarksBase
     [Benchmark(Description = "ours, global")]
     public Task OursGlobal() => SendAsync(_apps[HttpCacheConfiguration.HybridGlobal]);
 
+    [Benchmark(Description = "ours, per-endpoint policy")]
+    public Task OursPerEndpoint() => SendAsync(_apps[HttpCacheConfiguration.HybridEndpoint]);
+
     /// <summary>Sends one GET of <see cref="Path"/> to the app and reads the whole response.</summary>
     private protected abstract Task SendAsync(HttpBenchApp app);
 
