@@ -16,7 +16,8 @@ public static class HybridResponseCachingApplicationBuilderExtensions
     /// <param name="options">The settings (see <see cref="HybridResponseCachingOptions"/> for the safe defaults);
     /// validated here and read once.</param>
     /// <returns><paramref name="app"/>.</returns>
-    /// <remarks>Place it after authentication (so authenticated requests are recognized and passed through) and
+    /// <remarks>Place it after routing (so it sees the endpoint's policy; a <c>WebApplication</c> routes first unless
+    /// the app calls <c>UseRouting()</c> itself), after authentication (so authenticated requests are recognized and passed through) and
     /// after any middleware that compresses or otherwise varies the body per request; exception handling placed
     /// before it sees the pipeline's exceptions unchanged.</remarks>
     public static IApplicationBuilder UseHybridResponseCaching(this IApplicationBuilder app, HybridResponseCachingOptions options)

@@ -32,6 +32,7 @@ internal sealed class HybridResponseCachingMiddleware
     private readonly Func<HttpContext, string> _requestKey;
     private readonly bool _isDefaultKey;
     private readonly EndpointPolicies _policies;
+    private readonly StoredTags? _storedTags;
     private readonly Func<HttpContext, bool>? _acceptRequest;
     private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpContext, Exception, Task>? _errorHandler;
@@ -60,6 +61,7 @@ internal sealed class HybridResponseCachingMiddleware
         _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;
         _isDefaultKey = options.RequestKey is null;
         _policies = new EndpointPolicies(options, _func, _time, _logger);
+        _storedTags = _cache is null ? null : new StoredTags(_cache, _time);
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
@@ -197,10 +199,15 @@ internal sealed class HybridResponseCachingMiddleware
             try
             {
                 stored = await _cache.GetAsync(key, context.RequestAborted).ConfigureAwait(false);
+                if (stored is not null && !await _storedTags!.AreValidAsync(stored, context.RequestAborted).ConfigureAwait(false))
+                {
+                    stored = null; // evicted by a tag
+                }
             }
             catch (Exception ex) when (IsCacheFailure(ex, context.RequestAborted))
             {
                 Log.LookupFailed(_logger, key, ex);
+                stored = null;
             }
 
             if (Decode(stored) is not { } cached)

@@ -13,10 +13,13 @@ namespace HybridCaching.AspNetCore;
 /// only GET and HEAD requests without a body, without an <c>Authorization</c> header and without an
 /// authenticated user are cached (place the middleware after authentication for the last check to see the
 /// user); responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
-/// <c>Vary</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared
+/// <c>Vary: *</c>, status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared
 /// with concurrent requests; status 400 and above is shared with concurrent requests but not stored. A stored
 /// response (or another server's lock result) with those headers or statuses is never served either, whoever wrote
-/// it (the Go original stores them): the request runs the pipeline instead.</para>
+/// it (the Go original stores them): the request runs the pipeline instead. A response with another <c>Vary</c> is
+/// stored per variant and served only to requests with the same values of the headers it names.</para>
+/// <para>Endpoints may carry their own policy (<c>CacheHybridResponse(...)</c>, <see cref="CacheHybridResponseAttribute"/>,
+/// <see cref="AddPolicy"/>); with <see cref="EndpointsOnly"/> only those are cached.</para>
 /// </remarks>
 public sealed partial class HybridResponseCachingOptions
 {

@@ -79,6 +79,20 @@ internal static class TestHelpers
     public static string? CacheStatus(HttpResponseMessage response)
         => response.Headers.TryGetValues(HybridCaching.Http.HttpCacheStatus.HeaderName, out var values) ? values.Single() : null;
 
+    /// <summary>Sends a GET; returns its <c>X-Cache</c> status and body (and checks no internal header leaked).</summary>
+    public static async Task<(string? Status, string Body)> GetStatusAndBodyAsync(this HttpClient client, string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.False(response.Headers.Contains(ResponseVary.MarkerHeader));
+        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
+    }
+
     public static async Task EventuallyAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

@@ -11,7 +11,8 @@ namespace HybridCaching.Http;
 /// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, or status 206 or 304 — whoever wrote it: the
 /// Go original stores such responses, and a .NET reader must not hand one user's cookie to another. The request
 /// that reads it (a hit, a stale hit, a HEAD lookup, or a request waiting on another server's run) goes to the
-/// origin instead.</para>
+/// origin instead. <see cref="VaryAllowed"/> reads responses with a <c>Vary</c> naming request headers, for the
+/// middleware, which checks the request's values itself (<c>Vary: *</c> is refused by both).</para>
 /// </remarks>
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {

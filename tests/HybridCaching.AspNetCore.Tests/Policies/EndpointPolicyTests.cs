@@ -25,11 +25,7 @@ public sealed class EndpointPolicyTests : IAsyncDisposable
         return options;
     }
 
-    private async Task<(string? Status, string Body)> GetAsync(TestApp app, string path)
-    {
-        using var response = await app.Client.GetAsync(path);
-        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(string? Status, string Body)> GetAsync(TestApp app, string path) => app.Client.GetStatusAndBodyAsync(path);
 
     [Fact]
     public async Task Middleware_EndpointsOnlyAndNoPolicy_LeavesEndpointUntouched()

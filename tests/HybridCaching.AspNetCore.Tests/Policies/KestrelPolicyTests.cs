@@ -29,13 +29,7 @@ public sealed class KestrelPolicyTests : IAsyncDisposable
             },
             kestrel: true);
 
-        async Task<(string? Status, string Body)> GetAsync(string path, string region)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.Add("X-Region", region);
-            using var response = await app.Client.SendAsync(request);
-            return (CacheStatus(response), await response.Content.ReadAsStringAsync());
-        }
+        Task<(string? Status, string Body)> GetAsync(string path, string region) => app.Client.GetStatusAndBodyAsync(path, ("X-Region", region));
 
         var first = await GetAsync("/search?q=a&page=1", "eu");
         var sameQuery = await GetAsync("/search?page=2&q=a", "eu");

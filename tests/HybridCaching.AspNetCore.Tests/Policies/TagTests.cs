@@ -28,11 +28,7 @@ public sealed class TagTests : IAsyncDisposable
             },
             services: s => s.AddSingleton<ICacheAdapter>(_cache).AddSingleton<TimeProvider>(_time).AddHybridResponseCaching(configure));
 
-    private static async Task<(string? Status, string Body)> GetAsync(TestApp app, string path)
-    {
-        using var response = await app.Client.GetAsync(path);
-        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(string? Status, string Body)> GetAsync(TestApp app, string path) => app.Client.GetStatusAndBodyAsync(path);
 
     [Fact]
     public async Task EvictByTagAsync_StaticTag_OnlyTaggedResponsesBecomeMisses()
@@ -56,6 +52,20 @@ public sealed class TagTests : IAsyncDisposable
         Assert.Equal((HttpCacheStatus.Miss, "top 5"), await GetAsync(app, "/products/top"));
         Assert.Equal((HttpCacheStatus.Hit, "other 3"), await GetAsync(app, "/other"));
         Assert.Equal((HttpCacheStatus.Hit, "list 4"), await GetAsync(app, "/products/list"));
+    }
+
+    [Fact]
+    public async Task EvictByTagAsync_HeadRequest_NoLongerAnsweredFromTheEvictedEntry()
+    {
+        await using var app = await StartAsync(app => app.MapGet("/tagged", () => "tagged").CacheHybridResponse(p => p.Tags.Add("t")));
+        await GetAsync(app, "/tagged");
+        using var headBefore = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/tagged"));
+
+        await app.Services.GetRequiredService<HybridResponseCacheEvictor>().EvictByTagAsync("t");
+        using var headAfter = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/tagged"));
+
+        Assert.Equal(HttpCacheStatus.Hit, CacheStatus(headBefore));
+        Assert.Equal(HttpCacheStatus.Miss, CacheStatus(headAfter));
     }
 
     [Fact]

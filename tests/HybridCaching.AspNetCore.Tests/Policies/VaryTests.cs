@@ -25,18 +25,8 @@ public sealed class VaryTests : IAsyncDisposable
         return options;
     }
 
-    private static async Task<(string? Status, string Body)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        using var response = await app.Client.SendAsync(request);
-        Assert.False(response.Headers.Contains(ResponseVary.MarkerHeader));
-        return (CacheStatus(response), await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(string? Status, string Body)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
+        => app.Client.GetStatusAndBodyAsync(path, headers);
 
     private Task<TestApp> StartLanguageAppAsync(Func<HttpContext, RequestDelegate, Task>? outer = null, Task? gate = null)
         => TestApp.StartAsync(
@@ -152,6 +142,23 @@ public sealed class VaryTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Middleware_ResponseVaryStaleHit_RefreshStoresTheVariantOfTheRecordedRequest()
+    {
+        await using var app = await StartLanguageAppAsync();
+        await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        var stale = await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        await EventuallyAsync(async () => StoredBody(await _cache.GetAsync("http://localhost/lang")) == "en 2");
+        var refreshed = await GetAsync(app, "/lang", ("Accept-Language", "en"));
+        var fr = await GetAsync(app, "/lang", ("Accept-Language", "fr"));
+
+        Assert.Equal((HttpCacheStatus.Stale, "en 1"), stale);
+        Assert.Equal((HttpCacheStatus.Hit, "en 2"), refreshed);
+        Assert.Equal((HttpCacheStatus.Miss, "fr 3"), fr);
+    }
+
+    [Fact]
     public async Task Middleware_ResponseVaryWithWaiterOfOtherVariant_WaiterGetsItsOwnResponse()
     {
         int entered = 0;
@@ -234,6 +241,9 @@ public sealed class VaryTests : IAsyncDisposable
         Assert.Equal((HttpCacheStatus.Hit, "fr phone"), phone);
         Assert.Equal((HttpCacheStatus.Hit, "base en"), en);
     }
+
+    private static string? StoredBody(byte[]? stored)
+        => stored is not null && CachePayload.TryRead(stored, out var payload) ? System.Text.Encoding.UTF8.GetString(payload.Value) : null;
 
     private static byte[] Stored(string body, DateTimeOffset bestBefore, params (string Name, string Value)[] headers)
         => CachedHttpResponseFormat.VaryAllowed.Write(

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using HybridCaching.Serialization;
+using HybridCaching.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -109,5 +112,29 @@ public sealed class TagTests
         var func = new CacheFunc(memory, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
         await Assert.ThrowsAsync<ArgumentException>(() => func.DoAsync("a", [""], (_, _) => Task.FromResult(1)).AsTask());
         await Assert.ThrowsAnyAsync<ArgumentException>(() => func.RemoveByTagAsync("").AsTask());
+    }
+
+    [Fact]
+    public async Task DoAsync_LockResultOfAnotherServerWrittenBeforeRemoveByTag_RunsFactory()
+    {
+        // Another server's run left its result under the lock; the tag was evicted after it was written, and this
+        // instance's memory level has not read the tag's time yet.
+        var written = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(10);
+        var leftUnderLock = CachePayload.WithTags(
+            CachePayload.Write(written + TimeSpan.FromMinutes(1), MessagePackCacheSerializer.Default.Serialize("before eviction")),
+            ["t"],
+            written);
+        using var upstreamStore = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        var evictedAt = (written + TimeSpan.FromSeconds(1)).UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        await upstreamStore.SetAsync("!tag!t", Encoding.ASCII.GetBytes(evictedAt.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromMinutes(5));
+        var upstream = new RemoteLeaderCache(upstreamStore, new RaceResult(leftUnderLock));
+        using var downstream = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1));
+        await using var hybrid = new HybridCache(upstream, downstream);
+        var func = new CacheFunc(hybrid, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+        var value = await func.DoAsync("k", ["t"], (_, _) => Task.FromResult("after eviction"));
+
+        Assert.Equal("after eviction", value);
+        Assert.Equal(1, upstream.Races);
     }
 }

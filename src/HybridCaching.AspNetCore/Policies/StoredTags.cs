@@ -1,0 +1,28 @@
+namespace HybridCaching.AspNetCore;
+
+/// <summary>Checks the tags of an entry read straight from the cache (a HEAD lookup, which does not go through the
+/// cache function): an entry carrying a tag evicted after it was written is a miss.</summary>
+internal sealed class StoredTags(ICacheAdapter cache, TimeProvider time)
+{
+    private readonly TagInvalidations _invalidations = new(
+        cache,
+        cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel,
+        time,
+        TimeSpan.FromMinutes(1)); // only read here: the ttl is that of invalidation times this instance would write
+
+    /// <summary>Whether no tag of <paramref name="stored"/> was evicted after it was written (untagged entries are valid).</summary>
+    public ValueTask<bool> AreValidAsync(byte[] stored, CancellationToken cancellationToken)
+    {
+        if (!CachePayload.TryRead(stored, out var payload) || !payload.HasTags)
+        {
+            return ValueTask.FromResult(true); // untagged, or not an entry at all (decoding refuses it)
+        }
+
+        return _invalidations.Check(payload) switch
+        {
+            TagInvalidations.State.Valid => ValueTask.FromResult(true),
+            TagInvalidations.State.Invalidated => ValueTask.FromResult(false),
+            _ => new ValueTask<bool>(_invalidations.IsValidAsync(payload.ReadTags(), payload.Written, cancellationToken)),
+        };
+    }
+}
