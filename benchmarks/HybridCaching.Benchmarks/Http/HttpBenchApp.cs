@@ -39,8 +39,8 @@ internal sealed record HttpCacheConfiguration(
     public static readonly HttpCacheConfiguration HybridGlobal = new(
         "ours, global",
         true,
-        _ => { },
-        app => app.UseHybridResponseCaching(Hybrid(endpointsOnly: false)),
+        AddMemoryCache,
+        app => app.UseHybridResponseCaching(HybridOptions(app, endpointsOnly: false)),
         _ => { });
 
     /// <summary>Ours, per-endpoint mode: <c>EndpointsOnly</c>, each endpoint <c>.CacheHybridResponse()</c> (the
@@ -48,16 +48,20 @@ internal sealed record HttpCacheConfiguration(
     public static readonly HttpCacheConfiguration HybridEndpoint = new(
         "ours, per-endpoint policy",
         true,
-        _ => { },
-        app => app.UseHybridResponseCaching(Hybrid(endpointsOnly: true)),
+        AddMemoryCache,
+        app => app.UseHybridResponseCaching(HybridOptions(app, endpointsOnly: true)),
         endpoint => endpoint.CacheHybridResponse());
 
     /// <summary>Every configuration, baseline first, in the order the load run measures them.</summary>
     public static IReadOnlyList<HttpCacheConfiguration> All { get; } = [None, OutputCache, HybridGlobal, HybridEndpoint];
 
-    private static HybridResponseCachingOptions Hybrid(bool endpointsOnly) => new()
+    // A singleton the container creates, so it is disposed with the app.
+    private static void AddMemoryCache(IServiceCollection services)
+        => services.AddSingleton(_ => new MemoryCache(maxItems: 10_000, maxBytes: 64L << 20, maxTtl: TimeSpan.FromHours(1)));
+
+    private static HybridResponseCachingOptions HybridOptions(WebApplication app, bool endpointsOnly) => new()
     {
-        Cache = new MemoryCache(maxItems: 10_000, maxBytes: 64L << 20, maxTtl: TimeSpan.FromHours(1)),
+        Cache = app.Services.GetRequiredService<MemoryCache>(),
         FreshFor = Fresh,
         Ttl = TimeSpan.FromHours(1),
         EndpointsOnly = endpointsOnly,
