@@ -1,10 +1,24 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using HybridCaching.Benchmarks;
+using HybridCaching.Benchmarks.Http;
 
 // Run all:      dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*'
 // Run a class:  dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*HitPath*'
 // Backplane load run (issue 13): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- backplane-load [seconds]
+// HTTP load run, ours vs OutputCache on Kestrel (issue 14): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- http-load [seconds per round] [results folder] [connections] [rounds]
+if (args.Length > 0 && args[0] == "http-load")
+{
+    await HttpLoadRun.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == HttpLoadClient.Command)
+{
+    Environment.ExitCode = await HttpLoadClient.RunAsync(args[1..]);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "backplane-load")
 {
     await BackplaneLoadRun.RunAsync(args[1..]);
