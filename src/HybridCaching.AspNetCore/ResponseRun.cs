@@ -44,13 +44,20 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
             return false;
         }
 
+        Reused(value);
+        return true;
+    }
+
+    // Every request reading the entry shares one decoded response (treated as immutable by the middleware).
+    public object? ReuseIdentity => CachedHttpResponseFormat.VaryAllowed;
+
+    public void Reused(CachedHttpResponse value)
+    {
         // Called only while the middleware awaits the cache, so the context is alive.
         if (_snapshot is null && Volatile.Read(ref _state) is null && _owner.IsNearlyStale(value))
         {
             _snapshot = RequestSnapshot.Capture(_context);
         }
-
-        return true;
     }
 
     /// <summary>Ends this request's part; afterwards the factory no longer touches its context.</summary>

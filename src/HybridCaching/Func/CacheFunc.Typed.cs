@@ -45,7 +45,7 @@ public sealed partial class CacheFunc
                 options.ApplyTo(context);
                 return fn(context, token);
             }),
-            new(_serializer),
+            SerializerFormat<T>(),
             cancellationToken);
     }
 
@@ -95,7 +95,7 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = new SerializerPayloadFormat<T>(_serializer).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
         return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
     }
 
@@ -113,7 +113,7 @@ public sealed partial class CacheFunc
         CacheArgument.ThrowIfInvalidKey(key);
         TagInvalidations.ThrowIfInvalid(tags);
         var now = _timeProvider.GetUtcNow();
-        var payload = new SerializerPayloadFormat<T>(_serializer).Write(value, now + (options?.FreshFor ?? _freshFor));
+        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor));
         return _cache.SetAsync(key, tags.Count > 0 ? CachePayload.WithTags(payload, tags, now) : payload, options?.Ttl ?? _ttl, cancellationToken);
     }
 
@@ -139,7 +139,7 @@ public sealed partial class CacheFunc
         => ToGetResult<T>(key, await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false));
 
     private CacheGetResult<T> ToGetResult<T>(string key, byte[]? stored)
-        => TryDecode(key, stored, new SerializerPayloadFormat<T>(_serializer), out T value, out var bestBefore)
+        => TryDecode(key, stored, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value, out var bestBefore)
             ? new CacheGetResult<T>(true, value, bestBefore <= _timeProvider.GetUtcNow())
             : CacheGetResult<T>.NotFound;
 }

@@ -101,7 +101,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, new(_serializer), cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -115,7 +115,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, new(_serializer), cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -135,7 +135,7 @@ public sealed partial class CacheFunc
             context.Tags = tags;
             return fn(context, token);
         };
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, tagged, new(_serializer), cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, tagged, SerializerFormat<T>(), cancellationToken);
     }
 
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
@@ -189,6 +189,9 @@ public sealed partial class CacheFunc
         return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
     }
 
+    // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
+    private SerializerPayloadFormat<T> SerializerFormat<T>() => new(_serializer, _reuseAll || ImmutableType<T>.Value);
+
     private static CacheFuncOptions ValidatedOptions(TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer)
     {
         CacheArgument.ThrowIfNotPositive(waitFor);
@@ -206,9 +209,9 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        if (typeof(TFormat) == typeof(SerializerPayloadFormat<T>) && _memoryLevel is not null && (_reuseAll || ImmutableType<T>.Value))
+        if (_memoryLevel is not null && format.ReuseIdentity is { } identity)
         {
-            return DoReusingAsync<T, TFormat>(_memoryLevel, key, fn, format, cancellationToken);
+            return DoReusingAsync<T, TFormat>(_memoryLevel, identity, key, fn, format, cancellationToken);
         }
 
         var started = _timeProvider.GetTimestamp();
@@ -235,8 +238,9 @@ public sealed partial class CacheFunc
     }
 
     // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
-    // the same bytes, without touching the serializer; anything else goes the usual way.
-    private ValueTask<T> DoReusingAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    // the same bytes through a format of the same identity (serializer, HTTP response format), without decoding;
+    // anything else goes the usual way.
+    private ValueTask<T> DoReusingAsync<T, TFormat>(MemoryCache memory, object identity, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!memory.TryGetEntry(key, out var entry))
@@ -244,9 +248,10 @@ public sealed partial class CacheFunc
             return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
-        if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Serializer, _serializer))
+        if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
         {
             var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
+            format.Reused(reused.Value);
             CountHit<T, TFormat>(stale, key, fn, format);
             return new ValueTask<T>(reused.Value);
         }
@@ -263,7 +268,7 @@ public sealed partial class CacheFunc
         }
 
         var now = _timeProvider.GetUtcNow();
-        var decoded = ReusedValue<T>.Create(value, bestBefore, _serializer, now);
+        var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
         memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
         CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
 

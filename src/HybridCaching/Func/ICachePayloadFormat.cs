@@ -20,4 +20,15 @@ internal interface ICachePayloadFormat<T>
     /// <returns><see langword="false"/> when the envelope's content cannot be read as <typeparamref name="T"/>
     /// (the entry is then a cache miss); implementations do not throw.</returns>
     bool TryRead(scoped in CachePayload payload, out T value);
+
+    /// <summary>Gets what a value this format decoded from a memory-level entry is kept under for reuse (see
+    /// <see cref="ReusedValue{T}"/>): a later hit returns it without decoding only through a format with the same
+    /// identity, i.e. one that would decode the same bytes to an equal value. <see langword="null"/> when values must
+    /// be decoded on every hit (they may be modified by their readers).</summary>
+    object? ReuseIdentity { get; }
+
+    /// <summary>Called when a hit returns a value decoded earlier from the same entry instead of calling
+    /// <see cref="TryRead"/>: for formats that note something about each hit.</summary>
+    /// <param name="value">The reused value; readers must not modify it.</param>
+    void Reused(T value);
 }

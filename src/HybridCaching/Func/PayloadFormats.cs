@@ -4,8 +4,16 @@ using HybridCaching.Serialization;
 namespace HybridCaching;
 
 /// <summary>Values serialized with an <see cref="ICacheSerializer"/> (<c>DoAsync</c>); a struct, so the hit path allocates nothing for it.</summary>
-internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer) : ICachePayloadFormat<T>
+/// <param name="serializer">Turns values into bytes and back.</param>
+/// <param name="reuse">Whether decoded values may be reused across hits (immutable types, or <see cref="CacheFuncOptions.ReuseValues"/>).</param>
+internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer, bool reuse) : ICachePayloadFormat<T>
 {
+    public object? ReuseIdentity => reuse ? serializer : null;
+
+    public void Reused(T value)
+    {
+    }
+
     public byte[] Write(T value, DateTimeOffset bestBefore)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -36,6 +44,13 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer)
 /// <summary>Raw bytes stored as they are (<c>DoBytesAsync</c>, as the Go original's DoBytes); null is stored as empty.</summary>
 internal readonly struct RawBytesPayloadFormat : ICachePayloadFormat<byte[]>
 {
+    // Each caller gets its own copy of the bytes: an array can be modified.
+    public object? ReuseIdentity => null;
+
+    public void Reused(byte[] value)
+    {
+    }
+
     public byte[] Write(byte[] value, DateTimeOffset bestBefore) => CachePayload.Write(bestBefore, value);
 
     public bool TryRead(scoped in CachePayload payload, out byte[] value)

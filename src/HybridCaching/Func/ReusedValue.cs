@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using HybridCaching.Serialization;
 
 namespace HybridCaching;
 
@@ -9,22 +8,23 @@ namespace HybridCaching;
 /// so later fresh hits return it without decoding; it goes when the entry's bytes are replaced, removed or expire.</summary>
 /// <param name="Value">The decoded value.</param>
 /// <param name="BestBefore">The best-before time of the payload it came from.</param>
-/// <param name="Serializer">The serializer that decoded it: another serializer must decode the bytes itself.</param>
+/// <param name="Identity">What decoded it (<see cref="ICachePayloadFormat{T}.ReuseIdentity"/>: the serializer, or the HTTP
+/// response format): a caller decoding through another must decode the bytes itself.</param>
 /// <param name="FreshUntilTick">With the system clock, <see cref="Environment.TickCount64"/> at best-before: a hit compares
 /// it with the tick count (a couple of nanoseconds) instead of reading the wall clock; other clocks use <paramref name="BestBefore"/>.</param>
-internal sealed record ReusedValue<T>(T Value, DateTimeOffset BestBefore, ICacheSerializer Serializer, long FreshUntilTick)
+internal sealed record ReusedValue<T>(T Value, DateTimeOffset BestBefore, object Identity, long FreshUntilTick)
 {
     private const long Overhead = 48;
 
     /// <summary>Creates the reused value of a payload decoded at <paramref name="now"/>.</summary>
-    public static ReusedValue<T> Create(T value, DateTimeOffset bestBefore, ICacheSerializer serializer, DateTimeOffset now)
+    public static ReusedValue<T> Create(T value, DateTimeOffset bestBefore, object identity, DateTimeOffset now)
     {
         var freshFor = bestBefore - now;
         var tick = Environment.TickCount64;
         var freshUntil = freshFor <= TimeSpan.Zero ? tick
             : freshFor.TotalMilliseconds >= long.MaxValue - tick ? long.MaxValue
             : tick + (long)freshFor.TotalMilliseconds;
-        return new ReusedValue<T>(value, bestBefore, serializer, freshUntil);
+        return new ReusedValue<T>(value, bestBefore, identity, freshUntil);
     }
 
     /// <summary>What keeping the value costs against the memory level's byte bound: exact for strings and

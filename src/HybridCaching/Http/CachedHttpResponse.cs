@@ -35,7 +35,13 @@ public sealed class CachedHttpResponse
         HttpCacheStatus.HeaderName,
     };
 
+    private static readonly object NoDate = new();
+
     private readonly Dictionary<string, string[]> _headers;
+
+    // The parsed Date header (boxed DateTimeOffset) or NoDate, computed by the first GetAge: a response kept for
+    // reuse serves many hits. A reference, so racing readers see either null or a complete value.
+    private object? _date;
 
     /// <summary>Creates a cached response.</summary>
     /// <param name="statusCode">The status code, 100 to 999.</param>
@@ -96,8 +102,8 @@ public sealed class CachedHttpResponse
     /// <returns>Whole seconds, never negative; <see langword="null"/> when there is no readable <c>Date</c> header.</returns>
     public TimeSpan? GetAge(DateTimeOffset now)
     {
-        if (!_headers.TryGetValue("Date", out string[]? values) || values.Length == 0
-            || !DateTimeOffset.TryParseExact(values[0], "r", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        var parsed = _date ??= ParseDate(_headers);
+        if (parsed is not DateTimeOffset date)
         {
             return null;
         }
@@ -119,6 +125,12 @@ public sealed class CachedHttpResponse
         ArgumentNullException.ThrowIfNull(name);
         return PerDeliveryHeaders.Contains(name);
     }
+
+    private static object ParseDate(Dictionary<string, string[]> headers)
+        => headers.TryGetValue("Date", out string[]? values) && values.Length > 0
+            && DateTimeOffset.TryParseExact(values[0], "r", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTimeOffset date)
+            ? date
+            : NoDate;
 
     private static Dictionary<string, string[]> EndToEnd(IEnumerable<KeyValuePair<string, string[]>>? headers)
     {

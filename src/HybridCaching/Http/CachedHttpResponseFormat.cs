@@ -34,6 +34,17 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
     public static CachedHttpResponseFormat VaryAllowed { get; } = new(varyAllowed: true);
 
     /// <inheritdoc/>
+    /// <remarks>A response read by this format may serve every later memory hit of its entry: the check against the
+    /// safe defaults depends only on the stored bytes and on this format, and <see cref="CachedHttpResponse"/> is
+    /// not modified by its readers (its header arrays included).</remarks>
+    public object? ReuseIdentity => this;
+
+    /// <inheritdoc/>
+    public void Reused(CachedHttpResponse value)
+    {
+    }
+
+    /// <inheritdoc/>
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -53,7 +64,8 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
             return false;
         }
 
-        value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.Value.ToArray(), payload.BestBefore);
+        // The body is a slice of the stored envelope, which nothing modifies once written: no copy per hit.
+        value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore);
         if (!HttpResponsePolicy.IsShareable(value, _varyAllowed, _varyBy))
         {
             value = null!;

@@ -414,6 +414,15 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 return false;
             }
 
+            Reused(value);
+            return true;
+        }
+
+        // Every caller reading the entry shares one decoded response (copied, never modified, by ToResponse).
+        public object? ReuseIdentity => _owner._format;
+
+        public void Reused(CachedHttpResponse value)
+        {
             if (_snapshot is null && value.BestBefore <= _owner._time.GetUtcNow() + SnapshotMargin)
             {
                 lock (_gate)
@@ -424,8 +433,6 @@ public sealed class HttpCacheHandler : DelegatingHandler
                     }
                 }
             }
-
-            return true;
         }
 
         /// <summary>Ends this caller's part: afterwards its factory no longer touches its request.</summary>
