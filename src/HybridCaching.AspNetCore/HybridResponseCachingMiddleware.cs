@@ -182,11 +182,18 @@ internal sealed class HybridResponseCachingMiddleware
         var request = context.Request;
         return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
             && !request.Headers.ContainsKey(HeaderNames.Authorization)
+            && !HasPreconditions(request.Headers)
             && request.ContentLength is null or 0
             && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)
             && context.User.Identity?.IsAuthenticated != true
             && _acceptRequest?.Invoke(context) != false;
     }
+
+    /// <summary>Whether the request carries a precondition the cache does not evaluate (<c>If-Match</c>,
+    /// <c>If-Unmodified-Since</c>, <c>If-Range</c>): its answer (a 412, a 206) is for that request alone, so it
+    /// passes through rather than lead a run others would share.</summary>
+    private static bool HasPreconditions(IHeaderDictionary headers)
+        => headers.ContainsKey(HeaderNames.IfMatch) || headers.ContainsKey(HeaderNames.IfUnmodifiedSince) || headers.ContainsKey(HeaderNames.IfRange);
 
     /// <summary>A HEAD request: answered from a stored response (headers only; a stale one is not refreshed, since
     /// the endpoint chosen for HEAD need not answer a GET), or passed through uncached. It never takes part in a

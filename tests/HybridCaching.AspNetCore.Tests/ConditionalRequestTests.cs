@@ -99,6 +99,23 @@ public sealed class ConditionalRequestTests : IAsyncDisposable
         Assert.Equal(1, _runs);
     }
 
+    [Theory]
+    [InlineData("If-Match", "\"other\"")]
+    [InlineData("If-Unmodified-Since", "Thu, 01 Jun 2023 12:00:00 GMT")]
+    [InlineData("If-Range", "\"other\"")]
+    public async Task Middleware_RequestWithPrecondition_PassesThroughUncached(string header, string value)
+    {
+        await using var app = await StartWithStoredAsync("/plain");
+        using var request = Get("/plain");
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        using var response = await app.Client.SendAsync(request);
+
+        Assert.Null(CacheStatus(response)); // untouched: neither served from the cache nor shared with others
+        Assert.Equal("plain 2", await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, _runs);
+    }
+
     [Fact]
     public async Task Middleware_StoredResponse_GetsStrongETagFromItsBytes()
     {

@@ -30,9 +30,10 @@ public sealed class HybridResponseCacheEvictor
     public ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tag);
+        // The eviction must outlive the longest-lived entry it covers, whatever the ttl of the function that runs it.
         var func = _options.Cache is { } cache
             ? new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.TimeProvider })
-            : _options.CacheFunc!;
+            : new CacheFunc(_options.CacheFunc!.Cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.CacheFunc.TimeProvider });
         return func.RemoveByTagAsync(tag, cancellationToken);
     }
 

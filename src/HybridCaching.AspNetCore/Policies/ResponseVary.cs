@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
@@ -53,8 +54,12 @@ internal static class ResponseVary
             return null;
         }
 
-        var marker = new StringBuilder();
-        VaryKey.Append(marker, 'v', names, request.Headers, static (headers, name) => headers[name]);
-        return marker.ToString(3, marker.Length - 3); // without the " v:" the variant key puts back
+        var values = new StringBuilder();
+        VaryKey.Append(values, 'v', names, request.Headers, static (headers, name) => headers[name]);
+
+        // A digest of the names and values, not the values: a varied header may carry a secret (Vary: Cookie) or be
+        // long, and the marker ends up in a key name and in an entry a Go server would send as it is.
+        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values.ToString()));
+        return Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 }

@@ -81,6 +81,12 @@ public sealed partial class CacheFunc
     /// <summary>How long entries stay stored unless a call says otherwise (and how long a tag's invalidation time is kept).</summary>
     internal TimeSpan DefaultTtl => _ttl;
 
+    /// <summary>Gets the adapter this function runs on.</summary>
+    internal ICacheAdapter Cache => _cache;
+
+    /// <summary>Gets this function's clock.</summary>
+    internal TimeProvider TimeProvider => _timeProvider;
+
     /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
     /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
     public static ICacheSerializer DefaultSerializer
@@ -462,6 +468,10 @@ public sealed partial class CacheFunc
         var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
+
+        // A tagged value counts as written when its factory starts: a tag evicted while the factory ran (it may have
+        // read the data before the change) must drop the value too.
+        var written = _timeProvider.GetUtcNow();
         using (var activity = StartActivity("hybridcaching.factory", key, default))
         {
             try
@@ -486,7 +496,7 @@ public sealed partial class CacheFunc
         var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
         if (context.Tags is { Count: > 0 } tags)
         {
-            payload = CachePayload.WithTags(payload, tags, _timeProvider.GetUtcNow());
+            payload = CachePayload.WithTags(payload, tags, written);
         }
         if (storeResult && !context.NoCache)
         {

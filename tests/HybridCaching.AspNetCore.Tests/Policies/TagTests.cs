@@ -113,4 +113,27 @@ public sealed class TagTests : IAsyncDisposable
 
         await Assert.ThrowsAsync<ArgumentException>(() => app.Services.GetRequiredService<HybridResponseCacheEvictor>().EvictByTagAsync("").AsTask());
     }
+
+    [Fact]
+    public async Task EvictByTagAsync_OnlyACacheFuncWithShorterTtlThanAPolicy_EvictionOutlivesItsTtl()
+    {
+        var time = new ManualTimeProvider();
+        await using var cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, time);
+        var func = new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromHours(2), Ttl = TimeSpan.FromMinutes(1), TimeProvider = time });
+        int runs = 0;
+        await using var app = await TestApp.StartAsync(
+            options: null,
+            app =>
+            {
+                app.UseHybridResponseCaching();
+                app.MapGet("/p", () => $"run {Interlocked.Increment(ref runs)}").CacheHybridResponse(p => { p.Ttl = TimeSpan.FromHours(1); p.Tags.Add("t"); });
+            },
+            services: s => s.AddSingleton<TimeProvider>(time).AddHybridResponseCaching(o => o.CacheFunc = func));
+
+        await app.Client.GetStatusAndBodyAsync("/p");
+        await app.Services.GetRequiredService<HybridResponseCacheEvictor>().EvictByTagAsync("t");
+        time.Advance(TimeSpan.FromMinutes(2)); // past the function's 1 min ttl, well within the policy's 1 h entry ttl
+
+        Assert.Equal((HttpCacheStatus.Miss, "run 2"), await app.Client.GetStatusAndBodyAsync("/p"));
+    }
 }

@@ -3,6 +3,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -225,11 +226,11 @@ public sealed class VaryTests : IAsyncDisposable
     public async Task Middleware_VariantWhoseVaryChanged_IsNotServedToMismatchingRequest()
     {
         var bestBefore = _time.GetUtcNow() + TimeSpan.FromMinutes(1);
-        await _cache.SetAsync("http://localhost/lang", Stored("base en", bestBefore, ("Vary", "Accept-Language"), (ResponseVary.MarkerHeader, "accept-language=en")), TimeSpan.FromHours(1));
+        await _cache.SetAsync("http://localhost/lang", Stored("base en", bestBefore, ("Vary", "Accept-Language"), (ResponseVary.MarkerHeader, Marker("Accept-Language", ("Accept-Language", "en")))), TimeSpan.FromHours(1));
         // The variant for "fr" was written when the response also varied by X-Device, for a phone.
         await _cache.SetAsync(
-            ResponseVary.VariantKey("http://localhost/lang", "accept-language=fr"),
-            Stored("fr phone", bestBefore, ("Vary", "Accept-Language, X-Device"), (ResponseVary.MarkerHeader, "accept-language=fr&x-device=phone")),
+            ResponseVary.VariantKey("http://localhost/lang", Marker("Accept-Language", ("Accept-Language", "fr"))),
+            Stored("fr phone", bestBefore, ("Vary", "Accept-Language, X-Device"), (ResponseVary.MarkerHeader, Marker("Accept-Language, X-Device", ("Accept-Language", "fr"), ("X-Device", "phone")))),
             TimeSpan.FromHours(1));
         await using var app = await StartLanguageAppAsync();
 
@@ -240,6 +241,18 @@ public sealed class VaryTests : IAsyncDisposable
         Assert.Equal((HttpCacheStatus.Miss, "fr 1"), desktop);
         Assert.Equal((HttpCacheStatus.Hit, "fr phone"), phone);
         Assert.Equal((HttpCacheStatus.Hit, "base en"), en);
+    }
+
+    // The marker the middleware computes for a response with this Vary and a request with these headers.
+    private static string Marker(string vary, params (string Name, string Value)[] requestHeaders)
+    {
+        var context = new DefaultHttpContext();
+        foreach (var (name, value) in requestHeaders)
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        return ResponseVary.Marker(new HeaderDictionary { [HeaderNames.Vary] = vary }, context.Request)!;
     }
 
     private static string? StoredBody(byte[]? stored)

@@ -137,4 +137,37 @@ public sealed class TagTests
         Assert.Equal("after eviction", value);
         Assert.Equal(1, upstream.Races);
     }
+
+    [Fact]
+    public async Task DoAsync_TagEvictedWhileFactoryRuns_ValueReadBeforeTheEvictionIsNeverReturned()
+    {
+        var time = new ManualTimeProvider();
+        using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1), time);
+        var func = new CacheFunc(memory, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromMinutes(1), Ttl = TimeSpan.FromMinutes(5), TimeProvider = time });
+        string data = "old";
+        int calls = 0;
+
+        // The factory reads the data; then the data changes and its tag is evicted; then the factory returns.
+        async Task<string> ReadThenDataChanges(CacheFuncContext context, CancellationToken cancellationToken)
+        {
+            string read = data;
+            if (++calls == 1)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(5));
+                data = "new";
+                await func.RemoveByTagAsync("t", cancellationToken);
+                time.Advance(TimeSpan.FromMilliseconds(5));
+            }
+
+            return read;
+        }
+
+        string first = await func.DoAsync("k", ["t"], ReadThenDataChanges);
+        string next = await func.DoAsync("k", ["t"], (_, _) => { calls++; return Task.FromResult(data); });
+
+        // The value read before the eviction is never handed out: the call computes it again, and that is stored.
+        Assert.Equal("new", first);
+        Assert.Equal("new", next);
+        Assert.Equal(2, calls);
+    }
 }
