@@ -37,6 +37,7 @@ internal sealed class HybridResponseCachingMiddleware
     private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpContext, Exception, Task>? _errorHandler;
     private readonly long _maximumBodySize;
+    private int _warnedBeforeRouting;
 
     public HybridResponseCachingMiddleware(RequestDelegate next, HybridResponseCachingOptions options, IServiceProvider services)
     {
@@ -411,6 +412,18 @@ internal sealed class HybridResponseCachingMiddleware
     private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, CacheFuncContext cacheContext)
     {
         var response = context.Response;
+        if (_policies.MissedEndpointPolicy(policy, context))
+        {
+            // Its vary settings were not part of the key: sharing the response could hand one variant to another.
+            if (Interlocked.Exchange(ref _warnedBeforeRouting, 1) == 0)
+            {
+                Log.BeforeRouting(_logger, context.Request.Path);
+            }
+
+            cacheContext.NoCache = true;
+            return CachedHttpResponse.Bypass;
+        }
+
         if (body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
         {
             cacheContext.NoCache = true;

@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4004, EventName = "ResponseCachingVariantMismatch", Level = LogLevel.Debug, Message = "The variant stored under '{Key}' was produced for other request header values than this request's (its Vary changed); the request runs the pipeline uncached.")]
     public static partial void VariantMismatch(ILogger logger, string key);
 
+    [LoggerMessage(EventId = 4005, EventName = "ResponseCachingBeforeRouting", Level = LogLevel.Warning, Message = "'{Path}' reached an endpoint with a hybrid response-caching policy the middleware could not see: it runs before routing. Its responses are neither stored nor shared; call UseHybridResponseCaching() after UseRouting().")]
+    public static partial void BeforeRouting(ILogger logger, string path);
+
     [LoggerMessage(EventId = 4090, EventName = "ResponseCachingNotModified", Level = LogLevel.Debug, Message = "'{Path}' answered 304 Not Modified from the cache: the request's validators match the stored response.")]
     public static partial void NotModified(ILogger logger, string path);
 }

@@ -85,6 +85,11 @@ internal sealed class EndpointPolicies
             : _resolved.GetOrAdd(metadata, Build(metadata, endpoint!));
     }
 
+    /// <summary>Whether <paramref name="policy"/> is the middleware's default although the request's endpoint, chosen
+    /// after the middleware ran (it was placed before routing), carries a policy of its own.</summary>
+    public bool MissedEndpointPolicy(EndpointPolicy policy, HttpContext context)
+        => ReferenceEquals(policy, _default) && FindMetadata(context.GetEndpoint()) is not null;
+
     private EndpointPolicy Build(object metadata, Endpoint endpoint)
     {
         var settings = Settings(metadata, _options.Policies, endpoint);

@@ -106,6 +106,28 @@ public sealed class VaryTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Middleware_PlacedBeforeRoutingWithEndpointPolicy_NeitherStoresNorSharesResponses()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app =>
+            {
+                app.UseRouting(); // after the cache: the middleware cannot see the endpoint's vary settings
+                app.MapGet("/tenant", (HttpContext c) => $"{c.Request.Headers["X-Tenant"]} {Interlocked.Increment(ref _runs)}")
+                    .CacheHybridResponse(p => p.VaryByHeader.Add("x-tenant"));
+            });
+
+        var a = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+        var b = await GetAsync(app, "/tenant", ("X-Tenant", "b"));
+        var aAgain = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+
+        Assert.Equal("a 1", a.Body);
+        Assert.Equal("b 2", b.Body); // tenant a's response, keyed by the URL alone, is not served to b
+        Assert.Equal("a 3", aAgain.Body);
+        Assert.Null(await _cache.GetAsync("http://localhost/tenant"));
+    }
+
+    [Fact]
     public async Task Middleware_VaryByRouteValueWithCustomKey_EachValueItsOwnEntry()
     {
         await using var app = await TestApp.StartAsync(
