@@ -203,6 +203,7 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
         // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
+        bool isVariant = false;
         for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
             byte[]? stored = null;
@@ -225,12 +226,25 @@ internal sealed class HybridResponseCachingMiddleware
                 break;
             }
 
-            if (ResponseVary.Matches(cached, context.Request, out string? marker))
+            bool matches = ResponseVary.Matches(cached, context.Request, out string? marker);
+            if (isVariant)
+            {
+                if (matches && ResponseVary.IsVariant(cached))
+                {
+                    await WriteAsync(context, cached).ConfigureAwait(false);
+                    return;
+                }
+
+                break;
+            }
+
+            if (matches)
             {
                 await WriteAsync(context, cached).ConfigureAwait(false);
                 return;
             }
 
+            isVariant = true;
             key = ResponseVary.VariantKey(key, marker!);
         }
 
@@ -304,7 +318,9 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
-        if (!ResponseVary.Matches(cached, context.Request, out string? marker))
+        // Under a variant key only an entry stored as a variant is served (a custom key could otherwise collide with it).
+        if (!ResponseVary.Matches(cached, context.Request, out string? marker)
+            || (isVariant && !ResponseVary.IsVariant(cached)))
         {
             // Another request's variant: this request's own lives under the key plus its values. A variant that does
             // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.

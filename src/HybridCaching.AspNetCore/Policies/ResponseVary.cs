@@ -39,12 +39,18 @@ internal static class ResponseVary
         }
 
         marker = Marker(vary, request);
-        return marker is null
-            || (cached.Headers.TryGetValue(MarkerHeader, out string[]? stored) && stored.Length == 1 && string.Equals(stored[0], marker, StringComparison.Ordinal));
+        return marker is null || CarriesMarker(cached, marker);
     }
 
     /// <summary>Where the variant of a key's response for a request's values is stored.</summary>
     public static string VariantKey(string key, string marker) => key + " v:" + marker;
+
+    /// <summary>Whether <paramref name="cached"/> was stored as a variant (it carries a marker).</summary>
+    public static bool IsVariant(CachedHttpResponse cached) => cached.Headers.ContainsKey(MarkerHeader);
+
+    /// <summary>Whether <paramref name="cached"/> was stored for the variant <paramref name="marker"/>.</summary>
+    public static bool CarriesMarker(CachedHttpResponse cached, string marker)
+        => cached.Headers.TryGetValue(MarkerHeader, out string[]? stored) && stored.Length == 1 && string.Equals(stored[0], marker, StringComparison.Ordinal);
 
     private static string? Marker(StringValues vary, HttpRequest request)
     {

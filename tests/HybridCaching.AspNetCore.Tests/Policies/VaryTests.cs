@@ -265,6 +265,24 @@ public sealed class VaryTests : IAsyncDisposable
         Assert.Equal((HttpCacheStatus.Hit, "base en"), en);
     }
 
+    [Fact]
+    public async Task Middleware_EntryUnderVariantKeyNotStoredForThatVariant_IsNeverServed()
+    {
+        var bestBefore = _time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        await _cache.SetAsync("http://localhost/lang", Stored("base en", bestBefore, ("Vary", "Accept-Language"), (ResponseVary.MarkerHeader, Marker("Accept-Language", ("Accept-Language", "en")))), TimeSpan.FromHours(1));
+        // Another key that happens to equal the "fr" variant's key (a custom RequestKey could produce one): no Vary, no marker.
+        await _cache.SetAsync(ResponseVary.VariantKey("http://localhost/lang", Marker("Accept-Language", ("Accept-Language", "fr"))), Stored("not a variant", bestBefore), TimeSpan.FromHours(1));
+        await using var app = await StartLanguageAppAsync();
+
+        var get = await GetAsync(app, "/lang", ("Accept-Language", "fr"));
+        using var head = new HttpRequestMessage(HttpMethod.Head, "/lang");
+        head.Headers.TryAddWithoutValidation("Accept-Language", "fr");
+        using var headResponse = await app.Client.SendAsync(head);
+
+        Assert.Equal("fr 1", get.Body); // the pipeline's answer, not the colliding entry
+        Assert.NotEqual(HttpCacheStatus.Hit, CacheStatus(headResponse));
+    }
+
     // The marker the middleware computes for a response with this Vary and a request with these headers.
     private static string Marker(string vary, params (string Name, string Value)[] requestHeaders)
     {
