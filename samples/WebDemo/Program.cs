@@ -66,6 +66,22 @@ app.MapGet("/slow", async (CancellationToken cancellationToken) =>
     return $"computed #{Interlocked.Increment(ref computed)} at {DateTimeOffset.UtcNow:HH:mm:ss}\n";
 });
 
+// An endpoint policy (what OutputCache users know): fresh for 5 minutes, one entry per ?page, tagged "catalog".
+app.MapGet("/catalog", (int? page) => $"catalog page {page ?? 1}, built at {DateTimeOffset.UtcNow:HH:mm:ss}\n")
+    .CacheHybridResponse(policy =>
+    {
+        policy.FreshFor = TimeSpan.FromMinutes(5);
+        policy.VaryByQuery.Add("page");
+        policy.Tags.Add("catalog");
+    });
+
+// Evicts every response tagged "catalog", on every server sharing the cache.
+app.MapPost("/catalog/evict", async (HybridResponseCacheEvictor evictor) =>
+{
+    await evictor.EvictByTagAsync("catalog");
+    return "catalog evicted\n";
+});
+
 // Sets a cookie: answered by the app every time, never stored.
 app.MapGet("/me", (HttpContext context) =>
 {
