@@ -56,6 +56,10 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     private readonly TimeProvider _time;
     private readonly SingleFlight<RaceResult> _flights;
     private readonly ResponseGuard _guard;
+
+    // Set once a command has waited OperationTimeout for the first connection in vain: later commands fail fast until
+    // it completes, instead of each waiting again (an unreachable Redis can keep the first attempt going for seconds).
+    private volatile bool _connectWaitExpired;
     private readonly ILogger _logger;
     private readonly RedisCacheOptions _options;
     private int _topology; // 0 unknown, 1 standalone or sentinel-managed, 2 cluster
@@ -396,7 +400,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
-            return new ValueTask<IDatabase>(WaitForMultiplexerAsync(cancellationToken));
+            return _connectWaitExpired
+                ? throw NotConnected("Still connecting to Redis; the command was not sent.")
+                : new ValueTask<IDatabase>(WaitForMultiplexerAsync(cancellationToken));
         }
 
         if (!_connecting.IsCompletedSuccessfully)
@@ -421,6 +427,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         }
         catch (TimeoutException)
         {
+            _connectWaitExpired = true;
             throw NotConnected("Still connecting to Redis; the command was not sent.");
         }
         catch (Exception) when (!_connecting.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested)

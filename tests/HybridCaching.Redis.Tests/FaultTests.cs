@@ -323,6 +323,32 @@ public sealed class FaultTests(ITestOutputHelper output)
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
 
+    [Fact]
+    public async Task GetAsync_FirstConnectionHangs_OnlyTheFirstCommandWaitsForIt()
+    {
+        // A listener that accepts connections and never answers: the multiplexer's first connection attempt hangs.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var configuration = ConfigurationOptions.Parse($"127.0.0.1:{port}");
+            configuration.ConnectTimeout = 2_000; // outlasts the first command's 200 ms wait (disposal waits for the attempt)
+            await using var cache = new RedisCache(configuration, new RedisCacheOptions { OperationTimeout = TimeSpan.FromMilliseconds(200) });
+
+            var first = await Assert.ThrowsAsync<RedisConnectionException>(() => cache.GetAsync("k").AsTask());
+            var second = cache.GetAsync("k");
+
+            Assert.Contains("Still connecting", first.Message, StringComparison.Ordinal);
+            Assert.True(second.IsCompleted, "the second command waited for the connection again");
+            Assert.IsType<RedisConnectionException>(await Record.ExceptionAsync(() => second.AsTask()));
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = Stopwatch.StartNew();
