@@ -25,10 +25,7 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
     {
         try
         {
-            // The default serializer reads the stored array in place; others get a span of it.
-            value = serializer is MessagePackCacheSerializer messagePack
-                ? messagePack.DeserializeInPlace<T>(payload.ValueMemory)
-                : serializer.Deserialize<T>(payload.Value);
+            value = serializer.Deserialize<T>(payload.Value);
             return true;
         }
 #pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss

@@ -17,21 +17,18 @@ namespace HybridCaching.Http;
 /// </remarks>
 internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpResponse>
 {
-    private readonly bool _varyAllowed;
-    private readonly IReadOnlySet<string>? _varyBy;
+    private readonly Func<string, bool>? _varyCovers;
 
-    /// <summary>Creates a format that also reads responses whose <c>Vary</c> names only headers of <paramref name="varyBy"/>.</summary>
-    /// <param name="varyBy">The request headers the cache key varies by (case-insensitive set), or null.</param>
-    public CachedHttpResponseFormat(IReadOnlySet<string>? varyBy) => _varyBy = varyBy;
-
-    private CachedHttpResponseFormat(bool varyAllowed) => _varyAllowed = varyAllowed;
+    /// <summary>Creates a format that also reads responses whose <c>Vary</c> names only headers <paramref name="varyCovers"/> covers.</summary>
+    /// <param name="varyCovers">The request headers a stored <c>Vary</c> may name (those the cache key varies by), or null.</param>
+    public CachedHttpResponseFormat(Func<string, bool>? varyCovers) => _varyCovers = varyCovers;
 
     /// <summary>Gets the format for keys that vary by no request header: it refuses every response with <c>Vary</c>.</summary>
-    public static CachedHttpResponseFormat Instance { get; } = new(varyBy: null);
+    public static CachedHttpResponseFormat Instance { get; } = new(null);
 
     /// <summary>Gets the format that reads responses with a <c>Vary</c> naming request headers (not <c>*</c>): for a
     /// reader that checks the request's values itself before serving one.</summary>
-    public static CachedHttpResponseFormat VaryAllowed { get; } = new(varyAllowed: true);
+    public static CachedHttpResponseFormat VaryAllowed { get; } = new(HttpResponsePolicy.AnyRequestHeader);
 
     /// <inheritdoc/>
     /// <remarks>A response read by this format may serve every later memory hit of its entry: the check against the
@@ -66,7 +63,7 @@ internal sealed class CachedHttpResponseFormat : ICachePayloadFormat<CachedHttpR
 
         // The body is a slice of the stored envelope, which nothing modifies once written: no copy per hit.
         value = new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore);
-        if (!HttpResponsePolicy.IsShareable(value, _varyAllowed, _varyBy))
+        if (!HttpResponsePolicy.IsShareable(value, _varyCovers))
         {
             value = null!;
             return false;

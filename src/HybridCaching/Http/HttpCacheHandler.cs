@@ -44,6 +44,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private readonly Func<HttpRequestMessage, Exception, HttpResponseMessage?>? _errorHandler;
     private readonly long _maxBody;
     private readonly RequestHeaderVary? _vary;
+    private readonly Func<string, bool>? _varyCovers;
     private readonly CachedHttpResponseFormat _format;
 
     /// <summary>Creates the handler; set its inner handler before use (<c>IHttpClientFactory</c> does).</summary>
@@ -69,7 +70,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _errorHandler = options.ErrorHandler;
         _maxBody = options.MaximumBodySize;
         _vary = RequestHeaderVary.Create(options.VaryByRequestHeaders);
-        _format = _vary is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_vary.Names);
+        _varyCovers = _vary is null ? null : _vary.Names.Contains;
+        _format = _vary is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_varyCovers);
     }
 
     /// <summary>Creates the handler over an inner handler.</summary>
@@ -279,7 +281,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         if (conditional && response.StatusCode == HttpStatusCode.NotModified)
         {
             var refreshed = Revalidation.Refresh(snapshot.Stale!, response, _time.GetUtcNow());
-            if (!HttpResponsePolicy.IsShareable(refreshed, varyBy: _vary?.Names))
+            if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
             {
                 context.NoCache = true;
                 return CachedHttpResponse.Bypass;
@@ -300,7 +302,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private async Task<(CachedHttpResponse Result, bool Storable)> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
-        if (!HttpResponsePolicy.IsShareable(response, _vary?.Names) || content.Headers.ContentLength > _maxBody)
+        if (!HttpResponsePolicy.IsShareable(response, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
             return (CachedHttpResponse.Bypass, false);
         }

@@ -3,69 +3,55 @@ namespace HybridCaching.Http;
 /// <summary>The safe-default rules the <see cref="HttpCacheHandler"/> applies to responses.</summary>
 internal static class HttpResponsePolicy
 {
+    /// <summary>The <c>Vary</c> rule of a reader that checks the request's values itself (the ASP.NET Core middleware
+    /// stores variants): every request header it names is covered; <c>*</c> never is.</summary>
+    public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
+
     /// <summary>Whether a response may be handed to other callers at all (and so, perhaps, stored): not
-    /// partial, not a 304, no cookie, no <c>Vary</c> beyond <paramref name="varyBy"/>, and no <c>Cache-Control</c>
-    /// directive that forbids it.</summary>
+    /// partial, not a 304, no cookie, no <c>Vary</c> naming a header <paramref name="varyCovers"/> does not cover, and
+    /// no <c>Cache-Control</c> directive that forbids it.</summary>
     /// <param name="response">The origin's response.</param>
-    /// <param name="varyBy">The request headers the cache key varies by; a response varying on those alone is
-    /// shareable (each variant has its own key). Null or empty: any <c>Vary</c> refuses the response.</param>
-    public static bool IsShareable(HttpResponseMessage response, IReadOnlySet<string>? varyBy = null)
+    /// <param name="varyCovers">Which request headers a <c>Vary</c> may name (e.g. those the cache key varies by, so
+    /// each variant has its own key); null: any <c>Vary</c> refuses the response. <c>*</c> always does.</param>
+    public static bool IsShareable(HttpResponseMessage response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers.NonValidated;
         return IsShareable(
             (int)response.StatusCode,
             headers.Contains("Set-Cookie")
-                || (headers.TryGetValues("Vary", out var vary) && !IsCoveredVary(vary, varyBy)),
+                || (headers.TryGetValues("Vary", out var vary) && !IsCoveredVary(vary, varyCovers)),
             headers.TryGetValues("Cache-Control", out var cacheControl) ? cacheControl : null);
     }
 
     /// <summary>The same rule for a response read from the cache, whoever wrote it (the Go original stores every
     /// response, cookies included).</summary>
     /// <param name="response">The stored response.</param>
-    /// <param name="varyAllowed">Whether a <c>Vary</c> naming request headers is allowed whatever it names (the ASP.NET
-    /// Core middleware stores and checks variants itself); <c>Vary: *</c> never is.</param>
-    /// <param name="varyBy">Otherwise, the request headers the cache key varies by, as for a response from the origin.</param>
-    public static bool IsShareable(CachedHttpResponse response, bool varyAllowed = false, IReadOnlySet<string>? varyBy = null)
+    /// <param name="varyCovers">As for a response from the origin.</param>
+    public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers;
-        bool refusedVary = headers.TryGetValue("Vary", out string[]? vary)
-            && (varyAllowed ? VariesByEverything(vary) : !IsCoveredVary(vary, varyBy));
         return IsShareable(
             response.StatusCode,
-            headers.ContainsKey("Set-Cookie") || refusedVary,
+            headers.ContainsKey("Set-Cookie") || (headers.TryGetValue("Vary", out string[]? vary) && !IsCoveredVary(vary, varyCovers)),
             headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : null);
     }
 
     /// <summary>Whether <c>Vary</c> values hold <c>*</c> (the response varies by more than request headers).</summary>
-    public static bool VariesByEverything(IEnumerable<string?> varyValues)
-    {
-        foreach (string? value in varyValues)
-        {
-            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (name == "*")
-                {
-                    return true;
-                }
-            }
-        }
+    public static bool VariesByEverything(IEnumerable<string?> varyValues) => !IsCoveredVary(varyValues, AnyRequestHeader);
 
-        return false;
-    }
-
-    /// <summary>Whether every header a <c>Vary</c> names is one the key varies by (<c>*</c> never is).</summary>
-    private static bool IsCoveredVary(IEnumerable<string> varyValues, IReadOnlySet<string>? varyBy)
+    /// <summary>Whether every header a <c>Vary</c> names is covered (<c>*</c> never is).</summary>
+    private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
     {
-        if (varyBy is null || varyBy.Count == 0)
+        if (covers is null)
         {
             return false;
         }
 
-        foreach (string value in varyValues)
+        foreach (string? value in varyValues)
         {
-            foreach (string name in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                if (!varyBy.Contains(name))
+                if (name == "*" || !covers(name))
                 {
                     return false;
                 }

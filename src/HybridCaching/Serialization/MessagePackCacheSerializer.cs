@@ -142,11 +142,6 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
         }
     }
 
-    /// <summary>Deserializes bytes the caller keeps unchanged until this returns (CacheFunc's stored entries), read in place.</summary>
-    /// <exception cref="MessagePackSerializationException">As <see cref="Deserialize{T}(ReadOnlySpan{byte})"/>.</exception>
-    internal T DeserializeInPlace<T>(ReadOnlyMemory<byte> data)
-        => _standardIntegers && MessagePackIntegers.TryRead(data.Span, out T integer) ? integer : DeserializeCore<T>(data);
-
     private T DeserializeCore<T>(ReadOnlyMemory<byte> data)
     {
         T value = MessagePackSerializer.Deserialize<T>(data, Options, out int bytesRead);
