@@ -223,34 +223,17 @@ public sealed class FaultTests(ITestOutputHelper output)
         leaderConfiguration.Password = "pw";
         await using var leader = await RedisTestCache.CreateAsync(leaderConfiguration, RedisTestCache.CacheOptions(scope));
         await using var waiter = await RedisTestCache.CreateAsync(server, RedisTestCache.CacheOptions(scope));
-        var waitFor = TimeSpan.FromSeconds(60);
-        var leaderFunc = new CacheFunc(leader, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-        var waiterFunc = new CacheFunc(waiter, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-
-        var leaderStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var finishLeader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var leading = leaderFunc.DoAsync("k", async _ =>
-        {
-            leaderStarted.SetResult();
-            await finishLeader.Task;
-            return "from-leader";
-        }).AsTask();
-        await leaderStarted.Task.WaitAsync(Guard);
-
         var waiterCalls = 0;
-        var waiting = waiterFunc.DoAsync("k", _ =>
-        {
-            Interlocked.Increment(ref waiterCalls);
-            return Task.FromResult("from-waiter");
-        }).AsTask();
-        var lockKey = RedisTestCache.CacheOptions(scope).LockPrefix + "k";
-        await WaitForSubscriberAsync(server.Port, lockKey);
-        finishLeader.SetResult();
-
-        Assert.Equal("from-leader", await leading.WaitAsync(Guard));
 
         // Without the release the waiter would sit on the lock until waitFor (60 s) and time out; the guard is shorter.
-        Assert.Equal("from-waiter", await waiting.WaitAsync(Guard));
+        var got = await StampedeOfTwoAsync(
+            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "k", waiterValue: () =>
+            {
+                Interlocked.Increment(ref waiterCalls);
+                return "waiter ran";
+            });
+
+        Assert.Equal("waiter ran", got);
         Assert.Equal(1, waiterCalls);
     }
 
@@ -263,30 +246,13 @@ public sealed class FaultTests(ITestOutputHelper output)
         leaderConfiguration.ClientName = "leader-" + scope;
         await using var leader = await RedisTestCache.CreateAsync(leaderConfiguration, NeverPolling(scope));
         await using var waiter = await RedisTestCache.CreateAsync(server, NeverPolling(scope));
-        var waitFor = TimeSpan.FromSeconds(60);
-        var leaderFunc = new CacheFunc(leader, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-        var waiterFunc = new CacheFunc(waiter, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-
-        var leaderStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var finishLeader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var leading = leaderFunc.DoAsync("k", async _ =>
-        {
-            leaderStarted.SetResult();
-            await finishLeader.Task;
-            return "from-leader";
-        }).AsTask();
-        await leaderStarted.Task.WaitAsync(Guard);
-        var waiting = waiterFunc.DoAsync("k", _ => Task.FromResult("from-waiter")).AsTask();
-        var lockKey = RedisTestCache.CacheOptions(scope).LockPrefix + "k";
-        await WaitForSubscriberAsync(server.Port, lockKey);
 
         // Cut every connection of the leader, then let it finish: its first write meets a broken or reconnecting link.
-        await RedisCli.CommandAsync(server.Port, "CLIENT", "KILL", "USER", "default", "SKIPME", "yes");
-        finishLeader.SetResult();
+        var got = await StampedeOfTwoAsync(
+            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "k",
+            beforeLeaderFinishes: () => RedisCli.CommandAsync(server.Port, "CLIENT", "KILL", "USER", "default", "SKIPME", "yes"));
 
-        Assert.Equal("from-leader", await leading.WaitAsync(Guard));
-        var value = await waiting.WaitAsync(Guard);
-        Assert.Contains(value, new[] { "from-leader", "from-waiter" });
+        Assert.Contains(got, new[] { "v", "waiter ran" });
     }
 
     private static RedisCacheOptions NeverPolling(string scope)
@@ -296,11 +262,14 @@ public sealed class FaultTests(ITestOutputHelper output)
         return options;
     }
 
-    // A leader on one cache, a waiter on the other (waitFor 30 s, no polling): returns what the waiter got.
-    private static async Task<string> StampedeOfTwoAsync(int port, RedisCache leaderCache, RedisCache waiterCache, string lockPrefix, string key)
+    // A leader on one cache holds its run until a waiter on the other has subscribed to the lock (waitFor 60 s, longer
+    // than the guard); then beforeLeaderFinishes runs and the leader returns "v". Returns what the waiter got.
+    private static async Task<string> StampedeOfTwoAsync(
+        int port, RedisCache leaderCache, RedisCache waiterCache, string lockPrefix, string key, Func<Task>? beforeLeaderFinishes = null, Func<string>? waiterValue = null)
     {
-        var leaderFunc = new CacheFunc(leaderCache, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-        var waiterFunc = new CacheFunc(waiterCache, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var waitFor = TimeSpan.FromSeconds(60);
+        var leaderFunc = new CacheFunc(leaderCache, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var waiterFunc = new CacheFunc(waiterCache, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var leading = leaderFunc.DoAsync(key, async _ =>
@@ -310,10 +279,15 @@ public sealed class FaultTests(ITestOutputHelper output)
             return "v";
         }).AsTask();
         await started.Task.WaitAsync(Guard);
-        var waiting = waiterFunc.DoAsync(key, _ => Task.FromResult("waiter ran")).AsTask();
+        var waiting = waiterFunc.DoAsync(key, _ => Task.FromResult(waiterValue?.Invoke() ?? "waiter ran")).AsTask();
         await WaitForSubscriberAsync(port, lockPrefix + key);
+        if (beforeLeaderFinishes is not null)
+        {
+            await beforeLeaderFinishes();
+        }
+
         finish.SetResult();
-        await leading.WaitAsync(Guard);
+        Assert.Equal("v", await leading.WaitAsync(Guard));
         return await waiting.WaitAsync(Guard);
     }
 
