@@ -215,19 +215,7 @@ public sealed class BackplaneTests(RedisServerFixture server)
     internal static byte[] Payload(string value)
         => CachePayload.Write(DateTimeOffset.UtcNow.AddMinutes(1), MessagePackCacheSerializer.Default.Serialize(value));
 
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (guard.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Not reached within 20 s: {what}.");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    internal static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => RedisCli.WaitUntilAsync(condition, what, TimeSpan.FromSeconds(20));
 }
 
 /// <summary>One instance: Redis + memory under a HybridCache, with its backplane subscribed.</summary>

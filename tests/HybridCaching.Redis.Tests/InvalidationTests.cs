@@ -177,20 +177,24 @@ public sealed class InvalidationTests(RedisServerFixture server)
 
         public async Task WaitForAsync(string text)
         {
-            var deadline = Stopwatch.StartNew();
-            while (true)
+            bool Shown()
             {
                 lock (_lines)
                 {
-                    if (_lines.Any(line => line.Contains(text, StringComparison.Ordinal)))
-                    {
-                        return;
-                    }
-
-                    Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"MONITOR never showed {text}; it showed:\n{string.Join('\n', _lines)}");
+                    return _lines.Any(line => line.Contains(text, StringComparison.Ordinal));
                 }
+            }
 
-                await Task.Delay(10);
+            try
+            {
+                await RedisCli.WaitUntilAsync(() => Task.FromResult(Shown()), $"MONITOR to show {text}", TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException ex)
+            {
+                lock (_lines)
+                {
+                    throw new TimeoutException($"{ex.Message} It showed:\n{string.Join('\n', _lines)}", ex);
+                }
             }
         }
 
