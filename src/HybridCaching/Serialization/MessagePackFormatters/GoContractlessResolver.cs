@@ -45,9 +45,12 @@ public sealed class GoContractlessResolver : IFormatterResolver
 
         private static IMessagePackFormatter<T>? Create()
         {
-            IMessagePackFormatter<T>? formatter = GoCompatibleResolver.Instance.GetFormatter<T>() ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
+            IMessagePackFormatter<T>? formatter = GoCompatibleResolver.Instance.GetFormatter<T>()
+                ?? GoListFormatter.ReplaceContractless(PlainClassFormatter<T>.ReplaceContractless(ContractlessStandardResolver.Instance.GetFormatter<T>()));
             bool leaf = typeof(T).IsValueType || typeof(T) == typeof(string) || typeof(T) == typeof(byte[]);
-            return formatter is null || leaf ? formatter : new DepthLimited<T>(formatter);
+
+            // A plain class's formatter limits the depth itself (one call less per object).
+            return formatter is null || leaf || formatter is PlainClassFormatter<T> ? formatter : new DepthLimited<T>(formatter);
         }
     }
 
@@ -61,12 +64,7 @@ public sealed class GoContractlessResolver : IFormatterResolver
                 return;
             }
 
-            if (WriteDepth.Enter() > MessagePackCacheSerializer.DefaultMaxDepth)
-            {
-                WriteDepth.Exit();
-                throw new MessagePackSerializationException($"The object graph is deeper than {MessagePackCacheSerializer.DefaultMaxDepth} levels (or cyclic).");
-            }
-
+            WriteDepth.Enter();
             try
             {
                 inner.Serialize(ref writer, value, options);
@@ -81,13 +79,23 @@ public sealed class GoContractlessResolver : IFormatterResolver
     }
 
     /// <summary>The nesting of the graph being written on this thread (one counter for every type).</summary>
-    private static class WriteDepth
+    internal static class WriteDepth
     {
         [ThreadStatic]
         private static int t_depth;
 
-        public static int Enter() => ++t_depth;
+        /// <summary>Counts one more level; call <see cref="Exit"/> when it is written (also after an exception).</summary>
+        /// <exception cref="MessagePackSerializationException">The graph is deeper than <see cref="MessagePackCacheSerializer.DefaultMaxDepth"/>.</exception>
+        public static void Enter()
+        {
+            if (++t_depth > MessagePackCacheSerializer.DefaultMaxDepth)
+            {
+                t_depth--;
+                throw new MessagePackSerializationException($"The object graph is deeper than {MessagePackCacheSerializer.DefaultMaxDepth} levels (or cyclic).");
+            }
+        }
 
+        /// <summary>Counts one level less.</summary>
         public static void Exit() => t_depth--;
     }
 }

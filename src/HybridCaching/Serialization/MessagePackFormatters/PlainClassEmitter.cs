@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Reflection.Emit;
+using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Internal;
+
+namespace HybridCaching.Serialization.MessagePackFormatters;
+
+/// <summary>Writes the members of a plain class (after the map header, which the caller writes).</summary>
+/// <typeparam name="T">The class.</typeparam>
+/// <param name="writer">The writer.</param>
+/// <param name="value">The value, not null.</param>
+/// <param name="options">The options.</param>
+internal delegate void PlainClassWriter<T>(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options);
+
+/// <summary>Reads a plain class from its map (the caller has handled nil and the depth).</summary>
+/// <typeparam name="T">The class.</typeparam>
+/// <param name="reader">The reader.</param>
+/// <param name="options">The options.</param>
+/// <returns>The value.</returns>
+internal delegate T PlainClassReader<T>(ref MessagePackReader reader, MessagePackSerializerOptions options);
+
+/// <summary>
+/// Emits, for one plain class and one resolver, the methods that write and read its members: the code MessagePack-CSharp's
+/// contractless formatter runs, except that each member's formatter is resolved once (it asks the resolver for every
+/// member of every object) and called directly on its concrete type, and a key read back in the order it was written is
+/// matched with one comparison.
+/// </summary>
+[RequiresDynamicCode("Emits IL.")]
+[RequiresUnreferencedCode("Reads the members of the class by reflection.")]
+internal sealed class PlainClassEmitter
+{
+    private static readonly MethodInfo WriteRaw = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteRaw), [typeof(ReadOnlySpan<byte>)])!;
+    private static readonly MethodInfo WriteNil = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteNil), Type.EmptyTypes)!;
+    private static readonly MethodInfo WriteBytes = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.Write), [typeof(ReadOnlySpan<byte>)])!;
+    private static readonly MethodInfo AsSpan = typeof(ReadOnlySpan<byte>).GetMethod("op_Implicit", [typeof(byte[])])!;
+    private static readonly MethodInfo ReadMapHeader = typeof(MessagePackReader).GetMethod(nameof(MessagePackReader.ReadMapHeader), Type.EmptyTypes)!;
+    private static readonly MethodInfo Skip = typeof(MessagePackReader).GetMethod(nameof(MessagePackReader.Skip), Type.EmptyTypes)!;
+    private static readonly MethodInfo ReadKey = typeof(CodeGenHelpers).GetMethod(nameof(CodeGenHelpers.ReadStringSpan))!;
+    private static readonly MethodInfo ReadByteArray = typeof(PlainClassEmitter).GetMethod(nameof(ReadBytes), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo Match = typeof(PlainClassState).GetMethod(nameof(PlainClassState.Match))!;
+    private static readonly MethodInfo Formatters = typeof(PlainClassState).GetProperty(nameof(PlainClassState.Formatters))!.GetMethod!;
+    private static readonly MethodInfo Keys = typeof(PlainClassState).GetProperty(nameof(PlainClassState.Keys))!.GetMethod!;
+
+    private readonly Type _type;
+    private readonly PropertyInfo[] _members;
+    private readonly PlainClassState _state;
+
+    private PlainClassEmitter(Type type, PropertyInfo[] members, PlainClassState state)
+    {
+        _type = type;
+        _members = members;
+        _state = state;
+    }
+
+    /// <summary>Emits the writer and reader of <typeparamref name="T"/> for the formatters of <paramref name="resolver"/>.</summary>
+    /// <typeparam name="T">The plain class.</typeparam>
+    /// <param name="members">Its members, from <see cref="PlainClassShape.TryGetMembers"/>.</param>
+    /// <param name="resolver">The resolver whose formatters the members use.</param>
+    /// <returns>The two methods.</returns>
+    /// <exception cref="Exception">The resolver has no formatter for a member's type (whatever it throws).</exception>
+    public static (PlainClassWriter<T> Write, PlainClassReader<T> Read) Emit<T>(PropertyInfo[] members, IFormatterResolver resolver)
+    {
+        var state = new PlainClassState(members, resolver);
+        var emitter = new PlainClassEmitter(typeof(T), members, state);
+        return (emitter.EmitWriter<T>(), emitter.EmitReader<T>());
+    }
+
+    private PlainClassWriter<T> EmitWriter<T>()
+    {
+        var method = new DynamicMethod($"Write{_type.Name}", typeof(void), [typeof(PlainClassState), typeof(MessagePackWriter).MakeByRefType(), _type, typeof(MessagePackSerializerOptions)], typeof(PlainClassEmitter).Module, skipVisibility: true);
+        ILGenerator il = method.GetILGenerator();
+        LocalBuilder bytes = il.DeclareLocal(typeof(byte[]));
+        for (int i = 0; i < _members.Length; i++)
+        {
+            PropertyInfo member = _members[i];
+            Type type = member.PropertyType;
+
+            // writer.WriteRaw(state.Keys[i]);
+            il.Emit(OpCodes.Ldarg_1);
+            LoadElement(il, Keys, i);
+            il.Emit(OpCodes.Call, AsSpan);
+            il.Emit(OpCodes.Call, WriteRaw);
+
+            if (type == typeof(byte[]))
+            {
+                // byte[] b = value.Member; if (b == null) writer.WriteNil(); else writer.Write((ReadOnlySpan<byte>)b);
+                Label notNull = il.DefineLabel();
+                Label done = il.DefineLabel();
+                il.Emit(OpCodes.Ldarg_2);
+                il.Emit(OpCodes.Callvirt, member.GetMethod!);
+                il.Emit(OpCodes.Stloc, bytes);
+                il.Emit(OpCodes.Ldloc, bytes);
+                il.Emit(OpCodes.Brtrue_S, notNull);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Call, WriteNil);
+                il.Emit(OpCodes.Br_S, done);
+                il.MarkLabel(notNull);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldloc, bytes);
+                il.Emit(OpCodes.Call, AsSpan);
+                il.Emit(OpCodes.Call, WriteBytes);
+                il.MarkLabel(done);
+            }
+            else if (PlainClassShape.IsDirect(type))
+            {
+                // writer.Write(value.Member);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldarg_2);
+                il.Emit(OpCodes.Callvirt, member.GetMethod!);
+                il.Emit(OpCodes.Call, typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.Write), [type])!);
+            }
+            else
+            {
+                // state.Formatters[i].Serialize(ref writer, value.Member, options);
+                MethodInfo serialize = FormatterMethod(i, nameof(IMessagePackFormatter<int>.Serialize), out bool direct);
+                LoadElement(il, Formatters, i);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldarg_2);
+                il.Emit(OpCodes.Callvirt, member.GetMethod!);
+                il.Emit(OpCodes.Ldarg_3);
+                il.Emit(direct ? OpCodes.Call : OpCodes.Callvirt, serialize);
+            }
+        }
+
+        il.Emit(OpCodes.Ret);
+        return (PlainClassWriter<T>)method.CreateDelegate(typeof(PlainClassWriter<T>), _state);
+    }
+
+    private PlainClassReader<T> EmitReader<T>()
+    {
+        var method = new DynamicMethod($"Read{_type.Name}", _type, [typeof(PlainClassState), typeof(MessagePackReader).MakeByRefType(), typeof(MessagePackSerializerOptions)], typeof(PlainClassEmitter).Module, skipVisibility: true);
+        ILGenerator il = method.GetILGenerator();
+        LocalBuilder count = il.DeclareLocal(typeof(int));
+        LocalBuilder value = il.DeclareLocal(_type);
+        LocalBuilder index = il.DeclareLocal(typeof(int));
+        Label loop = il.DefineLabel();
+        Label next = il.DefineLabel();
+        Label check = il.DefineLabel();
+        Label skip = il.DefineLabel();
+        Label[] cases = [.. _members.Select(_ => il.DefineLabel())];
+
+        // int count = reader.ReadMapHeader(); T value = new T();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, ReadMapHeader);
+        il.Emit(OpCodes.Stloc, count);
+        il.Emit(OpCodes.Newobj, _type.GetConstructor(Type.EmptyTypes)!);
+        il.Emit(OpCodes.Stloc, value);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Stloc, index);
+        il.Emit(OpCodes.Br, check);
+
+        // switch (state.Match(CodeGenHelpers.ReadStringSpan(ref reader), index)) { case i: value.Member_i = read; ... default: reader.Skip(); }
+        il.MarkLabel(loop);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, ReadKey);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Call, Match);
+        il.Emit(OpCodes.Switch, cases);
+        il.MarkLabel(skip);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, Skip);
+        il.Emit(OpCodes.Br, next);
+
+        for (int i = 0; i < _members.Length; i++)
+        {
+            PropertyInfo member = _members[i];
+            Type type = member.PropertyType;
+            il.MarkLabel(cases[i]);
+            il.Emit(OpCodes.Ldloc, value);
+            if (type == typeof(byte[]))
+            {
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Call, ReadByteArray);
+            }
+            else if (PlainClassShape.IsDirect(type))
+            {
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Call, typeof(MessagePackReader).GetMethod("Read" + type.Name, Type.EmptyTypes)!);
+            }
+            else
+            {
+                MethodInfo deserialize = FormatterMethod(i, nameof(IMessagePackFormatter<int>.Deserialize), out bool direct);
+                LoadElement(il, Formatters, i);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldarg_2);
+                il.Emit(direct ? OpCodes.Call : OpCodes.Callvirt, deserialize);
+            }
+
+            il.Emit(OpCodes.Callvirt, member.SetMethod!);
+            il.Emit(OpCodes.Br, next);
+        }
+
+        il.MarkLabel(next);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, index);
+        il.MarkLabel(check);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldloc, count);
+        il.Emit(OpCodes.Blt, loop);
+        il.Emit(OpCodes.Ldloc, value);
+        il.Emit(OpCodes.Ret);
+        return (PlainClassReader<T>)method.CreateDelegate(typeof(PlainClassReader<T>), _state);
+    }
+
+    /// <summary>The formatter method to call for member <paramref name="index"/>: the implementation on the formatter's own
+    /// class when it is a class (called directly, so the JIT can inline it), else the interface method.</summary>
+    private MethodInfo FormatterMethod(int index, string name, out bool direct)
+    {
+        Type contract = typeof(IMessagePackFormatter<>).MakeGenericType(_members[index].PropertyType);
+        MethodInfo interfaceMethod = contract.GetMethod(name)!;
+        Type implementation = _state.Formatters[index]!.GetType();
+        direct = !implementation.IsValueType;
+        if (!direct)
+        {
+            return interfaceMethod;
+        }
+
+        InterfaceMapping map = implementation.GetInterfaceMap(contract);
+        return map.TargetMethods[Array.IndexOf(map.InterfaceMethods, interfaceMethod)];
+    }
+
+    /// <summary>Loads <c>state.Property[<paramref name="index"/>]</c>, given the property's getter.</summary>
+    private static void LoadElement(ILGenerator il, MethodInfo getter, int index)
+    {
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Call, getter);
+        il.Emit(OpCodes.Ldc_I4, index);
+        il.Emit(OpCodes.Ldelem_Ref);
+    }
+
+    /// <summary>Reads a <c>byte[]</c> member as contractless does: nil or bin.</summary>
+    private static byte[]? ReadBytes(ref MessagePackReader reader) => reader.TryReadNil() ? null : reader.ReadBytes()?.ToArray();
+}

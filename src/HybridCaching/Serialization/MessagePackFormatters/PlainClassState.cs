@@ -1,0 +1,87 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text;
+using MessagePack;
+
+namespace HybridCaching.Serialization.MessagePackFormatters;
+
+/// <summary>What the emitted methods of one plain class use with one resolver: the members' formatters and keys.</summary>
+internal sealed class PlainClassState
+{
+    private static readonly MethodInfo GetFormatter = typeof(FormatterResolverExtensions).GetMethod(nameof(FormatterResolverExtensions.GetFormatterWithVerify))!;
+
+    /// <summary>Creates the state, resolving every member's formatter.</summary>
+    /// <param name="members">The class's members.</param>
+    /// <param name="resolver">The resolver.</param>
+    /// <exception cref="TargetInvocationException">The resolver has no formatter for a member's type.</exception>
+    [RequiresDynamicCode("Makes generic methods for the members' types.")]
+    public PlainClassState(PropertyInfo[] members, IFormatterResolver resolver)
+    {
+        Formatters = new object?[members.Length];
+        Keys = new byte[members.Length][];
+        Names = new byte[members.Length][];
+        for (int i = 0; i < members.Length; i++)
+        {
+            Type type = members[i].PropertyType;
+            if (!PlainClassShape.IsDirect(type))
+            {
+                Formatters[i] = GetFormatter.MakeGenericMethod(type).Invoke(null, [resolver]);
+            }
+
+            Names[i] = Encoding.UTF8.GetBytes(members[i].Name);
+            Keys[i] = EncodeKey(members[i].Name);
+        }
+    }
+
+    /// <summary>The formatter of each member; <see langword="null"/> where the member is written directly.</summary>
+    public object?[] Formatters { get; }
+
+    /// <summary>Each member's key as written: the MessagePack str header and the name's UTF-8 bytes.</summary>
+    public byte[][] Keys { get; }
+
+    /// <summary>Each member's name in UTF-8.</summary>
+    public byte[][] Names { get; }
+
+    /// <summary>The member whose name is <paramref name="key"/>, or −1.</summary>
+    /// <param name="key">The key read.</param>
+    /// <param name="expected">The member to try first: the key's position in the map, which is the member's when the map was written in member order.</param>
+    /// <returns>The member's index, or −1 when the class has no such member.</returns>
+    /// <exception cref="MessagePackSerializationException">The key is empty.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Match(ReadOnlySpan<byte> key, int expected)
+    {
+        byte[][] names = Names;
+        return (uint)expected < (uint)names.Length && key.SequenceEqual(names[expected]) ? expected : Find(key);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int Find(ReadOnlySpan<byte> key)
+    {
+        byte[][] names = Names;
+        if (key.IsEmpty)
+        {
+            // Contractless's key automaton rejects an empty key (rather than skipping it as unknown); so do we.
+            throw new MessagePackSerializationException("An empty key cannot name a member.");
+        }
+
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (key.SequenceEqual(names[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static byte[] EncodeKey(string name)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.Write(name);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+}
