@@ -356,6 +356,15 @@ public class PlainClassFormatterTests
 
         public object? Any { get; set; }
 
+        // Names of every length class the keys are written and matched by: up to 8 bytes, 9 to 16, and longer; and UTF-8.
+        public int Description { get; set; }
+
+        public int SixteenCharsName { get; set; }
+
+        public int AVeryLongMemberNameIndeed { get; set; }
+
+        public int Größe { get; set; }
+
         public static Everything Random(Random r, int depth)
         {
             string? Text() => r.Next(6) == 0 ? null : new string(Enumerable.Range(0, r.Next(40)).Select(_ => (char)(r.Next(3) == 0 ? r.Next(0x80, 0x800) : r.Next(0x20, 0x7f))).ToArray());
@@ -376,6 +385,7 @@ public class PlainClassFormatterTests
                 Child = depth > 0 && r.Next(2) == 0 ? Random(r, depth - 1) : null,
                 Children = depth > 0 && r.Next(2) == 0 ? [.. Enumerable.Range(0, r.Next(3)).Select(_ => Random(r, depth - 1))] : null,
                 Any = r.Next(4) switch { 0 => null, 1 => (long)r.Next(), 2 => Text(), _ => new object?[] { true, 1.5 } },
+                Description = r.Next(), SixteenCharsName = r.Next(), AVeryLongMemberNameIndeed = r.Next(), Größe = r.Next(),
             };
         }
     }

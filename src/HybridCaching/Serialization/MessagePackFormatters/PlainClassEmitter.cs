@@ -33,6 +33,7 @@ internal delegate T PlainClassReader<T>(ref MessagePackReader reader, MessagePac
 internal sealed class PlainClassEmitter
 {
     private static readonly MethodInfo WriteRaw = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteRaw), [typeof(ReadOnlySpan<byte>)])!;
+    private static readonly MethodInfo WriteShortKey = typeof(ShortKey).GetMethod(nameof(ShortKey.Write))!;
     private static readonly MethodInfo WriteNil = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteNil), Type.EmptyTypes)!;
     private static readonly MethodInfo WriteBytes = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.Write), [typeof(ReadOnlySpan<byte>)])!;
     private static readonly MethodInfo AsSpan = typeof(ReadOnlySpan<byte>).GetMethod("op_Implicit", [typeof(byte[])])!;
@@ -78,11 +79,23 @@ internal sealed class PlainClassEmitter
             PropertyInfo member = _members[i];
             Type type = member.PropertyType;
 
-            // writer.WriteRaw(state.Keys[i]);
+            // ShortKey.Write(ref writer, head, tail, length), or writer.WriteRaw(state.Keys[i]) for a long key.
+            byte[] key = _state.Keys[i];
             il.Emit(OpCodes.Ldarg_1);
-            LoadElement(il, Keys, i);
-            il.Emit(OpCodes.Call, AsSpan);
-            il.Emit(OpCodes.Call, WriteRaw);
+            if (key.Length <= ShortKey.MaxLength)
+            {
+                (ulong head, ulong tail) = ShortKey.Padded(key);
+                il.Emit(OpCodes.Ldc_I8, unchecked((long)head));
+                il.Emit(OpCodes.Ldc_I8, unchecked((long)tail));
+                il.Emit(OpCodes.Ldc_I4, key.Length);
+                il.Emit(OpCodes.Call, WriteShortKey);
+            }
+            else
+            {
+                LoadElement(il, Keys, i);
+                il.Emit(OpCodes.Call, AsSpan);
+                il.Emit(OpCodes.Call, WriteRaw);
+            }
 
             if (type == typeof(byte[]))
             {

@@ -11,6 +11,9 @@ internal sealed class PlainClassState
 {
     private static readonly MethodInfo GetFormatter = typeof(FormatterResolverExtensions).GetMethod(nameof(FormatterResolverExtensions.GetFormatterWithVerify))!;
 
+    /// <summary>Each name's <see cref="ShortKey.Ends"/> (names longer than <see cref="ShortKey.MaxLength"/>: unused).</summary>
+    private readonly (ulong Head, ulong Tail)[] _nameEnds;
+
     /// <summary>Creates the state, resolving every member's formatter.</summary>
     /// <param name="members">The class's members.</param>
     /// <param name="resolver">The resolver.</param>
@@ -21,6 +24,7 @@ internal sealed class PlainClassState
         Formatters = new object?[members.Length];
         Keys = new byte[members.Length][];
         Names = new byte[members.Length][];
+        _nameEnds = new (ulong, ulong)[members.Length];
         for (int i = 0; i < members.Length; i++)
         {
             Type type = members[i].PropertyType;
@@ -31,6 +35,7 @@ internal sealed class PlainClassState
 
             Names[i] = Encoding.UTF8.GetBytes(members[i].Name);
             Keys[i] = EncodeKey(members[i].Name);
+            _nameEnds[i] = Names[i].Length <= ShortKey.MaxLength ? ShortKey.Ends(Names[i]) : default;
         }
     }
 
@@ -52,7 +57,10 @@ internal sealed class PlainClassState
     public int Match(ReadOnlySpan<byte> key, int expected)
     {
         byte[][] names = Names;
-        return (uint)expected < (uint)names.Length && key.SequenceEqual(names[expected]) ? expected : Find(key);
+        return (uint)expected < (uint)names.Length && key.Length == names[expected].Length && key.Length <= ShortKey.MaxLength
+            && ShortKey.Ends(key) == _nameEnds[expected]
+            ? expected
+            : Find(key);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
