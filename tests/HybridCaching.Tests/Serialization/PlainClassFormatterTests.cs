@@ -22,7 +22,7 @@ public class PlainClassFormatterTests
     private static readonly MessagePackSerializerOptions Reference = Ours.WithResolver(
         CompositeResolver.Create(GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance));
 
-    public static TheoryData<Type> PlainTypes => new() { typeof(Everything), typeof(Scalars), typeof(Collections), typeof(Node), typeof(OrderSnapshot), typeof(Animal), typeof(Page<Everything>), typeof(Empty) };
+    public static TheoryData<Type> PlainTypes => new() { typeof(Everything), typeof(Scalars), typeof(Collections), typeof(Node), typeof(OrderSnapshot), typeof(Animal), typeof(Page<Everything>), typeof(Empty), typeof(MutableRecord), typeof(WithRequired), typeof(WithNonPublicAndStatic) };
 
     public static TheoryData<Type> OtherTypes => new()
     {
@@ -74,6 +74,9 @@ public class PlainClassFormatterTests
         AssertSameBytes<Animal>(new Bird { Name = "tit", CanFly = true });
         AssertSameBytes(new Page<Everything> { Items = [Everything.Random(new Random(1), 1)], Next = "n" });
         AssertSameBytes(new Empty());
+        AssertSameBytes(new MutableRecord { A = 1, B = "b" });
+        AssertSameBytes(new WithRequired { Name = "r" });
+        AssertSameBytes(new WithNonPublicAndStatic { Shown = 3 });
         AssertSameBytes<Everything?>(null);
     }
 
@@ -137,6 +140,31 @@ public class PlainClassFormatterTests
             Assert.Equal("A", MessagePackSerializer.Deserialize<Page<string>>(MessagePackSerializer.Serialize(value, shouting), Ours).Items![0]);
             Assert.Equal("next", MessagePackSerializer.Deserialize<Page<string>>(MessagePackSerializer.Serialize(value, Ours), Ours).Next);
         }
+    }
+
+    [Fact]
+    public async Task ManyThreadsWithTwoResolvers_EachGetsItsOwnMembersFormatters()
+    {
+        var shouting = Ours.WithResolver(CompositeResolver.Create([new UpperCaseStringFormatter()], [GoContractlessResolver.Instance]));
+        var value = new Page<string> { Items = ["a"], Next = "next" };
+        byte[] plain = MessagePackSerializer.Serialize(value, Reference);
+        byte[] loud = MessagePackSerializer.Serialize(new Page<string> { Items = ["A"], Next = "NEXT" }, Reference);
+
+        int wrong = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            for (int i = 0; i < 5_000; i++)
+            {
+                bool shout = (i + t) % 2 == 0;
+                byte[] bytes = MessagePackSerializer.Serialize(value, shout ? shouting : Ours);
+                if (!bytes.AsSpan().SequenceEqual(shout ? loud : plain))
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        })));
+
+        Assert.Equal(0, wrong);
     }
 
     [Fact]
@@ -254,6 +282,33 @@ public class PlainClassFormatterTests
         public List<T>? Items { get; set; }
 
         public string? Next { get; set; }
+    }
+
+    public sealed record MutableRecord
+    {
+        public int A { get; set; }
+
+        public string? B { get; set; }
+    }
+
+    public sealed class WithRequired
+    {
+        public required string Name { get; set; }
+
+        public int Count { get; set; } = 3;
+    }
+
+    public sealed class WithNonPublicAndStatic
+    {
+        public static int Counter { get; set; }
+
+        public int Shown { get; set; }
+
+        internal int Internal { get; set; } = 5;
+
+        private int Hidden { get; set; } = 7;
+
+        public int Sum() => Hidden + Internal;
     }
 
     public sealed class HasGuid
