@@ -1,0 +1,253 @@
+using HybridCaching.Serialization;
+using HybridCaching.Serialization.MessagePackFormatters;
+using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
+
+namespace HybridCaching.Tests.Serialization;
+
+/// <summary>
+/// Review of the plain-class formatter against contractless: cases the differential tests in
+/// <see cref="PlainClassFormatterTests"/> do not reach. Each test states what contractless does.
+/// </summary>
+public class PlainClassReviewTests
+{
+    private static readonly MessagePackSerializerOptions Ours = MessagePackCacheSerializer.DefaultOptions;
+
+    private static readonly MessagePackSerializerOptions Reference = Ours.WithResolver(
+        CompositeResolver.Create(GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance));
+
+    /// <summary>Contractless matches keys by 8-byte words zero-padded at the end, so a key with trailing NUL bytes
+    /// ("Id\0") names the member "Id"; a reader that means to match contractless must read it into Id too.</summary>
+    [Theory]
+    [InlineData("Id\0")]
+    [InlineData("Id\0\0\0\0\0\0")]
+    [InlineData("Description\0")]
+    public void Deserialize_KeyWithTrailingNulBytes_ReadsWhatContractlessReads(string key)
+    {
+        byte[] data = Map(key, 5);
+
+        Keyed reference = MessagePackSerializer.Deserialize<Keyed>(data, Reference);
+        Keyed ours = MessagePackSerializer.Deserialize<Keyed>(data, Ours);
+
+        Assert.Equal((reference.Id, reference.Description), (ours.Id, ours.Description));
+    }
+
+    /// <summary>A non-public class with a plain shape and [MessagePackFormatter] is written by its attribute's formatter
+    /// under contractless; the default resolver must not fail on it.</summary>
+    [Fact]
+    public void Serialize_NonPublicClassWithFormatterAttribute_UsesTheAttributeFormatterAsContractlessDoes()
+    {
+        var value = new Attributed { Id = 7 };
+
+        byte[] reference = MessagePackSerializer.Serialize(value, Reference);
+        byte[] ours = MessagePackSerializer.Serialize(value, Ours);
+
+        Assert.Equal(reference, ours);
+        Assert.Equal(7, MessagePackSerializer.Deserialize<Attributed>(ours, Ours).Id);
+    }
+
+    /// <summary>A member's formatter whose interface method is virtual and overridden by the formatter's class: the
+    /// override must run (contractless calls through the interface).</summary>
+    [Fact]
+    public void Serialize_MemberFormatterOverridesAVirtualImplementation_CallsTheOverride() =>
+        AssertMemberFormatterUsed(new OverridingFormatter());
+
+    [Fact]
+    public void Serialize_MemberFormatterImplementedExplicitly_IsCalled() => AssertMemberFormatterUsed(new ExplicitFormatter());
+
+    [Fact]
+    public void Serialize_MemberFormatterIsAStruct_IsCalled() => AssertMemberFormatterUsed(new StructFormatter());
+
+    [Fact]
+    public void Serialize_MemberFormatterInheritedFromGenericBase_IsCalled() => AssertMemberFormatterUsed(new InheritingFormatter());
+
+    [Fact]
+    public void Serialize_MemberFormatterIsADefaultInterfaceMethod_IsCalled() => AssertMemberFormatterUsed(new DefaultMethodFormatter());
+
+    /// <summary>Contractless creates the object before it reads the map header, so a constructor that throws decides the
+    /// error even when the input is not a map; the error's cause should be the same.</summary>
+    [Fact]
+    public void Deserialize_ConstructorThrowsAndInputIsNotAMap_SameCauseAsContractless()
+    {
+        byte[] notAMap = [0x01];
+
+        var reference = Assert.Throws<MessagePackSerializationException>(() => MessagePackSerializer.Deserialize<ThrowingConstructor>(notAMap, Reference));
+        var ours = Assert.Throws<MessagePackSerializationException>(() => MessagePackSerializer.Deserialize<ThrowingConstructor>(notAMap, Ours));
+
+        Assert.Equal(reference.InnerException?.GetType(), ours.InnerException?.GetType());
+    }
+
+    /// <summary>A public class nested in a non-public one: contractless's dynamic assembly cannot reach it; whatever it does,
+    /// the default resolver should do the same.</summary>
+    [Fact]
+    public void Serialize_PublicClassNestedInNonPublicClass_SameVerdictAsContractless()
+    {
+        var value = new Hidden.Inner { Id = 3 };
+
+        Exception? reference = Record.Exception(() => MessagePackSerializer.Serialize(value, Reference));
+        Exception? ours = Record.Exception(() => MessagePackSerializer.Serialize(value, Ours));
+
+        Assert.True((reference is null) == (ours is null), $"contractless: {reference?.GetType().Name ?? "ok"} {reference?.InnerException?.Message}; ours: {ours?.GetType().Name ?? "ok"}");
+    }
+
+    /// <summary>Names longer than 31 bytes are written with a str8 header.</summary>
+    [Fact]
+    public void Serialize_LongMemberNames_SameBytesAsContractless()
+    {
+        var value = new LongNames { ThisPropertyNameIsLongerThanThirtyTwoBytesForSure = 1, Short = 2 };
+
+        Assert.Equal(MessagePackSerializer.Serialize(value, Reference), MessagePackSerializer.Serialize(value, Ours));
+        Assert.Equal(1, MessagePackSerializer.Deserialize<LongNames>(MessagePackSerializer.Serialize(value, Reference), Ours).ThisPropertyNameIsLongerThanThirtyTwoBytesForSure);
+    }
+
+    /// <summary>A member whose type's formatter contractless builds in its dynamic assembly (a struct, and its nullable):
+    /// the emitted call must reach it.</summary>
+    [Fact]
+    public void Serialize_StructMember_SameBytesAndValuesAsContractless()
+    {
+        var value = new WithStruct { Point = new Point { X = 1, Y = 2 }, Maybe = new Point { X = 3 } };
+
+        byte[] ours = MessagePackSerializer.Serialize(value, Ours);
+
+        Assert.Equal(MessagePackSerializer.Serialize(value, Reference), ours);
+        WithStruct back = MessagePackSerializer.Deserialize<WithStruct>(ours, Ours);
+        Assert.Equal((1, 2, 3), (back.Point.X, back.Point.Y, back.Maybe!.Value.X));
+    }
+
+    private static void AssertMemberFormatterUsed(IMessagePackFormatter<string?> formatter)
+    {
+        var ours = Ours.WithResolver(CompositeResolver.Create([formatter], [GoContractlessResolver.Instance]));
+        var reference = Ours.WithResolver(CompositeResolver.Create([formatter], [GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance]));
+        var value = new Holder { Text = "a" };
+
+        byte[] bytes = MessagePackSerializer.Serialize(value, ours);
+
+        Assert.Equal(MessagePackSerializer.Serialize(value, reference), bytes);
+        Assert.Equal("a!", MessagePackSerializer.Deserialize<Holder>(bytes, Reference).Text);
+        Assert.Equal("a!?", MessagePackSerializer.Deserialize<Holder>(bytes, ours).Text);
+    }
+
+    private static byte[] Map(string key, int value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(1);
+        writer.Write(key);
+        writer.Write(value);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public sealed class Keyed
+    {
+        public int Id { get; set; }
+
+        public int Description { get; set; }
+    }
+
+    public sealed class Holder
+    {
+        public string? Text { get; set; }
+    }
+
+    public sealed class LongNames
+    {
+        public int ThisPropertyNameIsLongerThanThirtyTwoBytesForSure { get; set; }
+
+        public int Short { get; set; }
+    }
+
+    public struct Point
+    {
+        public int X { get; set; }
+
+        public int Y { get; set; }
+    }
+
+    public sealed class WithStruct
+    {
+        public Point Point { get; set; }
+
+        public Point? Maybe { get; set; }
+    }
+
+    public sealed class ThrowingConstructor
+    {
+        public ThrowingConstructor() => throw new InvalidOperationException("constructor");
+
+        public int Id { get; set; }
+    }
+
+    [MessagePackFormatter(typeof(AttributedFormatter))]
+    private sealed class Attributed
+    {
+        public int Id { get; set; }
+    }
+
+    private sealed class AttributedFormatter : IMessagePackFormatter<Attributed?>
+    {
+        public void Serialize(ref MessagePackWriter writer, Attributed? value, MessagePackSerializerOptions options) => writer.Write(value!.Id);
+
+        public Attributed? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => new() { Id = reader.ReadInt32() };
+    }
+
+    private static class Hidden
+    {
+        public sealed class Inner
+        {
+            public int Id { get; set; }
+        }
+    }
+
+    /// <summary>Writes the string with "!" appended, reads it with "?" appended.</summary>
+    public class VirtualFormatter : IMessagePackFormatter<string?>
+    {
+        public virtual void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write("wrong");
+
+        public virtual string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => "wrong";
+    }
+
+    public sealed class OverridingFormatter : VirtualFormatter
+    {
+        public override void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value + "!");
+
+        public override string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString() + "?";
+    }
+
+    private sealed class ExplicitFormatter : IMessagePackFormatter<string?>
+    {
+        void IMessagePackFormatter<string?>.Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value + "!");
+
+        string? IMessagePackFormatter<string?>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString() + "?";
+    }
+
+    private struct StructFormatter : IMessagePackFormatter<string?>
+    {
+        public readonly void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value + "!");
+
+        public readonly string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString() + "?";
+    }
+
+    private class GenericFormatterBase<T> : IMessagePackFormatter<T>
+    {
+        public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options) => writer.Write(value + "!");
+
+        public T Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => (T)(object)(reader.ReadString() + "?");
+    }
+
+    private sealed class InheritingFormatter : GenericFormatterBase<string?>
+    {
+    }
+
+    private interface IDefaultFormatter : IMessagePackFormatter<string?>
+    {
+        void IMessagePackFormatter<string?>.Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value + "!");
+
+        string? IMessagePackFormatter<string?>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString() + "?";
+    }
+
+    private sealed class DefaultMethodFormatter : IDefaultFormatter
+    {
+    }
+}
