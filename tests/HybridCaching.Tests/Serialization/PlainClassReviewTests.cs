@@ -47,6 +47,35 @@ public class PlainClassReviewTests
         Assert.Equal(7, MessagePackSerializer.Deserialize<Attributed>(ours, Ours).Id);
     }
 
+    /// <summary>Same cause as above: a non-public collection whose interface members are all explicit has a plain shape;
+    /// contractless writes it with MessagePack's collection formatter, the default resolver must not fail on it.</summary>
+    [Fact]
+    public void Serialize_NonPublicCollectionWithExplicitMembers_UsesTheCollectionFormatterAsContractlessDoes()
+    {
+        var value = new ExplicitCollection { 1, 2 };
+
+        byte[] reference = MessagePackSerializer.Serialize(value, Reference);
+        byte[] ours = MessagePackSerializer.Serialize(value, Ours);
+
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>A public generic class over a non-public enum: whatever contractless does, the default resolver should do the same.</summary>
+    [Fact]
+    public void Serialize_GenericClassOverNonPublicEnum_SameVerdictAsContractless()
+    {
+        var value = new Box<Secret> { Value = Secret.B };
+
+        Exception? reference = Record.Exception(() => MessagePackSerializer.Serialize(value, Reference));
+        Exception? ours = Record.Exception(() => MessagePackSerializer.Serialize(value, Ours));
+
+        Assert.True((reference is null) == (ours is null), $"contractless: {reference?.GetType().Name ?? "ok"} {reference?.InnerException?.Message}; ours: {ours?.GetType().Name ?? "ok"}");
+        if (reference is null)
+        {
+            Assert.Equal(MessagePackSerializer.Serialize(value, Reference), MessagePackSerializer.Serialize(value, Ours));
+        }
+    }
+
     /// <summary>A member's formatter whose interface method is virtual and overridden by the formatter's class: the
     /// override must run (contractless calls through the interface).</summary>
     [Fact]
@@ -190,6 +219,40 @@ public class PlainClassReviewTests
         public void Serialize(ref MessagePackWriter writer, Attributed? value, MessagePackSerializerOptions options) => writer.Write(value!.Id);
 
         public Attributed? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => new() { Id = reader.ReadInt32() };
+    }
+
+    private enum Secret
+    {
+        A,
+        B,
+    }
+
+    public sealed class Box<T>
+    {
+        public T? Value { get; set; }
+    }
+
+    private sealed class ExplicitCollection : ICollection<int>
+    {
+        private readonly List<int> _items = [];
+
+        int ICollection<int>.Count => _items.Count;
+
+        bool ICollection<int>.IsReadOnly => false;
+
+        public void Add(int item) => _items.Add(item);
+
+        void ICollection<int>.Clear() => _items.Clear();
+
+        bool ICollection<int>.Contains(int item) => _items.Contains(item);
+
+        void ICollection<int>.CopyTo(int[] array, int arrayIndex) => _items.CopyTo(array, arrayIndex);
+
+        bool ICollection<int>.Remove(int item) => _items.Remove(item);
+
+        public IEnumerator<int> GetEnumerator() => _items.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static class Hidden
