@@ -144,6 +144,35 @@ public class PlainClassReviewTests
         Assert.Equal((1, 2, 3), (back.Point.X, back.Point.Y, back.Maybe!.Value.X));
     }
 
+    /// <summary>Four threads make the first calls on a fresh type at once, alternating two resolvers, so the per-resolver
+    /// methods are compiled concurrently: every result must be the bytes its resolver writes.</summary>
+    [Fact]
+    public async Task Serialize_FirstUseRacesWithTwoResolvers_EveryCallWritesItsResolversBytes()
+    {
+        var shouting = Ours.WithResolver(CompositeResolver.Create([new OverridingFormatter()], [GoContractlessResolver.Instance]));
+        var value = new RaceFresh { Text = "a", Items = ["b"] };
+        byte[] plain = MessagePackSerializer.Serialize(value, Reference);
+        byte[] loud = MessagePackSerializer.Serialize(value, Reference.WithResolver(CompositeResolver.Create([new OverridingFormatter()], [GoCompatibleResolver.Instance, ContractlessStandardResolver.Instance])));
+        using var start = new Barrier(4);
+
+        int wrong = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            start.SignalAndWait(TimeSpan.FromSeconds(20));
+            for (int i = 0; i < 200; i++)
+            {
+                bool shout = (i + t) % 2 == 0;
+                if (!MessagePackSerializer.Serialize(value, shout ? shouting : Ours).AsSpan().SequenceEqual(shout ? loud : plain))
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        })));
+
+        Assert.NotEqual(plain, loud);
+        Assert.Equal(0, wrong);
+    }
+
     private static void AssertMemberFormatterUsed(IMessagePackFormatter<string?> formatter)
     {
         var ours = Ours.WithResolver(CompositeResolver.Create([formatter], [GoContractlessResolver.Instance]));
@@ -173,6 +202,13 @@ public class PlainClassReviewTests
         public int Id { get; set; }
 
         public int Description { get; set; }
+    }
+
+    public sealed class RaceFresh
+    {
+        public string? Text { get; set; }
+
+        public List<string>? Items { get; set; }
     }
 
     public sealed class Holder
