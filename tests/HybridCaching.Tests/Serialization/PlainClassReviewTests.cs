@@ -173,6 +173,34 @@ public class PlainClassReviewTests
         Assert.Equal(0, wrong);
     }
 
+    /// <summary>Depth limits at the boundary: reading a chain of N nodes agrees with contractless (same security options),
+    /// and writing is limited at <see cref="MessagePackCacheSerializer.DefaultMaxDepth"/> objects as before.</summary>
+    [Theory]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    public void NestedChain_AtTheDepthLimit_SameVerdictsAsBefore(int length)
+    {
+        var head = new Node { Value = 0 };
+        Node last = head;
+        for (int i = 1; i < length; i++)
+        {
+            last = last.Next = new Node { Value = i };
+        }
+
+        byte[] data = MessagePackSerializer.Serialize(head, Reference);
+        Exception? reference = Record.Exception(() => MessagePackSerializer.Deserialize<Node>(data, Reference));
+        Exception? ours = Record.Exception(() => MessagePackSerializer.Deserialize<Node>(data, Ours));
+        Exception? written = Record.Exception(() => MessagePackSerializer.Serialize(head, Ours));
+
+        Assert.Equal(reference is null, ours is null);
+        Assert.Equal(length <= MessagePackCacheSerializer.DefaultMaxDepth, written is null);
+        if (written is null)
+        {
+            Assert.Equal(data, MessagePackSerializer.Serialize(head, Ours));
+        }
+    }
+
     private static void AssertMemberFormatterUsed(IMessagePackFormatter<string?> formatter)
     {
         var ours = Ours.WithResolver(CompositeResolver.Create([formatter], [GoContractlessResolver.Instance]));
