@@ -130,6 +130,17 @@ public class PlainClassReviewTests
         Assert.Equal(1, MessagePackSerializer.Deserialize<LongNames>(MessagePackSerializer.Serialize(value, Reference), Ours).ThisPropertyNameIsLongerThanThirtyTwoBytesForSure);
     }
 
+    /// <summary>Under OldSpec (no str8, bin written as str) the precomputed keys and the byte[] member must still match contractless.</summary>
+    [Fact]
+    public void Serialize_OldSpec_SameBytesAsContractless()
+    {
+        var value = new LongNames { ThisPropertyNameIsLongerThanThirtyTwoBytesForSure = 1, Short = 2 };
+        var bytes = new WithBytes { Bytes = [1, 2, 3], Text = new string('x', 40), Letter = 'é' };
+
+        Assert.Equal(MessagePackSerializer.Serialize(value, Reference.WithOldSpec(true)), MessagePackSerializer.Serialize(value, Ours.WithOldSpec(true)));
+        Assert.Equal(MessagePackSerializer.Serialize(bytes, Reference.WithOldSpec(true)), MessagePackSerializer.Serialize(bytes, Ours.WithOldSpec(true)));
+    }
+
     /// <summary>A member whose type's formatter contractless builds in its dynamic assembly (a struct, and its nullable):
     /// the emitted call must reach it.</summary>
     [Fact]
@@ -237,6 +248,15 @@ public class PlainClassReviewTests
         public string? Text { get; set; }
 
         public List<string>? Items { get; set; }
+    }
+
+    public sealed class WithBytes
+    {
+        public byte[]? Bytes { get; set; }
+
+        public string? Text { get; set; }
+
+        public char Letter { get; set; }
     }
 
     public sealed class Holder
