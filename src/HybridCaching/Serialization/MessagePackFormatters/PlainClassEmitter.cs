@@ -15,7 +15,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <param name="options">The options.</param>
 internal delegate void PlainClassWriter<T>(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options);
 
-/// <summary>Reads a plain class from its map (the caller has handled nil and the depth).</summary>
+/// <summary>Reads a plain class from its map, counting one level of depth (the caller has handled nil).</summary>
 /// <typeparam name="T">The class.</typeparam>
 /// <param name="reader">The reader.</param>
 /// <param name="options">The options.</param>
@@ -38,6 +38,10 @@ internal sealed class PlainClassEmitter
     private static readonly MethodInfo WriteBytes = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.Write), [typeof(ReadOnlySpan<byte>)])!;
     private static readonly MethodInfo AsSpan = typeof(ReadOnlySpan<byte>).GetMethod("op_Implicit", [typeof(byte[])])!;
     private static readonly MethodInfo ReadMapHeader = typeof(MessagePackReader).GetMethod(nameof(MessagePackReader.ReadMapHeader), Type.EmptyTypes)!;
+    private static readonly MethodInfo GetSecurity = typeof(MessagePackSerializerOptions).GetProperty(nameof(MessagePackSerializerOptions.Security))!.GetMethod!;
+    private static readonly MethodInfo DepthStep = typeof(MessagePackSecurity).GetMethod(nameof(MessagePackSecurity.DepthStep))!;
+    private static readonly MethodInfo GetDepth = typeof(MessagePackReader).GetProperty(nameof(MessagePackReader.Depth))!.GetMethod!;
+    private static readonly MethodInfo SetDepth = typeof(MessagePackReader).GetProperty(nameof(MessagePackReader.Depth))!.SetMethod!;
     private static readonly MethodInfo Skip = typeof(MessagePackReader).GetMethod(nameof(MessagePackReader.Skip), Type.EmptyTypes)!;
     private static readonly MethodInfo ReadKey = typeof(CodeGenHelpers).GetMethod(nameof(CodeGenHelpers.ReadStringSpan))!;
     private static readonly MethodInfo ReadByteArray = typeof(PlainClassEmitter).GetMethod(nameof(ReadBytes), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -155,12 +159,16 @@ internal sealed class PlainClassEmitter
         Label skip = il.DefineLabel();
         Label[] cases = [.. _members.Select(_ => il.DefineLabel())];
 
-        // int count = reader.ReadMapHeader(); T value = new T();
+        // In contractless's order: T value = new T(); options.Security.DepthStep(ref reader); int count = reader.ReadMapHeader();
+        il.Emit(OpCodes.Newobj, _type.GetConstructor(Type.EmptyTypes)!);
+        il.Emit(OpCodes.Stloc, value);
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Callvirt, GetSecurity);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Callvirt, DepthStep);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Call, ReadMapHeader);
         il.Emit(OpCodes.Stloc, count);
-        il.Emit(OpCodes.Newobj, _type.GetConstructor(Type.EmptyTypes)!);
-        il.Emit(OpCodes.Stloc, value);
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Stloc, index);
         il.Emit(OpCodes.Br, check);
@@ -216,6 +224,14 @@ internal sealed class PlainClassEmitter
         il.Emit(OpCodes.Ldloc, index);
         il.Emit(OpCodes.Ldloc, count);
         il.Emit(OpCodes.Blt, loop);
+
+        // reader.Depth--; return value;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, GetDepth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Call, SetDepth);
         il.Emit(OpCodes.Ldloc, value);
         il.Emit(OpCodes.Ret);
         return (PlainClassReader<T>)method.CreateDelegate(typeof(PlainClassReader<T>), _state);

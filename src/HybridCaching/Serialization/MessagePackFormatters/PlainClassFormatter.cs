@@ -22,6 +22,9 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 [RequiresUnreferencedCode("Reads the members of the class by reflection.")]
 internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
 {
+    /// <summary>The name of the dynamic assembly <see cref="DynamicContractlessObjectResolver"/> emits formatters into.</summary>
+    private const string ContractlessAssembly = "MessagePack.Resolvers.DynamicContractlessObjectResolver";
+
     private readonly IMessagePackFormatter<T> _contractless;
     private readonly PropertyInfo[] _members;
     private readonly ConditionalWeakTable<IFormatterResolver, Compiled> _byResolver = new();
@@ -40,11 +43,16 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
     /// <param name="formatter">The formatter the resolvers chose.</param>
     /// <returns>The formatter to use.</returns>
     public static IMessagePackFormatter<T>? ReplaceContractless(IMessagePackFormatter<T>? formatter) =>
-        formatter is not null && RuntimeFeature.IsDynamicCodeCompiled
+        formatter is not null && RuntimeFeature.IsDynamicCodeCompiled && IsContractless(formatter)
         && PlainClassShape.TryGetMembers(typeof(T)) is { } members
-        && ReferenceEquals(formatter, DynamicContractlessObjectResolver.Instance.GetFormatter<T>()) // asked only of plain classes: it builds a formatter for any type it is given
             ? new PlainClassFormatter<T>(formatter, members)
             : formatter;
+
+    /// <summary>Whether <paramref name="formatter"/> was built by MessagePack-CSharp's <see cref="DynamicContractlessObjectResolver"/>
+    /// (told by the dynamic assembly it emits its formatters into: asking the resolver itself would build one for types the
+    /// other resolvers handle, and throw for non-public ones).</summary>
+    private static bool IsContractless(IMessagePackFormatter<T> formatter) =>
+        formatter.GetType().Assembly is { IsDynamic: true } assembly && assembly.GetName().Name == ContractlessAssembly;
 
     /// <inheritdoc/>
     public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options)
@@ -88,10 +96,7 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
             return _contractless.Deserialize(ref reader, options);
         }
 
-        options.Security.DepthStep(ref reader);
-        T value = compiled.Read(ref reader, options);
-        reader.Depth--;
-        return value;
+        return compiled.Read(ref reader, options);
     }
 
     /// <summary>Whether <paramref name="resolver"/> gets the emitted methods rather than contractless (for tests).</summary>

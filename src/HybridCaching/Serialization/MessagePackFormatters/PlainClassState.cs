@@ -81,6 +81,20 @@ internal sealed class PlainClassState
             }
         }
 
+        // Contractless's automaton compares keys in 8-byte words padded with zeros, so a name followed by zero bytes that
+        // stay within its last word names the member too.
+        if (key[^1] == 0)
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                byte[] name = names[i];
+                if ((name.Length + 7) / 8 == (key.Length + 7) / 8 && key.StartsWith(name) && !key[name.Length..].ContainsAnyExcept((byte)0))
+                {
+                    return i;
+                }
+            }
+        }
+
         return -1;
     }
 

@@ -7,10 +7,10 @@ using MessagePack.Resolvers;
 namespace HybridCaching.Tests.Serialization;
 
 /// <summary>
-/// Review of the plain-class formatter against contractless: cases the differential tests in
+/// The plain-class formatter against contractless in the corners the differential tests of
 /// <see cref="PlainClassFormatterTests"/> do not reach. Each test states what contractless does.
 /// </summary>
-public class PlainClassReviewTests
+public class PlainClassEdgeCaseTests
 {
     private static readonly MessagePackSerializerOptions Ours = MessagePackCacheSerializer.DefaultOptions;
 
@@ -23,6 +23,7 @@ public class PlainClassReviewTests
     [InlineData("Id\0")]
     [InlineData("Id\0\0\0\0\0\0")]
     [InlineData("Description\0")]
+    [InlineData("Id\0\0\0\0\0\0\0\0")] // zeros that run into a second word
     public void Deserialize_KeyWithTrailingNulBytes_ReadsWhatContractlessReads(string key)
     {
         byte[] data = Map(key, 5);
