@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Internal;
@@ -10,23 +11,25 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 
 /// <summary>Writes the members of a plain class (after the map header, which the caller writes).</summary>
 /// <typeparam name="T">The class.</typeparam>
+/// <param name="state">The members' formatters for the options' resolver.</param>
 /// <param name="writer">The writer.</param>
 /// <param name="value">The value, not null.</param>
 /// <param name="options">The options.</param>
-internal delegate void PlainClassWriter<T>(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options);
+internal delegate void PlainClassWriter<T>(PlainClassState state, ref MessagePackWriter writer, T value, MessagePackSerializerOptions options);
 
 /// <summary>Reads a plain class from its map, counting one level of depth (the caller has handled nil).</summary>
 /// <typeparam name="T">The class.</typeparam>
+/// <param name="state">The members' formatters for the options' resolver.</param>
 /// <param name="reader">The reader.</param>
 /// <param name="options">The options.</param>
 /// <returns>The value.</returns>
-internal delegate T PlainClassReader<T>(ref MessagePackReader reader, MessagePackSerializerOptions options);
+internal delegate T PlainClassReader<T>(PlainClassState state, ref MessagePackReader reader, MessagePackSerializerOptions options);
 
 /// <summary>
-/// Emits, for one plain class and one resolver, the methods that write and read its members: the code MessagePack-CSharp's
-/// contractless formatter runs, except that each member's formatter is resolved once (it asks the resolver for every
-/// member of every object) and called directly on its concrete type, and a key read back in the order it was written is
-/// matched with one comparison.
+/// Emits, once per plain class, the methods that write and read its members: the code MessagePack-CSharp's contractless
+/// formatter runs, except that the members' formatters come resolved from a <see cref="PlainClassState"/> (contractless
+/// asks the resolver for them on every member of every object), keys of up to 16 bytes are written as two word stores,
+/// and a key read back in the order it was written is matched with one comparison.
 /// </summary>
 [RequiresDynamicCode("Emits IL.")]
 [RequiresUnreferencedCode("Reads the members of the class by reflection.")]
@@ -48,28 +51,26 @@ internal sealed class PlainClassEmitter
     private static readonly MethodInfo Match = typeof(PlainClassState).GetMethod(nameof(PlainClassState.Match))!;
     private static readonly MethodInfo Formatters = typeof(PlainClassState).GetProperty(nameof(PlainClassState.Formatters))!.GetMethod!;
     private static readonly MethodInfo Keys = typeof(PlainClassState).GetProperty(nameof(PlainClassState.Keys))!.GetMethod!;
+    private static readonly MethodInfo As = typeof(Unsafe).GetMethod(nameof(Unsafe.As), 1, [typeof(object)])!;
 
     private readonly Type _type;
     private readonly PropertyInfo[] _members;
-    private readonly PlainClassState _state;
+    private readonly byte[][] _keys;
 
-    private PlainClassEmitter(Type type, PropertyInfo[] members, PlainClassState state)
+    private PlainClassEmitter(Type type, PropertyInfo[] members)
     {
         _type = type;
         _members = members;
-        _state = state;
+        _keys = [.. members.Select(m => PlainClassState.EncodeKey(m.Name))];
     }
 
-    /// <summary>Emits the writer and reader of <typeparamref name="T"/> for the formatters of <paramref name="resolver"/>.</summary>
+    /// <summary>Emits the writer and reader of <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The plain class.</typeparam>
     /// <param name="members">Its members, from <see cref="PlainClassShape.TryGetMembers"/>.</param>
-    /// <param name="resolver">The resolver whose formatters the members use.</param>
     /// <returns>The two methods.</returns>
-    /// <exception cref="Exception">The resolver has no formatter for a member's type (whatever it throws).</exception>
-    public static (PlainClassWriter<T> Write, PlainClassReader<T> Read) Emit<T>(PropertyInfo[] members, IFormatterResolver resolver)
+    public static (PlainClassWriter<T> Write, PlainClassReader<T> Read) Emit<T>(PropertyInfo[] members)
     {
-        var state = new PlainClassState(members, resolver);
-        var emitter = new PlainClassEmitter(typeof(T), members, state);
+        var emitter = new PlainClassEmitter(typeof(T), members);
         return (emitter.EmitWriter<T>(), emitter.EmitReader<T>());
     }
 
@@ -84,7 +85,7 @@ internal sealed class PlainClassEmitter
             Type type = member.PropertyType;
 
             // ShortKey.Write(ref writer, head, tail, length), or writer.WriteRaw(state.Keys[i]) for a long key.
-            byte[] key = _state.Keys[i];
+            byte[] key = _keys[i];
             il.Emit(OpCodes.Ldarg_1);
             if (key.Length <= ShortKey.MaxLength)
             {
@@ -131,19 +132,18 @@ internal sealed class PlainClassEmitter
             }
             else
             {
-                // state.Formatters[i].Serialize(ref writer, value.Member, options);
-                MethodInfo serialize = FormatterMethod(i, nameof(IMessagePackFormatter<int>.Serialize), out bool direct);
-                LoadElement(il, Formatters, i);
+                // Unsafe.As<IMessagePackFormatter<TMember>>(state.Formatters[i]).Serialize(ref writer, value.Member, options);
+                LoadFormatter(il, i, out Type contract);
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldarg_2);
                 il.Emit(OpCodes.Callvirt, member.GetMethod!);
                 il.Emit(OpCodes.Ldarg_3);
-                il.Emit(direct ? OpCodes.Call : OpCodes.Callvirt, serialize);
+                il.Emit(OpCodes.Callvirt, contract.GetMethod(nameof(IMessagePackFormatter<int>.Serialize))!);
             }
         }
 
         il.Emit(OpCodes.Ret);
-        return (PlainClassWriter<T>)method.CreateDelegate(typeof(PlainClassWriter<T>), _state);
+        return (PlainClassWriter<T>)method.CreateDelegate(typeof(PlainClassWriter<T>));
     }
 
     private PlainClassReader<T> EmitReader<T>()
@@ -204,11 +204,10 @@ internal sealed class PlainClassEmitter
             }
             else
             {
-                MethodInfo deserialize = FormatterMethod(i, nameof(IMessagePackFormatter<int>.Deserialize), out bool direct);
-                LoadElement(il, Formatters, i);
+                LoadFormatter(il, i, out Type contract);
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldarg_2);
-                il.Emit(direct ? OpCodes.Call : OpCodes.Callvirt, deserialize);
+                il.Emit(OpCodes.Callvirt, contract.GetMethod(nameof(IMessagePackFormatter<int>.Deserialize))!);
             }
 
             il.Emit(OpCodes.Callvirt, member.SetMethod!);
@@ -234,24 +233,16 @@ internal sealed class PlainClassEmitter
         il.Emit(OpCodes.Call, SetDepth);
         il.Emit(OpCodes.Ldloc, value);
         il.Emit(OpCodes.Ret);
-        return (PlainClassReader<T>)method.CreateDelegate(typeof(PlainClassReader<T>), _state);
+        return (PlainClassReader<T>)method.CreateDelegate(typeof(PlainClassReader<T>));
     }
 
-    /// <summary>The formatter method to call for member <paramref name="index"/>: the implementation on the formatter's own
-    /// class when it is a class (called directly, so the JIT can inline it), else the interface method.</summary>
-    private MethodInfo FormatterMethod(int index, string name, out bool direct)
+    /// <summary>Loads <c>state.Formatters[<paramref name="index"/>]</c> as the member's <c>IMessagePackFormatter&lt;TMember&gt;</c>
+    /// (<see cref="PlainClassState"/> holds nothing else there, so no cast is checked).</summary>
+    private void LoadFormatter(ILGenerator il, int index, out Type contract)
     {
-        Type contract = typeof(IMessagePackFormatter<>).MakeGenericType(_members[index].PropertyType);
-        MethodInfo interfaceMethod = contract.GetMethod(name)!;
-        Type implementation = _state.Formatters[index]!.GetType();
-        direct = !implementation.IsValueType;
-        if (!direct)
-        {
-            return interfaceMethod;
-        }
-
-        InterfaceMapping map = implementation.GetInterfaceMap(contract);
-        return map.TargetMethods[Array.IndexOf(map.InterfaceMethods, interfaceMethod)];
+        contract = typeof(IMessagePackFormatter<>).MakeGenericType(_members[index].PropertyType);
+        LoadElement(il, Formatters, index);
+        il.Emit(OpCodes.Call, As.MakeGenericMethod(contract));
     }
 
     /// <summary>Loads <c>state.Property[<paramref name="index"/>]</c>, given the property's getter.</summary>

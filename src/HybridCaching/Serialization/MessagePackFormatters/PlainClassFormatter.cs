@@ -9,14 +9,14 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 
 /// <summary>
 /// Writes and reads a plain class (see <see cref="PlainClassShape"/>) exactly as MessagePack-CSharp's contractless formatter
-/// does — the same bytes, the same values read, the same errors — with methods emitted per resolver
-/// (<see cref="PlainClassEmitter"/>) that resolve each member's formatter once instead of on every member of every object.
+/// does — the same bytes, the same values read, the same errors — with methods emitted once for the class
+/// (<see cref="PlainClassEmitter"/>) and the members' formatters resolved once per resolver (<see cref="PlainClassState"/>)
+/// instead of on every member of every object.
 /// </summary>
 /// <typeparam name="T">The plain class.</typeparam>
 /// <remarks>
 /// Like every formatter of <see cref="GoContractlessResolver"/>, it limits how deeply graphs nest when written.
-/// When the methods cannot be made for a resolver (one of the members' types has no formatter, for instance), that
-/// resolver keeps the contractless formatter, which raises the resolver's error when, and if, the member is written or read.
+/// When a resolver lacks a formatter for one of the members' types, that resolver keeps the contractless formatter, which raises the resolver's error when, and if, the member is written or read.
 /// </remarks>
 [RequiresDynamicCode("Emits IL.")]
 [RequiresUnreferencedCode("Reads the members of the class by reflection.")]
@@ -27,15 +27,18 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
 
     private readonly IMessagePackFormatter<T> _contractless;
     private readonly PropertyInfo[] _members;
-    private readonly ConditionalWeakTable<IFormatterResolver, Compiled> _byResolver = new();
-    private readonly ConditionalWeakTable<IFormatterResolver, Compiled>.CreateValueCallback _compile;
-    private volatile Compiled? _last;
+    private readonly PlainClassWriter<T> _write;
+    private readonly PlainClassReader<T> _read;
+    private readonly ConditionalWeakTable<IFormatterResolver, ForResolver> _byResolver = new();
+    private readonly ConditionalWeakTable<IFormatterResolver, ForResolver>.CreateValueCallback _resolve;
+    private volatile ForResolver? _last;
 
     private PlainClassFormatter(IMessagePackFormatter<T> contractless, PropertyInfo[] members)
     {
         _contractless = contractless;
         _members = members;
-        _compile = Compile;
+        (_write, _read) = PlainClassEmitter.Emit<T>(members);
+        _resolve = Resolve;
     }
 
     /// <summary>Returns a <see cref="PlainClassFormatter{T}"/> in place of <paramref name="formatter"/> when that is contractless's
@@ -45,8 +48,20 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
     public static IMessagePackFormatter<T>? ReplaceContractless(IMessagePackFormatter<T>? formatter) =>
         formatter is not null && RuntimeFeature.IsDynamicCodeCompiled && IsContractless(formatter)
         && PlainClassShape.TryGetMembers(typeof(T)) is { } members
-            ? new PlainClassFormatter<T>(formatter, members)
+            ? Create(formatter, members)
             : formatter;
+
+    private static IMessagePackFormatter<T> Create(IMessagePackFormatter<T> contractless, PropertyInfo[] members)
+    {
+        try
+        {
+            return new PlainClassFormatter<T>(contractless, members);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return contractless; // the methods could not be emitted (a member type IL cannot name, say)
+        }
+    }
 
     /// <summary>Whether <paramref name="formatter"/> was built by MessagePack-CSharp's <see cref="DynamicContractlessObjectResolver"/>
     /// (told by the dynamic assembly it emits its formatters into: asking the resolver itself would build one for types the
@@ -66,15 +81,15 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
         GoContractlessResolver.WriteDepth.Enter();
         try
         {
-            Compiled compiled = For(options.Resolver);
-            if (compiled.Write is null)
+            PlainClassState? state = For(options.Resolver).State;
+            if (state is null)
             {
                 _contractless.Serialize(ref writer, value, options);
                 return;
             }
 
             writer.WriteMapHeader(_members.Length);
-            compiled.Write(ref writer, value, options);
+            _write(state, ref writer, value, options);
         }
         finally
         {
@@ -90,45 +105,40 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
             return default!;
         }
 
-        Compiled compiled = For(options.Resolver);
-        if (compiled.Read is null)
-        {
-            return _contractless.Deserialize(ref reader, options);
-        }
-
-        return compiled.Read(ref reader, options);
+        PlainClassState? state = For(options.Resolver).State;
+        return state is null ? _contractless.Deserialize(ref reader, options) : _read(state, ref reader, options);
     }
 
     /// <summary>Whether <paramref name="resolver"/> gets the emitted methods rather than contractless (for tests).</summary>
     /// <param name="resolver">The resolver.</param>
-    /// <returns><see langword="true"/> when the methods were made.</returns>
-    internal bool IsCompiledFor(IFormatterResolver resolver) => For(resolver).Write is not null;
+    /// <returns><see langword="true"/> when every member's formatter was found.</returns>
+    internal bool IsCompiledFor(IFormatterResolver resolver) => For(resolver).State is not null;
 
-    private Compiled For(IFormatterResolver resolver)
+    private ForResolver For(IFormatterResolver resolver)
     {
-        Compiled? last = _last;
+        ForResolver? last = _last;
         if (last is not null && ReferenceEquals(last.Resolver, resolver))
         {
             return last;
         }
 
-        last = _byResolver.GetValue(resolver, _compile);
+        last = _byResolver.GetValue(resolver, _resolve);
         _last = last;
         return last;
     }
 
-    private Compiled Compile(IFormatterResolver resolver)
+    private ForResolver Resolve(IFormatterResolver resolver)
     {
         try
         {
-            (PlainClassWriter<T> write, PlainClassReader<T> read) = PlainClassEmitter.Emit<T>(_members, resolver);
-            return new Compiled(resolver, write, read);
+            return new ForResolver(resolver, new PlainClassState(_members, resolver));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new Compiled(resolver, null, null);
+            return new ForResolver(resolver, null);
         }
     }
 
-    private sealed record Compiled(IFormatterResolver Resolver, PlainClassWriter<T>? Write, PlainClassReader<T>? Read);
+    /// <summary>The members' formatters for one resolver; <see langword="null"/> when it lacks one (contractless is used).</summary>
+    private sealed record ForResolver(IFormatterResolver Resolver, PlainClassState? State);
 }

@@ -6,7 +6,7 @@ using MessagePack;
 
 namespace HybridCaching.Serialization.MessagePackFormatters;
 
-/// <summary>What the emitted methods of one plain class use with one resolver: the members' formatters and keys.</summary>
+/// <summary>What the emitted methods of one plain class use with one resolver: the members' formatters, and the keys.</summary>
 internal sealed class PlainClassState
 {
     private static readonly MethodInfo GetFormatter = typeof(FormatterResolverExtensions).GetMethod(nameof(FormatterResolverExtensions.GetFormatterWithVerify))!;
@@ -98,7 +98,10 @@ internal sealed class PlainClassState
         return -1;
     }
 
-    private static byte[] EncodeKey(string name)
+    /// <summary>Encodes a member's key as written: the MessagePack str header and the name's UTF-8 bytes.</summary>
+    /// <param name="name">The member's name.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] EncodeKey(string name)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
