@@ -15,6 +15,8 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// a limit on writing, caching a cyclic graph would overflow the stack and end the process. Here formatters of reference
 /// types (other than <see cref="string"/> and <c>byte[]</c>) count the nesting per thread and raise
 /// <see cref="MessagePackSerializationException"/> beyond <see cref="MessagePackCacheSerializer.DefaultMaxDepth"/>.
+/// Where contractless would write a plain class (the usual DTO) or <see cref="List{T}"/>, a faster formatter that writes
+/// and reads exactly the same takes its place; see <c>docs/serialization.md</c>.
 /// </remarks>
 public sealed class GoContractlessResolver : IFormatterResolver
 {

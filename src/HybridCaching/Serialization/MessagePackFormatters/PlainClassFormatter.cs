@@ -16,7 +16,8 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <typeparam name="T">The plain class.</typeparam>
 /// <remarks>
 /// Like every formatter of <see cref="GoContractlessResolver"/>, it limits how deeply graphs nest when written.
-/// When a resolver lacks a formatter for one of the members' types, that resolver keeps the contractless formatter, which raises the resolver's error when, and if, the member is written or read.
+/// When a resolver lacks a formatter for one of the members' types, that resolver keeps the contractless formatter,
+/// which raises the resolver's error when, and if, the member is written or read.
 /// </remarks>
 [RequiresDynamicCode("Emits IL.")]
 [RequiresUnreferencedCode("Reads the members of the class by reflection.")]
