@@ -95,6 +95,58 @@ public sealed class RedisSentinelFixtureTests(RedisSentinelFixture sentinel, ITe
         Assert.Equal(run.ActionResult.NewPrimaryPort.ToString(CultureInfo.InvariantCulture), replication["master_port"]);
     }
 
+    [Fact]
+    public async Task FailoverAsync_RefusedWhileNoReplicaQualifies_RetriesUntilOneDoes()
+    {
+        await sentinel.WaitForHealthyAsync();
+        var primary = await sentinel.GetPrimaryPortAsync();
+        var replica = sentinel.Servers.Single(s => s.Port != primary).Port;
+        var first = sentinel.Sentinels[0].Port;
+
+        // A replica with priority 0 is never promoted: SENTINEL FAILOVER answers NOGOODSLAVE, as it does on a loaded
+        // machine when the sentinel's last word from the replica is too old. Wait until the sentinel has seen it.
+        await RedisCli.CommandAsync(replica, "CONFIG", "SET", "replica-priority", "0");
+        try
+        {
+            await RedisCli.WaitUntilAsync(
+                async () => (await RedisCli.CommandAsync(first, "SENTINEL", "REPLICAS", RedisSentinelFixture.ServiceName)).Contains("slave-priority\n0\n", StringComparison.Ordinal),
+                "the sentinel to see the replica's priority 0",
+                TimeSpan.FromSeconds(30));
+            Assert.Contains("NOGOODSLAVE", await ReplyOrErrorAsync(first, "SENTINEL", "FAILOVER", RedisSentinelFixture.ServiceName), StringComparison.Ordinal);
+
+            var failover = sentinel.FailoverAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(failover.IsCompleted);
+            Assert.Equal(primary, await sentinel.GetPrimaryPortAsync());
+
+            // Once the replica qualifies again (the sentinel reads its priority within its 10 s INFO period), a retry promotes it.
+            await RedisCli.CommandAsync(replica, "CONFIG", "SET", "replica-priority", "100");
+            var result = await failover;
+
+            output.WriteLine($"failover reported {result.Elapsed.TotalMilliseconds:F0} ms after it was first asked for");
+            Assert.Equal(primary, result.OldPrimaryPort);
+            Assert.Equal(replica, result.NewPrimaryPort);
+        }
+        finally
+        {
+            await RedisCli.CommandAsync(replica, "CONFIG", "SET", "replica-priority", "100");
+        }
+    }
+
+    /// <summary>redis-cli's output for a command, or for an error reply the text it failed with (it exits with 0 or 1,
+    /// depending on the version).</summary>
+    private static async Task<string> ReplyOrErrorAsync(int port, params string[] arguments)
+    {
+        try
+        {
+            return await RedisCli.CommandAsync(port, arguments);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
         var options = ConfigurationOptions.Parse(sentinel.ConfigurationString);

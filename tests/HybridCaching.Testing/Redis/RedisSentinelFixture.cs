@@ -113,14 +113,19 @@ public class RedisSentinelFixture : IAsyncLifetime
     /// <summary>Waits until healthy, sends <c>SENTINEL FAILOVER</c> to a sentinel (no agreement needed) and waits until
     /// every sentinel reports the other server as primary. The old primary is then being turned into its replica:
     /// call <see cref="WaitForHealthyAsync"/> before relying on replication.</summary>
+    /// <remarks>
+    /// On a loaded machine a forced failover can be refused (<c>NOGOODSLAVE</c>: the sentinel's last word from the
+    /// replica is a few seconds old) or give up (<c>failover-timeout</c> passes before the promotion shows), and then
+    /// nothing retries it: the primary is healthy. So while the sentinel still names the old primary and runs no
+    /// failover, the command is sent again. Never once it has switched: that would start a failover back.
+    /// </remarks>
     /// <returns>The old and new primary ports and the time until the sentinels reported the new primary.</returns>
     public async Task<RedisSentinelFailover> FailoverAsync()
     {
         await WaitForHealthyAsync().ConfigureAwait(false);
         var old = await GetPrimaryPortAsync().ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        await RedisCli.CommandAsync(_sentinels[0].Port, "SENTINEL", "FAILOVER", ServiceName).ConfigureAwait(false);
-        var reported = await WaitForNewPrimaryAsync(old).ConfigureAwait(false);
+        var reported = await WaitForNewPrimaryAsync(old, () => StartFailoverUnlessRunningAsync(old)).ConfigureAwait(false);
         return new RedisSentinelFailover(old, reported, clock.Elapsed);
     }
 
@@ -165,12 +170,29 @@ public class RedisSentinelFixture : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private async Task<int> WaitForNewPrimaryAsync(int old)
+    /// <summary>Sends <c>SENTINEL FAILOVER</c> to the first sentinel while it names <paramref name="old"/> as primary and
+    /// runs no failover (its reply — OK, or why not — does not matter: the caller polls for the outcome).</summary>
+    private async Task StartFailoverUnlessRunningAsync(int old)
+    {
+        var master = ParsePairs(await RedisCli.CommandAsync(_sentinels[0].Port, "SENTINEL", "MASTER", ServiceName).ConfigureAwait(false));
+        if (master.GetValueOrDefault("port") == old.ToString(CultureInfo.InvariantCulture)
+            && !master.GetValueOrDefault("flags", string.Empty).Contains("failover", StringComparison.Ordinal))
+        {
+            await RedisCli.CommandAsync(_sentinels[0].Port, "SENTINEL", "FAILOVER", ServiceName).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> WaitForNewPrimaryAsync(int old, Func<Task>? whileWaiting = null)
     {
         int? reported = null;
         await RedisCli.WaitUntilAsync(
             async () =>
             {
+                if (whileWaiting is not null)
+                {
+                    await whileWaiting().ConfigureAwait(false);
+                }
+
                 var ports = new HashSet<int>();
                 foreach (var sentinel in _sentinels)
                 {
