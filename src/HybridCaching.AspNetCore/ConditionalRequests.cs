@@ -46,9 +46,6 @@ internal static class ConditionalRequests
             && HttpValidators.IsNotModified(ifNoneMatch, ifModifiedSince, cached);
     }
 
-    /// <summary>Whether a stored header is sent on a 304 answered from the cache (RFC 9110 §15.4.5).</summary>
-    public static bool IsNotModifiedHeader(string name) => HttpValidators.IsNotModifiedHeader(name);
-
     /// <summary>Removes a request's validators, so the pipeline it runs produces the full, shareable response.</summary>
     public static void RemoveValidators(IHeaderDictionary headers)
     {

@@ -369,7 +369,7 @@ internal sealed class HybridResponseCachingMiddleware
         foreach (var (name, values) in cached.Headers)
         {
             if (notModified
-                ? ConditionalRequests.IsNotModifiedHeader(name)
+                ? HttpValidators.IsNotModifiedHeader(name)
                 : !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)
                     && !string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
             {

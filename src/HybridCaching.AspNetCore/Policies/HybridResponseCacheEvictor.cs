@@ -31,10 +31,8 @@ public sealed class HybridResponseCacheEvictor
     {
         ArgumentException.ThrowIfNullOrEmpty(tag);
         // The eviction must outlive the longest-lived entry it covers, whatever the ttl of the function that runs it.
-        var func = _options.Cache is { } cache
-            ? new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.TimeProvider })
-            : new CacheFunc(_options.CacheFunc!.Cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.CacheFunc.TimeProvider });
-        return func.RemoveByTagAsync(tag, cancellationToken);
+        var (cache, time) = _options.Cache is { } adapter ? (adapter, _options.TimeProvider) : (_options.CacheFunc!.Cache, _options.CacheFunc.TimeProvider);
+        return new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = time }).RemoveByTagAsync(tag, cancellationToken);
     }
 
     /// <summary>The longest time a response may stay stored.</summary>

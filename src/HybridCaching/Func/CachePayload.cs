@@ -62,6 +62,16 @@ internal readonly ref struct CachePayload
         return tags;
     }
 
+    /// <summary>
+    /// Adds the .NET-only fields <c>Tags</c> (array of str) and <c>Written</c> (timestamp) to an envelope written by
+    /// <see cref="Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>.
+    /// Go's msgpack decoder skips map fields its struct does not declare, so Go still reads the entry; an entry without
+    /// tags is never passed here and stays byte-identical to Go's.
+    /// </summary>
+    /// <param name="envelope">The envelope (a fixmap of at most 13 fields).</param>
+    /// <param name="tags">The tags; not empty.</param>
+    /// <param name="written">When the entry was written.</param>
+    /// <returns>The tagged envelope.</returns>
     internal static byte[] WithTags(byte[] envelope, IReadOnlyCollection<string> tags, DateTimeOffset written)
     {
         if (envelope.Length == 0 || (envelope[0] & 0xf0) != 0x80 || (envelope[0] & 0x0f) > 13)

@@ -37,8 +37,7 @@ internal sealed class PlainClassEmitter
 {
     private static readonly MethodInfo WriteRaw = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteRaw), [typeof(ReadOnlySpan<byte>)])!;
     private static readonly MethodInfo WriteShortKey = typeof(ShortKey).GetMethod(nameof(ShortKey.Write))!;
-    private static readonly MethodInfo WriteNil = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.WriteNil), Type.EmptyTypes)!;
-    private static readonly MethodInfo WriteBytes = typeof(MessagePackWriter).GetMethod(nameof(MessagePackWriter.Write), [typeof(ReadOnlySpan<byte>)])!;
+    private static readonly MethodInfo WriteByteArray = typeof(PlainClassEmitter).GetMethod(nameof(WriteBytes), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo AsSpan = typeof(ReadOnlySpan<byte>).GetMethod("op_Implicit", [typeof(byte[])])!;
     private static readonly MethodInfo ReadMapHeader = typeof(MessagePackReader).GetMethod(nameof(MessagePackReader.ReadMapHeader), Type.EmptyTypes)!;
     private static readonly MethodInfo GetSecurity = typeof(MessagePackSerializerOptions).GetProperty(nameof(MessagePackSerializerOptions.Security))!.GetMethod!;
@@ -57,20 +56,21 @@ internal sealed class PlainClassEmitter
     private readonly PropertyInfo[] _members;
     private readonly byte[][] _keys;
 
-    private PlainClassEmitter(Type type, PropertyInfo[] members)
+    private PlainClassEmitter(Type type, PropertyInfo[] members, byte[][] keys)
     {
         _type = type;
         _members = members;
-        _keys = [.. members.Select(m => PlainClassState.EncodeKey(m.Name))];
+        _keys = keys;
     }
 
     /// <summary>Emits the writer and reader of <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The plain class.</typeparam>
     /// <param name="members">Its members, from <see cref="PlainClassShape.TryGetMembers"/>.</param>
+    /// <param name="keys">Their keys as written (<see cref="PlainClassState.Keys"/>): short ones become constants.</param>
     /// <returns>The two methods.</returns>
-    public static (PlainClassWriter<T> Write, PlainClassReader<T> Read) Emit<T>(PropertyInfo[] members)
+    public static (PlainClassWriter<T> Write, PlainClassReader<T> Read) Emit<T>(PropertyInfo[] members, byte[][] keys)
     {
-        var emitter = new PlainClassEmitter(typeof(T), members);
+        var emitter = new PlainClassEmitter(typeof(T), members, keys);
         return (emitter.EmitWriter<T>(), emitter.EmitReader<T>());
     }
 
@@ -78,7 +78,6 @@ internal sealed class PlainClassEmitter
     {
         var method = new DynamicMethod($"Write{_type.Name}", typeof(void), [typeof(PlainClassState), typeof(MessagePackWriter).MakeByRefType(), _type, typeof(MessagePackSerializerOptions)], typeof(PlainClassEmitter).Module, skipVisibility: true);
         ILGenerator il = method.GetILGenerator();
-        LocalBuilder bytes = il.DeclareLocal(typeof(byte[]));
         for (int i = 0; i < _members.Length; i++)
         {
             PropertyInfo member = _members[i];
@@ -104,23 +103,11 @@ internal sealed class PlainClassEmitter
 
             if (type == typeof(byte[]))
             {
-                // byte[] b = value.Member; if (b == null) writer.WriteNil(); else writer.Write((ReadOnlySpan<byte>)b);
-                Label notNull = il.DefineLabel();
-                Label done = il.DefineLabel();
+                // PlainClassEmitter.WriteBytes(ref writer, value.Member);
+                il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldarg_2);
                 il.Emit(OpCodes.Callvirt, member.GetMethod!);
-                il.Emit(OpCodes.Stloc, bytes);
-                il.Emit(OpCodes.Ldloc, bytes);
-                il.Emit(OpCodes.Brtrue_S, notNull);
-                il.Emit(OpCodes.Ldarg_1);
-                il.Emit(OpCodes.Call, WriteNil);
-                il.Emit(OpCodes.Br_S, done);
-                il.MarkLabel(notNull);
-                il.Emit(OpCodes.Ldarg_1);
-                il.Emit(OpCodes.Ldloc, bytes);
-                il.Emit(OpCodes.Call, AsSpan);
-                il.Emit(OpCodes.Call, WriteBytes);
-                il.MarkLabel(done);
+                il.Emit(OpCodes.Call, WriteByteArray);
             }
             else if (PlainClassShape.IsDirect(type))
             {
@@ -156,7 +143,6 @@ internal sealed class PlainClassEmitter
         Label loop = il.DefineLabel();
         Label next = il.DefineLabel();
         Label check = il.DefineLabel();
-        Label skip = il.DefineLabel();
         Label[] cases = [.. _members.Select(_ => il.DefineLabel())];
 
         // In contractless's order: T value = new T(); options.Security.DepthStep(ref reader); int count = reader.ReadMapHeader();
@@ -181,7 +167,6 @@ internal sealed class PlainClassEmitter
         il.Emit(OpCodes.Ldloc, index);
         il.Emit(OpCodes.Call, Match);
         il.Emit(OpCodes.Switch, cases);
-        il.MarkLabel(skip);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Call, Skip);
         il.Emit(OpCodes.Br, next);
@@ -252,6 +237,19 @@ internal sealed class PlainClassEmitter
         il.Emit(OpCodes.Call, getter);
         il.Emit(OpCodes.Ldc_I4, index);
         il.Emit(OpCodes.Ldelem_Ref);
+    }
+
+    /// <summary>Writes a <c>byte[]</c> member as contractless does: nil or bin.</summary>
+    private static void WriteBytes(ref MessagePackWriter writer, byte[]? bytes)
+    {
+        if (bytes is null)
+        {
+            writer.WriteNil();
+        }
+        else
+        {
+            writer.Write(bytes.AsSpan());
+        }
     }
 
     /// <summary>Reads a <c>byte[]</c> member as contractless does: nil or bin.</summary>

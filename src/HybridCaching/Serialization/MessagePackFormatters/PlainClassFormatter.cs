@@ -28,6 +28,7 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
 
     private readonly IMessagePackFormatter<T> _contractless;
     private readonly PropertyInfo[] _members;
+    private readonly PlainClassState _keys;
     private readonly PlainClassWriter<T> _write;
     private readonly PlainClassReader<T> _read;
     private readonly ConditionalWeakTable<IFormatterResolver, ForResolver> _byResolver = new();
@@ -38,7 +39,8 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
     {
         _contractless = contractless;
         _members = members;
-        (_write, _read) = PlainClassEmitter.Emit<T>(members);
+        _keys = PlainClassState.ForClass(members);
+        (_write, _read) = PlainClassEmitter.Emit<T>(members, _keys.Keys);
         _resolve = Resolve;
     }
 
@@ -132,7 +134,7 @@ internal sealed class PlainClassFormatter<T> : IMessagePackFormatter<T>
     {
         try
         {
-            return new ForResolver(resolver, new PlainClassState(_members, resolver));
+            return new ForResolver(resolver, _keys.WithFormatters(_members, resolver));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

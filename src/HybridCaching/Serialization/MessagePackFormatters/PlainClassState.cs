@@ -6,7 +6,10 @@ using MessagePack;
 
 namespace HybridCaching.Serialization.MessagePackFormatters;
 
-/// <summary>What the emitted methods of one plain class use with one resolver: the members' formatters, and the keys.</summary>
+/// <summary>
+/// What the emitted methods of one plain class use: its keys, made once per class (<see cref="ForClass"/>), and the
+/// members' formatters, resolved once per resolver (<see cref="WithFormatters"/>, which shares the keys).
+/// </summary>
 internal sealed class PlainClassState
 {
     private static readonly MethodInfo GetFormatter = typeof(FormatterResolverExtensions).GetMethod(nameof(FormatterResolverExtensions.GetFormatterWithVerify))!;
@@ -14,29 +17,46 @@ internal sealed class PlainClassState
     /// <summary>Each name's <see cref="ShortKey.Ends"/> (names longer than <see cref="ShortKey.MaxLength"/>: unused).</summary>
     private readonly (ulong Head, ulong Tail)[] _nameEnds;
 
-    /// <summary>Creates the state, resolving every member's formatter.</summary>
+    private PlainClassState(byte[][] keys, byte[][] names, (ulong Head, ulong Tail)[] nameEnds, object?[] formatters)
+    {
+        Keys = keys;
+        Names = names;
+        _nameEnds = nameEnds;
+        Formatters = formatters;
+    }
+
+    /// <summary>Creates the keys of a class; its <see cref="Formatters"/> are all <see langword="null"/>.</summary>
     /// <param name="members">The class's members.</param>
+    /// <returns>The state without formatters.</returns>
+    public static PlainClassState ForClass(PropertyInfo[] members)
+    {
+        byte[][] names = [.. members.Select(m => Encoding.UTF8.GetBytes(m.Name))];
+        return new PlainClassState(
+            [.. members.Select(m => EncodeKey(m.Name))],
+            names,
+            [.. names.Select(n => n.Length <= ShortKey.MaxLength ? ShortKey.Ends(n) : default)],
+            new object?[members.Length]);
+    }
+
+    /// <summary>The same keys with each member's formatter from <paramref name="resolver"/>.</summary>
+    /// <param name="members">The class's members, as given to <see cref="ForClass"/>.</param>
     /// <param name="resolver">The resolver.</param>
+    /// <returns>The state for that resolver.</returns>
     /// <exception cref="TargetInvocationException">The resolver has no formatter for a member's type.</exception>
     [RequiresDynamicCode("Makes generic methods for the members' types.")]
-    public PlainClassState(PropertyInfo[] members, IFormatterResolver resolver)
+    public PlainClassState WithFormatters(PropertyInfo[] members, IFormatterResolver resolver)
     {
-        Formatters = new object?[members.Length];
-        Keys = new byte[members.Length][];
-        Names = new byte[members.Length][];
-        _nameEnds = new (ulong, ulong)[members.Length];
+        var formatters = new object?[members.Length];
         for (int i = 0; i < members.Length; i++)
         {
             Type type = members[i].PropertyType;
             if (!PlainClassShape.IsDirect(type))
             {
-                Formatters[i] = GetFormatter.MakeGenericMethod(type).Invoke(null, [resolver]);
+                formatters[i] = GetFormatter.MakeGenericMethod(type).Invoke(null, [resolver]);
             }
-
-            Names[i] = Encoding.UTF8.GetBytes(members[i].Name);
-            Keys[i] = EncodeKey(members[i].Name);
-            _nameEnds[i] = Names[i].Length <= ShortKey.MaxLength ? ShortKey.Ends(Names[i]) : default;
         }
+
+        return new PlainClassState(Keys, Names, _nameEnds, formatters);
     }
 
     /// <summary>The formatter of each member; <see langword="null"/> where the member is written directly.</summary>
@@ -98,10 +118,7 @@ internal sealed class PlainClassState
         return -1;
     }
 
-    /// <summary>Encodes a member's key as written: the MessagePack str header and the name's UTF-8 bytes.</summary>
-    /// <param name="name">The member's name.</param>
-    /// <returns>The bytes.</returns>
-    public static byte[] EncodeKey(string name)
+    private static byte[] EncodeKey(string name)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
