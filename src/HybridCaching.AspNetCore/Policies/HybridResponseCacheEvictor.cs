@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Routing;
 namespace HybridCaching.AspNetCore;
 
 /// <summary>
-/// Evicts cached responses by tag (<see cref="HybridResponseCachePolicy.Tags"/>): on every server sharing the cache,
-/// the next request for a response carrying the tag runs its endpoint. Registered by
+/// Evicts cached responses by tag (<see cref="HybridResponseCachePolicy.Tags"/>): on this server the next request for a
+/// response carrying the tag runs its endpoint; on the other servers sharing the cache, the first request after the
+/// eviction's backplane message reaches them (milliseconds, as for any write). Registered by
 /// <c>services.AddHybridResponseCaching(...)</c>; inject it where the data behind those responses changes.
 /// </summary>
 /// <remarks>Nothing is scanned or deleted: the tag's eviction time is stored in the cache (see
