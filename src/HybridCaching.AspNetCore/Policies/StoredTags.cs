@@ -4,11 +4,7 @@ namespace HybridCaching.AspNetCore;
 /// cache function): an entry carrying a tag evicted after it was written is a miss.</summary>
 internal sealed class StoredTags(ICacheAdapter cache, TimeProvider time)
 {
-    private readonly TagInvalidations _invalidations = new(
-        cache,
-        cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel,
-        time,
-        TimeSpan.FromMinutes(1)); // only read here: the ttl is that of invalidation times this instance would write
+    private readonly TagInvalidations _invalidations = new(cache, time);
 
     /// <summary>Whether no tag of <paramref name="stored"/> was evicted after it was written (untagged entries are valid).</summary>
     public ValueTask<bool> AreValidAsync(byte[] stored, CancellationToken cancellationToken)

@@ -67,6 +67,7 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         ArgumentNullException.ThrowIfNull(factory);
         var flags = options?.Flags ?? HybridCacheEntryFlags.None;
         var entryOptions = ToEntryOptions(options);
+        var tagList = ToTags(tags);
         if (flags.HasFlag(HybridCacheEntryFlags.DisableUnderlyingData))
         {
             return flags.HasFlag(NoReads) ? default : GetOnlyAsync<T>(key, cancellationToken);
@@ -78,7 +79,6 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         }
 
         var noCache = flags.HasFlag(NoWrites);
-        var tagList = ToTags(tags);
         return CacheFunc.DoAsync<T>(
             key,
             (context, token) =>
@@ -99,9 +99,10 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
     public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        var tagList = ToTags(tags);
         return (options?.Flags ?? HybridCacheEntryFlags.None).HasFlag(NoWrites)
             ? default
-            : ToTags(tags) is { } tagList
+            : tagList is not null
                 ? CacheFunc.SetAsync(key, value, tagList, ToEntryOptions(options), cancellationToken)
                 : CacheFunc.SetAsync(key, value, ToEntryOptions(options), cancellationToken);
     }
@@ -118,8 +119,17 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
     public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
         => CacheFunc.RemoveByTagAsync(tag, cancellationToken);
 
+    // Checked before anything is read or run: a bad tag is refused on a hit too.
     private static string[]? ToTags(IEnumerable<string>? tags)
-        => tags is null ? null : tags.ToArray() is { Length: > 0 } list ? list : null;
+    {
+        if (tags?.ToArray() is not { Length: > 0 } list)
+        {
+            return null;
+        }
+
+        TagInvalidations.ThrowIfInvalid(list, nameof(tags));
+        return list;
+    }
 
     private static CacheEntryOptions? ToEntryOptions(HybridCacheEntryOptions? options)
         => options?.Expiration is { } expiration ? new CacheEntryOptions { Ttl = expiration } : null;

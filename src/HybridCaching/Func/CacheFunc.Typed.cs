@@ -55,8 +55,9 @@ public sealed partial class CacheFunc
     /// <param name="key">The cache key; not null or empty.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Whether a value was found, and the value. Like <c>DoAsync</c>, an entry that cannot be read as
-    /// <typeparamref name="T"/> (garbage, another serializer's bytes) and a failing cache (logged; the read is
-    /// bounded by waitFor) count as not found.</returns>
+    /// <typeparamref name="T"/> (garbage, another serializer's bytes), an entry invalidated by one of its tags
+    /// (<see cref="RemoveByTagAsync"/>; tag times not read by half of waitFor count as invalidating) and a failing
+    /// cache (logged; the read is bounded by waitFor) count as not found.</returns>
     /// <remarks>Each call decodes the stored bytes, so the caller gets its own copy even when values are reused
     /// by <c>DoAsync</c>.</remarks>
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
@@ -75,7 +76,7 @@ public sealed partial class CacheFunc
         }
 
         return pending.IsCompletedSuccessfully
-            ? new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, pending.Result))
+            ? ToGetResultAsync<T>(key, pending.Result, started, cancellationToken)
             : AwaitTryGetAsync<T>(pending, key, started, cancellationToken);
     }
 
@@ -104,7 +105,7 @@ public sealed partial class CacheFunc
     /// <typeparam name="T">The value type; null is a value.</typeparam>
     /// <param name="key">The cache key; not null or empty.</param>
     /// <param name="value">The value.</param>
-    /// <param name="tags">The entry's tags; none null or empty.</param>
+    /// <param name="tags">The entry's tags; none null, empty or with an unpaired surrogate (they are stored as UTF-8).</param>
     /// <param name="options">freshFor and ttl for this entry; null keeps the <see cref="CacheFunc"/>'s settings.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the cache has stored the value.</returns>
@@ -114,7 +115,14 @@ public sealed partial class CacheFunc
         TagInvalidations.ThrowIfInvalid(tags);
         var now = _timeProvider.GetUtcNow();
         var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor));
-        return _cache.SetAsync(key, tags.Count > 0 ? CachePayload.WithTags(payload, tags, now) : payload, options?.Ttl ?? _ttl, cancellationToken);
+        var ttl = options?.Ttl ?? _ttl;
+        if (tags.Count > 0)
+        {
+            payload = CachePayload.WithTags(payload, tags, now);
+            NoteTaggedTtl(ttl);
+        }
+
+        return _cache.SetAsync(key, payload, ttl, cancellationToken);
     }
 
     /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the
@@ -136,7 +144,27 @@ public sealed partial class CacheFunc
         => _cache.DeleteAsync(CacheArgument.ThrowIfInvalidKeys(keys), cancellationToken);
 
     private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> pending, string key, long started, CancellationToken cancellationToken)
-        => ToGetResult<T>(key, await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false));
+    {
+        var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
+        return await ToGetResultAsync<T>(key, stored, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Stored bytes as TryGetAsync's result: not found when a tag invalidates them (or its time cannot be read in time).
+    private ValueTask<CacheGetResult<T>> ToGetResultAsync<T>(string key, byte[]? stored, long started, CancellationToken cancellationToken)
+    {
+        var state = _tagInvalidations.Check(stored, out var tags, out var written);
+        return state switch
+        {
+            TagInvalidations.State.Valid => new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, stored)),
+            TagInvalidations.State.Invalidated => new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound),
+            _ => ReadTagsThenGetAsync<T>(key, stored, tags, written, started, cancellationToken),
+        };
+    }
+
+    private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, byte[]? stored, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
+        => await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+            ? ToGetResult<T>(key, stored)
+            : CacheGetResult<T>.NotFound;
 
     private CacheGetResult<T> ToGetResult<T>(string key, byte[]? stored)
         => TryDecode(key, stored, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value, out var bestBefore)

@@ -39,6 +39,7 @@ public sealed partial class CacheFunc
     private readonly bool _systemClock;
     private readonly CacheTelemetry.CacheTags _tags;
     private readonly TagInvalidations _tagInvalidations;
+    private long _longestTaggedTtl; // ticks: the longest ttl a tagged entry was written with here (an invalidation outlives it)
 
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
@@ -72,14 +73,18 @@ public sealed partial class CacheFunc
         _reuseAll = options.ReuseValues;
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
-        _tagInvalidations = new TagInvalidations(cache, _memoryLevel, _timeProvider, _ttl);
+        _tagInvalidations = new TagInvalidations(cache, _timeProvider);
     }
 
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
-    /// <summary>How long entries stay stored unless a call says otherwise (and how long a tag's invalidation time is kept).</summary>
+    /// <summary>How long entries stay stored unless a call says otherwise.</summary>
     internal TimeSpan DefaultTtl => _ttl;
+
+    /// <summary>How long <see cref="RemoveByTagAsync"/> keeps an invalidation time: the ttl, or the longest ttl a tagged
+    /// entry has been written with by this instance if longer, so no entry it invalidates outlives it.</summary>
+    internal TimeSpan TagInvalidationTtl => TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
 
     /// <summary>Gets the adapter this function runs on.</summary>
     internal ICacheAdapter Cache => _cache;
@@ -128,7 +133,7 @@ public sealed partial class CacheFunc
     /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync"/> on any of them makes it a miss.</summary>
     /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
     /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="tags">The entry's tags; none null or empty.</param>
+    /// <param name="tags">The entry's tags; none null, empty or with an unpaired surrogate (they are stored as UTF-8).</param>
     /// <param name="fn">The factory (it may change <see cref="CacheFuncContext.Tags"/>).</param>
     /// <param name="cancellationToken">Cancels this caller's wait only.</param>
     /// <returns>The value.</returns>
@@ -147,13 +152,17 @@ public sealed partial class CacheFunc
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
     /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
     /// write time when it is read.</summary>
-    /// <param name="tag">The tag; not null or empty.</param>
+    /// <param name="tag">The tag; not null, empty or with an unpaired surrogate.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes once the time is stored.</returns>
+    /// <remarks>The time is kept for this function's ttl, or for the longest ttl this instance has written a tagged entry
+    /// with (per-call <see cref="CacheEntryOptions.Ttl"/>, <see cref="CacheFuncContext.Ttl"/>) if longer. An instance that
+    /// invalidates tags of entries other processes write with longer ttls (and has not written such an entry itself since
+    /// it started) needs a ttl at least that long.</remarks>
     public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(tag);
-        return _tagInvalidations.RemoveAsync(tag, cancellationToken);
+        TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
+        return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -332,25 +341,48 @@ public sealed partial class CacheFunc
     private async Task<T> TaggedHitOrMissAsync<T, TFormat>(byte[]? stored, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (_tagInvalidations.NeedsLoad(stored, out var tags, out var written))
+        if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
+            && await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+            && TryHit(key, stored, fn, format, out T value, checkTags: false))
         {
-            bool valid = false;
-            try
-            {
-                valid = await _tagInvalidations.IsValidAsync(tags, written, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-            {
-                Log.ReadFailed(_logger, key, ex);
-            }
-
-            if (valid && TryHit(key, stored, fn, format, out T value, checkTags: false))
-            {
-                return value;
-            }
+            return value;
         }
 
         return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Reads the invalidation times of tags memory does not hold, in one go, by half of waitFor at the latest (the
+    // factory keeps the other half): Valid or Invalidated, or Unknown when the read failed or came too late (logged). A
+    // failed read leaves nothing behind, so it never hides an invalidation and is not remembered as "never invalidated".
+    private async Task<TagInvalidations.State> ReadTagsAsync(string key, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
+    {
+        var budget = _waitFor / 2 - _timeProvider.GetElapsedTime(started);
+        if (budget <= TimeSpan.Zero)
+        {
+            return TagInvalidations.State.Unknown;
+        }
+
+        var read = _tagInvalidations.IsValidAsync(tags, written, cancellationToken);
+        try
+        {
+            return await read.WaitAsync(budget, _timeProvider, cancellationToken).ConfigureAwait(false)
+                ? TagInvalidations.State.Valid
+                : TagInvalidations.State.Invalidated;
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            Log.ReadFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
+            return TagInvalidations.State.Unknown;
+        }
+        finally
+        {
+            if (!read.IsCompleted)
+            {
+                // Abandoned at the deadline (or on cancellation): observe its outcome; a late answer is still copied to memory.
+                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
     }
 
     // What is left of waitFor for a call that began at started (at least a millisecond: a race needs a positive time).
@@ -419,25 +451,38 @@ public sealed partial class CacheFunc
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var shared = await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, Remaining(started), cancellationToken).ConfigureAwait(false);
-        var invalidated = _tagInvalidations.IsInvalidated(shared.Value);
-        if (!invalidated && _tagInvalidations.NeedsLoad(shared.Value, out var tags, out var written))
+        Task<RaceResult>? ranHere = null; // this call's own run, when the race ran the factory for it
+        var shared = await _cache.RaceAsync(
+            key,
+            token => ranHere = RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, storeResult: true, token),
+            Remaining(started),
+            _suppressFor,
+            cancellationToken).ConfigureAwait(false);
+        var invalidated = _tagInvalidations.Check(shared.Value, out var tags, out var written, unreadableInvalidates: false) switch
         {
-            // A result left under the lock (by another server, say) whose tags' times this process has not read yet.
-            try
+            TagInvalidations.State.Invalidated => true,
+
+            // A result whose tags' times this process has not read yet (left under the lock by another server, say). When
+            // they cannot be read, one written since this call began is this call's answer (an invalidation it missed
+            // happened during the call); an older one may have been invalidated since, so it is computed again.
+            TagInvalidations.State.Unknown => await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) switch
             {
-                invalidated = !await _tagInvalidations.IsValidAsync(tags, written, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-            {
-                Log.ReadFailed(_logger, key, ex);
-                invalidated = true;
-            }
-        }
+                TagInvalidations.State.Valid => false,
+                TagInvalidations.State.Invalidated => true,
+                _ => written < _timeProvider.GetUtcNow() - _timeProvider.GetElapsedTime(started),
+            },
+            _ => false,
+        };
 
         if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
         {
             return value;
+        }
+
+        if (!invalidated && ranHere is { IsCompletedSuccessfully: true } && ReferenceEquals(ranHere.Result.Value, shared.Value))
+        {
+            // This call's own factory run produced what cannot be read back: running it again would too.
+            throw Unreadable<T, TFormat>(key, shared.Value, format);
         }
 
         // The shared result cannot be read as T (another program or serializer produced it): compute it here. A result
@@ -448,10 +493,15 @@ public sealed partial class CacheFunc
             static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: s.Store, token),
             Remaining(started),
             cancellationToken).ConfigureAwait(false);
-        return TryDecode(key, own.Value, format, out value, out _)
-            ? value
-            : throw new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
+        return TryDecode(key, own.Value, format, out value, out _) ? value : throw Unreadable<T, TFormat>(key, own.Value, format);
     }
+
+    // A value this process produced that its format cannot read back: the format's reason (a serializer's, naming the
+    // type and its cause) when it has one.
+    private static Exception Unreadable<T, TFormat>(string key, byte[]? payload, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
+        => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
+            ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
 
     private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, TimeSpan waitFor, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
@@ -497,6 +547,7 @@ public sealed partial class CacheFunc
         if (context.Tags is { Count: > 0 } tags)
         {
             payload = CachePayload.WithTags(payload, tags, written);
+            NoteTaggedTtl(context.Ttl);
         }
         if (storeResult && !context.NoCache)
         {
@@ -511,6 +562,16 @@ public sealed partial class CacheFunc
         // NoCache only decides the write above: like Go's Func.Do, the race result is the plain payload, so waiters on
         // any server (a Go one included, which would take a no-cache error for a failure) receive the value.
         return new RaceResult(payload);
+    }
+
+    // Remembers the longest ttl of a tagged entry written here, before it is stored: invalidations are kept that long.
+    private void NoteTaggedTtl(TimeSpan ttl)
+    {
+        long longest;
+        while (ttl.Ticks > (longest = Interlocked.Read(ref _longestTaggedTtl))
+            && Interlocked.CompareExchange(ref _longestTaggedTtl, ttl.Ticks, longest) != longest)
+        {
+        }
     }
 
     private void RecordFactoryRun(long started, string outcome)

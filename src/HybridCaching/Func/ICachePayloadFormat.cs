@@ -21,6 +21,13 @@ internal interface ICachePayloadFormat<T>
     /// (the entry is then a cache miss); implementations do not throw.</returns>
     bool TryRead(scoped in CachePayload payload, out T value);
 
+    /// <summary>The exception to report when <see cref="TryRead"/> refuses a payload this format wrote itself (running
+    /// the factory again would not help): one naming the type and the cause, or <see langword="null"/> when the format
+    /// cannot tell (its refusals are then taken as "not shareable": the caller computes its own value).</summary>
+    /// <param name="payload">The envelope <see cref="TryRead"/> refused.</param>
+    /// <returns>The exception, or <see langword="null"/>.</returns>
+    Exception? ExplainUnreadable(scoped in CachePayload payload) => null;
+
     /// <summary>Gets what a value this format decoded from a memory-level entry is kept under for reuse (see
     /// <see cref="ReusedValue{T}"/>): a later hit returns it without decoding only through a format with the same
     /// identity, i.e. one that would decode the same bytes to an equal value. <see langword="null"/> when values must

@@ -17,7 +17,15 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
     public byte[] Write(T value, DateTimeOffset bestBefore)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        serializer.Serialize(value, buffer);
+        try
+        {
+            serializer.Serialize(value, buffer);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw Failure("cannot write it", ex);
+        }
+
         return CachePayload.Write(bestBefore, buffer.WrittenSpan);
     }
 
@@ -35,6 +43,32 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
             value = default!;
             return false;
         }
+    }
+
+    public Exception? ExplainUnreadable(scoped in CachePayload payload)
+    {
+        try
+        {
+            _ = serializer.Deserialize<T>(payload.Value);
+            return null;
+        }
+#pragma warning disable CA1031 // the serializer's exception, whatever it is, is the cause reported
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Failure("wrote it but cannot read it back", ex);
+        }
+    }
+
+    // Serializers wrap the reason in layers (MessagePack-CSharp: "Failed to deserialize …" around a type initializer's
+    // failure around the cause): the innermost exception is the one that says what is wrong.
+    private InvalidOperationException Failure(string what, Exception ex)
+    {
+        var cause = ex.GetBaseException();
+        var name = serializer.GetType().Name;
+        return new InvalidOperationException(
+            $"Cannot cache a value of type {typeof(T)}: {name} {what}: {cause.Message} See docs/serialization.md for the types {name} supports.",
+            cause);
     }
 }
 

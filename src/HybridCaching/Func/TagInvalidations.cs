@@ -8,16 +8,40 @@ namespace HybridCaching;
 /// under the key <c>!tag!</c> + tag in the cache itself (so Redis keeps it under the prefix and the backplane announces
 /// it); an entry carrying a tag is a miss when it was written at or before that tag's time. Nothing is scanned.
 /// </summary>
-/// <remarks>On a hybrid cache the times are read from the memory level (synchronously); a tag never invalidated is
-/// remembered there as an empty marker for <see cref="MarkerTtl"/>, which the backplane drops as soon as another
-/// instance invalidates the tag.</remarks>
-internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory, TimeProvider time, TimeSpan ttl)
+/// <remarks>On a hybrid cache the times are read from the memory level (synchronously); the ones it does not hold are
+/// read from the upstream all at once (one round trip) and copied into it; a tag never invalidated is remembered there
+/// as an empty marker for <see cref="MarkerTtl"/>, which the backplane drops as soon as another instance invalidates the
+/// tag. A read that fails leaves nothing behind: the entry is a miss and the next read asks again.</remarks>
+internal sealed class TagInvalidations
 {
     /// <summary>The key prefix of tag invalidation times.</summary>
     public const string KeyPrefix = "!tag!";
 
     /// <summary>How long "this tag was never invalidated" is believed without asking upstream again.</summary>
     public static readonly TimeSpan MarkerTtl = TimeSpan.FromSeconds(30);
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly ICacheAdapter _cache;
+    private readonly MemoryCache? _memory;
+    private readonly HybridCache? _hybrid;
+    private readonly ICacheAdapter? _source;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the invalidation times of a cache.</summary>
+    /// <param name="cache">The cache the entries and times live in.</param>
+    /// <param name="time">The clock of invalidation times.</param>
+    public TagInvalidations(ICacheAdapter cache, TimeProvider time)
+    {
+        _cache = cache;
+        _time = time;
+        _hybrid = cache as HybridCache;
+        _memory = cache as MemoryCache ?? _hybrid?.MemoryLevel;
+
+        // Where times memory does not hold are read: a hybrid cache's upstream itself, whose failures reach us (the hybrid
+        // would answer a failure as "not found", i.e. "never invalidated"); none when memory is the whole cache.
+        _source = ReferenceEquals(_memory, cache) ? null : _hybrid?.Upstream ?? cache;
+    }
 
     public enum State
     {
@@ -28,16 +52,34 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
 
     public static string Key(string tag) => KeyPrefix + tag;
 
-    public static void ThrowIfInvalid(IReadOnlyCollection<string> tags)
+    /// <summary>Throws when <paramref name="tags"/> is null or holds a tag <see cref="ThrowIfInvalid(string, string)"/> refuses.</summary>
+    public static void ThrowIfInvalid(IReadOnlyCollection<string> tags, string paramName = "tags")
     {
-        ArgumentNullException.ThrowIfNull(tags);
+        ArgumentNullException.ThrowIfNull(tags, paramName);
         foreach (var tag in tags)
         {
-            ArgumentException.ThrowIfNullOrEmpty(tag, nameof(tags));
+            ThrowIfInvalid(tag, paramName);
         }
     }
 
-    /// <summary>What is known without waiting about a payload's tags.</summary>
+    /// <summary>Throws when <paramref name="tag"/> is null, empty, or not well-formed UTF-16 (an unpaired surrogate):
+    /// tags are stored as UTF-8, which cannot carry one, so such a tag would never match its own invalidation.</summary>
+    public static void ThrowIfInvalid(string tag, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag, paramName);
+        try
+        {
+            _ = StrictUtf8.GetByteCount(tag);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new ArgumentException(
+                $"A tag contains an unpaired surrogate at index {ex.Index}: tags are stored as UTF-8, which cannot carry it.", paramName, ex);
+        }
+    }
+
+    /// <summary>What is known without waiting about a payload's tags: <see cref="State.Invalidated"/> when a time in
+    /// memory invalidates it (whatever other tags are unknown), <see cref="State.Unknown"/> when some time must be read.</summary>
     /// <param name="payload">The entry.</param>
     /// <param name="unreadableInvalidates">Whether an unreadable (untrusted) invalidation time makes the entry a miss; a
     /// result just computed is not recomputed for it.</param>
@@ -48,85 +90,116 @@ internal sealed class TagInvalidations(ICacheAdapter cache, MemoryCache? memory,
             return State.Valid;
         }
 
-        if (memory is null)
-        {
-            return State.Unknown;
-        }
-
+        var state = State.Valid;
         foreach (var tag in payload.ReadTags())
         {
-            if (!memory.TryGetEntry(Key(tag), out var entry))
+            if (_memory is not null && _memory.TryGetEntry(Key(tag), out var entry))
             {
-                if (ReferenceEquals(memory, cache))
+                var invalidatedAt = InvalidatedAt(entry.Value);
+                if (invalidatedAt >= payload.Written && (unreadableInvalidates || invalidatedAt != DateTimeOffset.MaxValue))
                 {
-                    continue; // the memory level is the whole cache: no time stored, never invalidated
+                    return State.Invalidated;
                 }
-
-                return State.Unknown;
             }
-
-            var invalidatedAt = InvalidatedAt(entry.Value);
-            if (invalidatedAt >= payload.Written && (unreadableInvalidates || invalidatedAt != DateTimeOffset.MaxValue))
+            else if (_source is not null)
             {
-                return State.Invalidated;
+                state = State.Unknown; // (when memory is the whole cache, no time stored means never invalidated)
             }
         }
 
-        return State.Valid;
+        return state;
     }
 
-    /// <summary>For stored bytes whose tags are <see cref="State.Unknown"/>: their tags and write time.</summary>
-    public bool NeedsLoad(byte[]? stored, out string[] tags, out DateTimeOffset written)
+    /// <summary>Like <see cref="Check(in CachePayload, bool)"/> for stored bytes (untagged or unreadable ones are
+    /// <see cref="State.Valid"/>: their decoding decides); gives the tags and write time to read when unknown.</summary>
+    public State Check(byte[]? stored, out string[] tags, out DateTimeOffset written, bool unreadableInvalidates = true)
     {
         tags = [];
         written = default;
-        if (stored is null || !CachePayload.TryRead(stored, out var payload) || !payload.HasTags || Check(payload) != State.Unknown)
+        if (stored is null || !CachePayload.TryRead(stored, out var payload))
         {
-            return false;
+            return State.Valid;
         }
 
-        tags = payload.ReadTags();
-        written = payload.Written;
-        return true;
-    }
+        var state = Check(payload, unreadableInvalidates);
+        if (state == State.Unknown)
+        {
+            tags = payload.ReadTags();
+            written = payload.Written;
+        }
 
-    /// <summary>Whether stored bytes are a tagged payload known (without waiting) to be invalidated.</summary>
-    public bool IsInvalidated(byte[]? stored)
-        => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.HasTags && Check(payload, unreadableInvalidates: false) == State.Invalidated;
+        return state;
+    }
 
     /// <summary>Whether bytes are a tagged payload (their decoded value must not be reused without a tag check).</summary>
     public static bool IsTagged(byte[] stored) => CachePayload.TryRead(stored, out var payload) && payload.HasTags;
 
-    /// <summary>Asks the cache for each tag's time (a hybrid cache copies it into memory); true when none invalidates.</summary>
+    /// <summary>For an entry <see cref="Check(in CachePayload, bool)"/> found <see cref="State.Unknown"/>: reads the times of
+    /// <paramref name="tags"/> that memory does not hold, all at once (the reads are sent together, so a pipelining client
+    /// such as Redis's makes one round trip), copies them into memory, and says whether none invalidates an entry
+    /// written at <paramref name="written"/>.</summary>
+    /// <exception cref="Exception">A read failed (whatever the cache threw): nothing is copied into memory.</exception>
     public async Task<bool> IsValidAsync(string[] tags, DateTimeOffset written, CancellationToken cancellationToken)
     {
-        var valid = true;
+        var source = _source ?? _cache;
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tag in tags)
         {
             var key = Key(tag);
-            var stored = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
+            if (_memory is null || !_memory.TryGetEntry(key, out _))
             {
-                if (memory is not null && !ReferenceEquals(memory, cache))
-                {
-                    await memory.SetAsync(key, [], MarkerTtl, cancellationToken).ConfigureAwait(false);
-                }
+                unknown.Add(key); // (the times memory holds were judged by Check)
             }
-            else if (InvalidatedAt(stored) >= written)
+        }
+
+        var keys = unknown.ToArray();
+        var announcements = _hybrid?.AnnouncementsReceived ?? 0;
+        var reads = new Task<CacheFetchResult>[keys.Length];
+        for (int i = 0; i < reads.Length; i++)
+        {
+            reads[i] = ReadAsync(source, keys[i], cancellationToken);
+        }
+
+        var times = await Task.WhenAll(reads).ConfigureAwait(false);
+        var valid = true;
+        foreach (var time in times)
+        {
+            valid &= !(time.Found && InvalidatedAt(time.Value) >= written);
+        }
+
+        // Copied only when no invalidation was announced meanwhile (what was read may predate it), and never over a time
+        // written here meanwhile (RemoveAsync on this instance).
+        if (_memory is not null && (_hybrid?.AnnouncementsReceived ?? 0) == announcements)
+        {
+            for (int i = 0; i < keys.Length; i++)
             {
-                valid = false;
+                var (value, ttl) = times[i].Found
+                    ? (times[i].Value!, times[i].TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : times[i].TimeToLive)
+                    : ([], MarkerTtl);
+                if (ttl > TimeSpan.Zero && !_memory.TryGetEntry(keys[i], out _))
+                {
+                    await _memory.SetAsync(keys[i], value, ttl, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
 
         return valid;
     }
 
-    public ValueTask RemoveAsync(string tag, CancellationToken cancellationToken)
+    /// <summary>Stores "now" as <paramref name="tag"/>'s invalidation time, kept for <paramref name="ttl"/> (the longest
+    /// an entry carrying the tag can live).</summary>
+    public ValueTask RemoveAsync(string tag, TimeSpan ttl, CancellationToken cancellationToken)
     {
         // Exact (100 ns units since the Unix epoch): an entry written at or before this instant is invalidated.
-        var now = (time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks).ToString(CultureInfo.InvariantCulture);
-        return cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
+        var now = (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks).ToString(CultureInfo.InvariantCulture);
+        return _cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
     }
+
+    // On a memory level, the time and its remaining ttl (to copy it); otherwise the time alone.
+    private async Task<CacheFetchResult> ReadAsync(ICacheAdapter source, string key, CancellationToken cancellationToken)
+        => _memory is null
+            ? new CacheFetchResult(await source.GetAsync(key, cancellationToken).ConfigureAwait(false), TimeSpan.Zero)
+            : await source.FetchAsync(key, cancellationToken).ConfigureAwait(false);
 
     // Empty (the "never" marker) → never; garbage (untrusted) → always, so tagged entries are misses rather than stale.
     private static DateTimeOffset InvalidatedAt(byte[] stored)

@@ -63,6 +63,12 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
     /// <summary>The downstream level when it is a <see cref="MemoryCache"/> (where <see cref="CacheFunc"/> keeps decoded values).</summary>
     internal MemoryCache? MemoryLevel => _downstream as MemoryCache;
 
+    /// <summary>The upstream level, whose failures reach the caller (tag invalidation times must not read a failure as "none").</summary>
+    internal ICacheAdapter Upstream => _upstream;
+
+    /// <summary>How many announcements this instance has received: a value read upstream meanwhile may predate one.</summary>
+    internal long AnnouncementsReceived => Interlocked.Read(ref _invalidations);
+
     /// <inheritdoc/>
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
