@@ -130,6 +130,8 @@ public sealed class HybridCachingBuilder
     }
 
     /// <summary>Adds a health check of the Redis level (a PING through its connection) to the app's health checks.</summary>
+    /// <remarks>It needs the Redis level (<see cref="AddRedis"/> or <see cref="AddHybrid"/>, before or after this call):
+    /// without it the host fails at start, naming the fix.</remarks>
     /// <param name="name">The check's name.</param>
     /// <param name="failureStatus">What a failed check reports.</param>
     /// <param name="tags">Tags to filter checks by.</param>
@@ -138,6 +140,11 @@ public sealed class HybridCachingBuilder
     {
         Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name, sp => new RedisHealthCheck(sp.GetRequiredService<RedisCache>()), failureStatus, tags));
+        Services.AddOptions<HealthCheckServiceOptions>()
+            .Validate<IServiceProviderIsService>(
+                (_, isService) => isService.IsService(typeof(RedisCache)),
+                $"The health check '{name}' (AddRedisHealthCheck) checks the Redis level, which is not registered: call AddRedis() or AddHybrid() on AddHybridCaching(), or remove AddRedisHealthCheck().")
+            .ValidateOnStart();
         return this;
     }
 

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace HybridCaching.Hosting;
 
 /// <summary>Reports the Redis level healthy when a PING through its connection answers.</summary>
-/// <remarks>Registered by <see cref="HybridCachingBuilder.AddRedisHealthCheck"/>. A cache over Redis keeps serving
-/// (from memory, or by running the factory) while Redis is down, so an unhealthy Redis is worth an alert, not
-/// necessarily a restart.</remarks>
+/// <remarks>Registered by <see cref="HybridCachingBuilder.AddRedisHealthCheck"/>. The PING is
+/// <see cref="RedisCache.PingAsync"/>: bounded like every round trip of the cache by
+/// <see cref="RedisCacheOptions.OperationTimeout"/>, and on a fresh host it waits (bounded the same way) for the first
+/// connection rather than reporting it as a failure. A cache over Redis keeps serving (from memory, or by running the
+/// factory) while Redis is down, so an unhealthy Redis is worth an alert, not necessarily a restart.</remarks>
 public sealed class RedisHealthCheck : IHealthCheck
 {
     private readonly RedisCache _cache;
@@ -23,15 +25,9 @@ public sealed class RedisHealthCheck : IHealthCheck
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var multiplexer = _cache.Multiplexer;
-        if (multiplexer is null)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis: still making the first connection attempt.");
-        }
-
         try
         {
-            var latency = await multiplexer.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var latency = await _cache.PingAsync(cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy(
                 "Redis answered PING.",
                 new Dictionary<string, object> { ["latencyMs"] = latency.TotalMilliseconds });

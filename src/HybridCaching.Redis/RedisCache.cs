@@ -132,7 +132,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         _time = options.TimeProvider;
         _flights = new SingleFlight<RaceResult>(_time);
         _logger = logger ?? NullLogger.Instance;
-        _guard = new ResponseGuard(_operationTimeout, _time, PingAsync, _logger);
+        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
     }
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
@@ -153,8 +153,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var value = await Timed("get", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.StringGetAsync(_prefix + key), cancellationToken)).ConfigureAwait(false);
+        var value = await Timed("get", db => db.StringGetAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
         return (byte[]?)value;
     }
 
@@ -164,8 +163,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var fetched = await Timed("fetch", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.StringGetWithExpiryAsync(_prefix + key), cancellationToken)).ConfigureAwait(false);
+        var fetched = await Timed("fetch", db => db.StringGetWithExpiryAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
         var value = (byte[]?)fetched.Value;
         if (value is null)
         {
@@ -182,8 +180,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await Timed("set", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken)).ConfigureAwait(false);
+        await Timed("set", db => db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -237,6 +234,20 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sends a <c>PING</c> through the cache's connection, bounded like every round trip: by
+    /// <see cref="RedisCacheOptions.OperationTimeout"/> and by <paramref name="cancellationToken"/>. While an owned
+    /// multiplexer is still making its first connection, waits for it, bounded the same way.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The round trip's latency, as StackExchange.Redis measured it.</returns>
+    /// <exception cref="RedisConnectionException">Redis is not connected (or not yet, after the bound).</exception>
+    /// <exception cref="TimeoutException">Redis did not answer in time; like any timed-out round trip, calls then fail
+    /// at once until it answers again.</exception>
+    public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Timed("ping", static db => db.PingAsync(), cancellationToken);
+    }
+
     /// <inheritdoc/>
     public Task<RaceResult> RaceAsync(
         string key,
@@ -258,17 +269,15 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             cancellationToken);
     }
 
-    // One Redis operation, its duration recorded (hybridcaching.redis.duration) when anyone listens.
-    private static async Task<TResult> Timed<TResult>(string operation, long started, Task<TResult> operationTask)
+    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration) when anyone
+    // listens; a command failed before it was sent (Redis down or hung) is recorded too, with its error.type.
+    private async Task<TResult> Timed<TResult>(string operation, Func<IDatabase, Task<TResult>> command, CancellationToken cancellationToken)
     {
-        if (!CacheTelemetry.RedisDuration.Enabled)
-        {
-            return await operationTask.ConfigureAwait(false);
-        }
-
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await operationTask.ConfigureAwait(false);
+            var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var result = await _guard.WaitAsync(command(db), cancellationToken).ConfigureAwait(false);
             CacheTelemetry.RecordRedis(operation, started, null);
             return result;
         }
@@ -438,7 +447,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         return await DatabaseAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task PingAsync()
+    private async Task ProbeAsync()
     {
         var multiplexer = await _connecting.ConfigureAwait(false);
         await multiplexer.GetDatabase(_database).PingAsync().ConfigureAwait(false);

@@ -139,4 +139,27 @@ public sealed class AddHybridCachingTests
         var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<CacheFunc>());
         Assert.Contains("AddMemory()", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AddRedisHealthCheck_WithoutRedisLevel_FailsAtStartNamingTheFix()
+    {
+        var services = new ServiceCollection();
+        services.AddHybridCaching().AddMemory().AddRedisHealthCheck();
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("hybridcaching-redis", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AddRedis() or AddHybrid()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddRedisHealthCheck_RedisLevelAddedAfterIt_Passes()
+    {
+        var services = new ServiceCollection();
+        services.AddHybridCaching().AddMemory().AddRedisHealthCheck().AddRedis(o => o.Configuration = "127.0.0.1:1,abortConnect=false");
+        await using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+    }
 }

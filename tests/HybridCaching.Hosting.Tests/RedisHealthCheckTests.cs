@@ -2,6 +2,7 @@ using HybridCaching.Redis;
 using HybridCaching.Testing.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace HybridCaching.Hosting.Tests;
 
@@ -14,10 +15,7 @@ public sealed class RedisHealthCheckTests
         var server = await RedisServerFixture.StartAsync(new RedisServerOptions());
         try
         {
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddHybridCaching().AddRedis(o => o.Configuration = server.EndPoint + ",connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000").AddRedisHealthCheck();
-            await using var provider = services.BuildServiceProvider();
+            await using var provider = Provider(server.EndPoint + ",connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000");
             var health = provider.GetRequiredService<HealthCheckService>();
             var redis = provider.GetRequiredService<RedisCache>();
 
@@ -45,15 +43,67 @@ public sealed class RedisHealthCheckTests
     }
 
     [Fact]
+    public async Task CheckHealthAsync_FirstCheckWhileTheFirstConnectionIsMade_WaitsForItAndIsHealthy()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions());
+        // Held (SIGSTOP) while the host starts: the multiplexer's first connection cannot complete before it resumes.
+        await server.PauseAsync();
+        await using var provider = Provider(server.EndPoint + ",connectTimeout=30000", TimeSpan.FromSeconds(30));
+        var redis = provider.GetRequiredService<RedisCache>();
+        var registration = Assert.Single(provider.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations);
+        Assert.Null(redis.Multiplexer); // still making the first connection attempt
+
+        var checking = registration.Factory(provider).CheckHealthAsync(new HealthCheckContext { Registration = registration });
+        await server.ResumeAsync();
+        var result = await checking.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HealthStatus.Healthy, result.Status);
+    }
+
+    [Fact]
+    public async Task CheckHealthAsync_HungServer_FailsWithinTheOperationTimeoutWhileRedisIsStillHung()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions());
+        // The client's own timeouts are far longer than the pause: only the cache's OperationTimeout bounds the PING.
+        await using var provider = Provider(server.EndPoint + ",syncTimeout=120000,asyncTimeout=120000", TimeSpan.FromSeconds(1), HealthStatus.Degraded);
+        var health = provider.GetRequiredService<HealthCheckService>();
+        await RedisCli.WaitUntilAsync(async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, "Redis healthy", TimeSpan.FromSeconds(30));
+
+        await server.PauseAsync();
+        HealthReportEntry entry;
+        try
+        {
+            var checking = health.CheckHealthAsync();
+            var first = await Task.WhenAny(checking, Task.Delay(TimeSpan.FromSeconds(20)));
+            Assert.True(first == checking, "the check returned while Redis was still hung (20 s guard)");
+            entry = (await checking).Entries["hybridcaching-redis"];
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.IsType<TimeoutException>(entry.Exception);
+    }
+
+    [Fact]
     public async Task AddRedisHealthCheck_NoServer_ReportsConfiguredFailureStatus()
+    {
+        await using var provider = Provider("127.0.0.1:1,abortConnect=false,connectTimeout=500", failureStatus: HealthStatus.Degraded);
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(HealthStatus.Degraded, report.Entries["hybridcaching-redis"].Status);
+    }
+
+    // A host with the Redis level (over its own multiplexer) and its health check.
+    private static ServiceProvider Provider(string configuration, TimeSpan? operationTimeout = null, HealthStatus failureStatus = HealthStatus.Unhealthy)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddHybridCaching().AddRedis(o => o.Configuration = "127.0.0.1:1,abortConnect=false,connectTimeout=500")
-            .AddRedisHealthCheck(failureStatus: HealthStatus.Degraded);
-        await using var provider = services.BuildServiceProvider();
-        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-        Assert.Equal(HealthStatus.Degraded, report.Entries["hybridcaching-redis"].Status);
+        services.AddHybridCaching()
+            .AddRedis(o => o.Configuration = configuration, o => o.OperationTimeout = operationTimeout ?? o.OperationTimeout)
+            .AddRedisHealthCheck(failureStatus: failureStatus);
+        return services.BuildServiceProvider();
     }
 }
 

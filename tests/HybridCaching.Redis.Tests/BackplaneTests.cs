@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using HybridCaching.Redis.Tests.Fixtures;
 using HybridCaching.Serialization;
 using HybridCaching.Testing.Redis;
@@ -210,6 +211,47 @@ public sealed class BackplaneTests(RedisServerFixture server)
         Assert.True(calls >= 2);
         Assert.NotEqual("v1", await funcB.DoAsync("k", ["product"], Factory));
         Assert.Equal("u1", await funcB.DoAsync("untagged", _ => Task.FromResult("other")));
+    }
+
+    [Fact]
+    public async Task Message_WithAnEmptyKey_TheOtherKeysAreStillDropped()
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var b = await Instance.StartAsync(RedisTestCache.Configuration(server), options);
+        await b.Memory.SetAsync("k1", Payload("old"), TimeSpan.FromMinutes(5));
+        await b.Memory.SetAsync("k2", Payload("old"), TimeSpan.FromMinutes(5));
+
+        // Another instance's message (untrusted bytes) naming an empty key between two real ones.
+        var message = Assert.Single(BackplaneMessage.Keys(RandomNumberGenerator.GetBytes(BackplaneMessage.InstanceIdLength), ["k1", "", "k2"]));
+        await b.Redis.Multiplexer!.GetSubscriber().PublishAsync(RedisChannel.Literal("!backplane!" + options.Prefix), message);
+
+        await WaitUntilAsync(async () => await b.Memory.GetAsync("k1") is null && await b.Memory.GetAsync("k2") is null, "B dropped k1 and k2");
+    }
+
+    [Fact]
+    public async Task TypedSetAsync_RedisRefusesTheWrite_ThrowsAndNoServerServesTheRefusedValue()
+    {
+        // A server of its own: its memory limit is changed.
+        await using var own = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var options = RedisTestCache.CacheOptions();
+        await using var a = await Instance.StartAsync(RedisTestCache.Configuration(own), options);
+        await using var b = await Instance.StartAsync(RedisTestCache.Configuration(own), options);
+        var funcA = new CacheFunc(a.Hybrid, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var funcB = new CacheFunc(b.Hybrid, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        await funcA.SetAsync("k", "v1");
+        await WaitUntilAsync(async () => (await funcB.TryGetAsync<string>("k")).Value == "v1" && await b.Memory.GetAsync("k") is not null, "B holds v1 in memory");
+
+        // Every write is refused: OOM with noeviction.
+        await a.Redis.Db().ExecuteAsync("CONFIG", "SET", "maxmemory-policy", "noeviction");
+        await a.Redis.Db().ExecuteAsync("CONFIG", "SET", "maxmemory", "1");
+        var refused = await Assert.ThrowsAsync<RedisServerException>(async () => await funcA.SetAsync("k", "v2"));
+        Assert.Contains("OOM", refused.Message, StringComparison.Ordinal);
+
+        // Redis still holds v1, and so does every server: A kept no copy of v2, B (told to drop its copy or not) reads v1.
+        Assert.Equal("v1", (await funcA.TryGetAsync<string>("k")).Value);
+        Assert.Equal("v1", (await funcB.TryGetAsync<string>("k")).Value);
+        await WaitUntilAsync(() => Task.FromResult(a.Backplane.KeysPublished >= 2), "A announced the failed write"); // published: PUBLISH is not refused
+        Assert.Equal("v1", (await funcB.TryGetAsync<string>("k")).Value);
     }
 
     internal static byte[] Payload(string value)

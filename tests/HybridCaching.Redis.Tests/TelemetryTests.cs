@@ -44,4 +44,34 @@ public sealed class TelemetryTests(RedisServerFixture server)
         Assert.Contains("get", operations);
         Assert.Contains("set", operations);
     }
+
+    [Fact]
+    public async Task DoAsync_HybridOverDeadRedis_CountsErrorsAndRecordsFailedRedisDurations()
+    {
+        const int Keys = 10;
+        await using var own = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var redis = await RedisTestCache.CreateAsync(own, RedisTestCache.CacheOptions());
+        await using var hybrid = new HybridCache(redis, new MemoryCache(100, 1 << 20, TimeSpan.FromHours(1)));
+        var func = new CacheFunc(hybrid, new CacheFuncOptions { Name = "dead-" + Guid.NewGuid().ToString("N") });
+        await own.KillAsync();
+        await RedisCli.WaitUntilAsync(() => Task.FromResult(!redis.Multiplexer!.IsConnected), "the client saw Redis go", TimeSpan.FromSeconds(30));
+        using var errors = new MetricCollector<long>(null, "HybridCaching", "hybridcaching.errors");
+        using var redisDuration = new MetricCollector<double>(null, "HybridCaching", "hybridcaching.redis.duration");
+
+        for (var i = 0; i < Keys; i++)
+        {
+            Assert.Equal(i, await func.DoAsync($"k{i}", _ => Task.FromResult(i))); // served around the dead Redis
+        }
+
+        // Counted by the hybrid level (shared by every CacheFunc over it, hence no cache.name), under the level that
+        // failed. Lower bounds: the meter is process-wide. The writes follow the callers: wait for them.
+        long Errors(string operation) => errors.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags.GetValueOrDefault("cache.level"), "redis") && !m.Tags.ContainsKey("cache.name") && Equals(m.Tags.GetValueOrDefault("operation"), operation))
+            .Sum(m => m.Value);
+        await RedisCli.WaitUntilAsync(() => Task.FromResult(Errors("write") >= Keys), "every write counted", TimeSpan.FromSeconds(30));
+        Assert.True(Errors("read") >= Keys, $"read errors: {Errors("read")}");
+        var failed = redisDuration.GetMeasurementSnapshot().Where(m => m.Tags.ContainsKey("error.type")).Select(m => m.Tags["operation"]).ToHashSet();
+        Assert.Contains("fetch", failed);
+        Assert.Contains("set", failed);
+    }
 }

@@ -60,11 +60,12 @@ internal static class BackplaneMessage
         return messages;
     }
 
-    /// <summary>Reads a message received from Redis (untrusted). False for anything malformed.</summary>
+    /// <summary>Reads a message received from Redis (untrusted). False for anything malformed; an empty key, which names
+    /// no cache entry, is skipped and the message's other keys are kept.</summary>
     /// <param name="message">The bytes.</param>
     /// <param name="sender">The sender's instance id (a slice of <paramref name="message"/>).</param>
     /// <param name="cleared">True for a clear message.</param>
-    /// <param name="keys">The keys of a keys message.</param>
+    /// <param name="keys">The keys of a keys message (possibly none, when every key was empty).</param>
     public static bool TryRead(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> sender, out bool cleared, out List<string> keys)
     {
         sender = default;
@@ -83,6 +84,11 @@ internal static class BackplaneMessage
         }
 
         var rest = message[HeaderLength..];
+        if (rest.IsEmpty)
+        {
+            return false;
+        }
+
         while (!rest.IsEmpty)
         {
             if (!TryRead7BitLength(rest, out var length, out var consumed) || length > rest.Length - consumed)
@@ -90,11 +96,15 @@ internal static class BackplaneMessage
                 return false;
             }
 
-            keys.Add(Encoding.UTF8.GetString(rest.Slice(consumed, length)));
+            if (length > 0)
+            {
+                keys.Add(Encoding.UTF8.GetString(rest.Slice(consumed, length)));
+            }
+
             rest = rest[(consumed + length)..];
         }
 
-        return keys.Count > 0;
+        return true;
     }
 
     private static void WriteHeader(Span<byte> destination, byte kind, ReadOnlySpan<byte> instanceId)

@@ -301,7 +301,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         {
             _listener.OnCleared();
         }
-        else
+        else if (keys.Count > 0)
         {
             _listener.OnKeysChanged(keys);
         }

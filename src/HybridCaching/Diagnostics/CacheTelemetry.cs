@@ -26,7 +26,7 @@ internal static class CacheTelemetry
     public static readonly Counter<long> Refreshes = Meter.CreateCounter<long>("hybridcaching.refreshes", "{refresh}", "Background refreshes (tag outcome: ok, skipped or failed).");
     public static readonly Counter<long> Waits = Meter.CreateCounter<long>("hybridcaching.waits", "{wait}", "Calls that waited on another caller's run (tag scope: process or servers).");
     public static readonly Histogram<double> WaitDuration = Meter.CreateHistogram<double>("hybridcaching.wait.duration", "s", "How long calls waited on another caller's run.");
-    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("hybridcaching.errors", "{error}", "Cache-level failures treated as misses or logged (tag operation: read, write, refresh).");
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("hybridcaching.errors", "{error}", "Cache-level failures treated as misses or logged (tag operation: read, write, race).");
     public static readonly Histogram<double> RedisDuration = Meter.CreateHistogram<double>("hybridcaching.redis.duration", "s", "How long Redis operations took (tag operation; error.type on failure).");
 
     /// <summary>The tags every <see cref="CacheFunc"/> instrument carries: its name and its cache level.</summary>
@@ -59,6 +59,16 @@ internal static class CacheTelemetry
         if (counter.Enabled)
         {
             counter.Add(1, tags.With(key, value));
+        }
+    }
+
+    /// <summary>Counts a failure of <paramref name="level"/> that a hybrid cache served around (operation read, write or
+    /// race); without cache.name, since the hybrid level is shared by every <see cref="CacheFunc"/> over it.</summary>
+    public static void CountError(string level, string operation)
+    {
+        if (Errors.Enabled)
+        {
+            Errors.Add(1, new KeyValuePair<string, object?>(LevelTag, level), new KeyValuePair<string, object?>("operation", operation));
         }
     }
 

@@ -602,7 +602,8 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.store", key, default);
         try
         {
-            await _cache.SetAsync(key, payload, ttl).ConfigureAwait(false);
+            // Over a hybrid cache, a failed upstream write keeps the value in memory (logged and counted there).
+            await (_cache is HybridCache hybrid ? hybrid.StoreAsync(key, payload, ttl) : _cache.SetAsync(key, payload, ttl)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
         catch (Exception ex)

@@ -6,14 +6,18 @@ namespace HybridCaching;
 /// <summary>
 /// A two-level <see cref="ICacheAdapter"/>: a shared upstream (typically Redis) that coordinates
 /// servers, and a fast downstream (typically memory) that answers frequent hits. When the upstream
-/// fails, the downstream keeps serving and the failure is logged, never thrown from reads or writes.
+/// fails, the downstream keeps serving: a read or a race is served around the failure, which is logged and counted
+/// (<c>hybridcaching.errors</c>); a write, a removal or a clear reports it.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
 /// <item><see cref="GetAsync"/> answers from downstream; on a miss it fetches upstream and copies the value down.</item>
 /// <item><see cref="FetchAsync"/> always asks upstream and copies the value down for its remaining TTL
 /// (downstream answers when upstream fails).</item>
-/// <item><see cref="SetAsync"/> writes downstream, then upstream.</item>
+/// <item><see cref="SetAsync"/> writes upstream, then downstream. When the upstream fails (down, or refusing the write,
+/// e.g. out of memory), the key is removed downstream too, so this instance serves no value the upstream may not hold,
+/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception: they keep the
+/// value downstream, log and count the failure, so a down upstream does not turn every call into a factory run.)</item>
 /// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
 /// failure, since a silently failed invalidation would leave other servers stale.</item>
 /// <item><see cref="RaceAsync"/> is the downstream race (one run per process) wrapping the upstream race
@@ -33,6 +37,7 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ICacheBackplane? _backplane;
+    private readonly string _upstreamLevel; // the cache.level tag of the upstream failures counted here
     private long _invalidations; // bumped on every announcement received: a copy-down that raced one is skipped
     private volatile bool _disposed;
 
@@ -55,6 +60,7 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
+        _upstreamLevel = CacheTelemetry.LevelOf(upstream);
     }
 
     /// <summary>The backplane keeping this instance's downstream coherent with the others; none when the upstream offers none.</summary>
@@ -94,14 +100,37 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _downstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
         try
         {
             await _upstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        catch
         {
-            Log.UpstreamFailed(_logger, "Set", key, ex);
+            // Refused, or perhaps applied (a timeout, a cancellation): this instance keeps no copy, and the others are told
+            // to drop theirs, so every one reads again what the upstream holds.
+            await _downstream.DeleteAsync([key], CancellationToken.None).ConfigureAwait(false);
+            _backplane?.KeyChanged(key);
+            throw;
+        }
+
+        await _downstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+        _backplane?.KeyChanged(key);
+    }
+
+    /// <summary><see cref="CacheFunc"/>'s write of a factory's result: downstream, then upstream, whose failure is logged
+    /// and counted, not thrown; the value stays downstream (the factory's result is served from here while the upstream
+    /// is down rather than running the factory on every call).</summary>
+    internal async ValueTask StoreAsync(string key, byte[] value, TimeSpan ttl)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _downstream.SetAsync(key, value, ttl).ConfigureAwait(false);
+        try
+        {
+            await _upstream.SetAsync(key, value, ttl).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUpstreamFailure(ex, CancellationToken.None))
+        {
+            UpstreamFailed("Set", key, ex);
         }
 
         _backplane?.KeyChanged(key);
@@ -229,6 +258,14 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
             TaskScheduler.Default);
     }
 
+    // An upstream failure served around: logged, and counted under the upstream's level (no cache.name: this level is
+    // shared by every CacheFunc over it).
+    private void UpstreamFailed(string operation, string key, Exception ex)
+    {
+        Log.UpstreamFailed(_logger, operation, key, ex);
+        CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" => "write", _ => "race" });
+    }
+
     private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
@@ -249,7 +286,7 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
         }
         catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
         {
-            Log.UpstreamFailed(_logger, "Fetch", key, ex);
+            UpstreamFailed("Fetch", key, ex);
             return null;
         }
 
@@ -288,13 +325,13 @@ public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
         {
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
             // another server, or waitFor passing while waiting for it, is the race's outcome and is not retried.
-            Log.UpstreamFailed(_logger, "Race", key, ex);
+            UpstreamFailed("Race", key, ex);
             return await fn(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (run.State == RunState.Succeeded && IsUpstreamFailure(ex, cancellationToken))
         {
             // The work ran here and succeeded; only sharing its result failed.
-            Log.UpstreamFailed(_logger, "Race", key, ex);
+            UpstreamFailed("Race", key, ex);
             return run.Result;
         }
     }

@@ -95,6 +95,35 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task DoAsync_HybridOverDeadUpstream_CountsReadAndWriteErrorsUnderTheUpstreamLevel()
+    {
+        const int Keys = 10;
+        using var errors = new MetricCollector<long>(null, CacheTelemetry.Name, "hybridcaching.errors");
+        await using var hybrid = new HybridCache(new DeadUpstreamCache(), new MemoryCache(100, 1 << 20, TimeSpan.FromHours(1)));
+        var func = NewFunc(hybrid, "t-" + Guid.NewGuid().ToString("N"));
+
+        for (var i = 0; i < Keys; i++)
+        {
+            Assert.Equal(i, await func.DoAsync($"k{i}", _ => Task.FromResult(i))); // served around the failures
+        }
+
+        long Count(string operation) => errors.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags.GetValueOrDefault(CacheTelemetry.LevelTag), "deadupstream") && Equals(m.Tags.GetValueOrDefault("operation"), operation))
+            .Sum(m => m.Value);
+
+        // The factory's result is written after the caller has it: wait for the writes (generous guard).
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Count("write") < Keys)
+        {
+            await Task.Delay(10, guard.Token);
+        }
+
+        Assert.Equal(Keys, Count("read"));
+        Assert.Equal(Keys, Count("write"));
+        Assert.Equal(Keys, Count("race"));
+    }
+
+    [Fact]
     public async Task DoAsync_ConcurrentMisses_OneRunOthersCountedAsProcessWaits()
     {
         var name = "t-" + Guid.NewGuid().ToString("N");
@@ -192,6 +221,9 @@ public sealed class TelemetryTests
         var link = Assert.Single(span.Links);
         Assert.Equal((callerTrace, callerSpan), (link.Context.TraceId, link.Context.SpanId));
     }
+
+    // Every call fails, like a Redis that is down (its level tag: "deadupstream").
+    private sealed class DeadUpstreamCache() : DelegatingCacheAdapter(new FaultyCacheAdapter());
 
     // Reads fail (like a Redis that is down); the race still runs the factory in process.
     private sealed class ReadFailingCache(MemoryCache inner) : ICacheAdapter

@@ -99,19 +99,34 @@ public sealed class HybridCacheTests
     }
 
     [Fact]
-    public async Task Adapter_UpstreamFailsEveryCall_ReadsAndWritesServeFromDownstream()
+    public async Task Adapter_UpstreamFailsEveryCall_ReadsAndRacesServeFromDownstream()
     {
         var upstream = new FaultyCacheAdapter();
-        await using var hybrid = new HybridCache(upstream, new MemoryCache(100, 1 << 20, TimeSpan.Zero));
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        await downstream.SetAsync("k", [5], TimeSpan.FromMinutes(1));
 
-        Assert.Null(await hybrid.GetAsync("k"));
-        await hybrid.SetAsync("k", [5], TimeSpan.FromMinutes(1));
+        Assert.Null(await hybrid.GetAsync("missing"));
         Assert.Equal([5], await hybrid.GetAsync("k"));
         Assert.Equal([5], (await hybrid.FetchAsync("k")).Value);
         var raced = await hybrid.RaceAsync("r", _ => Task.FromResult(new RaceResult([6])), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         Assert.Equal([6], raced.Value);
-        Assert.True(upstream.Calls >= 4);
+        Assert.True(upstream.Calls >= 3);
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await hybrid.DeleteAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_UpstreamRefusesTheWrite_ThrowsAndKeepsNoDownstreamCopy()
+    {
+        var upstream = new FaultyCacheAdapter();
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        await downstream.SetAsync("k", [1], TimeSpan.FromMinutes(1)); // an older copy, which the upstream may no longer hold either
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await hybrid.SetAsync("k", [2], TimeSpan.FromMinutes(1)));
+
+        Assert.Null(await downstream.GetAsync("k"));
+        Assert.Null(await hybrid.GetAsync("k"));
     }
 
     [Fact]
