@@ -71,7 +71,13 @@ internal sealed class HybridResponseCachingMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_policies.Resolve(context) is not { } policy || !IsCacheable(context))
+        if (_policies.Resolve(context) is not { } policy)
+        {
+            // Only endpoints with a policy are cached, and none is known yet: routing found none, or has not run.
+            return context.GetEndpoint() is null ? PassThroughBeforeRoutingAsync(context) : _next(context);
+        }
+
+        if (!IsCacheable(context))
         {
             return _next(context);
         }
@@ -154,6 +160,26 @@ internal sealed class HybridResponseCachingMiddleware
         using (ExecutionContext.SuppressFlow())
         {
             return Task.Run(() => RefreshCoreAsync(snapshot, policy, cacheContext, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    /// <summary>A request that reached the middleware without an endpoint, in <see cref="HybridResponseCachingOptions.EndpointsOnly"/>
+    /// mode: passed through untouched; if routing then picks an endpoint with a policy, the middleware runs before
+    /// routing, and warning 4005 says so (once).</summary>
+    private async Task PassThroughBeforeRoutingAsync(HttpContext context)
+    {
+        await _next(context).ConfigureAwait(false);
+        if (EndpointPolicies.FindMetadata(context.GetEndpoint()) is not null)
+        {
+            WarnBeforeRouting(context);
+        }
+    }
+
+    private void WarnBeforeRouting(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _warnedBeforeRouting, 1) == 0)
+        {
+            Log.BeforeRouting(_logger, context.Request.Path);
         }
     }
 
@@ -431,10 +457,7 @@ internal sealed class HybridResponseCachingMiddleware
         if (_policies.MissedEndpointPolicy(policy, context))
         {
             // Its vary settings were not part of the key: sharing the response could hand one variant to another.
-            if (Interlocked.Exchange(ref _warnedBeforeRouting, 1) == 0)
-            {
-                Log.BeforeRouting(_logger, context.Request.Path);
-            }
+            WarnBeforeRouting(context);
 
             cacheContext.NoCache = true;
             return CachedHttpResponse.Bypass;
