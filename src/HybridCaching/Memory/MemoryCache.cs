@@ -215,7 +215,8 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
 
     /// <summary>Keeps <paramref name="decoded"/> next to the bytes of <paramref name="entry"/>, charging
     /// <paramref name="decodedCharge"/> more bytes against the bound. Nothing happens when the key no longer holds
-    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes.</summary>
+    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes; nor when
+    /// the charge would pass the bound (<see cref="long.MaxValue"/>: a value whose size cannot be bounded).</summary>
     internal void AttachDecoded(string key, Entry entry, object decoded, long decodedCharge)
     {
         lock (_writeGate)
@@ -225,11 +226,12 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
                 return;
             }
 
-            var charge = entry.Charge + Math.Max(0, decodedCharge);
-            if (charge > _maxBytes)
+            if (decodedCharge > _maxBytes - entry.Charge)
             {
-                return; // too large to keep decoded: the bytes stay, each hit decodes
+                return; // too large (or unbounded) to keep decoded: the bytes stay, each hit decodes
             }
+
+            var charge = entry.Charge + Math.Max(0, decodedCharge);
 
             Insert(key, new Entry(entry.Value, entry.ExpiresAt, charge) { Decoded = decoded });
         }
