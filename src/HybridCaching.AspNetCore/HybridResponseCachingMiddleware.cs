@@ -37,7 +37,9 @@ internal sealed class HybridResponseCachingMiddleware
     private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpContext, Exception, Task>? _errorHandler;
     private readonly long _maximumBodySize;
+    private readonly VariantLimit _variants;
     private int _warnedBeforeRouting;
+    private int _warnedVariantLimit;
 
     public HybridResponseCachingMiddleware(RequestDelegate next, HybridResponseCachingOptions options, IServiceProvider services)
     {
@@ -67,22 +69,29 @@ internal sealed class HybridResponseCachingMiddleware
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
         _maximumBodySize = options.MaximumBodySize;
+        _variants = new VariantLimit(options.MaximumVariants, _time);
     }
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_policies.Resolve(context) is not { } policy || !IsCacheable(context))
+        if (_policies.Resolve(context) is not { } policy)
+        {
+            // Only endpoints with a policy are cached, and none is known yet: routing found none, or has not run.
+            return context.GetEndpoint() is null ? PassThroughBeforeRoutingAsync(context) : _next(context);
+        }
+
+        if (!IsCacheable(context))
         {
             return _next(context);
         }
 
-        string key = policy.Key(context, _requestKey, _isDefaultKey);
+        string key = policy.Key(context, _requestKey, _isDefaultKey, out var variant);
         if (string.IsNullOrEmpty(key))
         {
             return _next(context);
         }
 
-        return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, isVariant: false);
+        return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, variant, isVariant: false);
     }
 
     internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
@@ -95,7 +104,7 @@ internal sealed class HybridResponseCachingMiddleware
     /// <remarks><paramref name="ended"/> receives what ends this request, available once its own client has been
     /// sent the response written so far: the pipeline's exception, a failure sending the response, or null.</remarks>
     /// <returns>What the waiters get, as soon as the pipeline has finished (or its exception, at once too).</returns>
-    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
+    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
         var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -115,7 +124,7 @@ internal sealed class HybridResponseCachingMiddleware
         {
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
-            result = Evaluate(context, body.Captured, policy, cacheContext);
+            result = Evaluate(context, body.Captured, policy, variant, cacheContext);
         }
         catch (Exception ex)
         {
@@ -135,7 +144,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
     /// in its own DI scope and with a clean execution context, so nothing of the finished request is touched.</summary>
-    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, EndpointPolicy policy, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         if (snapshot is null)
         {
@@ -146,14 +155,34 @@ internal sealed class HybridResponseCachingMiddleware
 
         if (ExecutionContext.IsFlowSuppressed())
         {
-            return RefreshCoreAsync(snapshot, policy, cacheContext, cancellationToken);
+            return RefreshCoreAsync(snapshot, policy, variant, cacheContext, cancellationToken);
         }
 
         // The async-locals of the request that found the entry stale (IHttpContextAccessor's holder among them)
         // must neither be seen nor be changed by the refresh.
         using (ExecutionContext.SuppressFlow())
         {
-            return Task.Run(() => RefreshCoreAsync(snapshot, policy, cacheContext, cancellationToken), CancellationToken.None);
+            return Task.Run(() => RefreshCoreAsync(snapshot, policy, variant, cacheContext, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    /// <summary>A request that reached the middleware without an endpoint, in <see cref="HybridResponseCachingOptions.EndpointsOnly"/>
+    /// mode: passed through untouched; if routing then picks an endpoint with a policy, the middleware runs before
+    /// routing, and warning 4005 says so (once).</summary>
+    private async Task PassThroughBeforeRoutingAsync(HttpContext context)
+    {
+        await _next(context).ConfigureAwait(false);
+        if (EndpointPolicies.FindMetadata(context.GetEndpoint()) is not null)
+        {
+            WarnBeforeRouting(context);
+        }
+    }
+
+    private void WarnBeforeRouting(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _warnedBeforeRouting, 1) == 0)
+        {
+            Log.BeforeRouting(_logger, context.Request.Path);
         }
     }
 
@@ -256,9 +285,9 @@ internal sealed class HybridResponseCachingMiddleware
         await _next(context).ConfigureAwait(false);
     }
 
-    private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, bool isVariant)
+    private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, HeaderVariant? variant, bool isVariant)
     {
-        var run = new ResponseRun(this, context, policy);
+        var run = new ResponseRun(this, context, policy, variant);
         CachedHttpResponse cached;
         try
         {
@@ -326,7 +355,9 @@ internal sealed class HybridResponseCachingMiddleware
             // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
             if (!isVariant)
             {
-                await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, isVariant: true).ConfigureAwait(false);
+                // Counted with the key's own header values, if any, under the key without them.
+                var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
+                await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
                 return;
             }
 
@@ -401,7 +432,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, EndpointPolicy policy, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -414,7 +445,7 @@ internal sealed class HybridResponseCachingMiddleware
                 snapshot.ApplyRouting(context);
                 await _next(context).ConfigureAwait(false);
                 await response.CompleteAsync().ConfigureAwait(false);
-                return Evaluate(context, response.Captured, policy, cacheContext);
+                return Evaluate(context, response.Captured, policy, variant, cacheContext);
             }
             finally
             {
@@ -425,16 +456,13 @@ internal sealed class HybridResponseCachingMiddleware
     }
 
     /// <summary>Turns a finished response into what the waiters get, and decides whether it is stored.</summary>
-    private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, CacheFuncContext cacheContext)
+    private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext)
     {
         var response = context.Response;
         if (_policies.MissedEndpointPolicy(policy, context))
         {
             // Its vary settings were not part of the key: sharing the response could hand one variant to another.
-            if (Interlocked.Exchange(ref _warnedBeforeRouting, 1) == 0)
-            {
-                Log.BeforeRouting(_logger, context.Request.Path);
-            }
+            WarnBeforeRouting(context);
 
             cacheContext.NoCache = true;
             return CachedHttpResponse.Bypass;
@@ -458,6 +486,16 @@ internal sealed class HybridResponseCachingMiddleware
         var result = new CachedHttpResponse(response.StatusCode, headers, captured);
         if (result.StatusCode >= StatusCodes.Status400BadRequest || _acceptResponse?.Invoke(context, result) == false)
         {
+            cacheContext.NoCache = true;
+        }
+        else if (variant is { } stored && !_variants.TryAdmit(stored, cacheContext.Ttl))
+        {
+            // MaximumVariants of this key are stored and alive: this one is answered and shared, not stored.
+            if (Interlocked.Exchange(ref _warnedVariantLimit, 1) == 0)
+            {
+                Log.VariantLimitReached(_logger, stored.BaseKey, _variants.Maximum);
+            }
+
             cacheContext.NoCache = true;
         }
 

@@ -31,6 +31,9 @@ public sealed partial class HybridResponseCachingOptions
     /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
     public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
 
+    /// <summary>The default <see cref="MaximumVariants"/>: 100.</summary>
+    public const int DefaultMaximumVariants = 100;
+
     /// <summary>Where responses are stored; the middleware builds its <see cref="HybridCaching.CacheFunc"/> over it,
     /// and answers HEAD requests from it (they never run through the cache function).</summary>
     /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the middleware. With
@@ -89,6 +92,21 @@ public sealed partial class HybridResponseCachingOptions
     /// <value>From 0 to <see cref="Array.MaxLength"/>; default <see cref="DefaultMaximumBodySize"/> (64 MB).</value>
     public long MaximumBodySize { get; set; } = DefaultMaximumBodySize;
 
+    /// <summary>How many responses varied by request headers — one per value of a policy's <c>VaryByHeader</c>
+    /// headers, and one per value of the headers a response's <c>Vary</c> names (besides the first response, stored
+    /// under the key itself) — this server stores under one key (the key without its header values) and keeps alive
+    /// at a time. Past it, a response for a new value is still sent, and shared with the requests waiting on it, but
+    /// not stored (warning 4006, once); once a stored variant's TTL has passed, its place is free again.</summary>
+    /// <value>At least 1; default <see cref="DefaultMaximumVariants"/>. Raise it for a header with many legitimate
+    /// values (a tenant id); with several servers sharing a cache, each counts its own, so the cache holds at most
+    /// servers × this many variants of a key.</value>
+    /// <remarks>Each value of a varied header is a full copy of the response: without a bound, a client sending
+    /// 10,000 <c>Accept-Language</c> values made 10,000 copies. The count is kept per process (no round trip on a
+    /// miss, any adapter) for up to 10,000 keys at a time, the least recently used dropped first; a key dropped from
+    /// that record may be given up to this many variants again. Values of a varied header longer than 128 characters
+    /// once encoded appear in keys as a digest, so key names stay short whatever a request sends.</remarks>
+    public int MaximumVariants { get; set; } = DefaultMaximumVariants;
+
     /// <summary>The default cache key: the request's absolute URL — scheme, host (with port), path base, path and
     /// query string, as <see cref="UriHelper.GetEncodedUrl"/> builds it.</summary>
     /// <param name="context">The request's context.</param>
@@ -116,6 +134,7 @@ public sealed partial class HybridResponseCachingOptions
             CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaximumVariants, nameof(MaximumVariants));
         ArgumentOutOfRangeException.ThrowIfNegative(MaximumBodySize, nameof(MaximumBodySize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaximumBodySize, Array.MaxLength, nameof(MaximumBodySize));
     }

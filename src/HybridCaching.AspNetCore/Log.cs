@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4005, EventName = "ResponseCachingBeforeRouting", Level = LogLevel.Warning, Message = "'{Path}' reached an endpoint with a hybrid response-caching policy the middleware could not see: it runs before routing. Its responses are neither stored nor shared; call UseHybridResponseCaching() after UseRouting().")]
     public static partial void BeforeRouting(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 4006, EventName = "ResponseCachingVariantLimitReached", Level = LogLevel.Warning, Message = "'{Key}' has {Maximum} stored variants alive on this server (values of varied request headers): responses for further values are sent but not stored (HybridResponseCachingOptions.MaximumVariants). Logged once.")]
+    public static partial void VariantLimitReached(ILogger logger, string key, int maximum);
+
     [LoggerMessage(EventId = 4090, EventName = "ResponseCachingNotModified", Level = LogLevel.Debug, Message = "'{Path}' answered 304 Not Modified from the cache: the request's validators match the stored response.")]
     public static partial void NotModified(ILogger logger, string path);
 }

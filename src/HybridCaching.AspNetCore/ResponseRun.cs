@@ -20,16 +20,18 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     private readonly HybridResponseCachingMiddleware _owner;
     private readonly HttpContext _context;
     private readonly EndpointPolicy _policy;
+    private readonly HeaderVariant? _variant;
 
     // null while waiting; the leader's outcome while this request runs the pipeline; Finished once the middleware is done.
     private object? _state;
     private volatile RequestSnapshot? _snapshot;
 
-    public ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context, EndpointPolicy policy)
+    public ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context, EndpointPolicy policy, HeaderVariant? variant)
     {
         _owner = owner;
         _context = context;
         _policy = policy;
+        _variant = variant;
         Factory = RunAsync;
     }
 
@@ -70,7 +72,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
     {
         if (context.IsBackgroundRefresh)
         {
-            return _owner.RefreshAsync(_snapshot, _policy, context, cancellationToken);
+            return _owner.RefreshAsync(_snapshot, _policy, _variant, context, cancellationToken);
         }
 
         // A request that has finished cannot lead. (HEAD requests never get here: the middleware answers them
@@ -91,7 +93,7 @@ internal sealed class ResponseRun : ICachePayloadFormat<CachedHttpResponse>
         {
             // The waiters get the result as soon as the pipeline has finished; this request's own client may still
             // be receiving the response, and the middleware waits for that (lead) before the request ends.
-            return await _owner.RunPipelineAsync(_context, _policy, context, lead, cancellationToken).ConfigureAwait(false);
+            return await _owner.RunPipelineAsync(_context, _policy, _variant, context, lead, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using HybridCaching.Abstractions;
 using HybridCaching.Distributed;
+using HybridCaching.Testing;
 using HybridCaching.Testing.Redis;
 using Microsoft.Extensions.Caching.Distributed;
 using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
@@ -91,6 +92,27 @@ public sealed class AbstractionsOverRedisTests(RedisServerFixture server) : IAsy
         var upstream = await a.FetchAsync("session");
         Assert.InRange(upstream.TimeToLive, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
         await onB.RemoveAsync("session");
+        Assert.Null(await onB.GetAsync("session"));
+    }
+
+    [Fact]
+    public async Task DistributedCache_RemoveOnAnotherServerDuringASlide_StaysRemoved()
+    {
+        var a = new PausingReadCache(await NewServerAsync());
+        var b = await NewServerAsync();
+        IDistributedCache onA = new CacheAdapterDistributedCache(a);
+        IDistributedCache onB = new CacheAdapterDistributedCache(b);
+        await onA.SetAsync("session", Encoding.UTF8.GetBytes("s"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+
+        var pause = a.PauseNextRead();
+        var slide = onA.GetAsync("session");
+        await pause.Reached.WaitAsync(Guard);
+        await onB.RemoveAsync("session"); // the logout, on another server, between A's read and its renewal
+        pause.Release();
+
+        Assert.Equal("s", Encoding.UTF8.GetString((await slide.WaitAsync(Guard))!)); // A read it before the logout
+        Assert.False((await b.FetchAsync("session")).Found); // Redis
+        Assert.Null(await onA.GetAsync("session"));
         Assert.Null(await onB.GetAsync("session"));
     }
 }

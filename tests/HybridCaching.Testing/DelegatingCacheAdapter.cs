@@ -1,11 +1,11 @@
 namespace HybridCaching.Testing;
 
-/// <summary>Passes every operation to an inner adapter; derived test adapters override the race.</summary>
+/// <summary>Passes every operation to an inner adapter; derived test adapters override the read or the race.</summary>
 public abstract class DelegatingCacheAdapter(ICacheAdapter inner) : ICacheAdapter
 {
     protected ICacheAdapter Inner => inner;
 
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
+    public virtual ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
 
     public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => inner.FetchAsync(key, cancellationToken);
 

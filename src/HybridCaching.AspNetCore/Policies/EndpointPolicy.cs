@@ -39,8 +39,13 @@ internal sealed class EndpointPolicy
 
     /// <summary>The request's key: <paramref name="requestKey"/>'s, with the varied values added (and, for the default
     /// key with query parameters to vary by, without the rest of the query string).</summary>
-    public string Key(HttpContext context, Func<HttpContext, string> requestKey, bool isDefaultKey)
+    /// <param name="context">The request's context.</param>
+    /// <param name="requestKey">Computes the key of a request.</param>
+    /// <param name="isDefaultKey">Whether <paramref name="requestKey"/> is the default key.</param>
+    /// <param name="variant">With headers to vary by: the key without their values, and their values.</param>
+    public string Key(HttpContext context, Func<HttpContext, string> requestKey, bool isDefaultKey, out HeaderVariant? variant)
     {
+        variant = null;
         if (_query.Length == 0 && _headers.Length == 0 && _routeValues.Length == 0)
         {
             return requestKey(context);
@@ -57,10 +62,18 @@ internal sealed class EndpointPolicy
 
         var key = new StringBuilder(baseKey);
         VaryKey.Append(key, 'q', _query, request.Query, static (query, name) => query[name]);
+        int headersStart = key.Length;
         VaryKey.Append(key, 'h', _headers, request.Headers, static (headers, name) => headers[name]);
+        int headersLength = key.Length - headersStart;
         VaryKey.Append(key, 'r', _routeValues, request.RouteValues, static (values, name)
             => values.TryGetValue(name, out object? value) && value is not null ? Convert.ToString(value, CultureInfo.InvariantCulture) : StringValues.Empty);
-        return key.ToString();
+        string result = key.ToString();
+        if (headersLength > 0)
+        {
+            variant = new HeaderVariant(result.Remove(headersStart, headersLength), result.Substring(headersStart, headersLength));
+        }
+
+        return result;
     }
 
     /// <summary>Gives the result its durations and tags.</summary>

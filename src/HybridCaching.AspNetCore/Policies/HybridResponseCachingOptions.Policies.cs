@@ -11,7 +11,8 @@ public sealed partial class HybridResponseCachingOptions
     /// (an endpoint's policy, when it has one, changes how). When <see langword="true"/>, a request whose endpoint has
     /// no policy — or that matched no endpoint — passes through untouched: no caching, no headers added. The
     /// middleware reads the endpoint chosen by routing, so it must come after <c>UseRouting()</c> (a
-    /// <c>WebApplication</c> runs routing first unless told otherwise).</value>
+    /// <c>WebApplication</c> runs routing first unless told otherwise); placed before it, requests pass through
+    /// uncached and warning 4005 says so once an endpoint with a policy is reached.</value>
     public bool EndpointsOnly { get; set; }
 
     /// <summary>Gets the named policies.</summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
@@ -65,7 +64,6 @@ internal static class ResponseVary
 
         // A digest of the names and values, not the values: a varied header may carry a secret (Vary: Cookie) or be
         // long, and the marker ends up in a key name and in an entry a Go server would send as it is.
-        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values.ToString()));
-        return Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return VaryKey.Digest(values.ToString());
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 
@@ -10,9 +11,18 @@ namespace HybridCaching.AspNetCore;
 /// </summary>
 /// <remarks>A section reads <c>q:a=1&amp;b=x%26c,y</c>: the prefix, then <c>name=value</c> pairs joined by
 /// <c>&amp;</c>, several values of one name joined by <c>,</c>, a missing name written bare. A space separates sections
-/// from the key they are added to (an encoded URL has none).</remarks>
+/// from the key they are added to (an encoded URL has none). A name's values longer than
+/// <see cref="MaxValuesLength"/> once encoded are written as <c>#</c> and the digest of their encoded form (no
+/// encoded value contains <c>#</c>), so a request cannot make a key name long.</remarks>
 internal static class VaryKey
 {
+    /// <summary>The longest encoded values of one name written as they are.</summary>
+    public const int MaxValuesLength = 128;
+
+    /// <summary>The SHA-256 digest of <paramref name="text"/>'s UTF-8 bytes, in unpadded base64url (43 characters).</summary>
+    public static string Digest(string text)
+        => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
     /// <summary>The distinct names, lower-cased and sorted: the order used in keys.</summary>
     public static string[] Normalize(IEnumerable<string> names)
         => names.Select(static n => n.Trim().ToLowerInvariant()).Where(static n => n.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
@@ -41,6 +51,7 @@ internal static class VaryKey
             }
 
             key.Append('=');
+            int start = key.Length;
             for (int j = 0; j < found.Count; j++)
             {
                 if (j > 0)
@@ -49,6 +60,13 @@ internal static class VaryKey
                 }
 
                 key.Append(Uri.EscapeDataString(found[j] ?? string.Empty));
+            }
+
+            if (key.Length - start > MaxValuesLength)
+            {
+                string encoded = key.ToString(start, key.Length - start);
+                key.Length = start;
+                key.Append('#').Append(Digest(encoded));
             }
         }
     }

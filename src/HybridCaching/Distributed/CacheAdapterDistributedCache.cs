@@ -14,10 +14,13 @@ namespace HybridCaching.Distributed;
 /// to the constructor. Every entry is stored with a 20-byte header that records them (see the docs'
 /// <c>distributed-cache.md</c>): sliding expiration needs its window stored with the value, because
 /// <see cref="ICacheAdapter"/> only knows a TTL.</para>
-/// <para><b>Sliding.</b> A read or <see cref="RefreshAsync"/> of an entry with a sliding window writes the entry again
-/// with a new TTL (an <see cref="ICacheAdapter"/> has no "touch"). That costs a write per read (over Redis, the
-/// value travels back), and a write racing a refresh of the same key may be overwritten by the older value the
-/// refresh read; entries without a sliding window are never rewritten by reads.</para>
+/// <para><b>Sliding.</b> A read or <see cref="RefreshAsync"/> of an entry with a sliding window renews its TTL through
+/// <see cref="ICacheRenewal.RenewIfUnchangedAsync"/>: only if the entry still holds the bytes the read returned, so a
+/// remove or a write racing the read is never undone (over Redis, one script per read, carrying the value back for
+/// the comparison). Sliding expiration therefore needs an adapter that implements <see cref="ICacheRenewal"/>
+/// (<see cref="MemoryCache"/>, <see cref="HybridCache"/> over such an upstream, <c>RedisCache</c>); over any other,
+/// <see cref="SetAsync"/> with a sliding window throws <see cref="NotSupportedException"/> rather than rewrite
+/// values it read. Entries without a sliding window are never touched by reads.</para>
 /// <para><b>Interoperability.</b> The header makes these entries neither <see cref="CacheFunc"/> envelopes nor
 /// Go-readable values: a Go service or a <see cref="CacheFunc"/> sharing the store reads them as misses (unreadable
 /// payload), never as wrong data. Keep <see cref="IDistributedCache"/> keys apart from <see cref="CacheFunc"/> keys
@@ -61,7 +64,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     public byte[]? Get(string key) => throw new NotSupportedException(SyncNotSupported);
 
     /// <inheritdoc/>
-    /// <remarks>An entry with a sliding window is written again with a renewed TTL before the value is returned.</remarks>
+    /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
@@ -76,11 +79,21 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="DistributedCacheEntryOptions.AbsoluteExpiration"/> is
     /// not in the future (nothing is written).</exception>
+    /// <exception cref="NotSupportedException"><see cref="DistributedCacheEntryOptions.SlidingExpiration"/> is set and
+    /// the adapter is not an <see cref="ICacheRenewal"/> (nothing is written).</exception>
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.SlidingExpiration is not null && _cache is not ICacheRenewal)
+        {
+            throw new NotSupportedException(
+                $"Sliding expiration needs an adapter that can renew an entry only while it is unchanged (ICacheRenewal); {_cache.GetType().Name} cannot, "
+                + "and rewriting the value read would bring back entries removed meanwhile. Use an absolute expiration, or implement ICacheRenewal "
+                + "(a wrapping adapter forwards it to the adapter it wraps).");
+        }
+
         var now = _timeProvider.GetUtcNow();
 
         // As Microsoft's own caches: a relative expiration wins over an absolute one; an absolute one must be ahead.
@@ -99,7 +112,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     public void Refresh(string key) => throw new NotSupportedException(SyncNotSupported);
 
     /// <inheritdoc/>
-    /// <remarks>Renews the TTL of an entry with a sliding window (by writing it again); other entries are left alone.</remarks>
+    /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
     public async Task RefreshAsync(string key, CancellationToken token = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
@@ -121,8 +134,9 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         return _cache.DeleteAsync([key], token).AsTask();
     }
 
-    // A stored entry → its value (or null when unreadable or past its absolute expiry); a sliding entry is
-    // written again first, with its TTL renewed from now and capped by its absolute expiry.
+    // A stored entry → its value (or null when unreadable or past its absolute expiry); a sliding entry has its TTL
+    // renewed first, from now and capped by its absolute expiry, only if it still holds the bytes read (a remove or a
+    // write since the read stands; the value read is still returned, as for a read just before them).
     private async Task<byte[]?> SlideAsync(string key, byte[] stored, bool returnValue, CancellationToken token)
     {
         if (!DistributedEntry.TryRead(stored, out var entry, out _))
@@ -136,9 +150,9 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
             return null;
         }
 
-        if (entry.Sliding is not null)
+        if (entry.Sliding is not null && _cache is ICacheRenewal renewal)
         {
-            await _cache.SetAsync(key, stored, ttl, token).ConfigureAwait(false);
+            await renewal.RenewIfUnchangedAsync(key, stored, ttl, token).ConfigureAwait(false);
         }
 
         return returnValue ? stored.AsSpan(DistributedEntry.HeaderLength).ToArray() : null;

@@ -284,7 +284,7 @@ public sealed partial class CacheFunc
 
         var now = _timeProvider.GetUtcNow();
         var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
-        memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value.Length));
+        memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value));
         CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
 
         return new ValueTask<T>(value);

@@ -27,13 +27,15 @@ internal sealed record ReusedValue<T>(T Value, DateTimeOffset BestBefore, object
         return new ReusedValue<T>(value, bestBefore, identity, freshUntil);
     }
 
-    /// <summary>What keeping the value costs against the memory level's byte bound: exact for strings and
-    /// value types; for other objects an estimate of twice the encoded size.</summary>
-    public long EstimatedBytes(int encodedLength) => Overhead + Value switch
+    /// <summary>What keeping the value costs against the memory level's byte bound: exact for strings and for value
+    /// types without references; for anything else an upper bound read from the encoded structure of
+    /// <paramref name="stored"/> (<see cref="DecodedSize"/>), or <see cref="long.MaxValue"/> when none is known (the
+    /// value is then not kept).</summary>
+    public long EstimatedBytes(byte[] stored) => Value switch
     {
-        string text => 2L * text.Length,
-        _ when typeof(T).IsValueType => Unsafe.SizeOf<T>(),
-        _ => 2L * encodedLength,
+        string text => Overhead + (2L * text.Length),
+        _ when !RuntimeHelpers.IsReferenceOrContainsReferences<T>() => Overhead + Unsafe.SizeOf<T>(),
+        _ => DecodedSize.Estimate(Identity, stored) is { } bound ? Overhead + Unsafe.SizeOf<T>() + bound : long.MaxValue,
     };
 }
 

@@ -30,7 +30,7 @@ namespace HybridCaching;
 /// default), every write and removal is announced to the other instances, which drop their downstream copies; see
 /// docs/architecture.md for what that guarantees.</para>
 /// </remarks>
-public sealed class HybridCache : ICacheAdapter, ICacheBackplaneListener
+public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
 {
     private readonly ICacheAdapter _upstream;
     private readonly ICacheAdapter _downstream;

@@ -20,7 +20,7 @@ namespace HybridCaching;
 /// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
 /// </remarks>
 [DebuggerDisplay("Count = {Count}")]
-public sealed class MemoryCache : ICacheAdapter
+public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
 {
     private readonly RuntimeMemoryCache _cache;
     private readonly SingleFlight<RaceResult> _flights;
@@ -103,15 +103,35 @@ public sealed class MemoryCache : ICacheAdapter
             return ValueTask.CompletedTask;
         }
 
-        var now = _timeProvider.GetUtcNow();
-        var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
-        var expiresAt = lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
+        var expiresAt = ExpiresAt(ttl);
         lock (_writeGate)
         {
             Insert(key, new Entry(value, expiresAt, charge));
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The entry keeps its charge and any decoded value kept with it; the TTL is capped at the maximum TTL.</remarks>
+    public ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(expected);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_writeGate)
+        {
+            if (!_cache.TryGetValue(key, out var found) || found is not Entry entry
+                || !(ReferenceEquals(entry.Value, expected) || entry.Value.AsSpan().SequenceEqual(expected)))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            Insert(key, entry with { ExpiresAt = ExpiresAt(ttl) });
+        }
+
+        return new ValueTask<bool>(true);
     }
 
     /// <inheritdoc/>
@@ -195,7 +215,8 @@ public sealed class MemoryCache : ICacheAdapter
 
     /// <summary>Keeps <paramref name="decoded"/> next to the bytes of <paramref name="entry"/>, charging
     /// <paramref name="decodedCharge"/> more bytes against the bound. Nothing happens when the key no longer holds
-    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes.</summary>
+    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes; nor when
+    /// the charge would pass the bound (<see cref="long.MaxValue"/>: a value whose size cannot be bounded).</summary>
     internal void AttachDecoded(string key, Entry entry, object decoded, long decodedCharge)
     {
         lock (_writeGate)
@@ -205,14 +226,22 @@ public sealed class MemoryCache : ICacheAdapter
                 return;
             }
 
-            var charge = entry.Charge + Math.Max(0, decodedCharge);
-            if (charge > _maxBytes)
+            if (decodedCharge > _maxBytes - entry.Charge)
             {
-                return; // too large to keep decoded: the bytes stay, each hit decodes
+                return; // too large (or unbounded) to keep decoded: the bytes stay, each hit decodes
             }
+
+            var charge = entry.Charge + Math.Max(0, decodedCharge);
 
             Insert(key, new Entry(entry.Value, entry.ExpiresAt, charge) { Decoded = decoded });
         }
+    }
+
+    private DateTimeOffset ExpiresAt(TimeSpan ttl)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
+        return lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
     }
 
     private void Insert(string key, Entry value)

@@ -4,6 +4,8 @@ using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -53,6 +55,30 @@ public sealed class EndpointPolicyTests : IAsyncDisposable
 
         Assert.Equal((null, "run 1"), await GetAsync(app, "/terminal"));
         Assert.Equal((null, "run 2"), await GetAsync(app, "/terminal"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Middleware_PlacedBeforeRoutingWithEndpointPolicy_WarnsOnceInEitherMode(bool endpointsOnly)
+    {
+        int runs = 0;
+        await using var app = await TestApp.StartAsync(
+            Options(o => o.EndpointsOnly = endpointsOnly),
+            app =>
+            {
+                app.UseRouting(); // after the cache: the middleware cannot see the endpoint's policy
+                app.MapGet("/policy", () => $"run {Interlocked.Increment(ref runs)}").CacheHybridResponse();
+            },
+            services: s => s.AddLogging(b => b.AddFakeLogging()));
+
+        Assert.Equal("run 1", (await GetAsync(app, "/policy")).Body);
+        Assert.Equal("run 2", (await GetAsync(app, "/policy")).Body);
+
+        var warnings = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == 4005).ToList();
+        var warning = Assert.Single(warnings);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("UseRouting()", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
@@ -44,6 +46,12 @@ public sealed class VaryTests : IAsyncDisposable
                 await context.Response.WriteAsync($"{context.Request.Headers.AcceptLanguage} {n}");
             }),
             outer: outer);
+
+    private Task<TestApp> StartTenantAppAsync(Action<HybridResponseCachingOptions>? configure = null)
+        => TestApp.StartAsync(
+            Options(configure),
+            app => app.MapGet("/tenant", (HttpContext c) => $"{c.Request.Headers["X-Tenant"]} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p => p.VaryByHeader.Add("x-tenant")));
 
     [Fact]
     public async Task Middleware_VaryByQuery_OrderAndOtherParametersIgnored()
@@ -91,10 +99,7 @@ public sealed class VaryTests : IAsyncDisposable
     [Fact]
     public async Task Middleware_VaryByHeader_EachValueItsOwnEntry()
     {
-        await using var app = await TestApp.StartAsync(
-            Options(),
-            app => app.MapGet("/tenant", (HttpContext c) => $"{c.Request.Headers["X-Tenant"]} {Interlocked.Increment(ref _runs)}")
-                .CacheHybridResponse(p => p.VaryByHeader.Add("x-tenant")));
+        await using var app = await StartTenantAppAsync();
 
         var a = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
         var b = await GetAsync(app, "/tenant", ("X-Tenant", "b"));
@@ -104,6 +109,83 @@ public sealed class VaryTests : IAsyncDisposable
         Assert.Equal((HttpCacheStatus.Miss, "b 2"), b);
         Assert.Equal((HttpCacheStatus.Hit, "a 1"), aAgain);
     }
+
+    [Fact]
+    public async Task Middleware_VaryByHeaderLongValue_KeyNameStaysShort()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(),
+            app => app.MapGet("/tenant", (HttpContext c) => $"{c.Request.Headers["X-Tenant"].ToString().Length} {Interlocked.Increment(ref _runs)}")
+                .CacheHybridResponse(p => p.VaryByHeader.Add("x-tenant")));
+        string longValue = new('a', 8000);
+        string otherLongValue = new string('a', 7999) + "b";
+
+        var first = await GetAsync(app, "/tenant", ("X-Tenant", longValue));
+        var again = await GetAsync(app, "/tenant", ("X-Tenant", longValue));
+        var other = await GetAsync(app, "/tenant", ("X-Tenant", otherLongValue));
+        await GetAsync(app, "/tenant", ("X-Tenant", "acme"));
+
+        Assert.Equal((HttpCacheStatus.Miss, "8000 1"), first);
+        Assert.Equal((HttpCacheStatus.Hit, "8000 1"), again);
+        Assert.Equal((HttpCacheStatus.Miss, "8000 2"), other);
+        string hashed = "http://localhost/tenant h:x-tenant=#" + VaryKey.Digest(longValue);
+        Assert.Equal(79, hashed.Length); // was 8,035 characters
+        Assert.NotNull(await _cache.GetAsync(hashed));
+        Assert.NotNull(await _cache.GetAsync("http://localhost/tenant h:x-tenant=acme")); // short values: the key as before
+    }
+
+    [Fact]
+    public async Task Middleware_ResponseVaryBeyondMaximumVariants_AnsweredButNotStored()
+    {
+        await using var app = await TestApp.StartAsync(
+            Options(o => o.MaximumVariants = 2),
+            app => app.MapGet("/lang", async (HttpContext context) =>
+            {
+                int n = Interlocked.Increment(ref _runs);
+                context.Response.Headers.Vary = "Accept-Language";
+                await context.Response.WriteAsync($"{context.Request.Headers.AcceptLanguage} {n}");
+            }),
+            services: s => s.AddLogging(b => b.AddFakeLogging()));
+
+        foreach (var language in new[] { "en", "fr", "de", "it" })
+        {
+            Assert.Equal(HttpCacheStatus.Miss, (await GetAsync(app, "/lang", ("Accept-Language", language))).Status);
+        }
+
+        // en under the key itself, fr and de as its two variants; it was answered but not stored.
+        Assert.Equal((HttpCacheStatus.Miss, "it 5"), await GetAsync(app, "/lang", ("Accept-Language", "it")));
+        Assert.Equal((HttpCacheStatus.Hit, "fr 2"), await GetAsync(app, "/lang", ("Accept-Language", "fr")));
+        Assert.Equal((HttpCacheStatus.Hit, "de 3"), await GetAsync(app, "/lang", ("Accept-Language", "de")));
+        Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 4006);
+
+        // Once the stored variants have expired, their places are free again.
+        _time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal((HttpCacheStatus.Miss, "it 6"), await GetAsync(app, "/lang", ("Accept-Language", "it")));
+        Assert.Equal((HttpCacheStatus.Miss, "es 7"), await GetAsync(app, "/lang", ("Accept-Language", "es")));
+        Assert.Equal((HttpCacheStatus.Miss, "fr 8"), await GetAsync(app, "/lang", ("Accept-Language", "fr")));
+        Assert.Equal((HttpCacheStatus.Hit, "es 7"), await GetAsync(app, "/lang", ("Accept-Language", "es")));
+    }
+
+    [Fact]
+    public async Task Middleware_VaryByHeaderBeyondMaximumVariants_AnsweredButNotStored()
+    {
+        await using var app = await StartTenantAppAsync(o => o.MaximumVariants = 2);
+
+        await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+        await GetAsync(app, "/tenant", ("X-Tenant", "b"));
+        var c = await GetAsync(app, "/tenant", ("X-Tenant", "c"));
+        var cAgain = await GetAsync(app, "/tenant", ("X-Tenant", "c"));
+        var aAgain = await GetAsync(app, "/tenant", ("X-Tenant", "a"));
+
+        Assert.Equal((HttpCacheStatus.Miss, "c 3"), c);
+        Assert.Equal((HttpCacheStatus.Miss, "c 4"), cAgain);
+        Assert.Equal((HttpCacheStatus.Hit, "a 1"), aAgain);
+        Assert.Null(await _cache.GetAsync("http://localhost/tenant h:x-tenant=c"));
+    }
+
+    [Fact]
+    public async Task UseHybridResponseCaching_MaximumVariantsNotPositive_Throws()
+        => await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => TestApp.StartAsync(Options(o => o.MaximumVariants = 0), _ => { }));
 
     [Fact]
     public async Task Middleware_PlacedBeforeRoutingWithEndpointPolicy_NeitherStoresNorSharesResponses()

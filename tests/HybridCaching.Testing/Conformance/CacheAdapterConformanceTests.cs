@@ -76,6 +76,26 @@ public abstract class CacheAdapterConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RenewIfUnchangedAsync_RenewsOnlyWhileTheEntryHoldsTheBytesRead()
+    {
+        var renewal = Assert.IsAssignableFrom<ICacheRenewal>(Cache);
+        await Cache.SetAsync("r", Bytes("v1"), TimeSpan.FromSeconds(100));
+
+        Assert.True(await renewal.RenewIfUnchangedAsync("r", Bytes("v1"), TimeSpan.FromSeconds(2046))); // equal bytes, another array
+        Assert.InRange((await Cache.FetchAsync("r")).TimeToLive, TimeSpan.FromSeconds(2000), TimeSpan.FromSeconds(2046));
+
+        await Cache.SetAsync("r", Bytes("v2"), TimeSpan.FromSeconds(100));
+        Assert.False(await renewal.RenewIfUnchangedAsync("r", Bytes("v1"), TimeSpan.FromSeconds(2046)));
+        var replaced = await Cache.FetchAsync("r");
+        Assert.Equal("v2", Text(replaced.Value));
+        Assert.InRange(replaced.TimeToLive, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(100));
+
+        await Cache.DeleteAsync("r");
+        Assert.False(await renewal.RenewIfUnchangedAsync("r", Bytes("v2"), TimeSpan.FromSeconds(2046)));
+        Assert.Null(await Cache.GetAsync("r"));
+    }
+
+    [Fact]
     public async Task SetAsync_ShortTtl_ExpiresAfterIt()
     {
         // Go uses 100 ms; 1 s keeps the "still there" reads safe on a loaded CI machine.

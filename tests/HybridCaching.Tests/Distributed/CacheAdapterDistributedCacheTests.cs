@@ -1,13 +1,17 @@
 using System.Buffers.Binary;
 using System.Text;
 using HybridCaching.Distributed;
+using HybridCaching.Testing;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Distributed;
 
 public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
 {
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
     private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly IDistributedCache _cache;
@@ -173,6 +177,59 @@ public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
         {
             Assert.Null(value);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetOrRefresh_RemoveBetweenTheSlidesReadAndRenewal_StaysRemoved(bool refresh)
+    {
+        var paused = new PausingReadCache(_memory);
+        IDistributedCache cache = new CacheAdapterDistributedCache(paused, TimeSpan.FromHours(2), _time);
+        await cache.SetAsync("session", Bytes("s"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+
+        var pause = paused.PauseNextRead();
+        var slide = refresh ? cache.RefreshAsync("session") : cache.GetAsync("session");
+        await pause.Reached.WaitAsync(Guard);
+        await cache.RemoveAsync("session"); // the logout, between the slide's read and its renewal
+        pause.Release();
+        await slide.WaitAsync(Guard);
+
+        Assert.Null(await _memory.GetAsync("session"));
+        Assert.Null(await cache.GetAsync("session"));
+    }
+
+    [Fact]
+    public async Task GetAsync_WriteBetweenTheSlidesReadAndRenewal_KeepsTheNewValueAndItsTtl()
+    {
+        var paused = new PausingReadCache(_memory);
+        IDistributedCache cache = new CacheAdapterDistributedCache(paused, TimeSpan.FromHours(2), _time);
+        await cache.SetAsync("k", Bytes("old"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
+
+        var pause = paused.PauseNextRead();
+        var read = cache.GetAsync("k");
+        await pause.Reached.WaitAsync(Guard);
+        await cache.SetAsync("k", Bytes("new"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1) });
+        pause.Release();
+
+        Assert.Equal("old", Text(await read.WaitAsync(Guard))); // read before the write
+        Assert.Equal("new", Text(await cache.GetAsync("k")));
+        Assert.Equal(TimeSpan.FromMinutes(1), (await _memory.FetchAsync("k")).TimeToLive);
+    }
+
+    [Fact]
+    public async Task SetAsync_SlidingOverAnAdapterThatCannotRenew_ThrowsAndWritesNothing()
+    {
+        await using var plain = new DistributedCacheAdapter(new MemoryDistributedCache(Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions())));
+        IDistributedCache cache = new CacheAdapterDistributedCache(plain);
+
+        var ex = await Assert.ThrowsAsync<NotSupportedException>(() =>
+            cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }));
+
+        Assert.Contains(nameof(ICacheRenewal), ex.Message, StringComparison.Ordinal);
+        Assert.Null(await plain.GetAsync("k"));
+        await cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1) });
+        Assert.Equal("v", Text(await cache.GetAsync("k")));
     }
 
     [Fact]

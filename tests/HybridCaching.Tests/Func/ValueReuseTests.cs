@@ -187,6 +187,25 @@ public sealed class ValueReuseTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task DoAsync_CustomSerializer_ReusesOnlyValuesOfKnownSize()
+    {
+        var func = NewFunc(_memory, reuseValues: true, serializer: new ForwardingSerializer(MessagePackCacheSerializer.Default));
+        await func.DoAsync("p", Returns(new Product { Id = 1, Name = "a" }));
+        await func.DoAsync("s", Returns("text"));
+
+        // What a serializer of unknown format decodes cannot be bounded: each hit decodes (strings are measured exactly).
+        Assert.NotSame(await func.DoAsync("p", NotCalled<Product>()), await func.DoAsync("p", NotCalled<Product>()));
+        Assert.Same(await func.DoAsync("s", NotCalled<string>()), await func.DoAsync("s", NotCalled<string>()));
+    }
+
+    private sealed class ForwardingSerializer(ICacheSerializer inner) : ICacheSerializer
+    {
+        public void Serialize<T>(T value, System.Buffers.IBufferWriter<byte> destination) => inner.Serialize(value, destination);
+
+        public T Deserialize<T>(ReadOnlySpan<byte> data) => inner.Deserialize<T>(data);
+    }
+
+    [Fact]
     public async Task DoAsync_DecodedValueWouldExceedTheBound_KeepsTheBytesAndDecodesEachHit()
     {
         // 3,000 bytes of budget: a 1,000-character string's payload fits, the payload plus the decoded copy does not.

@@ -76,6 +76,55 @@ public sealed class HybridCacheTests
     }
 
     [Fact]
+    public async Task RenewIfUnchangedAsync_UpstreamNoLongerHoldsTheBytes_DropsTheDownstreamCopy()
+    {
+        var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(upstream, downstream);
+        byte[] read = [1];
+        await hybrid.SetAsync("k", read, TimeSpan.FromMinutes(1));
+        await upstream.DeleteAsync(["k"]); // removed by another server; this one's copy is outdated
+
+        Assert.False(await hybrid.RenewIfUnchangedAsync("k", read, TimeSpan.FromMinutes(10)));
+        Assert.Null(await downstream.GetAsync("k"));
+        Assert.Null(await upstream.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task RenewIfUnchangedAsync_UpstreamCannotRenew_RenewsNothing()
+    {
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(new NoExpiryUpstream([4]), downstream);
+        await downstream.SetAsync("k", [4], TimeSpan.FromMinutes(1));
+
+        Assert.False(await hybrid.RenewIfUnchangedAsync("k", [4], TimeSpan.FromMinutes(10)));
+        Assert.InRange((await downstream.FetchAsync("k")).TimeToLive, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task RenewIfUnchangedAsync_UpstreamFails_RenewsTheDownstreamCopy()
+    {
+        var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);
+        await using var hybrid = new HybridCache(new FaultyRenewingUpstream(), downstream);
+        await downstream.SetAsync("k", [4], TimeSpan.FromMinutes(1));
+
+        Assert.True(await hybrid.RenewIfUnchangedAsync("k", [4], TimeSpan.FromMinutes(10)));
+        Assert.InRange((await downstream.FetchAsync("k")).TimeToLive, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    // An upstream that is down, renewal included.
+    private sealed class FaultyRenewingUpstream : DelegatingCacheAdapter, ICacheRenewal
+    {
+        public FaultyRenewingUpstream()
+            : base(new FaultyCacheAdapter())
+        {
+        }
+
+        public ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => ValueTask.FromException<bool>(new InvalidOperationException("upstream is down"));
+    }
+
+    [Fact]
     public async Task GetAsync_DownstreamMiss_FetchesUpstreamAndCopiesDown()
     {
         var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero);

@@ -1,0 +1,54 @@
+namespace HybridCaching;
+
+/// <content>Conditional renewal (<see cref="ICacheRenewal"/>), for sliding expiration.</content>
+public sealed partial class HybridCache : ICacheRenewal
+{
+    /// <inheritdoc/>
+    /// <remarks>The upstream copy decides. Renewed there, the downstream copy is renewed too if it holds the same bytes
+    /// (a downstream that cannot renew conditionally drops its copy instead); not renewed there (removed or replaced
+    /// since the read), the downstream copy is dropped, as it is outdated. An upstream that is not an
+    /// <see cref="ICacheRenewal"/> renews nothing: <see langword="false"/>. When the upstream fails, the failure is
+    /// logged and only the downstream copy is renewed, as <see cref="SetAsync"/> writes downstream when upstream fails.</remarks>
+    public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(expected);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_upstream is not ICacheRenewal upstream)
+        {
+            return false;
+        }
+
+        bool renewed;
+        try
+        {
+            renewed = await upstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        {
+            Log.UpstreamFailed(_logger, "Renew", key, ex);
+            return await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!renewed)
+        {
+            await _downstream.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async ValueTask<bool> RenewDownstreamAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        if (_downstream is ICacheRenewal downstream)
+        {
+            return await downstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _downstream.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+}
