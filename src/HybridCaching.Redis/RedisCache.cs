@@ -46,10 +46,6 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     private static readonly RedisValue[] PlaceholderArgument = [LockResultCodec.PlaceholderText];
 
-    // How long a write waits for an owned multiplexer's first connection attempt: until it ends (a write is not dropped
-    // because the cache was just created).
-    private static readonly TimeSpan UntilConnected = Timeout.InfiniteTimeSpan;
-
     private readonly Task<IConnectionMultiplexer> _connecting;
     private readonly bool _ownsMultiplexer;
     private readonly int _database;
@@ -60,6 +56,10 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     private readonly bool _notifyWaiters;
     private readonly bool _allowClearingWholeDatabase;
     private readonly TimeSpan _operationTimeout;
+
+    // How long a write waits for an owned multiplexer's first connection attempt: the configuration's ConnectTimeout (a
+    // write is not dropped because the cache was just created).
+    private readonly TimeSpan _writeConnectWait;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
     private readonly SingleFlight<RaceResult> _flights;
@@ -98,7 +98,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
     public RedisCache(ConfigurationOptions configuration, RedisCacheOptions? options = null, ILogger? logger = null)
-        : this(ConnectAsync(configuration), options, logger, ownsMultiplexer: true)
+        : this(ConnectAsync(configuration), options, logger, ownsMultiplexer: true, TimeSpan.FromMilliseconds(configuration?.ConnectTimeout ?? 0))
     {
     }
 
@@ -110,16 +110,16 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
     public RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options = null, ILogger? logger = null)
-        : this(Task.FromResult(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer))), options, logger, ownsMultiplexer: false)
+        : this(Task.FromResult(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer))), options, logger, ownsMultiplexer: false, TimeSpan.Zero)
     {
     }
 
     internal RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
-        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer)
+        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer, TimeSpan.Zero)
     {
     }
 
-    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
+    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer, TimeSpan writeConnectWait)
     {
         options ??= new RedisCacheOptions();
         options.Validate();
@@ -137,6 +137,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         _notifyWaiters = options.NotifyWaiters;
         _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
         _operationTimeout = options.OperationTimeout;
+        _writeConnectWait = writeConnectWait;
         _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
         _flights = new SingleFlight<RaceResult>(_time);
@@ -191,7 +192,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(UntilConnected, cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         await Timed("set", System.Diagnostics.Stopwatch.GetTimestamp(), _guard.WaitAsync(db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken)).ConfigureAwait(false);
     }
 
@@ -206,7 +207,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             return;
         }
 
-        var db = await DatabaseAsync(UntilConnected, cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var valueKeys = new RedisKey[list.Count];
         var lockKeys = new RedisKey[list.Count];
         for (var i = 0; i < list.Count; i++)
@@ -429,13 +430,14 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     // The database to send a command to, failing at once while Redis is known to be down or hung. An owned multiplexer
     // still making its first attempt is waited for at most connectWait: OperationTimeout for a read, a step's budget for a
-    // race, UntilConnected for a write (which is then sent, not dropped).
+    // race, ConnectTimeout for a write (which is then sent, not dropped). Once a wait of OperationTimeout has run out, a
+    // call that may not wait longer fails at once until the attempt ends.
     private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, CancellationToken cancellationToken)
     {
         _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
-            return _connectWaitExpired && connectWait != UntilConnected
+            return _connectWaitExpired && connectWait <= _operationTimeout
                 ? throw NotConnected("Still connecting to Redis; the command was not sent.")
                 : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, cancellationToken));
         }
@@ -546,9 +548,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         var lockKey = _lockKeyPrefix + state.Key;
         var started = _time.GetTimestamp();
 
-        // A Redis step of the race (the first connection, a lock attempt, the subscription) may take a third of waitFor at
-        // most: when Redis cannot answer within that, the work runs here with the rest.
-        var stepBudget = state.WaitFor / 3;
+        // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
+        // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
+        var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_notifyWaiters;
         try
@@ -809,7 +811,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
-        var db = await DatabaseAsync(UntilConnected, cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var multiplexer = db.Multiplexer;
         var primaries = multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
         if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
