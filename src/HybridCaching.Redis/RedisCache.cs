@@ -78,8 +78,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// Creates a cache over its own multiplexer, configured from a StackExchange.Redis configuration string (e.g.
     /// <c>localhost:6379,password=…</c>, several endpoints for a cluster, or sentinels with <c>serviceName=…</c>). The cache
     /// connects in the background and never throws because Redis is down (<c>abortConnect=false</c>); while it is down,
-    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Disposing the cache
-    /// disposes the multiplexer.
+    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Writes issued during
+    /// the first connection attempt wait for it, at most <c>connectTimeout</c>, and are then sent. Disposing the cache
+    /// disposes the multiplexer, without waiting for that attempt.
     /// </summary>
     /// <param name="configuration">The configuration string.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -92,7 +93,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// <summary>
     /// Creates a cache over its own multiplexer, built from <paramref name="configuration"/> (TLS, ACL users, Sentinel,
     /// Cluster: whatever StackExchange.Redis supports). <see cref="ConfigurationOptions.AbortOnConnectFail"/> is turned off
-    /// so the cache never throws because Redis is down. Disposing the cache disposes the multiplexer.
+    /// so the cache never throws because Redis is down. Writes issued during the first connection attempt wait for it, at
+    /// most <see cref="ConfigurationOptions.ConnectTimeout"/>, and are then sent. Disposing the cache disposes the
+    /// multiplexer, without waiting for that attempt.
     /// </summary>
     /// <param name="configuration">The configuration (cloned; the caller's instance is not changed).</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
