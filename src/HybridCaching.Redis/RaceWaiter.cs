@@ -28,9 +28,10 @@ internal sealed class RaceWaiter : IDisposable
     /// <summary>How many notifications this waiter received.</summary>
     public int WakeUps => Volatile.Read(ref _wakeUps);
 
-    /// <summary>Subscribes to <paramref name="channel"/>; <see langword="null"/> when the subscription fails (poll only).</summary>
+    /// <summary>Subscribes to <paramref name="channel"/>, waiting at most <paramref name="budget"/>; <see langword="null"/>
+    /// when the subscription fails (poll only).</summary>
     public static async Task<RaceWaiter?> TrySubscribeAsync(
-        ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, CancellationToken cancellationToken)
+        ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, TimeSpan budget, CancellationToken cancellationToken)
     {
         var waiter = new RaceWaiter(subscriber, channel, time);
         try
@@ -39,7 +40,7 @@ internal sealed class RaceWaiter : IDisposable
 
             // A notification published while a connection was being restored is lost: look again after every restore.
             subscriber.Multiplexer.ConnectionRestored += waiter._restored;
-            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), cancellationToken).ConfigureAwait(false);
+            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), budget, cancellationToken).ConfigureAwait(false);
             return waiter;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

@@ -17,7 +17,7 @@ public sealed partial class RedisCache : ICacheRenewal
         ArgumentNullException.ThrowIfNull(expected);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var renewed = await _guard.WaitAsync(db.ScriptEvaluateAsync(RenewScript, [(RedisKey)(_prefix + key)], [expected, Milliseconds(ttl)]), cancellationToken).ConfigureAwait(false);
         return (long)renewed == 1;
     }

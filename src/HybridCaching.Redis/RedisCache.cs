@@ -16,15 +16,19 @@ namespace HybridCaching.Redis;
 /// <para>Get is <c>GET</c>; Fetch is <c>GET</c> and <c>PTTL</c>; Set is <c>SET … PX</c>; Delete is <c>DEL</c>, split by hash
 /// slot on a cluster, plus the race results under the keys' lock keys; Clear scans <c>prefix*</c> on every primary and
 /// deletes in batches, skipping lock keys, then drops race results, and runs once across servers at a time.</para>
-/// <para>Race follows the Go lock protocol: <c>SET lockKey "1" PX waitFor NX</c> pipelined with <c>GET lockKey</c>; the winner
+/// <para>Race follows the Go lock protocol: <c>SET lockKey "1" PX waitFor NX</c> pipelined with <c>GET lockKey</c>, where
+/// lockKey is <see cref="RedisCacheOptions.LockPrefix"/> + <see cref="RedisCacheOptions.Prefix"/> + key (Go's
+/// <c>LockPrefix + key</c> with <see cref="RedisCacheOptions.UnprefixedLockKeys"/>); the winner
 /// runs the work and leaves <c>{Res, Err}</c> under the lock key (<c>PSETEX</c>) for the suppression TTL; the others read it.
 /// On top of that, the winner publishes on the lock key's channel (sharded pub/sub on a cluster) and waiters subscribed to
 /// it look again at once; polling (every <see cref="RedisCacheOptions.RetryDelay"/>) remains for leaders that do not publish.</para>
-/// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and by the caller's token. When Redis
-/// is unreachable or hung, Get/Fetch/Set/Delete fail fast (CacheFunc and HybridCache treat that as a miss) and Race runs the
-/// work directly; the multiplexer reconnects by itself.</para>
+/// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and by the caller's token; each
+/// Redis step of a race also by a third of its waitFor. When Redis is unreachable or hung, Get/Fetch/Set/Delete fail fast
+/// (CacheFunc and HybridCache treat that as a miss) and Race runs the work directly; the multiplexer reconnects by itself.
+/// A lock attempt that reaches Redis after its caller gave up on it and takes the lock is given that caller's result (or
+/// released), so no server waits on a leader that is not running.</para>
 /// </remarks>
-[DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock prefix '{_lockPrefix,nq}')")]
+[DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock keys '{_lockKeyPrefix,nq}…')")]
 public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackplaneSource
 {
     private const string ClearKey = "!clear!";
@@ -46,16 +50,21 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     private readonly bool _ownsMultiplexer;
     private readonly int _database;
     private readonly string _prefix;
-    private readonly string _lockPrefix;
+    private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
     private readonly bool _skipLock;
     private readonly bool _notifyWaiters;
     private readonly bool _allowClearingWholeDatabase;
     private readonly TimeSpan _operationTimeout;
+
+    // How long a write waits for an owned multiplexer's first connection attempt: the configuration's ConnectTimeout (a
+    // write is not dropped because the cache was just created).
+    private readonly TimeSpan _writeConnectWait;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
     private readonly SingleFlight<RaceResult> _flights;
     private readonly ResponseGuard _guard;
+    private readonly CancellationTokenSource _disposing = new();
 
     // Set once a command has waited OperationTimeout for the first connection in vain: later commands fail fast until
     // it completes, instead of each waiting again (an unreachable Redis can keep the first attempt going for seconds).
@@ -69,8 +78,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// Creates a cache over its own multiplexer, configured from a StackExchange.Redis configuration string (e.g.
     /// <c>localhost:6379,password=…</c>, several endpoints for a cluster, or sentinels with <c>serviceName=…</c>). The cache
     /// connects in the background and never throws because Redis is down (<c>abortConnect=false</c>); while it is down,
-    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Disposing the cache
-    /// disposes the multiplexer.
+    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Writes issued during
+    /// the first connection attempt wait for it, at most <c>connectTimeout</c>, and are then sent. Disposing the cache
+    /// disposes the multiplexer, without waiting for that attempt.
     /// </summary>
     /// <param name="configuration">The configuration string.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -83,13 +93,15 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// <summary>
     /// Creates a cache over its own multiplexer, built from <paramref name="configuration"/> (TLS, ACL users, Sentinel,
     /// Cluster: whatever StackExchange.Redis supports). <see cref="ConfigurationOptions.AbortOnConnectFail"/> is turned off
-    /// so the cache never throws because Redis is down. Disposing the cache disposes the multiplexer.
+    /// so the cache never throws because Redis is down. Writes issued during the first connection attempt wait for it, at
+    /// most <see cref="ConfigurationOptions.ConnectTimeout"/>, and are then sent. Disposing the cache disposes the
+    /// multiplexer, without waiting for that attempt.
     /// </summary>
     /// <param name="configuration">The configuration (cloned; the caller's instance is not changed).</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
     public RedisCache(ConfigurationOptions configuration, RedisCacheOptions? options = null, ILogger? logger = null)
-        : this(ConnectAsync(configuration), options, logger, ownsMultiplexer: true)
+        : this(ConnectAsync(configuration), options, logger, ownsMultiplexer: true, TimeSpan.FromMilliseconds(configuration?.ConnectTimeout ?? 0))
     {
     }
 
@@ -101,16 +113,16 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
     public RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options = null, ILogger? logger = null)
-        : this(Task.FromResult(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer))), options, logger, ownsMultiplexer: false)
+        : this(Task.FromResult(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer))), options, logger, ownsMultiplexer: false, TimeSpan.Zero)
     {
     }
 
     internal RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
-        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer)
+        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer, TimeSpan.Zero)
     {
     }
 
-    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
+    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer, TimeSpan writeConnectWait)
     {
         options ??= new RedisCacheOptions();
         options.Validate();
@@ -122,12 +134,13 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _database = options.Database ?? -1;
         _prefix = options.Prefix;
-        _lockPrefix = options.LockPrefix;
+        _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
         _skipLock = options.SkipLock;
         _notifyWaiters = options.NotifyWaiters;
         _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
         _operationTimeout = options.OperationTimeout;
+        _writeConnectWait = writeConnectWait;
         _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
         _flights = new SingleFlight<RaceResult>(_time);
@@ -153,7 +166,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var value = await Timed("get", db => db.StringGetAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        var value = await Timed("get", _operationTimeout, db => db.StringGetAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
         return (byte[]?)value;
     }
 
@@ -163,7 +176,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var fetched = await Timed("fetch", db => db.StringGetWithExpiryAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
+        var fetched = await Timed("fetch", _operationTimeout, db => db.StringGetWithExpiryAsync(_prefix + key), cancellationToken).ConfigureAwait(false);
         var value = (byte[]?)fetched.Value;
         if (value is null)
         {
@@ -180,7 +193,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         ArgumentNullException.ThrowIfNull(value);
         CacheArgument.ThrowIfNotPositive(ttl);
         ThrowIfDisposed();
-        await Timed("set", db => db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken).ConfigureAwait(false);
+        await Timed("set", _writeConnectWait, db => db.ExecuteAsync("SET", (RedisKey)(_prefix + key), value, "PX", Milliseconds(ttl)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -194,13 +207,13 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             return;
         }
 
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var valueKeys = new RedisKey[list.Count];
         var lockKeys = new RedisKey[list.Count];
         for (var i = 0; i < list.Count; i++)
         {
             valueKeys[i] = _prefix + list[i];
-            lockKeys[i] = _lockPrefix + list[i];
+            lockKeys[i] = _lockKeyPrefix + list[i];
         }
 
         // The race result a recent run left under the lock key would answer the next miss with the deleted value.
@@ -209,9 +222,11 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     /// <inheritdoc/>
     /// <remarks>Runs once across servers at a time (suppressed under the key <c>!clear!</c>, with the Go original's lock
-    /// and result); on every primary, removes the keys under <see cref="RedisCacheOptions.Prefix"/> and the race results
-    /// left under <see cref="RedisCacheOptions.LockPrefix"/>, never a lock held by a running leader.</remarks>
-    /// <exception cref="InvalidOperationException">The prefix is empty and <see cref="RedisCacheOptions.AllowClearingWholeDatabase"/> is not set.</exception>
+    /// and result); on every primary, removes the keys that start with <see cref="RedisCacheOptions.Prefix"/> and the race
+    /// results left under this cache's lock keys, never a lock held by a running leader. Keys of a cache whose prefix
+    /// starts with this one (<c>app:</c> and <c>app:v2:</c>) are removed too.</remarks>
+    /// <exception cref="InvalidOperationException">The prefix is empty and <see cref="RedisCacheOptions.AllowClearingWholeDatabase"/>
+    /// is not set, or the prefix ends in a letter or digit (<c>tenant1</c> would clear <c>tenant10</c> too).</exception>
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -220,6 +235,14 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             throw new InvalidOperationException(
                 "RedisCache.ClearAsync with an empty Prefix would delete every key in the database. Set RedisCacheOptions.Prefix "
                 + "(e.g. \"myapp:\"), or set RedisCacheOptions.AllowClearingWholeDatabase to clear the whole database.");
+        }
+
+        if (_prefix.Length > 0 && char.IsLetterOrDigit(_prefix[^1]))
+        {
+            throw new InvalidOperationException(
+                $"RedisCache.ClearAsync deletes every key that starts with the Prefix \"{_prefix}\", so it would also delete the keys "
+                + $"of another prefix such as \"{_prefix}0:\". End RedisCacheOptions.Prefix with a separator (e.g. \"{_prefix}:\"); "
+                + "nothing was deleted.");
         }
 
         await RaceAsync(
@@ -245,7 +268,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Timed("ping", static db => db.PingAsync(), cancellationToken);
+        return Timed("ping", _operationTimeout, static db => db.PingAsync(), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -271,12 +294,12 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration) when anyone
     // listens; a command failed before it was sent (Redis down or hung) is recorded too, with its error.type.
-    private async Task<TResult> Timed<TResult>(string operation, Func<IDatabase, Task<TResult>> command, CancellationToken cancellationToken)
+    private async Task<TResult> Timed<TResult>(string operation, TimeSpan connectWait, Func<IDatabase, Task<TResult>> command, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var db = await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
             var result = await _guard.WaitAsync(command(db), cancellationToken).ConfigureAwait(false);
             CacheTelemetry.RecordRedis(operation, started, null);
             return result;
@@ -289,45 +312,52 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     }
 
     /// <summary>Disposes the multiplexer when the cache created it.</summary>
+    /// <remarks>Never waits for an owned multiplexer's first connection attempt (an unreachable Redis can keep it going for
+    /// the connect timeout): that multiplexer is closed when the attempt ends. Commands still waiting are failed.</remarks>
     /// <returns>A task that completes when done.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (StartDispose() is { } multiplexer)
         {
-            return;
-        }
-
-        _guard.Dispose();
-        if (_ownsMultiplexer)
-        {
-            // Commands still waiting (on a hung server, say) are failed, not waited for.
-            await ((Task)_connecting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_connecting.IsCompletedSuccessfully)
-            {
-                var multiplexer = _connecting.Result;
-                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-                multiplexer.Dispose();
-            }
+            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            multiplexer.Dispose();
         }
     }
 
     /// <summary>Disposes the multiplexer when the cache created it (for hosts that dispose synchronously).</summary>
+    /// <remarks>Like <see cref="DisposeAsync"/>, never waits for an owned multiplexer's first connection attempt.</remarks>
     public void Dispose()
+    {
+        if (StartDispose() is { } multiplexer)
+        {
+            CloseNow(multiplexer);
+        }
+    }
+
+    // Marks the cache disposed and fails what waits on it. Returns the owned multiplexer to close now (commands still
+    // waiting on a hung server, say, are failed, not waited for); one still making its first connection attempt is closed
+    // when the attempt ends (the continuation observes the task).
+    private IConnectionMultiplexer? StartDispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return;
+            return null;
         }
 
         _guard.Dispose();
+        _disposing.Cancel();
         if (!_ownsMultiplexer)
         {
-            return;
+            return null;
         }
 
-        // Commands still waiting (on a hung server, say) are failed, not waited for; an owned multiplexer still making its
-        // first attempt is closed when that ends (the continuation observes the task).
+        if (_connecting.IsCompleted)
+        {
+            return _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
+        }
+
         _connecting.ContinueWith(static t => CloseNow(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return null;
     }
 
     // The constructors StackExchange.Redis 2.x offers are marked obsolete in 3.x (which prefers one taking CommandFlags,
@@ -364,6 +394,14 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
     private static bool IsPlaceholder(byte[] value) => value.AsSpan().SequenceEqual(LockResultCodec.Placeholder);
+
+    // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
+    private static bool MayHoldLock(Task<RedisResult> lockAttempt)
+        => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !lockAttempt.Result.IsNull);
+
+    // The work as a task, a synchronous throw included.
+    private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
+        => await fn(cancellationToken).ConfigureAwait(false);
 
     private static async Task<bool> WhenBoth(Task first, Task second)
     {
@@ -402,16 +440,18 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    // The database to send a command to, failing at once while Redis is known to be down or hung; an owned multiplexer
-    // still making its first attempt is waited for (bounded like a command).
-    private ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
+    // The database to send a command to, failing at once while Redis is known to be down or hung. An owned multiplexer
+    // still making its first attempt is waited for at most connectWait: OperationTimeout for a read, a step's budget for a
+    // race, ConnectTimeout for a write (which is then sent, not dropped). Once a wait of OperationTimeout has run out, a
+    // call that may not wait longer fails at once until the attempt ends.
+    private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, CancellationToken cancellationToken)
     {
         _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
-            return _connectWaitExpired
+            return _connectWaitExpired && connectWait <= _operationTimeout
                 ? throw NotConnected("Still connecting to Redis; the command was not sent.")
-                : new ValueTask<IDatabase>(WaitForMultiplexerAsync(cancellationToken));
+                : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, cancellationToken));
         }
 
         if (!_connecting.IsCompletedSuccessfully)
@@ -428,23 +468,34 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
     }
 
-    private async Task<IDatabase> WaitForMultiplexerAsync(CancellationToken cancellationToken)
+    private async Task<IDatabase> WaitForMultiplexerAsync(TimeSpan connectWait, CancellationToken cancellationToken)
     {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            await _connecting.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await _connecting.WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            _connectWaitExpired = true;
+            // Only a wait of the full OperationTimeout makes later reads fail fast; a race's shorter budget does not.
+            if (connectWait >= _operationTimeout)
+            {
+                _connectWaitExpired = true;
+            }
+
             throw NotConnected("Still connecting to Redis; the command was not sent.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            ThrowIfDisposed();
+            throw;
         }
         catch (Exception) when (!_connecting.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested)
         {
             // Reported as a connection failure below.
         }
 
-        return await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        return await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ProbeAsync()
@@ -506,8 +557,12 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             return await state.Fn(cancellationToken).ConfigureAwait(false);
         }
 
-        var lockKey = _lockPrefix + state.Key;
+        var lockKey = _lockKeyPrefix + state.Key;
         var started = _time.GetTimestamp();
+
+        // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
+        // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
+        var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_notifyWaiters;
         try
@@ -516,17 +571,18 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 waiter?.Reset();
-                IDatabase db;
+                IDatabase? db = null;
+                Task<RedisResult>? set = null;
                 bool acquired;
                 byte[]? current;
                 long attemptStarted;
                 try
                 {
-                    db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+                    db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
                     attemptStarted = _time.GetTimestamp();
-                    var set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
+                    set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
                     var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
-                    await _guard.WaitAsync(WhenBoth(set, get), cancellationToken).ConfigureAwait(false);
+                    await _guard.WaitAsync(WhenBoth(set, get), stepBudget, cancellationToken).ConfigureAwait(false);
                     acquired = !set.Result.IsNull;
                     current = (byte[]?)get.Result;
                 }
@@ -534,7 +590,13 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
                 {
                     // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work here.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
-                    return await state.Fn(cancellationToken).ConfigureAwait(false);
+                    return await RunHereAsync(state, db, lockKey, set, cancellationToken).ConfigureAwait(false);
+                }
+                catch when (db is not null && set is not null && MayHoldLock(set))
+                {
+                    // The caller left while the lock attempt was in flight: a lock it takes all the same is released.
+                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state);
+                    throw;
                 }
 
                 if (acquired)
@@ -568,7 +630,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
@@ -599,6 +661,63 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         }
     }
 
+    // Runs the work here because Redis did not answer the lock attempt in time. When that attempt may still take the lock
+    // (it was sent, or it took the lock and only the GET failed), the lock is handed this run's result once both are known.
+    private async Task<RaceResult> RunHereAsync(RaceState state, IDatabase? db, string lockKey, Task<RedisResult>? lockAttempt, CancellationToken cancellationToken)
+    {
+        if (db is null || lockAttempt is null || !MayHoldLock(lockAttempt))
+        {
+            return await state.Fn(cancellationToken).ConfigureAwait(false);
+        }
+
+        var run = InvokeAsync(state.Fn, cancellationToken);
+        _ = HandOverLateLockAsync(db, lockKey, lockAttempt, run, state);
+        return await run.ConfigureAwait(false);
+    }
+
+    // Never throws. A lock attempt its caller gave up on that took the lock all the same (it reached Redis late): the lock
+    // gets the result of the run done instead (run), or is released when there is none (the caller left, the run failed to
+    // finish), so no server waits on a leader that is not running.
+    private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state)
+    {
+        try
+        {
+            if ((await lockAttempt.ConfigureAwait(false)).IsNull)
+            {
+                return;
+            }
+        }
+#pragma warning disable CA1031 // a lock attempt that failed took no lock: nothing to hand over
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return;
+        }
+
+        var lockedAt = _time.GetTimestamp();
+        LogLateLock(_logger, state.Key);
+        byte[]? payload = null;
+        if (run is not null)
+        {
+            try
+            {
+                payload = LockResultCodec.Encode(await run.ConfigureAwait(false));
+            }
+            catch (OperationCanceledException)
+            {
+                // Abandoned: released below.
+            }
+#pragma warning disable CA1031 // the run's failure reached its caller; waiters get its message, as from any leader
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                payload = LockResultCodec.Encode(null, ex.Message);
+            }
+        }
+
+        await SettleLockAsync(db, lockKey, payload, state, lockedAt).ConfigureAwait(false);
+    }
+
     // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
     private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
@@ -610,7 +729,8 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Abandoned (timeout, or every waiter cancelled): leave no result; the lock expires after waitFor.
+            // Abandoned (timeout, or every waiter cancelled): no result; the lock is released so that a waiter takes over.
+            _ = SettleLockAsync(db, lockKey, payload: null, state, lockedAt);
             throw;
         }
         catch (Exception ex)
@@ -618,24 +738,10 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
             failure = ExceptionDispatchInfo.Capture(ex);
         }
 
+        // The write is sent now (this process's later commands follow it on the connection); this process's callers get
+        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout.
         var payload = failure is null ? LockResultCodec.Encode(result) : LockResultCodec.Encode(null, failure.SourceException.Message);
-        try
-        {
-            await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException ex)
-        {
-            // The multiplexer is gone: nothing more can be written; this process's callers still get their result.
-            LogResultNotWritten(_logger, state.Key, ex.Message);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Waiters on other servers would wait on "1" until the lock expires: keep trying to hand them the result, or
-            // at least the lock, in the background; this process's callers get their result now.
-            LogResultNotWritten(_logger, state.Key, ex.Message);
-            _ = RecoverLockAsync(db, lockKey, payload, state, lockedAt);
-        }
-
+        _ = SettleLockAsync(db, lockKey, payload, state, lockedAt);
         failure?.Throw();
         return result;
     }
@@ -648,34 +754,54 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         await _guard.WaitAsync(WhenBoth(write, publish), CancellationToken.None).ConfigureAwait(false);
     }
 
+    private async Task ReleaseAsync(IDatabase db, string lockKey)
+    {
+        _guard.ThrowIfUnresponsive();
+        var release = db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument);
+        var publish = _notifyWaiters ? AfterStarted(release, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+        await _guard.WaitAsync(WhenBoth(release, publish), CancellationToken.None).ConfigureAwait(false);
+    }
+
     private Task PublishAsync(IDatabase db, string lockKey)
         => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
 
-    // Never throws. Until the lock would expire anyway: write the result again (a cut connection reconnects), and when the
-    // server refuses the write, release the lock so a waiter takes it (at worst it runs the work again).
-    private async Task RecoverLockAsync(IDatabase db, string lockKey, byte[] payload, RaceState state, long lockedAt)
+    // Never throws. Hands a lock this process holds to the servers waiting on it: writes payload under it, or releases it
+    // (deletes it while it still holds "1") when there is no payload or the server refuses the write, so that a waiter
+    // takes it; either is followed by a publish. A failed attempt is retried (a cut connection reconnects) until the lock
+    // would expire by itself.
+    private async Task SettleLockAsync(IDatabase db, string lockKey, byte[]? payload, RaceState state, long lockedAt)
     {
         var retryDelay = TimeSpan.FromMilliseconds(50);
-        while (_time.GetElapsedTime(lockedAt) + retryDelay < state.WaitFor && Volatile.Read(ref _disposed) == 0)
+        for (var retried = false; ; retried = true)
         {
             try
             {
-                await Task.Delay(retryDelay, _time).ConfigureAwait(false);
-                try
+                if (payload is not null)
                 {
-                    await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
-                }
-                catch (RedisServerException)
-                {
-                    _guard.ThrowIfUnresponsive();
-                    var release = db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument);
-                    var publish = _notifyWaiters ? AfterStarted(release, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
-                    await _guard.WaitAsync(WhenBoth(release, publish), CancellationToken.None).ConfigureAwait(false);
-                    LogLockReleased(_logger, state.Key);
-                    return;
+                    try
+                    {
+                        await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                        if (retried)
+                        {
+                            LogResultWrittenLate(_logger, state.Key);
+                        }
+
+                        return;
+                    }
+                    catch (RedisServerException)
+                    {
+                        payload = null;
+                        LogLockReleased(_logger, state.Key);
+                    }
                 }
 
-                LogResultWrittenLate(_logger, state.Key);
+                await ReleaseAsync(db, lockKey).ConfigureAwait(false);
+                return;
+            }
+            catch (ObjectDisposedException ex)
+            {
+                // The multiplexer is gone: nothing more can be written; the lock expires by itself.
+                LogResultNotWritten(_logger, state.Key, ex.Message);
                 return;
             }
 #pragma warning disable CA1031 // detached: every failure is logged, then retried until the lock expires by itself
@@ -683,14 +809,21 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 #pragma warning restore CA1031
             {
                 LogResultNotWritten(_logger, state.Key, ex.Message);
-                retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
             }
+
+            if (_time.GetElapsedTime(lockedAt) + retryDelay >= state.WaitFor || Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            await Task.Delay(retryDelay, _time).ConfigureAwait(false);
+            retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
         }
     }
 
     private async Task ClearCoreAsync(CancellationToken cancellationToken)
     {
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var multiplexer = db.Multiplexer;
         var primaries = multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
         if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
@@ -706,7 +839,7 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
         foreach (var server in primaries)
         {
-            await ScanAsync(server, db.Database, RedisGlob.Escape(_lockPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
+            await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -752,6 +885,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Redis refused the race result for key {Key}: its lock was released so that a waiter can take over.")]
     private static partial void LogLockReleased(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "The lock for key {Key} was taken after its caller had stopped waiting for Redis: it is handed that caller's result, or released.")]
+    private static partial void LogLateLock(ILogger logger, string key);
 
     private sealed record RaceState(
         RedisCache Cache, string Key, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);

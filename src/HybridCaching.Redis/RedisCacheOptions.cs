@@ -3,13 +3,32 @@ namespace HybridCaching.Redis;
 /// <summary>Settings of a <see cref="RedisCache"/>.</summary>
 public sealed class RedisCacheOptions
 {
-    /// <summary>Prepended to every key (not to lock keys). Use the same prefix as Go services that share the entries.</summary>
+    /// <summary>
+    /// Prepended to every key; lock keys are <see cref="LockPrefix"/> + prefix + key (see <see cref="UnprefixedLockKeys"/>).
+    /// Caches with different prefixes on one Redis never see each other's values or race results. Use the same prefix as
+    /// Go services that share the entries.
+    /// </summary>
+    /// <remarks><see cref="RedisCache.ClearAsync"/> deletes every key that starts with the prefix, so it refuses a prefix
+    /// that ends in a letter or digit: <c>tenant1</c> would also clear <c>tenant10</c>. End the prefix with a separator
+    /// such as <c>:</c> (<c>tenant1:</c>).</remarks>
     /// <value>Default empty.</value>
     public string Prefix { get; set; } = string.Empty;
 
-    /// <summary>Prepended to a key to form its lock key (the <see cref="Prefix"/> is not applied to lock keys).</summary>
+    /// <summary>Prepended to the prefixed key to form its lock key, which holds a running race and its result.</summary>
     /// <value>Default <c>!lock!</c>, as in the Go original.</value>
     public string LockPrefix { get; set; } = "!lock!";
+
+    /// <summary>
+    /// Form lock keys as the Go original does, <see cref="LockPrefix"/> + key, without <see cref="Prefix"/>: turn it on
+    /// when .NET and Go services share entries under a non-empty prefix, so that they honour each other's locks. With an
+    /// empty prefix both forms are the same key.
+    /// </summary>
+    /// <remarks>The cost: caches that differ only by <see cref="Prefix"/> then share lock keys, so a miss on one can
+    /// wait for a run on another and receive that run's result (another prefix's value) for up to the suppression
+    /// window (2 s from CacheFunc), and Clear drops the other caches' recent race results. Give each such cache its own
+    /// <see cref="LockPrefix"/> to keep them apart.</remarks>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool UnprefixedLockKeys { get; set; }
 
     /// <summary>The Redis database to use (<c>SELECT</c>); must be 0 on a cluster.</summary>
     /// <value>Default <see langword="null"/>: the multiplexer's default database.</value>

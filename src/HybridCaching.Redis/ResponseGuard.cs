@@ -48,20 +48,38 @@ internal sealed partial class ResponseGuard : IDisposable
     /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
     /// <returns>The reply.</returns>
     /// <exception cref="TimeoutException">No reply within the operation timeout.</exception>
-    public async Task<T> WaitAsync<T>(Task<T> pending, CancellationToken cancellationToken)
+    public Task<T> WaitAsync<T>(Task<T> pending, CancellationToken cancellationToken)
+        => WaitAsync(pending, _timeout, cancellationToken);
+
+    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, CancellationToken)"/>, waiting at most <paramref name="budget"/> when
+    /// that is shorter than the operation timeout (what a caller can give this step of its waitFor). Running out of that
+    /// budget fails the call only: the server is not marked unresponsive for it.</summary>
+    /// <typeparam name="T">The reply type.</typeparam>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="budget">The longest this call may wait.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>The reply.</returns>
+    /// <exception cref="TimeoutException">No reply within the budget or the operation timeout.</exception>
+    public async Task<T> WaitAsync<T>(Task<T> pending, TimeSpan budget, CancellationToken cancellationToken)
     {
         if (pending.IsCompleted)
         {
             return await pending.ConfigureAwait(false);
         }
 
+        var timeout = budget < _timeout ? budget : _timeout;
         try
         {
-            return await pending.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+            return await pending.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException) when (!pending.IsCompleted)
         {
             Observe(pending);
+            if (timeout < _timeout)
+            {
+                throw new TimeoutException($"Redis did not answer within the {(long)timeout.TotalMilliseconds} ms this call could give it.");
+            }
+
             MarkUnresponsive();
             throw new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms.");
         }
@@ -77,7 +95,15 @@ internal sealed partial class ResponseGuard : IDisposable
     /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
     /// <returns>A task that completes with the command.</returns>
     public Task WaitAsync(Task pending, CancellationToken cancellationToken)
-        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), cancellationToken);
+        => WaitAsync(pending, _timeout, cancellationToken);
+
+    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, TimeSpan, CancellationToken)"/> for a command without a reply value.</summary>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="budget">The longest this call may wait.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>A task that completes with the command.</returns>
+    public Task WaitAsync(Task pending, TimeSpan budget, CancellationToken cancellationToken)
+        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), budget, cancellationToken);
 
     public void Dispose()
     {

@@ -52,7 +52,7 @@ public sealed class BackplaneTests(RedisServerFixture server)
             case "factory":
                 // The Redis entry goes without an announcement (as on expiry); A never held it in memory either.
                 await a.Memory.DeleteAsync(["k"]);
-                await a.Redis.Db().KeyDeleteAsync([options.Prefix + "k", options.LockPrefix + "k"]);
+                await a.Redis.Db().KeyDeleteAsync([options.Prefix + "k", options.LockKey("k")]);
                 Assert.Equal("v2", await funcA.DoAsync("k", _ => Task.FromResult("v2")));
                 break;
             case "refresh":

@@ -60,8 +60,8 @@ public sealed class ClusterTests(RedisClusterFixture cluster, ITestOutputHelper 
 
         await other.SetAsync("survivor", "v"u8.ToArray(), TimeSpan.FromMinutes(5));
         var db = cache.Db();
-        await db.StringSetAsync(options.LockPrefix + "live", "1", TimeSpan.FromMinutes(1));
-        await db.StringSetAsync(options.LockPrefix + "done", Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockKey("live"), "1", TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockKey("done"), Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
 
         await cache.ClearAsync();
 
@@ -71,8 +71,8 @@ public sealed class ClusterTests(RedisClusterFixture cluster, ITestOutputHelper 
         }
 
         Assert.NotNull(await other.GetAsync("survivor"));
-        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockPrefix + "live"));
-        Assert.True((await db.StringGetAsync(options.LockPrefix + "done")).IsNull);
+        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockKey("live")));
+        Assert.True((await db.StringGetAsync(options.LockKey("done"))).IsNull);
     }
 
     [Fact]

@@ -90,13 +90,15 @@ public sealed class FaultTests(ITestOutputHelper output)
         await server.RestartAsync();
         await WaitUntilAsync(() => leader.Multiplexer!.IsConnected && waiter.Multiplexer!.IsConnected, "reconnect");
 
-        Assert.Equal("v", await StampedeOfTwoAsync(server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "after-restart"));
+        Assert.Equal("v", await StampedeOfTwoAsync(server.Port, leader, waiter, RedisTestCache.CacheOptions(scope), "after-restart"));
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task DoAsync_RedisHung_RunsFactoryHereAndReturnsItsValue(bool hybrid)
+    [InlineData(false, 500)]
+    [InlineData(true, 500)]
+    [InlineData(false, 10_000)]
+    [InlineData(true, 10_000)]
+    public async Task DoAsync_RedisHung_RunsFactoryHereAndReturnsItsValue(bool hybrid, int operationTimeoutMs)
     {
         await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
         var unobserved = 0;
@@ -112,11 +114,12 @@ public sealed class FaultTests(ITestOutputHelper output)
         TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            // The multiplexer's own timeouts (60 s) are far past waitFor: only the cache's bounds can save the calls.
+            // The multiplexer's own timeouts (60 s) are far past waitFor: only the cache's bounds can save the calls. With
+            // an OperationTimeout (10 s) past waitFor (1 s) too, only the bounds drawn from waitFor leave the factory its time.
             var configuration = RedisTestCache.Configuration(server);
             configuration.SyncTimeout = configuration.AsyncTimeout = 60_000;
             var cacheOptions = RedisTestCache.CacheOptions();
-            cacheOptions.OperationTimeout = new RedisCacheOptions().OperationTimeout;
+            cacheOptions.OperationTimeout = TimeSpan.FromMilliseconds(operationTimeoutMs);
             var redis = await RedisTestCache.CreateAsync(configuration, cacheOptions);
             await using ICacheAdapter cache = hybrid ? new HybridCache(redis, new MemoryCache(10_000, 64 << 20, TimeSpan.FromMinutes(1))) : redis;
             var func = new CacheFunc(cache, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
@@ -222,7 +225,7 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         // Without the release the waiter would sit on the lock until waitFor (60 s) and time out; the guard is shorter.
         var got = await StampedeOfTwoAsync(
-            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "k", waiterValue: () =>
+            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope), "k", waiterValue: () =>
             {
                 Interlocked.Increment(ref waiterCalls);
                 return "waiter ran";
@@ -244,7 +247,7 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         // Cut every connection of the leader, then let it finish: its first write meets a broken or reconnecting link.
         var got = await StampedeOfTwoAsync(
-            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope).LockPrefix, "k",
+            server.Port, leader, waiter, RedisTestCache.CacheOptions(scope), "k",
             beforeLeaderFinishes: () => RedisCli.CommandAsync(server.Port, "CLIENT", "KILL", "USER", "default", "SKIPME", "yes"));
 
         Assert.Contains(got, new[] { "v", "waiter ran" });
@@ -260,7 +263,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     // A leader on one cache holds its run until a waiter on the other has subscribed to the lock (waitFor 60 s, longer
     // than the guard); then beforeLeaderFinishes runs and the leader returns "v". Returns what the waiter got.
     private static async Task<string> StampedeOfTwoAsync(
-        int port, RedisCache leaderCache, RedisCache waiterCache, string lockPrefix, string key, Func<Task>? beforeLeaderFinishes = null, Func<string>? waiterValue = null)
+        int port, RedisCache leaderCache, RedisCache waiterCache, RedisCacheOptions options, string key, Func<Task>? beforeLeaderFinishes = null, Func<string>? waiterValue = null)
     {
         var waitFor = TimeSpan.FromSeconds(60);
         var leaderFunc = new CacheFunc(leaderCache, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
@@ -275,7 +278,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         }).AsTask();
         await started.Task.WaitAsync(Guard);
         var waiting = waiterFunc.DoAsync(key, _ => Task.FromResult(waiterValue?.Invoke() ?? "waiter ran")).AsTask();
-        await WaitForSubscriberAsync(port, lockPrefix + key);
+        await WaitForSubscriberAsync(port, options.LockKey(key));
         if (beforeLeaderFinishes is not null)
         {
             await beforeLeaderFinishes();
@@ -302,7 +305,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
             var configuration = ConfigurationOptions.Parse($"127.0.0.1:{port}");
-            configuration.ConnectTimeout = 2_000; // outlasts the first command's 200 ms wait (disposal waits for the attempt)
+            configuration.ConnectTimeout = 2_000; // outlasts the first command's 200 ms wait
             await using var cache = new RedisCache(configuration, new RedisCacheOptions { OperationTimeout = TimeSpan.FromMilliseconds(200) });
 
             var first = await Assert.ThrowsAsync<RedisConnectionException>(() => cache.GetAsync("k").AsTask());

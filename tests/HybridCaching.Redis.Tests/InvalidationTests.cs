@@ -56,17 +56,17 @@ public sealed class InvalidationTests(RedisServerFixture server)
         var options = RedisTestCache.CacheOptions();
         await using var cache = await RedisTestCache.CreateAsync(server, options);
         var db = cache.Db();
-        await db.StringSetAsync(options.LockPrefix + "k", "1", TimeSpan.FromMinutes(1));
-        await db.StringSetAsync(options.LockPrefix + "done", Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockKey("k"), "1", TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockKey("done"), Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
 
         await cache.DeleteAsync(["k", "done"]);
-        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockPrefix + "k"));
-        Assert.True((await db.StringGetAsync(options.LockPrefix + "done")).IsNull);
+        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockKey("k")));
+        Assert.True((await db.StringGetAsync(options.LockKey("done"))).IsNull);
 
-        await db.StringSetAsync(options.LockPrefix + "done", Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(options.LockKey("done"), Convert.FromHexString("81a3526573c40178"), TimeSpan.FromMinutes(1));
         await cache.ClearAsync();
-        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockPrefix + "k"));
-        Assert.True((await db.StringGetAsync(options.LockPrefix + "done")).IsNull);
+        Assert.Equal("1", (string?)await db.StringGetAsync(options.LockKey("k")));
+        Assert.True((await db.StringGetAsync(options.LockKey("done"))).IsNull);
     }
 
     [Fact]
@@ -99,12 +99,17 @@ public sealed class InvalidationTests(RedisServerFixture server)
         Assert.Equal("1", (string?)await cache.Db().StringGetAsync("!lock!held"));
     }
 
-    [Fact]
-    public async Task ClearAsync_AcrossLanguages_LocksForTenMinutesAndLeavesGoEmptyResultFor300Ms()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClearAsync_AcrossLanguages_LocksForTenMinutesAndLeavesGoEmptyResultFor300Ms(bool unprefixedLockKeys)
     {
         var options = RedisTestCache.CacheOptions();
+        options.UnprefixedLockKeys = unprefixedLockKeys;
         await using var cache = await RedisTestCache.CreateAsync(server, options);
-        var clearLock = options.LockPrefix + "!clear!";
+
+        // Go's Clear lock is LockPrefix + "!clear!"; by default ours carries the prefix like every lock key.
+        var clearLock = unprefixedLockKeys ? options.LockPrefix + "!clear!" : options.LockPrefix + options.Prefix + "!clear!";
         using var monitor = await MonitorAsync(server);
 
         await cache.ClearAsync();

@@ -74,7 +74,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
             await Assert.ThrowsAsync<InvalidOperationException>(() => run);
         }
 
-        var stored = (byte[]?)await cache.Db().StringGetAsync(options.LockPrefix + "golden");
+        var stored = (byte[]?)await cache.Db().StringGetAsync(options.LockKey("golden"));
         Assert.Equal(expectedHex, Convert.ToHexString(stored!).ToLowerInvariant());
     }
 
@@ -93,7 +93,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
         };
         foreach (var (key, hex) in vectors)
         {
-            await cache.Db().StringSetAsync(options.LockPrefix + key, Hex(hex), TimeSpan.FromSeconds(30));
+            await cache.Db().StringSetAsync(options.LockKey(key), Hex(hex), TimeSpan.FromSeconds(30));
         }
 
         Task<RaceResult> Race(string key) => cache.RaceAsync(
@@ -149,7 +149,7 @@ public sealed class RedisCacheTests(RedisServerFixture server)
             var garbage = new byte[random.Next(0, 64)];
             random.NextBytes(garbage);
             await cache.Db().StringSetAsync(options.Prefix + "g" + i, garbage, TimeSpan.FromMinutes(1));
-            await cache.Db().StringSetAsync(options.LockPrefix + "l" + i, garbage.Length == 1 ? [0xc1] : garbage, TimeSpan.FromMinutes(1));
+            await cache.Db().StringSetAsync(options.LockKey("l" + i), garbage.Length == 1 ? [0xc1] : garbage, TimeSpan.FromMinutes(1));
         }
 
         for (var i = 0; i < 20; i++)

@@ -29,6 +29,11 @@ internal static class RedisTestCache
         return new RedisCacheOptions { Prefix = $"t:{scope}:", LockPrefix = $"!lock!{scope}:", OperationTimeout = TimeSpan.FromSeconds(10) };
     }
 
+    /// <summary>The lock key of <paramref name="key"/> (SPEC §6): <c>LockPrefix + Prefix + key</c>, or Go's
+    /// <c>LockPrefix + key</c> with <see cref="RedisCacheOptions.UnprefixedLockKeys"/>.</summary>
+    public static string LockKey(this RedisCacheOptions options, string key)
+        => options.UnprefixedLockKeys ? options.LockPrefix + key : options.LockPrefix + options.Prefix + key;
+
     /// <summary>A cache on its own connected multiplexer, which it disposes.</summary>
     public static Task<RedisCache> CreateAsync(RedisServerFixture server, RedisCacheOptions? options = null)
         => CreateAsync(Configuration(server), options);

@@ -146,7 +146,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     {
         try
         {
-            var multiplexer = await _connecting.ConfigureAwait(false);
+            // Disposal does not wait for a first connection attempt that an unreachable Redis keeps going.
+            var multiplexer = await _connecting.WaitAsync(_stopping.Token).ConfigureAwait(false);
             await SubscribeAsync(multiplexer).ConfigureAwait(false);
             await PumpAsync(multiplexer).ConfigureAwait(false);
         }

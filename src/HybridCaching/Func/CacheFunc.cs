@@ -312,15 +312,18 @@ public sealed partial class CacheFunc
             : await TaggedHitOrMissAsync<T, TFormat>(stored, key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
-    // A pending cache read bounded by what is left of waitFor; a failed or late read is logged and is a miss (null).
+    // A pending cache read bounded by a quarter of waitFor (and what is left of it), so that a hung cache leaves a miss at
+    // least three quarters for its race and factory; a failed or late read is logged and is a miss (null).
     private async ValueTask<byte[]?> ReadWithinAsync(ValueTask<byte[]?> pending, string key, long started, CancellationToken cancellationToken)
     {
         var read = pending.AsTask();
+        var remaining = Remaining(started);
+        var budget = _waitFor / 4 < remaining ? _waitFor / 4 : remaining;
         try
         {
             try
             {
-                return await read.WaitAsync(Remaining(started), _timeProvider, cancellationToken).ConfigureAwait(false);
+                return await read.WaitAsync(budget, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch when (!read.IsCompleted)
             {
