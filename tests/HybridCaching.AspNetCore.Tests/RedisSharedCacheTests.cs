@@ -22,8 +22,8 @@ public sealed class RedisSharedCacheTests(RedisServerFixture redis) : IClassFixt
             await gate.Task;
             await context.Response.WriteAsync("computed once");
         };
-        await using var cacheA = new HybridCache(new RedisCache(redis.EndPoint), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
-        await using var cacheB = new HybridCache(new RedisCache(redis.EndPoint), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
+        await using var cacheA = new HybridCache(new RedisCache(redis.EndPoint, PatientRedis.Options), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
+        await using var cacheB = new HybridCache(new RedisCache(redis.EndPoint, PatientRedis.Options), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
         await using var serverA = await TestApp.StartAsync(new HybridResponseCachingOptions { Cache = cacheA }, app => app.Run(endpoint));
         await using var serverB = await TestApp.StartAsync(new HybridResponseCachingOptions { Cache = cacheB }, app => app.Run(endpoint));
 

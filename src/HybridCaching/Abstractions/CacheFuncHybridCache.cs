@@ -146,7 +146,8 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         var value = await factory(state, cancellationToken).ConfigureAwait(false);
         if (store)
         {
-            await CacheFunc.SetAsync(key, value, entryOptions, cancellationToken).ConfigureAwait(false);
+            // Like the value of a GetOrCreateAsync that read the cache: a failed write is logged, the value returned.
+            await CacheFunc.StoreComputedAsync(key, value, entryOptions).ConfigureAwait(false);
         }
 
         return value;

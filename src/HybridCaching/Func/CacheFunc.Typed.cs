@@ -100,6 +100,15 @@ public sealed partial class CacheFunc
         return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
     }
 
+    /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
+    /// (over a hybrid cache, an upstream failure) is logged and counted, not thrown. A value the serializer rejects throws.</summary>
+    internal Task StoreComputedAsync<T>(string key, T value, CacheEntryOptions? options)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        return StoreAsync(key, payload, options?.Ttl ?? _ttl);
+    }
+
     /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
     /// <paramref name="tags"/>: <see cref="RemoveByTagAsync"/> of any of them makes it a miss.</summary>
     /// <typeparam name="T">The value type; null is a value.</typeparam>

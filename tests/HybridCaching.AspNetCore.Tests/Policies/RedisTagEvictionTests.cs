@@ -19,8 +19,8 @@ public sealed class RedisTagEvictionTests(RedisServerFixture redis) : IClassFixt
         int runsB = 0;
         string path = "/catalog/1";
         string otherPath = "/catalog/2";
-        await using var cacheA = new HybridCache(new RedisCache(redis.EndPoint), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
-        await using var cacheB = new HybridCache(new RedisCache(redis.EndPoint), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
+        await using var cacheA = new HybridCache(new RedisCache(redis.EndPoint, PatientRedis.Options), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
+        await using var cacheB = new HybridCache(new RedisCache(redis.EndPoint, PatientRedis.Options), new MemoryCache(1000, 1 << 24, TimeSpan.Zero));
         await using var serverA = await StartAsync(cacheA, "A", () => Interlocked.Increment(ref runsA));
         await using var serverB = await StartAsync(cacheB, "B", () => Interlocked.Increment(ref runsB));
 

@@ -145,6 +145,22 @@ public sealed class CacheFuncHybridCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_ReadsDisabledOverHybridWithUpstreamDown_ReturnsTheValueAndKeepsItInMemory()
+    {
+        var upstream = new HybridCaching.Testing.FaultyCacheAdapter();
+        await using var hybrid = new HybridCache(upstream, new MemoryCache(10_000, 1 << 24, TimeSpan.Zero, _time));
+        var cache = new CacheFuncHybridCache(new CacheFunc(hybrid, new CacheFuncOptions { TimeProvider = _time }));
+        var options = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableDistributedCacheRead };
+
+        // Like a GetOrCreateAsync that read the cache, a write the upstream refused is logged, not thrown at the caller.
+        Assert.Equal("new", await cache.GetOrCreateAsync("k", "new", (v, _) => Factory(v), options));
+
+        Assert.True(upstream.Calls > 0);
+        Assert.Equal("new", await cache.GetOrCreateAsync("k", "unused", (v, _) => Factory(v)));
+        Assert.Equal(1, _factoryCalls);
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_ReadsAndWritesDisabled_RunsTheFactoryAndLeavesTheEntry()
     {
         await _cache.SetAsync("k", "old");
