@@ -143,8 +143,10 @@ public sealed class FaultTests(ITestOutputHelper output)
 
                 Assert.Equal(3, calls);
 
-                // Disposing fails the commands still waiting on the hung server: none of them may go unobserved.
-                await cache.DisposeAsync();
+                // Disposing fails the commands still waiting on the hung server (none of them may go unobserved) and
+                // does not wait for them: a hang guard well under the multiplexer's 60 s timeout (a backplane publish
+                // held by the hung server kept a hybrid's disposal waiting for it).
+                await cache.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
             }
             finally
             {

@@ -264,7 +264,18 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     {
         try
         {
-            await multiplexer.GetSubscriber().PublishAsync(_channel, message).ConfigureAwait(false);
+            // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout).
+            var publish = multiplexer.GetSubscriber().PublishAsync(_channel, message);
+            try
+            {
+                await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!publish.IsCompleted)
+            {
+                _ = publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+
             Interlocked.Increment(ref _messagesPublished);
             Interlocked.Add(ref _bytesPublished, message.Length);
         }
