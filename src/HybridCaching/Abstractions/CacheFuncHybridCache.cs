@@ -25,13 +25,15 @@ namespace HybridCaching.Abstractions;
 /// <see cref="HybridCacheEntryFlags.DisableDistributedCacheRead"/>) → the factory runs (without stampede protection)
 /// and its result is written. Both levels' writes disabled → the result is not stored
 /// (<see cref="CacheFuncContext.NoCache"/>). A flag for one level only is ignored: the adapter decides its levels.</item>
-/// <item><see cref="HybridCacheEntryFlags.DisableUnderlyingData"/> → the factory never runs: a miss returns
-/// <c>default</c>.</item>
+/// <item><see cref="HybridCacheEntryFlags.DisableUnderlyingData"/> → the factory never runs: a miss, or an entry
+/// invalidated by one of its tags, returns <c>default</c>.</item>
 /// <item><see cref="HybridCacheEntryFlags.DisableCompression"/> → nothing to do: entries are never compressed.</item>
 /// </list>
 /// <para>Tags: stored with the entry (<see cref="CacheFunc.DoAsync{T}(string, IReadOnlyCollection{string}, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>);
 /// <see cref="RemoveByTagAsync(string, CancellationToken)"/> is <see cref="CacheFunc.RemoveByTagAsync"/>: every entry
-/// carrying the tag becomes a miss on every server, without scanning the cache.</para>
+/// carrying the tag becomes a miss on every server, without scanning the cache (the invalidation is kept at least as
+/// long as the longest <see cref="HybridCacheEntryOptions.Expiration"/> given with tags here). A tag with an unpaired
+/// surrogate is refused with an <see cref="ArgumentException"/>.</para>
 /// </remarks>
 [DebuggerDisplay("{CacheFunc}")]
 public sealed class CacheFuncHybridCache : MicrosoftHybridCache

@@ -67,7 +67,7 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
         var cause = ex.GetBaseException();
         var name = serializer.GetType().Name;
         return new InvalidOperationException(
-            $"Cannot cache a value of type {typeof(T)}: {name} {what}: {cause.Message} See docs/serialization.md for the types {name} supports.",
+            $"Cannot cache a value of type {typeof(T)}: {name} {what}: {cause.Message.TrimEnd('.')}. See docs/serialization.md for the types {name} supports.",
             cause);
     }
 }
