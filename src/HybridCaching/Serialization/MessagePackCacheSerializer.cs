@@ -63,9 +63,9 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         [RequiresUnreferencedCode(ReflectionMessage)]
         [RequiresDynamicCode(ReflectionMessage)]
-        get => s_defaultOptions ??= MessagePackSerializerOptions.Standard
+        get => Volatile.Read(ref s_defaultOptions) ?? PublishOnce(ref s_defaultOptions, MessagePackSerializerOptions.Standard
             .WithResolver(GoContractlessResolver.Instance)
-            .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(DefaultMaxDepth));
+            .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(DefaultMaxDepth)));
     }
 
     /// <summary>Gets a shared instance with <see cref="DefaultOptions"/>.</summary>
@@ -73,8 +73,13 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         [RequiresUnreferencedCode(ReflectionMessage)]
         [RequiresDynamicCode(ReflectionMessage)]
-        get => s_default ??= new MessagePackCacheSerializer(DefaultOptions);
+        get => Volatile.Read(ref s_default) ?? PublishOnce(ref s_default, new MessagePackCacheSerializer(DefaultOptions));
     }
+
+    // The first instance published wins, so callers racing on first use all get the same one (Default.Options is DefaultOptions).
+    private static TValue PublishOnce<TValue>(ref TValue? field, TValue created)
+        where TValue : class
+        => Interlocked.CompareExchange(ref field, created, null) ?? created;
 
     /// <summary>Gets the options this serializer uses.</summary>
     public MessagePackSerializerOptions Options { get; }
