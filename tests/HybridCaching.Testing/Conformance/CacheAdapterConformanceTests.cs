@@ -7,25 +7,8 @@ namespace HybridCaching.Testing.Conformance;
 /// included): derive, and create the adapter under test in <see cref="CreateAdapterAsync"/>. The race is
 /// <see cref="CacheRaceConformanceTests"/>.
 /// </summary>
-public abstract class CacheAdapterConformanceTests : IAsyncLifetime
+public abstract class CacheAdapterConformanceTests : AdapterSuite
 {
-    private ICacheAdapter? _cache;
-
-    /// <summary>The adapter under test, created fresh for each test.</summary>
-    protected ICacheAdapter Cache => _cache ?? throw new InvalidOperationException("Not initialized.");
-
-    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
-
-    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync();
-        }
-    }
-
     protected static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
     protected static string? Text(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);

@@ -11,14 +11,12 @@ namespace HybridCaching.Testing.Conformance;
 /// <remarks>The result of a run answers later racers for 2 s here, where Go's suite keeps it for 10 ms: Go's adapters
 /// suppress duplicates in process before their race, and here that is <see cref="CacheFunc"/>'s job, so every
 /// concurrent call below is a racer of its own, like another server's, and must find the result still there.</remarks>
-public abstract class CacheRaceConformanceTests : IAsyncLifetime
+public abstract class CacheRaceConformanceTests : AdapterSuite
 {
     private static readonly TimeSpan ResultTtl = TimeSpan.FromSeconds(2);
 
-    private ICacheAdapter? _cache;
-
-    /// <summary>The race of the adapter under test, created fresh for each test.</summary>
-    protected ICacheRace Race => _cache as ICacheRace ?? throw new InvalidOperationException("Not initialized, or not an ICacheRace.");
+    /// <summary>The race of the adapter under test.</summary>
+    protected ICacheRace Race => Cache as ICacheRace ?? throw new InvalidOperationException("The adapter under test is not an ICacheRace.");
 
     /// <summary>How many concurrent rounds the race test runs (Go: 10 for memory, 5 for Redis).</summary>
     protected virtual int RaceRounds => 10;
@@ -28,18 +26,6 @@ public abstract class CacheRaceConformanceTests : IAsyncLifetime
 
     /// <summary>How long the raced work takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
     protected virtual TimeSpan RaceWork => TimeSpan.FromMilliseconds(100);
-
-    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
-
-    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync();
-        }
-    }
 
     private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
