@@ -29,7 +29,7 @@ namespace HybridCaching.Redis;
 /// released), so no server waits on a leader that is not running.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock keys '{_lockKeyPrefix,nq}…')")]
-public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackplaneSource
+public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable, ICacheBackplaneSource
 {
     private const string ClearKey = "!clear!";
     private const int ScanPageSize = 1000;
@@ -62,7 +62,6 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     private readonly TimeSpan _writeConnectWait;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
-    private readonly SingleFlight<RaceResult> _flights;
     private readonly ResponseGuard _guard;
     private readonly CancellationTokenSource _disposing = new();
 
@@ -143,7 +142,6 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         _writeConnectWait = writeConnectWait;
         _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
-        _flights = new SingleFlight<RaceResult>(_time);
         _logger = logger ?? NullLogger.Instance;
         _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
     }
@@ -272,6 +270,9 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
     }
 
     /// <inheritdoc/>
+    /// <remarks>Every call takes part in the race on its own, as another server's would: a process runs one race per key
+    /// at a time when its callers go through a <see cref="CacheFunc"/>, whose single-flight shares the result in
+    /// process. With <see cref="RedisCacheOptions.SkipLock"/> the work runs here, without a lock.</remarks>
     public Task<RaceResult> RaceAsync(
         string key,
         Func<CancellationToken, Task<RaceResult>> fn,
@@ -279,16 +280,14 @@ public sealed partial class RedisCache : ICacheAdapter, IDisposable, ICacheBackp
         TimeSpan ttl,
         CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(fn);
-        CacheArgument.ThrowIfNotPositive(waitFor);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidRace(key, fn, waitFor, ttl);
         ThrowIfDisposed();
-        return _flights.RunAsync(
+        return BoundedRun.RunAsync(
             key,
             new RaceState(this, key, fn, waitFor, ttl),
             static (state, token) => state.Cache.RaceAcrossServersAsync(state, token),
             waitFor,
+            _time,
             cancellationToken);
     }
 

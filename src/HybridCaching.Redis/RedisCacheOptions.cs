@@ -34,7 +34,8 @@ public sealed class RedisCacheOptions
     /// <value>Default <see langword="null"/>: the multiplexer's default database.</value>
     public int? Database { get; set; }
 
-    /// <summary>Skip the cross-server lock: <see cref="RedisCache.RaceAsync"/> only suppresses duplicates inside this process.</summary>
+    /// <summary>Skip the cross-server lock: <see cref="RedisCache.RaceAsync"/> runs the work at once, so duplicates are
+    /// suppressed only inside each process (by <see cref="CacheFunc"/>'s single-flight).</summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool SkipLock { get; set; }
 

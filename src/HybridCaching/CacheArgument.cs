@@ -31,7 +31,7 @@ internal static class CacheArgument
         return list;
     }
 
-    /// <summary>The checks every <see cref="ICacheAdapter.RaceAsync"/> makes on its arguments.</summary>
+    /// <summary>The checks every <see cref="ICacheRace.RaceAsync"/> makes on its arguments.</summary>
     /// <param name="key">The key; not null or empty.</param>
     /// <param name="fn">The work; not null.</param>
     /// <param name="waitFor">Positive.</param>

@@ -1,7 +1,7 @@
 namespace HybridCaching;
 
 /// <summary>
-/// A cache that stores opaque bytes under string keys: the contract shared by the memory, Redis
+/// A cache that stores opaque bytes under string keys: the storage contract shared by the memory, Redis
 /// and hybrid adapters, and the storage that <see cref="CacheFunc"/> runs on.
 /// </summary>
 /// <remarks>
@@ -12,6 +12,9 @@ namespace HybridCaching;
 /// to <see cref="SetAsync"/> is owned by the cache afterwards. Adapters are both
 /// <see cref="IAsyncDisposable"/> and <see cref="IDisposable"/>, so a container disposed either way
 /// releases them; disposing twice is harmless.
+/// <para>What only some caches can do is a capability interface an adapter implements besides this one:
+/// <see cref="ICacheRace"/> (the race across servers) and <see cref="ICacheRenewal"/> (conditional renewal).
+/// Running a factory once per key is <see cref="CacheFunc"/>'s job, not the adapter's.</para>
 /// </remarks>
 public interface ICacheAdapter : IAsyncDisposable, IDisposable
 {
@@ -46,25 +49,4 @@ public interface ICacheAdapter : IAsyncDisposable, IDisposable
     /// <summary>Removes every entry this adapter owns (for Redis: the keys under its prefix, never lock keys).</summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
     ValueTask ClearAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Runs <paramref name="fn"/> once per key however many callers ask at the same time: concurrent
-    /// duplicates wait for the first run and receive its result (the same value, or the same exception).
-    /// </summary>
-    /// <param name="key">The key to suppress duplicate runs on; not null or empty.</param>
-    /// <param name="fn">The work to run. Its token is cancelled when <paramref name="waitFor"/> passes or
-    /// when every caller waiting on this run has cancelled.</param>
-    /// <param name="waitFor">How long the run (and every waiter) may take; must be positive.</param>
-    /// <param name="ttl">How long the result keeps suppressing new runs after it is produced where the
-    /// adapter shares results between processes (Redis); must be positive.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only; the run goes on for other waiters.</param>
-    /// <returns>The run's result.</returns>
-    /// <exception cref="TimeoutException"><paramref name="waitFor"/> passed before the run finished.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    Task<RaceResult> RaceAsync(
-        string key,
-        Func<CancellationToken, Task<RaceResult>> fn,
-        TimeSpan waitFor,
-        TimeSpan ttl,
-        CancellationToken cancellationToken = default);
 }

@@ -1,7 +1,7 @@
 namespace HybridCaching;
 
 /// <summary>
-/// The outcome of a run suppressed by <see cref="ICacheAdapter.RaceAsync"/>: a value (or none), and
+/// The outcome of a run suppressed by <see cref="ICacheRace.RaceAsync"/>: a value (or none), and
 /// whether it must not be cached.
 /// </summary>
 /// <param name="Value">The bytes produced, or <see langword="null"/> for "no value" (the Go original's

@@ -1,7 +1,7 @@
 namespace HybridCaching;
 
 /// <summary>
-/// The run that another server led for the same key (through a shared adapter's <see cref="ICacheAdapter.RaceAsync"/>,
+/// The run that another server led for the same key (through a shared adapter's <see cref="ICacheRace.RaceAsync"/>,
 /// e.g. Redis) failed; its error message travelled through the cache and is this exception's
 /// <see cref="Exception.Message"/>. Callers in the leader's own process receive the original exception instead.
 /// </summary>

@@ -9,6 +9,13 @@ namespace HybridCaching.Redis.Tests;
 [Trait("Category", "Redis")]
 public sealed class RedisCacheConformanceTests(RedisServerFixture server) : CacheAdapterConformanceTests
 {
+    protected override async Task<ICacheAdapter> CreateAdapterAsync() => await RedisTestCache.CreateAsync(server);
+}
+
+[Collection(RedisCollection.Name)]
+[Trait("Category", "Redis")]
+public sealed class RedisCacheRaceConformanceTests(RedisServerFixture server) : CacheRaceConformanceTests
+{
     protected override int RaceRounds => 5;
 
     protected override int RaceKeys => 5;
@@ -21,6 +28,14 @@ public sealed class RedisCacheConformanceTests(RedisServerFixture server) : Cach
 [Collection(RedisCollection.Name)]
 [Trait("Category", "Redis")]
 public sealed class HybridRedisConformanceTests(RedisServerFixture server) : CacheAdapterConformanceTests
+{
+    protected override async Task<ICacheAdapter> CreateAdapterAsync()
+        => new HybridCache(await RedisTestCache.CreateAsync(server), new MemoryCache(10_000, 64 << 20, TimeSpan.Zero));
+}
+
+[Collection(RedisCollection.Name)]
+[Trait("Category", "Redis")]
+public sealed class HybridRedisRaceConformanceTests(RedisServerFixture server) : CacheRaceConformanceTests
 {
     protected override int RaceRounds => 5;
 

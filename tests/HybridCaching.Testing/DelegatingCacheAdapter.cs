@@ -1,6 +1,7 @@
 namespace HybridCaching.Testing;
 
-/// <summary>Passes every operation to an inner adapter; derived test adapters override the read or the race.</summary>
+/// <summary>Passes every storage operation to an inner adapter; derived test adapters override the read, or add a
+/// capability (e.g. <see cref="ICacheRace"/>).</summary>
 public abstract class DelegatingCacheAdapter(ICacheAdapter inner) : ICacheAdapter
 {
     protected ICacheAdapter Inner => inner;
@@ -22,7 +23,4 @@ public abstract class DelegatingCacheAdapter(ICacheAdapter inner) : ICacheAdapte
     }
 
     public void Dispose() => GC.SuppressFinalize(this);
-
-    public virtual Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
-        => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
 }

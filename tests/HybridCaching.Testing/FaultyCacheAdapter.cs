@@ -1,7 +1,7 @@
 namespace HybridCaching.Testing;
 
-/// <summary>An adapter whose every call fails, like an upstream whose server is down; counts the calls.</summary>
-public sealed class FaultyCacheAdapter : ICacheAdapter
+/// <summary>An adapter whose every call fails, its race included, like an upstream whose server is down; counts the calls.</summary>
+public sealed class FaultyCacheAdapter : ICacheAdapter, ICacheRace
 {
     private int _calls;
 

@@ -1,46 +1,40 @@
+using System.Collections.Concurrent;
+
 namespace HybridCaching.Testing;
 
-/// <summary>Wraps an adapter so that every run's result is held back until <see cref="Release"/>: it stands for the
-/// time a leader's result takes to reach waiters (e.g. other servers polling a Redis lock), so callers that arrive
-/// meanwhile are sure to join the run and receive its result. Counts the callers that entered a run.</summary>
-public sealed class HeldRaceCache(ICacheAdapter inner) : ICacheAdapter
+/// <summary>Wraps an adapter with a race whose first run's result is held back until <see cref="Release"/>: it stands
+/// for the time a leader's result takes to reach waiters (e.g. other servers polling a Redis lock), so callers that
+/// arrive meanwhile are sure to wait for the run. As a result left under a Redis lock does, that run's result then
+/// answers every later race on its key. Counts the reads that found nothing.</summary>
+public sealed class HeldRaceCache(ICacheAdapter inner) : DelegatingCacheAdapter(inner), ICacheRace
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _racers;
+    private readonly ConcurrentDictionary<string, Lazy<Task<RaceResult>>> _runs = new(StringComparer.Ordinal);
+    private int _misses;
 
-    public int Racers => Volatile.Read(ref _racers);
+    /// <summary>How many reads found nothing (each caller of a cold key reads it once before it waits for the run).</summary>
+    public int Misses => Volatile.Read(ref _misses);
 
     public void Release() => _release.TrySetResult();
 
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => inner.GetAsync(key, cancellationToken);
-
-    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => inner.FetchAsync(key, cancellationToken);
-
-    public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default) => inner.SetAsync(key, value, ttl, cancellationToken);
-
-    public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
-
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    public void Dispose()
+    public override async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
+        var value = await Inner.GetAsync(key, cancellationToken);
+        if (value is null)
+        {
+            Interlocked.Increment(ref _misses);
+        }
+
+        return value;
     }
 
     public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+        => _runs.GetOrAdd(key, _ => new Lazy<Task<RaceResult>>(() => RunAsync(fn))).Value.WaitAsync(cancellationToken);
+
+    private async Task<RaceResult> RunAsync(Func<CancellationToken, Task<RaceResult>> fn)
     {
-        Interlocked.Increment(ref _racers);
-        return inner.RaceAsync(
-            key,
-            async token =>
-            {
-                var result = await fn(token);
-                await _release.Task;
-                return result;
-            },
-            waitFor,
-            ttl,
-            cancellationToken);
+        var result = await fn(CancellationToken.None);
+        await _release.Task;
+        return result;
     }
 }

@@ -10,10 +10,9 @@ namespace HybridCaching.Distributed;
 /// <remarks>
 /// <para>Values are stored as they are (the <see cref="CacheFunc"/> envelope, byte for byte), with
 /// <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> = the TTL.</para>
-/// <para><b>Race is in-process only</b>: <see cref="IDistributedCache"/> has no atomic "set if absent", so duplicate
-/// factory runs are suppressed within this process (a single-flight per key), not across servers. Each server runs
-/// a missing key's factory at most once at a time; N servers may run it N times. Use the Redis adapter where
-/// cross-server stampede protection matters.</para>
+/// <para><b>No race across servers</b> (<see cref="ICacheRace"/>): <see cref="IDistributedCache"/> has no atomic "set if
+/// absent". A <see cref="CacheFunc"/> over it runs a missing key's factory once at a time per server (its single-flight);
+/// N servers may run it N times. Use the Redis adapter where cross-server stampede protection matters.</para>
 /// <para><see cref="FetchAsync"/> cannot learn the remaining TTL (<see cref="IDistributedCache"/> does not expose it):
 /// a found value comes with <see cref="Timeout.InfiniteTimeSpan"/>, "unknown". A <see cref="HybridCache"/> over this
 /// adapter therefore keeps its memory copy for the memory level's maximum TTL; freshness is unaffected, since it
@@ -27,17 +26,14 @@ namespace HybridCaching.Distributed;
 public sealed class DistributedCacheAdapter : ICacheAdapter
 {
     private readonly IDistributedCache _cache;
-    private readonly SingleFlight<RaceResult> _flights;
     private bool _disposed;
 
     /// <summary>Creates an adapter over <paramref name="cache"/>.</summary>
     /// <param name="cache">The distributed cache to store in; not owned.</param>
-    /// <param name="timeProvider">The clock for the race's waitFor; <see cref="TimeProvider.System"/> when null.</param>
-    public DistributedCacheAdapter(IDistributedCache cache, TimeProvider? timeProvider = null)
+    public DistributedCacheAdapter(IDistributedCache cache)
     {
         ArgumentNullException.ThrowIfNull(cache);
         _cache = cache;
-        _flights = new SingleFlight<RaceResult>(timeProvider);
     }
 
     /// <inheritdoc/>
@@ -85,21 +81,6 @@ public sealed class DistributedCacheAdapter : ICacheAdapter
         ObjectDisposedException.ThrowIf(_disposed, this);
         throw new NotSupportedException(
             "IDistributedCache cannot enumerate or clear its keys, so DistributedCacheAdapter cannot clear it. Remove keys with DeleteAsync, or clear the underlying store directly.");
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>In-process only: an <see cref="IDistributedCache"/> has no atomic lock, so duplicate runs are
-    /// suppressed within this process, not across servers; <paramref name="ttl"/> is not used.</remarks>
-    public Task<RaceResult> RaceAsync(
-        string key,
-        Func<CancellationToken, Task<RaceResult>> fn,
-        TimeSpan waitFor,
-        TimeSpan ttl,
-        CancellationToken cancellationToken = default)
-    {
-        CacheArgument.ThrowIfInvalidRace(key, fn, waitFor, ttl);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _flights.RunAsync(key, fn, static (run, token) => run(token), waitFor, cancellationToken);
     }
 
     /// <inheritdoc/>

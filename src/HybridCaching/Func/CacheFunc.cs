@@ -18,6 +18,9 @@ namespace HybridCaching;
 /// another version's envelope, bytes another serializer wrote) is a miss, never an error. Failures of
 /// the cache itself (e.g. Redis down) are logged and also treated as misses. The factory's exception
 /// reaches every caller waiting on that run and nothing is cached.
+/// <para>A miss goes through one single-flight per key in this process; its one caller that runs races the other
+/// servers when the cache offers the race (<see cref="ICacheRace"/>, detected once, here), and otherwise runs the
+/// factory.</para>
 /// </remarks>
 [DebuggerDisplay("WaitFor = {_waitFor}, FreshFor = {_freshFor}, Ttl = {_ttl}")]
 public sealed partial class CacheFunc
@@ -34,6 +37,7 @@ public sealed partial class CacheFunc
     private readonly TimeSpan _suppressFor;
     private readonly ConcurrentDictionary<string, bool> _refreshing = new(StringComparer.Ordinal);
     private readonly SingleFlight<RaceResult> _local;
+    private readonly ICacheRace? _race;
     private readonly MemoryCache? _memoryLevel;
     private readonly bool _reuseAll;
     private readonly bool _systemClock;
@@ -69,6 +73,7 @@ public sealed partial class CacheFunc
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
         _local = new SingleFlight<RaceResult>(_timeProvider);
+        _race = cache as ICacheRace;
         _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
         _reuseAll = options.ReuseValues;
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
@@ -454,13 +459,8 @@ public sealed partial class CacheFunc
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        Task<RaceResult>? ranHere = null; // this call's own run, when the race ran the factory for it
-        var shared = await _cache.RaceAsync(
-            key,
-            token => ranHere = RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: false, storeResult: true, token),
-            Remaining(started),
-            _suppressFor,
-            cancellationToken).ConfigureAwait(false);
+        var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: false, storeResult: true);
+        var shared = await RunOnceAsync(run, Remaining(started), cancellationToken).ConfigureAwait(false);
         var invalidated = _tagInvalidations.Check(shared.Value, out var tags, out var written, unreadableInvalidates: false) switch
         {
             TagInvalidations.State.Invalidated => true,
@@ -482,20 +482,17 @@ public sealed partial class CacheFunc
             return value;
         }
 
-        if (!invalidated && ranHere is { IsCompletedSuccessfully: true } && ReferenceEquals(ranHere.Result.Value, shared.Value))
+        if (!invalidated && run.Produced is { } produced && ReferenceEquals(produced, shared.Value))
         {
             // This call's own factory run produced what cannot be read back: running it again would too.
             throw Unreadable<T, TFormat>(key, shared.Value, format);
         }
 
-        // The shared result cannot be read as T (another program or serializer produced it): compute it here. A result
-        // a run left under its lock before a RemoveByTagAsync is computed again, and stored.
-        var own = await _local.RunAsync(
-            key,
-            (Func: this, Key: key, Fn: fn, Format: format, Store: invalidated),
-            static (s, token) => s.Func.RunFactoryAsync<T, TFormat>(s.Key, s.Fn, s.Format, isBackgroundRefresh: false, storeResult: s.Store, token),
-            Remaining(started),
-            cancellationToken).ConfigureAwait(false);
+        // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
+        // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
+        // again, and stored.
+        var here = new FactoryRun<T, TFormat>(this, key, fn, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
+        var own = await RunOnceAsync(here, Remaining(started), cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _) ? value : throw Unreadable<T, TFormat>(key, own.Value, format);
     }
 
@@ -506,18 +503,10 @@ public sealed partial class CacheFunc
         => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
             ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
 
-    private Task<RaceResult> RaceAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, TimeSpan waitFor, CancellationToken cancellationToken)
-        where TFormat : ICachePayloadFormat<T>
-        => _cache.RaceAsync(
-            key,
-            token => RunFactoryAsync<T, TFormat>(key, fn, format, isBackgroundRefresh, storeResult: true, token),
-            waitFor,
-            _suppressFor,
-            cancellationToken);
-
-    private async Task<RaceResult> RunFactoryAsync<T, TFormat>(string key, Delegate fn, TFormat format, bool isBackgroundRefresh, bool storeResult, CancellationToken cancellationToken)
+    private async Task<RaceResult> RunFactoryAsync<T, TFormat>(FactoryRun<T, TFormat> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
+        var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
         var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
@@ -529,7 +518,7 @@ public sealed partial class CacheFunc
         {
             try
             {
-                value = fn switch
+                value = run.Fn switch
                 {
                     Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
                     Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
@@ -552,7 +541,8 @@ public sealed partial class CacheFunc
             payload = CachePayload.WithTags(payload, tags, written);
             NoteTaggedTtl(context.Ttl);
         }
-        if (storeResult && !context.NoCache)
+        run.Produced = payload;
+        if (run.StoreResult && !context.NoCache)
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
             var write = StoreAsync(key, payload, context.Ttl);
@@ -654,7 +644,8 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            await RaceAsync<T, TFormat>(key, fn, format, isBackgroundRefresh: true, Remaining(started), timeout.Token).ConfigureAwait(false);
+            var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: true, storeResult: true);
+            await RunOnceAsync(run, Remaining(started), timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use

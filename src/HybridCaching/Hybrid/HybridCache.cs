@@ -20,19 +20,20 @@ namespace HybridCaching;
 /// value downstream, log and count the failure, so a down upstream does not turn every call into a factory run.)</item>
 /// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
 /// failure, since a silently failed invalidation would leave other servers stale.</item>
-/// <item><see cref="RaceAsync"/> is the downstream race (one run per process) wrapping the upstream race
-/// (one run across servers), which gets the time that remains; if the upstream race fails before the
-/// work ran (other than with a <see cref="RemoteRaceException"/> or a <see cref="TimeoutException"/>, which are
-/// the race's outcome), the work runs locally.</item>
+/// <item><see cref="RaceAsync"/> is the upstream's race (one run across servers) when the upstream offers one
+/// (<see cref="ICacheRace"/>, e.g. Redis); if that race fails before the work ran (other than with a
+/// <see cref="RemoteRaceException"/> or a <see cref="TimeoutException"/>, which are the race's outcome), the work runs
+/// here with the time that remains. Over an upstream without a race, the work simply runs here.</item>
 /// </list>
 /// Disposing the hybrid cache disposes both adapters.
 /// <para>When the upstream is an <see cref="ICacheBackplaneSource"/> (a <c>RedisCache</c> with its backplane on, the
 /// default), every write and removal is announced to the other instances, which drop their downstream copies; see
 /// docs/architecture.md for what that guarantees.</para>
 /// </remarks>
-public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
+public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackplaneListener
 {
     private readonly ICacheAdapter _upstream;
+    private readonly ICacheRace? _upstreamRace;
     private readonly ICacheAdapter _downstream;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -56,6 +57,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
         }
 
         _upstream = upstream;
+        _upstreamRace = upstream as ICacheRace;
         _downstream = downstream;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -171,6 +173,9 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
     }
 
     /// <inheritdoc/>
+    /// <remarks>Races through the upstream when it is an <see cref="ICacheRace"/>; otherwise, or when the upstream cannot
+    /// coordinate (it is down, say), runs <paramref name="fn"/> here, bounded by what is left of
+    /// <paramref name="waitFor"/>.</remarks>
     public Task<RaceResult> RaceAsync(
         string key,
         Func<CancellationToken, Task<RaceResult>> fn,
@@ -178,18 +183,11 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
         TimeSpan ttl,
         CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(fn);
-        CacheArgument.ThrowIfNotPositive(waitFor);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidRace(key, fn, waitFor, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var started = _timeProvider.GetTimestamp();
-        return _downstream.RaceAsync(
-            key,
-            token => RaceUpstreamAsync(key, fn, waitFor - _timeProvider.GetElapsedTime(started), ttl, token),
-            waitFor,
-            ttl,
-            cancellationToken);
+        return _upstreamRace is null
+            ? RunHereAsync(key, fn, waitFor, cancellationToken)
+            : RaceUpstreamAsync(_upstreamRace, key, fn, waitFor, ttl, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -307,18 +305,22 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
         return fetched;
     }
 
+    private Task<RaceResult> RunHereAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, CancellationToken cancellationToken)
+        => BoundedRun.RunAsync(key, fn, static (run, token) => run(token), waitFor, _timeProvider, cancellationToken);
+
     private async Task<RaceResult> RaceUpstreamAsync(
+        ICacheRace upstream,
         string key,
         Func<CancellationToken, Task<RaceResult>> fn,
-        TimeSpan remaining,
+        TimeSpan waitFor,
         TimeSpan ttl,
         CancellationToken cancellationToken)
     {
+        var started = _timeProvider.GetTimestamp();
         var run = new TrackedRun(fn);
         try
         {
-            var waitFor = remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1);
-            return await _upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
+            return await upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (run.State == RunState.NotStarted && IsUpstreamFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))
@@ -326,7 +328,8 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheBackplaneListener
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
             // another server, or waitFor passing while waiting for it, is the race's outcome and is not retried.
             UpstreamFailed("Race", key, ex);
-            return await fn(cancellationToken).ConfigureAwait(false);
+            var remaining = waitFor - _timeProvider.GetElapsedTime(started);
+            return await RunHereAsync(key, fn, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (run.State == RunState.Succeeded && IsUpstreamFailure(ex, cancellationToken))
         {

@@ -8,7 +8,7 @@ namespace HybridCaching;
 
 /// <summary>
 /// An in-process <see cref="ICacheAdapter"/> over <c>Microsoft.Extensions.Caching.Memory</c>, bounded by
-/// item count, byte size and a maximum time to live; its race is an in-process single-flight.
+/// item count, byte size and a maximum time to live.
 /// </summary>
 /// <remarks>
 /// Both bounds hold at all times: every entry is charged its size in bytes (value plus key), but at
@@ -23,7 +23,6 @@ namespace HybridCaching;
 public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
 {
     private readonly RuntimeMemoryCache _cache;
-    private readonly SingleFlight<RaceResult> _flights;
     private readonly TimeProvider _timeProvider;
     private readonly long _maxBytes;
     private readonly long _minimumCharge;
@@ -45,7 +44,6 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
         _maxBytes = maxBytes;
         _minimumCharge = Math.Max(1, (maxBytes + maxItems - 1) / maxItems);
         _maxTtl = maxTtl > TimeSpan.Zero ? maxTtl : TimeSpan.MaxValue;
-        _flights = new SingleFlight<RaceResult>(_timeProvider);
         _cache = new RuntimeMemoryCache(new MemoryCacheOptions
         {
             SizeLimit = maxBytes,
@@ -160,24 +158,6 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>An in-process single-flight; <paramref name="ttl"/> is not used, since the result is
-    /// handed to every waiter directly.</remarks>
-    public Task<RaceResult> RaceAsync(
-        string key,
-        Func<CancellationToken, Task<RaceResult>> fn,
-        TimeSpan waitFor,
-        TimeSpan ttl,
-        CancellationToken cancellationToken = default)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(fn);
-        CacheArgument.ThrowIfNotPositive(waitFor);
-        CacheArgument.ThrowIfNotPositive(ttl);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _flights.RunAsync(key, fn, static (run, token) => run(token), waitFor, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -1,40 +1,14 @@
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace HybridCaching.Testing.Conformance;
 
 /// <summary>
-/// The Go suite's common adapter and Race cases (SPEC §9), run against every adapter: derive, and
-/// create the adapter under test in <see cref="CreateAdapterAsync"/>.
+/// The Go suite's common adapter cases (SPEC §9): the storage contract, run against every adapter (a user-written one
+/// included): derive, and create the adapter under test in <see cref="CreateAdapterAsync"/>. The race is
+/// <see cref="CacheRaceConformanceTests"/>.
 /// </summary>
-public abstract class CacheAdapterConformanceTests : IAsyncLifetime
+public abstract class CacheAdapterConformanceTests : AdapterSuite
 {
-    private ICacheAdapter? _cache;
-
-    /// <summary>The adapter under test, created fresh for each test.</summary>
-    protected ICacheAdapter Cache => _cache ?? throw new InvalidOperationException("Not initialized.");
-
-    /// <summary>How many concurrent rounds the race test runs (Go: 10 for memory, 5 for Redis).</summary>
-    protected virtual int RaceRounds => 10;
-
-    /// <summary>How many keys the race test uses (Go: 10 for memory, 5 for Redis).</summary>
-    protected virtual int RaceKeys => 10;
-
-    /// <summary>How long the raced work takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
-    protected virtual TimeSpan RaceWork => TimeSpan.FromMilliseconds(100);
-
-    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
-
-    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync();
-        }
-    }
-
     protected static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
     protected static string? Text(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
@@ -137,67 +111,6 @@ public abstract class CacheAdapterConformanceTests : IAsyncLifetime
         var ttl = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Cache.SetAsync("kept", Bytes("x"), TimeSpan.Zero));
         Assert.Equal("ttl", ttl.ParamName);
         await Assert.ThrowsAsync<ArgumentException>(async () => await Cache.DeleteAsync(["kept", ""]));
-        var waitFor = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
-            () => Cache.RaceAsync("kept", _ => Task.FromResult(new RaceResult(null)), TimeSpan.Zero, TimeSpan.FromSeconds(1)));
-        Assert.Equal("waitFor", waitFor.ParamName);
         Assert.Equal("v", Text(await Cache.GetAsync("kept")));
-    }
-
-    [Fact]
-    public async Task RaceAsync_ConcurrentRounds_RunOncePerKeyAndShareTheOutcome()
-    {
-        var calls = new ConcurrentDictionary<string, int>();
-        var prefix = "race-" + Guid.NewGuid().ToString("N")[..8] + "-";
-
-        async Task<RaceResult> Work(string key, CancellationToken token)
-        {
-            calls.AddOrUpdate(key, 1, (_, n) => n + 1);
-            await Task.Delay(RaceWork, token);
-            return key[prefix.Length..] switch
-            {
-                "2" => new RaceResult(null),
-                "3" => new RaceResult(Bytes("3"), NoCache: true),
-                "4" => new RaceResult(null),
-                "5" => throw new TimeoutException("timeout on 5"),
-                var name => new RaceResult(Bytes(name)),
-            };
-        }
-
-        var runs = new List<(string Key, Task<RaceResult> Run)>();
-        for (var round = 0; round < RaceRounds; round++)
-        {
-            for (var i = 0; i < RaceKeys; i++)
-            {
-                var key = prefix + i;
-                runs.Add((key, Cache.RaceAsync(key, token => Work(key, token), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10))));
-            }
-        }
-
-        foreach (var (key, run) in runs)
-        {
-            switch (key[prefix.Length..])
-            {
-                case "2" or "4":
-                    Assert.Null((await run).Value);
-                    break;
-                case "3":
-                    var noCache = await run;
-                    Assert.Equal("3", Text(noCache.Value));
-                    Assert.True(noCache.NoCache);
-                    break;
-                case "5":
-                    var error = await Assert.ThrowsAnyAsync<Exception>(() => run);
-                    Assert.Contains("timeout on 5", error.Message, StringComparison.Ordinal);
-                    break;
-                default:
-                    var result = await run;
-                    Assert.Equal(key[prefix.Length..], Text(result.Value));
-                    Assert.False(result.NoCache);
-                    break;
-            }
-        }
-
-        Assert.Equal(RaceKeys, calls.Count);
-        Assert.All(calls, pair => Assert.Equal(1, pair.Value));
     }
 }

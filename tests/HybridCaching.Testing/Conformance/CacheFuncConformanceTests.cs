@@ -8,29 +8,13 @@ namespace HybridCaching.Testing.Conformance;
 /// The Go suite's CacheFunc tables (SPEC §9: DoBytes, Do, concurrent Do), run on real time against
 /// every adapter: derive, and create the adapter under test in <see cref="CreateAdapterAsync"/>.
 /// </summary>
-public abstract class CacheFuncConformanceTests : IAsyncLifetime
+public abstract class CacheFuncConformanceTests : AdapterSuite
 {
-    private ICacheAdapter? _cache;
-
-    protected ICacheAdapter Cache => _cache ?? throw new InvalidOperationException("Not initialized.");
-
     /// <summary>Rounds × keys of the concurrent test (Go: 10 for memory, 5 for Redis).</summary>
     protected virtual int ConcurrentSize => 10;
 
     /// <summary>How long the concurrent test's factory takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
     protected virtual TimeSpan ConcurrentWork => TimeSpan.FromMilliseconds(100);
-
-    protected abstract Task<ICacheAdapter> CreateAdapterAsync();
-
-    public async Task InitializeAsync() => _cache = await CreateAdapterAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync();
-        }
-    }
 
     // The table's CacheFunc (freshFor 50 ms, TTL 2 s as in Go). Freshness is measured on a manual clock that
     // the table advances, so a slow machine cannot turn a "fresh" row stale; TTLs and lock windows stay on

@@ -222,10 +222,14 @@ public sealed class TelemetryTests
         Assert.Equal((callerTrace, callerSpan), (link.Context.TraceId, link.Context.SpanId));
     }
 
-    // Every call fails, like a Redis that is down (its level tag: "deadupstream").
-    private sealed class DeadUpstreamCache() : DelegatingCacheAdapter(new FaultyCacheAdapter());
+    // Every call fails, its race included, like a Redis that is down (its level tag: "deadupstream").
+    private sealed class DeadUpstreamCache() : DelegatingCacheAdapter(new FaultyCacheAdapter()), ICacheRace
+    {
+        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => ((ICacheRace)Inner).RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+    }
 
-    // Reads fail (like a Redis that is down); the race still runs the factory in process.
+    // Reads fail (like a Redis that is down); a miss still runs the factory in process.
     private sealed class ReadFailingCache(MemoryCache inner) : ICacheAdapter
     {
         public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => throw new InvalidOperationException("down");
@@ -237,9 +241,6 @@ public sealed class TelemetryTests
         public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
 
         public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
-
-        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
-            => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -91,26 +91,6 @@ public sealed class DistributedCacheAdapterTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RaceAsync_ConcurrentCallers_RunOnceAndShareTheResult()
-    {
-        var release = new TaskCompletionSource<RaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var runs = 0;
-        var callers = Enumerable.Range(0, 10)
-            .Select(_ => _adapter.RaceAsync("k", _ =>
-            {
-                Interlocked.Increment(ref runs);
-                return release.Task;
-            }, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2)))
-            .ToList();
-
-        release.SetResult(new RaceResult(Bytes("r")));
-        var results = await Task.WhenAll(callers).WaitAsync(Guard);
-
-        Assert.Equal(1, runs);
-        Assert.All(results, r => Assert.Equal("r", Text(r.Value)));
-    }
-
-    [Fact]
     public async Task CacheFunc_OverTheAdapter_CachesAndRunsTheFactoryOncePerKey()
     {
         var func = new CacheFunc(_adapter, TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));

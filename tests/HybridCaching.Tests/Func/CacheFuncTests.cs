@@ -261,6 +261,52 @@ public sealed class CacheFuncTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task DoAsync_EveryCallerCancels_FnTokenFiresAndTheNextCallRunsAgain()
+    {
+        var fnCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<string> Abandoned(CancellationToken token)
+        {
+            token.Register(() => fnCancelled.TrySetResult());
+            await Task.Delay(Timeout.Infinite, token);
+            return "never";
+        }
+
+        using var a = new CancellationTokenSource();
+        using var b = new CancellationTokenSource();
+        var first = _func.DoAsync("k", Abandoned, a.Token).AsTask();
+        var second = _func.DoAsync("k", Abandoned, b.Token).AsTask();
+        await a.CancelAsync();
+        Assert.False(fnCancelled.Task.IsCompleted);
+        await b.CancelAsync();
+
+        await fnCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+
+        // The abandoned run is not joined: a new caller starts a new run.
+        Assert.Equal("v", await _func.DoAsync("k", _ => Task.FromResult("v")));
+    }
+
+    [Fact]
+    public async Task DoAsync_FnThrowsItsOwnCancellation_EveryWaiterGetsThatSameException()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var own = new TaskCanceledException("HttpClient.Timeout elapsed", new TimeoutException("inner"));
+        async Task<string> Fn(CancellationToken _)
+        {
+            await gate.Task;
+            throw own;
+        }
+
+        var calls = Enumerable.Range(0, 5).Select(_ => _func.DoAsync("k", Fn).AsTask()).ToList();
+        gate.SetResult();
+        foreach (var call in calls)
+        {
+            Assert.Same(own, await Assert.ThrowsAsync<TaskCanceledException>(() => call));
+        }
+    }
+
+    [Fact]
     public async Task DoAsync_NoCache_ValueReachesEveryWaiterAndNothingIsStored()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -404,9 +450,6 @@ public sealed class CacheFuncTests : IAsyncDisposable
         public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
 
         public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
-
-        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
-            => inner.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -267,7 +267,7 @@ public sealed class TagEvictionTests : IAsyncDisposable
     }
 
     // The shared cache as Redis would be: up, down (every call fails), or answering tag reads only when released.
-    private sealed class TagUpstream(MemoryCache store) : ICacheAdapter
+    private sealed class TagUpstream(MemoryCache store) : ICacheAdapter, ICacheRace
     {
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly object _gate = new();
@@ -314,7 +314,7 @@ public sealed class TagEvictionTests : IAsyncDisposable
         public ValueTask ClearAsync(CancellationToken cancellationToken = default) => store.ClearAsync(cancellationToken);
 
         public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
-            => Mode == UpstreamMode.Down ? Task.FromException<RaceResult>(Down()) : store.RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+            => Mode == UpstreamMode.Down ? Task.FromException<RaceResult>(Down()) : fn(cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

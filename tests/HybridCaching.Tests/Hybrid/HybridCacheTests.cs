@@ -65,9 +65,6 @@ public sealed class HybridCacheTests
 
         public ValueTask ClearAsync(CancellationToken cancellationToken = default) => default;
 
-        public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
-            => fn(cancellationToken);
-
         public ValueTask DisposeAsync() => default;
 
         public void Dispose()
@@ -220,6 +217,29 @@ public sealed class HybridCacheTests
         Assert.Equal(1, calls);
     }
 
+    [Fact]
+    public async Task RaceAsync_UpstreamWithoutARace_RunsTheWorkHereBoundedByWaitFor()
+    {
+        var time = new ManualTimeProvider();
+        await using var hybrid = new HybridCache(new MemoryCache(100, 1 << 20, TimeSpan.Zero), new MemoryCache(100, 1 << 20, TimeSpan.Zero), timeProvider: time);
+        var workToken = CancellationToken.None;
+        var race = hybrid.RaceAsync(
+            "k",
+            token =>
+            {
+                workToken = token;
+                return new TaskCompletionSource<RaceResult>().Task;
+            },
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromSeconds(1));
+
+        time.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(race.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAsync<TimeoutException>(() => race);
+        Assert.True(workToken.IsCancellationRequested);
+    }
+
     public static TheoryData<string> RaceOutcomes => new() { "remote", "timeout" };
 
     [Theory]
@@ -245,7 +265,7 @@ public sealed class HybridCacheTests
     }
 
     // An upstream whose race ends with a given outcome without running the work (as a waiter on another server's leader).
-    private sealed class FailingRaceUpstream(Exception failure) : ICacheAdapter
+    private sealed class FailingRaceUpstream(Exception failure) : ICacheAdapter, ICacheRace
     {
         public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => new((byte[]?)null);
 
