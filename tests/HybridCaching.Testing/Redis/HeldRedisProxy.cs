@@ -58,8 +58,10 @@ public sealed class HeldRedisProxy : IAsyncDisposable
             {
                 client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException
+                || (ex is InvalidOperationException && _stop.IsCancellationRequested))
             {
+                // Stopped; a listener stopped between two accepts says "not listening" (InvalidOperationException).
                 return;
             }
 
