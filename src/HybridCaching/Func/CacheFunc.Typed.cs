@@ -179,7 +179,7 @@ public sealed partial class CacheFunc
     }
 
     private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, byte[]? stored, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
-        => await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+        => await ReadTagsAsync(key, tags, written, started, _waitFor / 2, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
             ? ToGetResult<T>(key, stored)
             : CacheGetResult<T>.NotFound;
 
