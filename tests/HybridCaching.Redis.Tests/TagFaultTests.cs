@@ -57,4 +57,42 @@ public sealed class TagFaultTests
 
         Assert.Equal("new", await funcA.DoAsync("k", ["t"], (_, _) => Task.FromResult("new")));
     }
+
+    // Issue 19 item 9 on the tag path: a hybrid holds a tagged entry whose tag time it must read (another server evicted
+    // the tag), and Redis hangs with an OperationTimeout past waitFor. A factory taking under half of waitFor still
+    // answers the call.
+    [Fact]
+    public async Task DoAsync_TagEvictedElsewhereThenRedisHangs_FactoryUnderHalfOfWaitForReturnsItsValue()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var configuration = RedisTestCache.Configuration(server);
+        configuration.SyncTimeout = configuration.AsyncTimeout = 60_000;
+        var options = RedisTestCache.CacheOptions();
+        options.OperationTimeout = TimeSpan.FromSeconds(10);
+        await using var a = await Instance.StartAsync(configuration, options);
+        await using var b = await Instance.StartAsync(configuration, options);
+        var waitFor = TimeSpan.FromSeconds(2);
+        var funcA = new CacheFunc(a.Hybrid, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        var funcB = new CacheFunc(b.Hybrid, waitFor, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        Assert.Equal("old", await funcA.DoAsync("k", ["t"], (_, _) => Task.FromResult("old")));
+        await funcB.RemoveByTagAsync("t");
+        await WaitUntilAsync(async () => await a.Memory.GetAsync("!tag!t") is null, "A dropped its copy of the tag's time");
+        Assert.NotNull(await a.Memory.GetAsync("k"));
+
+        await server.PauseAsync();
+        try
+        {
+            var got = await funcA.DoAsync("k", ["t"], async (_, _) =>
+            {
+                await Task.Delay(waitFor * 0.4);
+                return "new";
+            }).AsTask().WaitAsync(Guard);
+
+            Assert.Equal("new", got);
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+    }
 }

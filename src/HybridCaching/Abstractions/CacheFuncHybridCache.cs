@@ -77,7 +77,7 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
 
         if (flags.HasFlag(NoReads))
         {
-            return CreateAndSetAsync(key, state, factory, entryOptions, store: !flags.HasFlag(NoWrites), cancellationToken);
+            return CreateAndSetAsync(key, state, factory, tagList, entryOptions, store: !flags.HasFlag(NoWrites), cancellationToken);
         }
 
         var noCache = flags.HasFlag(NoWrites);
@@ -143,13 +143,13 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
     }
 
     private async ValueTask<T> CreateAndSetAsync<TState, T>(
-        string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, CacheEntryOptions? entryOptions, bool store, CancellationToken cancellationToken)
+        string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, string[]? tags, CacheEntryOptions? entryOptions, bool store, CancellationToken cancellationToken)
     {
         var value = await factory(state, cancellationToken).ConfigureAwait(false);
         if (store)
         {
             // Like the value of a GetOrCreateAsync that read the cache: a failed write is logged, the value returned.
-            await CacheFunc.StoreComputedAsync(key, value, entryOptions).ConfigureAwait(false);
+            await CacheFunc.StoreComputedAsync(key, value, tags, entryOptions).ConfigureAwait(false);
         }
 
         return value;

@@ -101,12 +101,13 @@ public sealed partial class CacheFunc
     }
 
     /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
-    /// (over a hybrid cache, an upstream failure) is logged and counted, not thrown. A value the serializer rejects throws.</summary>
-    internal Task StoreComputedAsync<T>(string key, T value, CacheEntryOptions? options)
+    /// (over a hybrid cache, an upstream failure) is logged and counted, not thrown, with <paramref name="tags"/> (validated
+    /// by the caller) like <c>DoAsync</c>'s context tags. A value the serializer rejects throws.</summary>
+    internal Task StoreComputedAsync<T>(string key, T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
-        return StoreAsync(key, payload, options?.Ttl ?? _ttl);
+        var payload = Entry(value, tags, options, out var ttl);
+        return StoreAsync(key, payload, ttl);
     }
 
     /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
@@ -122,16 +123,23 @@ public sealed partial class CacheFunc
     {
         CacheArgument.ThrowIfInvalidKey(key);
         TagInvalidations.ThrowIfInvalid(tags);
+        var payload = Entry(value, tags, options, out var ttl);
+        return _cache.SetAsync(key, payload, ttl, cancellationToken);
+    }
+
+    // A value's envelope as a typed write stores it (with its tags, whose invalidations are then kept for its ttl).
+    private byte[] Entry<T>(T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options, out TimeSpan ttl)
+    {
         var now = _timeProvider.GetUtcNow();
         var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor));
-        var ttl = options?.Ttl ?? _ttl;
-        if (tags.Count > 0)
+        ttl = options?.Ttl ?? _ttl;
+        if (tags is { Count: > 0 })
         {
             payload = CachePayload.WithTags(payload, tags, now);
             NoteTaggedTtl(ttl);
         }
 
-        return _cache.SetAsync(key, payload, ttl, cancellationToken);
+        return payload;
     }
 
     /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the
@@ -171,7 +179,7 @@ public sealed partial class CacheFunc
     }
 
     private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, byte[]? stored, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
-        => await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+        => await ReadTagsAsync(key, tags, written, started, _waitFor / 2, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
             ? ToGetResult<T>(key, stored)
             : CacheGetResult<T>.NotFound;
 

@@ -345,12 +345,14 @@ public sealed partial class CacheFunc
         }
     }
 
-    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss.
+    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
+    // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
+    // three quarters for its race and factory.
     private async Task<T> TaggedHitOrMissAsync<T, TFormat>(byte[]? stored, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
-            && await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+            && await ReadTagsAsync(key, tags, written, started, _waitFor / 4, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
             && TryHit(key, stored, fn, format, out T value, checkTags: false))
         {
             return value;
@@ -359,12 +361,13 @@ public sealed partial class CacheFunc
         return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
-    // Reads the invalidation times of tags memory does not hold, in one go, by half of waitFor at the latest (the
-    // factory keeps the other half): Valid or Invalidated, or Unknown when the read failed or came too late (logged). A
-    // failed read leaves nothing behind, so it never hides an invalidation and is not remembered as "never invalidated".
-    private async Task<TagInvalidations.State> ReadTagsAsync(string key, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
+    // Reads the invalidation times of tags memory does not hold, in one go, by `within` (at most half of waitFor, so
+    // the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the read failed or
+    // came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and is not
+    // remembered as "never invalidated".
+    private async Task<TagInvalidations.State> ReadTagsAsync(string key, string[] tags, DateTimeOffset written, long started, TimeSpan within, CancellationToken cancellationToken)
     {
-        var budget = _waitFor / 2 - _timeProvider.GetElapsedTime(started);
+        var budget = within - _timeProvider.GetElapsedTime(started);
         if (budget <= TimeSpan.Zero)
         {
             return TagInvalidations.State.Unknown;
@@ -468,7 +471,7 @@ public sealed partial class CacheFunc
             // A result whose tags' times this process has not read yet (left under the lock by another server, say). When
             // they cannot be read, one written since this call began is this call's answer (an invalidation it missed
             // happened during the call); an older one may have been invalidated since, so it is computed again.
-            TagInvalidations.State.Unknown => await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) switch
+            TagInvalidations.State.Unknown => await ReadTagsAsync(key, tags, written, started, _waitFor / 2, cancellationToken).ConfigureAwait(false) switch
             {
                 TagInvalidations.State.Valid => false,
                 TagInvalidations.State.Invalidated => true,

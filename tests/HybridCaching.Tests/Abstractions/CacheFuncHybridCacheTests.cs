@@ -211,6 +211,34 @@ public sealed class CacheFuncHybridCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RemoveByTagAsync_TaggedByGetOrCreateWithReadsDisabled_NextReadRunsTheFactory()
+    {
+        var options = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableDistributedCacheRead };
+        await _cache.GetOrCreateAsync("k", "v1", (v, _) => Factory(v), options, tags: ["t"]);
+        Assert.Equal("v1", await GetOrCreate("k", "unused"));
+
+        await _cache.RemoveByTagAsync("t");
+
+        Assert.Equal("v2", await GetOrCreate("k", "v2"));
+    }
+
+    [Fact]
+    public async Task RemoveByTagAsync_EntryCreatedWithReadsDisabledAndALongerExpiration_StaysEvicted()
+    {
+        var options = new HybridCacheEntryOptions
+        {
+            Expiration = TimeSpan.FromHours(3), // the function's ttl is 1 h
+            Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableDistributedCacheRead,
+        };
+        await _cache.GetOrCreateAsync("k", "v1", (v, _) => Factory(v), options, tags: ["t"]);
+
+        await _cache.RemoveByTagAsync("t");
+        _time.Advance(TimeSpan.FromHours(2));
+
+        Assert.Equal("v2", await GetOrCreate("k", "v2"));
+    }
+
+    [Fact]
     public async Task Methods_BadArguments_ThrowAndKeepStoredValues()
     {
         await _cache.SetAsync("kept", "v");
