@@ -51,14 +51,8 @@ internal sealed class HybridResponseCachingMiddleware
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
         _cache = options.Cache;
-        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
-        {
-            WaitFor = options.WaitFor,
-            FreshFor = options.FreshFor,
-            Ttl = options.Ttl,
-            TimeProvider = _time,
-            Logger = _logger,
-        });
+        _func = options.CacheFunc
+            ?? new CacheFunc(options.Cache!, new CacheFuncOptions { Durations = options.Durations, TimeProvider = _time, Logger = _logger });
         _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
         _contextFactory = services.GetService<IHttpContextFactory>();
         _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;

@@ -48,16 +48,16 @@ public sealed partial class HybridResponseCachingOptions
     /// <summary>How long the rest of the pipeline may take to produce a response that other requests wait for;
     /// after that, the waiting requests get a timeout (504 by default, see <see cref="ErrorHandler"/>).</summary>
     /// <value>Positive; default 20 seconds. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan WaitFor { get; set; } = CacheDurations.Default.WaitFor;
 
     /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
     /// <value>Positive; default 1 minute. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan FreshFor { get; set; } = CacheDurations.Default.FreshFor;
 
     /// <summary>How long a response stays stored; a long TTL keeps serving stale responses while the app fails
     /// ("always online").</summary>
     /// <value>Positive; default 1 hour. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan Ttl { get; set; } = CacheDurations.Default.Ttl;
 
     /// <summary>The clock for freshness, <c>Age</c> and timeouts.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
@@ -120,6 +120,9 @@ public sealed partial class HybridResponseCachingOptions
         return context.Request.GetEncodedUrl();
     }
 
+    /// <summary>The three durations as one value.</summary>
+    internal CacheDurations Durations => new(WaitFor, FreshFor, Ttl);
+
     internal void Validate()
     {
         if (Cache is null && CacheFunc is null)
@@ -129,9 +132,7 @@ public sealed partial class HybridResponseCachingOptions
 
         if (CacheFunc is null)
         {
-            CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
-            CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
-            CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+            Durations.Validate();
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaximumVariants, nameof(MaximumVariants));

@@ -108,12 +108,8 @@ public sealed class HybridCachingBuilder
     public HybridCachingBuilder AddCacheFunc(string name = DefaultName, Action<CacheFuncOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var prefix = "CacheFuncs:" + name + ":";
-        Bind(name, "CacheFuncs:" + name, configure)
-            .PostConfigure(o => o.Name = name)
-            .Validate(o => o.WaitFor > TimeSpan.Zero, Setting(prefix + "WaitFor") + " must be a positive TimeSpan (e.g. \"00:00:20\").")
-            .Validate(o => o.FreshFor > TimeSpan.Zero, Setting(prefix + "FreshFor") + " must be a positive TimeSpan (e.g. \"00:01:00\").")
-            .Validate(o => o.Ttl > TimeSpan.Zero, Setting(prefix + "Ttl") + " must be a positive TimeSpan (e.g. \"01:00:00\").");
+        Bind(name, "CacheFuncs:" + name, configure).PostConfigure(o => o.Name = name);
+        Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, Setting("CacheFuncs:" + name + ":")));
         Services.TryAddKeyedSingleton(name, (sp, _) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<CacheFuncOptions>>().Get(name);
@@ -146,6 +142,16 @@ public sealed class HybridCachingBuilder
                 $"The health check '{name}' (AddRedisHealthCheck) checks the Redis level, which is not registered: call AddRedis() or AddHybrid() on AddHybridCaching(), or remove AddRedisHealthCheck().")
             .ValidateOnStart();
         return this;
+    }
+
+    // The durations' rule (CacheDurations) at start, each failure naming its setting's path.
+    private sealed class DurationsValidation(string name, string settingPrefix) : IValidateOptions<CacheFuncOptions>
+    {
+        public ValidateOptionsResult Validate(string? optionsName, CacheFuncOptions options)
+            => optionsName != name ? ValidateOptionsResult.Skip
+                : CacheDurations.Problems(options.WaitFor, options.FreshFor, options.Ttl, settingPrefix).ToList() is { Count: > 0 } problems
+                    ? ValidateOptionsResult.Fail(problems)
+                    : ValidateOptionsResult.Success;
     }
 
     private static TimeProvider TimeOf(IServiceProvider sp) => sp.GetService<TimeProvider>() ?? TimeProvider.System;

@@ -71,6 +71,7 @@ public sealed class AddHybridCachingTests
     }
 
     [Theory]
+    [InlineData("""{ "HybridCaching": { "CacheFuncs": { "products": { "WaitFor": "00:00:00" } } } }""", "HybridCaching:CacheFuncs:products:WaitFor")]
     [InlineData("""{ "HybridCaching": { "CacheFuncs": { "products": { "FreshFor": "-00:00:01" } } } }""", "HybridCaching:CacheFuncs:products:FreshFor")]
     [InlineData("""{ "HybridCaching": { "CacheFuncs": { "products": { "Ttl": "00:00:00" } } } }""", "HybridCaching:CacheFuncs:products:Ttl")]
     [InlineData("""{ "HybridCaching": { "Memory": { "MaxItems": 0 } } }""", "HybridCaching:Memory:MaxItems")]
@@ -88,6 +89,25 @@ public sealed class AddHybridCachingTests
         await using var provider = services.BuildServiceProvider();
         var error = Assert.ThrowsAny<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateOnStart_NonPositiveDurations_EachNamedWithTheSameMessageAsTheOptions()
+    {
+        const string Json = """{ "HybridCaching": { "CacheFuncs": { "products": { "WaitFor": "00:00:00", "FreshFor": "-00:00:01", "Ttl": "-01:00:00" } } } }""";
+        var services = new ServiceCollection();
+        services.AddHybridCaching(Configuration(Json).GetSection("HybridCaching")).AddMemory().AddCacheFunc("products");
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Equal(
+            [
+                "HybridCaching:CacheFuncs:products:WaitFor must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"00:00:00\".",
+                "HybridCaching:CacheFuncs:products:FreshFor must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"-00:00:01\".",
+                "HybridCaching:CacheFuncs:products:Ttl must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"-01:00:00\".",
+            ],
+            error.Failures);
     }
 
     [Fact]

@@ -107,9 +107,7 @@ internal sealed class EndpointPolicies
             "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
         return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
         {
-            WaitFor = w,
-            FreshFor = state.options.FreshFor,
-            Ttl = state.options.Ttl,
+            Durations = state.options.Durations with { WaitFor = w },
             TimeProvider = state.time,
             Logger = state.logger,
         }), (cache, options: _options, time: _time, logger: _logger));

@@ -62,9 +62,11 @@ public sealed class HybridResponseCachePolicy
 
     internal void Validate(string what)
     {
-        ThrowIfNotPositive(FreshFor, what, nameof(FreshFor));
-        ThrowIfNotPositive(Ttl, what, nameof(Ttl));
-        ThrowIfNotPositive(WaitFor, what, nameof(WaitFor));
+        if (CacheDurations.Problems(WaitFor, FreshFor, Ttl).FirstOrDefault() is { } problem)
+        {
+            throw new InvalidOperationException($"{what}: {problem}");
+        }
+
         ThrowIfAnyEmpty(VaryByQuery, what, nameof(VaryByQuery));
         ThrowIfAnyEmpty(VaryByHeader, what, nameof(VaryByHeader));
         ThrowIfAnyEmpty(VaryByRouteValue, what, nameof(VaryByRouteValue));
@@ -76,14 +78,6 @@ public sealed class HybridResponseCachePolicy
         foreach (var item in items ?? [])
         {
             target.Add(item);
-        }
-    }
-
-    private static void ThrowIfNotPositive(TimeSpan? value, string what, string name)
-    {
-        if (value is { } duration && duration <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException($"{what}: {name} must be positive (it is {duration}).");
         }
     }
 

@@ -17,7 +17,11 @@ public sealed record CacheEntryOptions
     public TimeSpan? FreshFor
     {
         get => _freshFor;
-        init => _freshFor = PositiveOrNull(value, nameof(FreshFor));
+        init
+        {
+            CacheDurations.ThrowIfNotPositive(value, nameof(FreshFor));
+            _freshFor = value;
+        }
     }
 
     /// <summary>How long the value written by this call stays stored.</summary>
@@ -26,17 +30,11 @@ public sealed record CacheEntryOptions
     public TimeSpan? Ttl
     {
         get => _ttl;
-        init => _ttl = PositiveOrNull(value, nameof(Ttl));
-    }
-
-    private static TimeSpan? PositiveOrNull(TimeSpan? value, string name)
-    {
-        if (value is { } duration)
+        init
         {
-            CacheArgument.ThrowIfNotPositive(duration, name);
+            CacheDurations.ThrowIfNotPositive(value, nameof(Ttl));
+            _ttl = value;
         }
-
-        return value;
     }
 
     internal void ApplyTo(CacheFuncContext context)

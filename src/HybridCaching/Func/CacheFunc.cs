@@ -52,7 +52,11 @@ public sealed partial class CacheFunc
     /// <param name="ttl">How long a value stays stored; positive.</param>
     /// <param name="serializer">Turns values into bytes; MessagePack when null.</param>
     public CacheFunc(ICacheAdapter cache, TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer = null)
-        : this(cache, ValidatedOptions(waitFor, freshFor, ttl, serializer))
+        : this(cache, new CacheFuncOptions
+        {
+            Durations = new CacheDurations(waitFor, freshFor, ttl).Validate(nameof(waitFor), nameof(freshFor), nameof(ttl)),
+            Serializer = serializer,
+        })
     {
     }
 
@@ -211,14 +215,6 @@ public sealed partial class CacheFunc
 
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
     private SerializerPayloadFormat<T> SerializerFormat<T>() => new(_serializer, _reuseAll || ImmutableType<T>.Value);
-
-    private static CacheFuncOptions ValidatedOptions(TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer)
-    {
-        CacheArgument.ThrowIfNotPositive(waitFor);
-        CacheArgument.ThrowIfNotPositive(freshFor);
-        CacheArgument.ThrowIfNotPositive(ttl);
-        return new CacheFuncOptions { WaitFor = waitFor, FreshFor = freshFor, Ttl = ttl, Serializer = serializer };
-    }
 
     private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;

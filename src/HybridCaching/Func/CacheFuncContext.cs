@@ -35,7 +35,7 @@ public sealed class CacheFuncContext
         get => _freshFor;
         set
         {
-            CacheArgument.ThrowIfNotPositive(value, nameof(FreshFor));
+            CacheDurations.ThrowIfNotPositive(value, nameof(FreshFor));
             _freshFor = value;
         }
     }
@@ -49,7 +49,7 @@ public sealed class CacheFuncContext
         get => _ttl;
         set
         {
-            CacheArgument.ThrowIfNotPositive(value, nameof(Ttl));
+            CacheDurations.ThrowIfNotPositive(value, nameof(Ttl));
             _ttl = value;
         }
     }

@@ -8,15 +8,15 @@ public sealed class CacheFuncOptions
 {
     /// <summary>How long a factory run (and every caller waiting on it) may take before a <see cref="TimeoutException"/>.</summary>
     /// <value>Positive; default 20 seconds.</value>
-    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan WaitFor { get; set; } = CacheDurations.Default.WaitFor;
 
     /// <summary>How long a computed value is fresh; a hit after that returns the value at once and refreshes it in the background.</summary>
     /// <value>Positive; default 1 minute.</value>
-    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan FreshFor { get; set; } = CacheDurations.Default.FreshFor;
 
     /// <summary>How long a computed value stays stored (a long TTL keeps serving stale values while the source is down).</summary>
     /// <value>Positive; default 1 hour.</value>
-    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan Ttl { get; set; } = CacheDurations.Default.Ttl;
 
     /// <summary>Turns values into bytes and back.</summary>
     /// <value>Default: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</value>
@@ -45,6 +45,13 @@ public sealed class CacheFuncOptions
     /// <value>Not empty; default <c>"default"</c>.</value>
     public string Name { get; set; } = "default";
 
+    /// <summary>The three durations as one value.</summary>
+    internal CacheDurations Durations
+    {
+        get => new(WaitFor, FreshFor, Ttl);
+        init => (WaitFor, FreshFor, Ttl) = value;
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))
@@ -52,8 +59,6 @@ public sealed class CacheFuncOptions
             throw new ArgumentException("CacheFuncOptions.Name must not be empty.", nameof(Name));
         }
 
-        CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
-        CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
-        CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+        Durations.Validate();
     }
 }

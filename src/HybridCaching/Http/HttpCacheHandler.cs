@@ -56,14 +56,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
         _cache = options.Cache;
-        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
-        {
-            WaitFor = options.WaitFor,
-            FreshFor = options.FreshFor,
-            Ttl = options.Ttl,
-            TimeProvider = _time,
-            Logger = options.Logger,
-        });
+        _func = options.CacheFunc
+            ?? new CacheFunc(options.Cache!, new CacheFuncOptions { Durations = options.Durations, TimeProvider = _time, Logger = options.Logger });
         _requestKey = options.RequestKey ?? HttpCacheHandlerOptions.DefaultRequestKey;
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;

@@ -32,15 +32,15 @@ public sealed class HttpCacheHandlerOptions
 
     /// <summary>How long a request to the origin (and every caller waiting on it) may take.</summary>
     /// <value>Positive; default 20 seconds. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan WaitFor { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan WaitFor { get; set; } = CacheDurations.Default.WaitFor;
 
     /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
     /// <value>Positive; default 1 minute. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan FreshFor { get; set; } = CacheDurations.Default.FreshFor;
 
     /// <summary>How long a response stays stored; a long TTL keeps serving stale responses while the origin is down.</summary>
     /// <value>Positive; default 1 hour. Ignored when <see cref="CacheFunc"/> is set.</value>
-    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan Ttl { get; set; } = CacheDurations.Default.Ttl;
 
     /// <summary>The clock for freshness, <c>Age</c> and timeouts.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
@@ -94,6 +94,9 @@ public sealed class HttpCacheHandlerOptions
             : string.Empty;
     }
 
+    /// <summary>The three durations as one value.</summary>
+    internal CacheDurations Durations => new(WaitFor, FreshFor, Ttl);
+
     internal void Validate()
     {
         if (Cache is null && CacheFunc is null)
@@ -103,9 +106,7 @@ public sealed class HttpCacheHandlerOptions
 
         if (CacheFunc is null)
         {
-            CacheArgument.ThrowIfNotPositive(WaitFor, nameof(WaitFor));
-            CacheArgument.ThrowIfNotPositive(FreshFor, nameof(FreshFor));
-            CacheArgument.ThrowIfNotPositive(Ttl, nameof(Ttl));
+            Durations.Validate();
         }
 
         foreach (string name in VaryByRequestHeaders)

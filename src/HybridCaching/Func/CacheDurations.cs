@@ -1,0 +1,46 @@
+namespace HybridCaching;
+
+/// <summary>
+/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive). Every settings type
+/// that carries them (the options of <see cref="CacheFunc"/>, <see cref="Http.HttpCacheHandler"/> and the ASP.NET Core
+/// middleware, its policies and attribute, <see cref="CacheEntryOptions"/>, <see cref="CacheFuncContext"/>, the Hosting
+/// package's start-up validation) checks them here, so all accept and reject alike, in the same words.
+/// </summary>
+/// <param name="WaitFor">How long a factory run, and every caller waiting on it, may take.</param>
+/// <param name="FreshFor">How long a computed value is fresh.</param>
+/// <param name="Ttl">How long a computed value stays stored.</param>
+internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshFor, TimeSpan Ttl)
+{
+    /// <summary>20 seconds, 1 minute, 1 hour.</summary>
+    public static CacheDurations Default { get; } = new(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
+
+    /// <summary>Throws for the first duration that is not positive, named as the settings name it unless other names
+    /// are given (a constructor's parameters); returns these durations.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A duration is zero or negative.</exception>
+    public CacheDurations Validate(string waitFor = nameof(WaitFor), string freshFor = nameof(FreshFor), string ttl = nameof(Ttl))
+    {
+        ThrowIfNotPositive(WaitFor, waitFor);
+        ThrowIfNotPositive(FreshFor, freshFor);
+        ThrowIfNotPositive(Ttl, ttl);
+        return this;
+    }
+
+    /// <summary>The rule's message for each duration that is set and not positive, named as its setting after
+    /// <paramref name="prefix"/> (a configuration path, or nothing).</summary>
+    public static IEnumerable<string> Problems(TimeSpan? waitFor, TimeSpan? freshFor, TimeSpan? ttl, string prefix = "")
+        => new[] { Problem(waitFor, prefix + nameof(WaitFor)), Problem(freshFor, prefix + nameof(FreshFor)), Problem(ttl, prefix + nameof(Ttl)) }
+            .OfType<string>();
+
+    /// <summary>Throws when <paramref name="value"/> is set and not positive.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is zero or negative.</exception>
+    public static void ThrowIfNotPositive(TimeSpan? value, string name)
+    {
+        if (Problem(value, name) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(name, problem);
+        }
+    }
+
+    private static string? Problem(TimeSpan? value, string name)
+        => value <= TimeSpan.Zero ? $"{name} must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"{value}\"." : null;
+}
