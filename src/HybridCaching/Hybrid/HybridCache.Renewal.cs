@@ -8,7 +8,8 @@ public sealed partial class HybridCache : ICacheRenewal
     /// (a downstream that cannot renew conditionally drops its copy instead); not renewed there (removed or replaced
     /// since the read), the downstream copy is dropped, as it is outdated. An upstream that is not an
     /// <see cref="ICacheRenewal"/> renews nothing: <see langword="false"/>. When the upstream fails, the failure is
-    /// logged and only the downstream copy is renewed, as <see cref="SetAsync"/> writes downstream when upstream fails.</remarks>
+    /// logged and counted (a write error of the upstream's level), and only the downstream copy is renewed: the entry
+    /// keeps sliding on this server while Redis is away, as reads keep being served from memory.</remarks>
     public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
@@ -27,7 +28,7 @@ public sealed partial class HybridCache : ICacheRenewal
         }
         catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
         {
-            Log.UpstreamFailed(_logger, "Renew", key, ex);
+            UpstreamFailed("Renew", key, ex);
             return await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
         }
 

@@ -261,7 +261,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     private void UpstreamFailed(string operation, string key, Exception ex)
     {
         Log.UpstreamFailed(_logger, operation, key, ex);
-        CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" => "write", _ => "race" });
+        CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" or "Renew" => "write", _ => "race" });
     }
 
     private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)

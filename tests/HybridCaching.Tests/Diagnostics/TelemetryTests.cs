@@ -124,6 +124,23 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task RenewIfUnchangedAsync_HybridOverDeadUpstream_CountsAWriteErrorAndRenewsTheMemoryCopy()
+    {
+        using var errors = new MetricCollector<long>(null, CacheTelemetry.Name, "hybridcaching.errors");
+        await using var memory = new MemoryCache(100, 1 << 20, TimeSpan.FromHours(1));
+        await using var hybrid = new HybridCache(new DeadUpstreamCache(), memory);
+        var key = "renew-" + Guid.NewGuid().ToString("N");
+        var bytes = "v"u8.ToArray();
+        await memory.SetAsync(key, bytes, TimeSpan.FromMinutes(1));
+
+        Assert.True(await hybrid.RenewIfUnchangedAsync(key, bytes, TimeSpan.FromMinutes(5)));
+
+        Assert.Equal(1, errors.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags.GetValueOrDefault(CacheTelemetry.LevelTag), "deadupstream") && Equals(m.Tags.GetValueOrDefault("operation"), "write"))
+            .Sum(m => m.Value));
+    }
+
+    [Fact]
     public async Task DoAsync_ConcurrentMisses_OneRunOthersCountedAsProcessWaits()
     {
         var name = "t-" + Guid.NewGuid().ToString("N");
@@ -223,10 +240,13 @@ public sealed class TelemetryTests
     }
 
     // Every call fails, its race included, like a Redis that is down (its level tag: "deadupstream").
-    private sealed class DeadUpstreamCache() : DelegatingCacheAdapter(new FaultyCacheAdapter()), ICacheRace
+    private sealed class DeadUpstreamCache() : DelegatingCacheAdapter(new FaultyCacheAdapter()), ICacheRace, ICacheRenewal
     {
         public Task<RaceResult> RaceAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, TimeSpan ttl, CancellationToken cancellationToken = default)
             => ((ICacheRace)Inner).RaceAsync(key, fn, waitFor, ttl, cancellationToken);
+
+        public ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+            => ValueTask.FromException<bool>(new InvalidOperationException("upstream is down"));
     }
 
     // Reads fail (like a Redis that is down); a miss still runs the factory in process.

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using HybridCaching.Serialization;
 using Xunit.Abstractions;
 
 namespace HybridCaching.Tests.Func;
@@ -21,6 +25,19 @@ public sealed class ValueReuseMemoryTests(ITestOutputHelper output)
         public List<Empty> Items { get; set; }
     }
 
+    // A class whose 30 properties are all null: with nulls left out, each object is written as {} (2 bytes).
+    public sealed class Sparse
+    {
+        public string? P00 { get; set; } public string? P01 { get; set; } public string? P02 { get; set; } public string? P03 { get; set; }
+        public string? P04 { get; set; } public string? P05 { get; set; } public string? P06 { get; set; } public string? P07 { get; set; }
+        public string? P08 { get; set; } public string? P09 { get; set; } public string? P10 { get; set; } public string? P11 { get; set; }
+        public string? P12 { get; set; } public string? P13 { get; set; } public string? P14 { get; set; } public string? P15 { get; set; }
+        public string? P16 { get; set; } public string? P17 { get; set; } public string? P18 { get; set; } public string? P19 { get; set; }
+        public string? P20 { get; set; } public string? P21 { get; set; } public string? P22 { get; set; } public string? P23 { get; set; }
+        public string? P24 { get; set; } public string? P25 { get; set; } public string? P26 { get; set; } public string? P27 { get; set; }
+        public string? P28 { get; set; } public string? P29 { get; set; }
+    }
+
     private static List<Empty> ListOfEmpty() => Enumerable.Range(0, Items).Select(_ => new Empty()).ToList();
 
     [Fact]
@@ -29,9 +46,15 @@ public sealed class ValueReuseMemoryTests(ITestOutputHelper output)
     [Fact]
     public Task DoAsync_ReusedStructsWrappingSuchLists_HeapStaysWithinThreeTimesTheBound() => FillAndMeasureAsync(new Wrapped { Items = ListOfEmpty() });
 
+    [Fact]
+    public Task DoAsync_ReusedJsonListsOfObjectsWithNullsLeftOut_HeapStaysWithinThreeTimesTheBound()
+        => FillAndMeasureAsync(
+            Enumerable.Range(0, Items).Select(_ => new Sparse()).ToList(),
+            new SystemTextJsonCacheSerializer(new JsonSerializerOptions { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, TypeInfoResolver = new DefaultJsonTypeInfoResolver() }));
+
     // Fills a 32 MB memory level with 60 values (200,000 elements each: 200 KB encoded, 6.4 MB decoded), each read
     // twice so its decoded value is kept when the bound allows, then measures what the level holds on the heap.
-    private async Task FillAndMeasureAsync<T>(T value)
+    private async Task FillAndMeasureAsync<T>(T value, ICacheSerializer? serializer = null)
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var memory = new MemoryCache(maxItems: 10_000, maxBytes: Bound, maxTtl: TimeSpan.Zero);
@@ -41,6 +64,7 @@ public sealed class ValueReuseMemoryTests(ITestOutputHelper output)
             FreshFor = TimeSpan.FromHours(1),
             Ttl = TimeSpan.FromHours(1),
             ReuseValues = true,
+            Serializer = serializer,
         });
         var reused = 0;
         for (var i = 0; i < Keys; i++)
