@@ -17,8 +17,9 @@ namespace HybridCaching;
 /// (downstream answers when upstream fails).</item>
 /// <item><see cref="SetAsync"/> writes upstream, then downstream. When the upstream fails (down, or refusing the write,
 /// e.g. out of memory), the key is removed downstream too, so this instance serves no value the upstream may not hold,
-/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception: they keep the
-/// value downstream, log and count the failure, so a down upstream does not turn every call into a factory run.)</item>
+/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception,
+/// <see cref="ICacheLocalCopies.StoreProducedAsync"/>: they keep the value downstream, log and count the failure, so a
+/// down upstream does not turn every call into a factory run.)</item>
 /// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
 /// failure, since a silently failed invalidation would leave other servers stale.</item>
 /// <item><see cref="RaceAsync"/> is the upstream's race (one run across servers) when the upstream offers one
