@@ -31,7 +31,7 @@ public sealed class MiddlewareResponseReuseTests : IAsyncDisposable
         },
         endpoints);
 
-    private MemoryCache.Entry Entry(string key) => _cache.TryGetEntry(key, out var entry) ? entry : throw new InvalidOperationException($"no entry under {key}");
+    private LocalCacheEntry Entry(string key) => ((ILocalCacheEntries)_cache).TryGetLocal(key, out var entry) ? entry : throw new InvalidOperationException($"no entry under {key}");
 
     private static async Task<(HttpStatusCode Code, string? Status, byte[] Body, string? ETag)> GetAsync(TestApp app, string path, params (string Name, string Value)[] headers)
     {

@@ -1,16 +1,20 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 
 namespace HybridCaching.Testing;
 
 /// <summary>
 /// An adapter as a user would write one, from the public contract alone: storage over a dictionary
-/// (<see cref="ICacheAdapter"/>, <see cref="ICacheRenewal"/>) and a race (<see cref="ICacheRace"/>) modelled on the
+/// (<see cref="ICacheAdapter"/>, <see cref="ICacheRenewal"/>), entries in this process that keep decoded values
+/// (<see cref="ILocalCacheEntries"/>: value reuse and local tag checks) and a race (<see cref="ICacheRace"/>) modelled on the
 /// Redis lock: the first racer for a key takes its lock and runs the work, the others wait for the result it leaves
 /// under the lock for the race's ttl (a failure reaches them as a <see cref="RemoteRaceException"/>, as from another
 /// server). Adapters created over the same <see cref="Store"/> stand for servers sharing one cache.
 /// </summary>
-public sealed class DictionaryCacheAdapter : ICacheAdapter, ICacheRace, ICacheRenewal
+public sealed class DictionaryCacheAdapter : ICacheAdapter, ICacheRace, ICacheRenewal, ILocalCacheEntries
 {
+    private long _reads;
+
     private readonly Store _store;
     private readonly TimeProvider _time;
     private volatile bool _disposed;
@@ -35,11 +39,35 @@ public sealed class DictionaryCacheAdapter : ICacheAdapter, ICacheRace, ICacheRe
     /// <summary>The store this adapter works on: pass it to another adapter to share it.</summary>
     public Store Shared => _store;
 
+    /// <summary>How many times <see cref="GetAsync"/> or <see cref="FetchAsync"/> was called on this adapter.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
+
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
-        => new(Find(key)?.Value);
+    {
+        Interlocked.Increment(ref _reads);
+        return new(Find(key)?.Value);
+    }
 
     public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
-        => new(Find(key) is { } entry ? new CacheFetchResult(entry.Value, entry.ExpiresAt - _time.GetUtcNow()) : CacheFetchResult.NotFound);
+    {
+        Interlocked.Increment(ref _reads);
+        return new(Find(key) is { } entry ? new CacheFetchResult(entry.Value, entry.ExpiresAt - _time.GetUtcNow()) : CacheFetchResult.NotFound);
+    }
+
+    public bool TryGetLocal(string key, [MaybeNullWhen(false)] out LocalCacheEntry entry)
+    {
+        entry = Find(key);
+        return entry is not null;
+    }
+
+    // The decoded value goes with these bytes only: a write, removal or renewal meanwhile replaced the entry.
+    public void KeepDecoded(string key, LocalCacheEntry entry, object decoded, long decodedBytes)
+    {
+        if (entry is Entry stored)
+        {
+            _store.Entries.TryUpdate(key, new Entry(stored.Value, stored.ExpiresAt, decoded), stored);
+        }
+    }
 
     public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
@@ -56,7 +84,7 @@ public sealed class DictionaryCacheAdapter : ICacheAdapter, ICacheRace, ICacheRe
         ArgumentNullException.ThrowIfNull(expected);
         ThrowIfNotPositive(ttl);
         return new(Find(key) is { } entry && entry.Value.AsSpan().SequenceEqual(expected)
-            && _store.Entries.TryUpdate(key, entry with { ExpiresAt = ExpiresAt(ttl) }, entry));
+            && _store.Entries.TryUpdate(key, new Entry(entry.Value, ExpiresAt(ttl), entry.Decoded), entry));
     }
 
     public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
@@ -211,7 +239,10 @@ public sealed class DictionaryCacheAdapter : ICacheAdapter, ICacheRace, ICacheRe
         internal ConcurrentDictionary<string, Lock> Locks { get; } = new(StringComparer.Ordinal);
     }
 
-    internal sealed record Entry(byte[] Value, DateTimeOffset ExpiresAt);
+    internal sealed class Entry(byte[] value, DateTimeOffset expiresAt, object? decoded = null) : LocalCacheEntry(value, decoded)
+    {
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+    }
 
     /// <summary>A key's race lock: held while its leader runs, then holding the leader's result until it expires.</summary>
     internal sealed class Lock

@@ -39,12 +39,10 @@ internal static class CacheTelemetry
         public TagList With(string key, string value) => new() { CacheName, Level, { key, value } };
     }
 
-    public static string LevelOf(ICacheAdapter cache) => cache switch
-    {
-        MemoryCache => "memory",
-        HybridCache => "hybrid",
-        _ => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom",
-    };
+    /// <summary>The cache.level tag of an adapter: its type's name without "Cache", lower case (memory, hybrid, redis,
+    /// distributedadapter, ...), or "custom" when nothing is left.</summary>
+    public static string LevelOf(ICacheAdapter cache)
+        => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom";
 
     public static void Count(Counter<long> counter, in CacheTags tags)
     {

@@ -38,7 +38,8 @@ public sealed partial class CacheFunc
     private readonly ConcurrentDictionary<string, bool> _refreshing = new(StringComparer.Ordinal);
     private readonly SingleFlight<RaceResult> _local;
     private readonly ICacheRace? _race;
-    private readonly MemoryCache? _memoryLevel;
+    private readonly ILocalCacheEntries? _localEntries;
+    private readonly ICacheLocalCopies? _localCopies;
     private readonly bool _reuseAll;
     private readonly bool _systemClock;
     private readonly CacheTelemetry.CacheTags _tags;
@@ -78,7 +79,8 @@ public sealed partial class CacheFunc
         _logger = options.Logger ?? NullLogger.Instance;
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _race = cache as ICacheRace;
-        _memoryLevel = cache as MemoryCache ?? (cache as HybridCache)?.MemoryLevel;
+        _localEntries = cache as ILocalCacheEntries;
+        _localCopies = cache as ICacheLocalCopies;
         _reuseAll = options.ReuseValues;
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
@@ -225,9 +227,9 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        if (_memoryLevel is not null && format.ReuseIdentity is { } identity)
+        if (_localEntries is not null && format.ReuseIdentity is { } identity)
         {
-            return DoReusingAsync<T, TFormat>(_memoryLevel, identity, key, fn, format, cancellationToken);
+            return DoReusingAsync<T, TFormat>(_localEntries, identity, key, fn, format, cancellationToken);
         }
 
         var started = _timeProvider.GetTimestamp();
@@ -253,15 +255,19 @@ public sealed partial class CacheFunc
             : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat>(pending.Result, key, fn, format, started, cancellationToken));
     }
 
-    // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
-    // the same bytes through a format of the same identity (serializer, HTTP response format), without decoding;
-    // anything else goes the usual way.
-    private ValueTask<T> DoReusingAsync<T, TFormat>(MemoryCache memory, object identity, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
+    // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
+    // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
+    // reuses it from there); when the local entries are the whole cache, it is a miss.
+    private ValueTask<T> DoReusingAsync<T, TFormat>(ILocalCacheEntries local, object identity, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (!memory.TryGetEntry(key, out var entry))
+        if (!local.TryGetLocal(key, out var entry))
         {
-            return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
+            var started = _timeProvider.GetTimestamp();
+            return _localCopies is null
+                ? new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken))
+                : AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, started, cancellationToken);
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
@@ -285,22 +291,10 @@ public sealed partial class CacheFunc
 
         var now = _timeProvider.GetUtcNow();
         var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
-        memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value));
+        local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value));
         CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
 
         return new ValueTask<T>(value);
-    }
-
-    // Not in memory: a hybrid cache may copy the value down from its upstream; the next hit reuses it from there.
-    private async Task<T> GetThenReuseAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        if (ReferenceEquals(memory, _cache))
-        {
-            return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
@@ -594,8 +588,8 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.store", key, default);
         try
         {
-            // Over a hybrid cache, a failed upstream write keeps the value in memory (logged and counted there).
-            await (_cache is HybridCache hybrid ? hybrid.StoreAsync(key, payload, ttl) : _cache.SetAsync(key, payload, ttl)).ConfigureAwait(false);
+            // Over local copies of a shared level, a failed shared write keeps the local copy (logged and counted there).
+            await (_localCopies is null ? _cache.SetAsync(key, payload, ttl) : _localCopies.StoreProducedAsync(key, payload, ttl)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
         catch (Exception ex)

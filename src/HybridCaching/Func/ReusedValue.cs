@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 
 namespace HybridCaching;
 
-/// <summary>A value decoded from a memory-level entry, kept on that entry (<see cref="MemoryCache.AttachDecoded"/>)
+/// <summary>A value decoded from a local entry, kept on that entry (<see cref="ILocalCacheEntries.KeepDecoded"/>)
 /// so later fresh hits return it without decoding; it goes when the entry's bytes are replaced, removed or expire.</summary>
 /// <param name="Value">The decoded value.</param>
 /// <param name="BestBefore">The best-before time of the payload it came from.</param>

@@ -8,10 +8,13 @@ namespace HybridCaching;
 /// under the key <c>!tag!</c> + tag in the cache itself (so Redis keeps it under the prefix and the backplane announces
 /// it); an entry carrying a tag is a miss when it was written at or before that tag's time. Nothing is scanned.
 /// </summary>
-/// <remarks>On a hybrid cache the times are read from the memory level (synchronously); the ones it does not hold are
-/// read from the upstream all at once (one round trip) and copied into it; a tag never invalidated is remembered there
-/// as an empty marker for <see cref="MarkerTtl"/>, which the backplane drops as soon as another instance invalidates the
-/// tag. A read that fails leaves nothing behind: the entry is a miss and the next read asks again.</remarks>
+/// <remarks>On a cache with local entries (<see cref="ILocalCacheEntries"/>: memory, or a hybrid's memory level) the times
+/// are read there (synchronously). On a cache with local copies of a shared level (<see cref="ICacheLocalCopies"/>: a
+/// hybrid cache), the ones it does not hold are read from the shared level all at once (one round trip) and copied
+/// locally; a tag never invalidated is remembered there as an empty marker for <see cref="MarkerTtl"/>, which the
+/// backplane drops as soon as another instance invalidates the tag. Local entries without a shared level are the whole
+/// cache: a time they do not hold was never stored. A read that fails leaves nothing behind: the entry is a miss and the
+/// next read asks again.</remarks>
 internal sealed class TagInvalidations
 {
     /// <summary>The key prefix of tag invalidation times.</summary>
@@ -23,9 +26,9 @@ internal sealed class TagInvalidations
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ICacheAdapter _cache;
-    private readonly MemoryCache? _memory;
-    private readonly HybridCache? _hybrid;
-    private readonly ICacheAdapter? _source;
+    private readonly ILocalCacheEntries? _local;
+    private readonly ICacheLocalCopies? _copies;
+    private readonly bool _localIsAll;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the invalidation times of a cache.</summary>
@@ -35,12 +38,12 @@ internal sealed class TagInvalidations
     {
         _cache = cache;
         _time = time;
-        _hybrid = cache as HybridCache;
-        _memory = cache as MemoryCache ?? _hybrid?.MemoryLevel;
+        _local = cache as ILocalCacheEntries;
+        _copies = cache as ICacheLocalCopies;
 
-        // Where times memory does not hold are read: a hybrid cache's upstream itself, whose failures reach us (the hybrid
-        // would answer a failure as "not found", i.e. "never invalidated"); none when memory is the whole cache.
-        _source = ReferenceEquals(_memory, cache) ? null : _hybrid?.Upstream ?? cache;
+        // Times local entries do not hold are read from the shared level itself, whose failures reach us (the cache would
+        // answer a failure as "not found", i.e. "never invalidated"), or from the cache; never when local is the whole cache.
+        _localIsAll = _local is not null && _copies is null;
     }
 
     public enum State
@@ -93,7 +96,7 @@ internal sealed class TagInvalidations
         var state = State.Valid;
         foreach (var tag in payload.ReadTags())
         {
-            if (_memory is not null && _memory.TryGetEntry(Key(tag), out var entry))
+            if (_local is not null && _local.TryGetLocal(Key(tag), out var entry))
             {
                 var invalidatedAt = InvalidatedAt(entry.Value);
                 if (invalidatedAt >= payload.Written && (unreadableInvalidates || invalidatedAt != DateTimeOffset.MaxValue))
@@ -101,9 +104,9 @@ internal sealed class TagInvalidations
                     return State.Invalidated;
                 }
             }
-            else if (_source is not null)
+            else if (!_localIsAll)
             {
-                state = State.Unknown; // (when memory is the whole cache, no time stored means never invalidated)
+                state = State.Unknown; // (when local entries are the whole cache, no time stored means never invalidated)
             }
         }
 
@@ -141,23 +144,22 @@ internal sealed class TagInvalidations
     /// <exception cref="Exception">A read failed (whatever the cache threw): nothing is copied into memory.</exception>
     public async Task<bool> IsValidAsync(string[] tags, DateTimeOffset written, CancellationToken cancellationToken)
     {
-        var source = _source ?? _cache;
         var unknown = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tag in tags)
         {
             var key = Key(tag);
-            if (_memory is null || !_memory.TryGetEntry(key, out _))
+            if (_local is null || !_local.TryGetLocal(key, out _))
             {
-                unknown.Add(key); // (the times memory holds were judged by Check)
+                unknown.Add(key); // (the times held locally were judged by Check)
             }
         }
 
         var keys = unknown.ToArray();
-        var announcements = _hybrid?.AnnouncementsReceived ?? 0;
+        var announcements = _copies?.InvalidationsReceived ?? 0;
         var reads = new Task<CacheFetchResult>[keys.Length];
         for (int i = 0; i < reads.Length; i++)
         {
-            reads[i] = ReadAsync(source, keys[i], cancellationToken);
+            reads[i] = ReadAsync(keys[i], cancellationToken);
         }
 
         var times = await Task.WhenAll(reads).ConfigureAwait(false);
@@ -169,16 +171,16 @@ internal sealed class TagInvalidations
 
         // Copied only when no invalidation was announced meanwhile (what was read may predate it), and never over a time
         // written here meanwhile (RemoveAsync on this instance).
-        if (_memory is not null && (_hybrid?.AnnouncementsReceived ?? 0) == announcements)
+        if (_copies is not null && _copies.InvalidationsReceived == announcements)
         {
             for (int i = 0; i < keys.Length; i++)
             {
                 var (value, ttl) = times[i].Found
                     ? (times[i].Value!, times[i].TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : times[i].TimeToLive)
                     : ([], MarkerTtl);
-                if (ttl > TimeSpan.Zero && !_memory.TryGetEntry(keys[i], out _))
+                if (ttl > TimeSpan.Zero && !(_local?.TryGetLocal(keys[i], out _) ?? false))
                 {
-                    await _memory.SetAsync(keys[i], value, ttl, cancellationToken).ConfigureAwait(false);
+                    await _copies.CopyLocallyAsync(keys[i], value, ttl, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -195,11 +197,11 @@ internal sealed class TagInvalidations
         return _cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
     }
 
-    // On a memory level, the time and its remaining ttl (to copy it); otherwise the time alone.
-    private async Task<CacheFetchResult> ReadAsync(ICacheAdapter source, string key, CancellationToken cancellationToken)
-        => _memory is null
-            ? new CacheFetchResult(await source.GetAsync(key, cancellationToken).ConfigureAwait(false), TimeSpan.Zero)
-            : await source.FetchAsync(key, cancellationToken).ConfigureAwait(false);
+    // From a shared level, the time and its remaining ttl (to copy it); otherwise the time alone.
+    private async Task<CacheFetchResult> ReadAsync(string key, CancellationToken cancellationToken)
+        => _copies is null
+            ? new CacheFetchResult(await _cache.GetAsync(key, cancellationToken).ConfigureAwait(false), TimeSpan.Zero)
+            : await _copies.FetchSharedAsync(key, cancellationToken).ConfigureAwait(false);
 
     // Empty (the "never" marker) → never; garbage (untrusted) → always, so tagged entries are misses rather than stale.
     private static DateTimeOffset InvalidatedAt(byte[] stored)

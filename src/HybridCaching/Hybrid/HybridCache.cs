@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,8 +17,9 @@ namespace HybridCaching;
 /// (downstream answers when upstream fails).</item>
 /// <item><see cref="SetAsync"/> writes upstream, then downstream. When the upstream fails (down, or refusing the write,
 /// e.g. out of memory), the key is removed downstream too, so this instance serves no value the upstream may not hold,
-/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception: they keep the
-/// value downstream, log and count the failure, so a down upstream does not turn every call into a factory run.)</item>
+/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception,
+/// <see cref="ICacheLocalCopies.StoreProducedAsync"/>: they keep the value downstream, log and count the failure, so a
+/// down upstream does not turn every call into a factory run.)</item>
 /// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
 /// failure, since a silently failed invalidation would leave other servers stale.</item>
 /// <item><see cref="RaceAsync"/> is the upstream's race (one run across servers) when the upstream offers one
@@ -30,11 +32,12 @@ namespace HybridCaching;
 /// default), every write and removal is announced to the other instances, which drop their downstream copies; see
 /// docs/architecture.md for what that guarantees.</para>
 /// </remarks>
-public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackplaneListener
+public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackplaneListener, ILocalCacheEntries, ICacheLocalCopies
 {
     private readonly ICacheAdapter _upstream;
     private readonly ICacheRace? _upstreamRace;
     private readonly ICacheAdapter _downstream;
+    private readonly ILocalCacheEntries? _downstreamEntries;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ICacheBackplane? _backplane;
@@ -59,6 +62,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _upstream = upstream;
         _upstreamRace = upstream as ICacheRace;
         _downstream = downstream;
+        _downstreamEntries = downstream as ILocalCacheEntries;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
@@ -68,14 +72,8 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     /// <summary>The backplane keeping this instance's downstream coherent with the others; none when the upstream offers none.</summary>
     internal ICacheBackplane? Backplane => _backplane;
 
-    /// <summary>The downstream level when it is a <see cref="MemoryCache"/> (where <see cref="CacheFunc"/> keeps decoded values).</summary>
-    internal MemoryCache? MemoryLevel => _downstream as MemoryCache;
-
-    /// <summary>The upstream level, whose failures reach the caller (tag invalidation times must not read a failure as "none").</summary>
-    internal ICacheAdapter Upstream => _upstream;
-
-    /// <summary>How many announcements this instance has received: a value read upstream meanwhile may predate one.</summary>
-    internal long AnnouncementsReceived => Interlocked.Read(ref _invalidations);
+    /// <inheritdoc/>
+    long ICacheLocalCopies.InvalidationsReceived => Interlocked.Read(ref _invalidations);
 
     /// <inheritdoc/>
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
@@ -119,10 +117,10 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _backplane?.KeyChanged(key);
     }
 
-    /// <summary><see cref="CacheFunc"/>'s write of a factory's result: downstream, then upstream, whose failure is logged
-    /// and counted, not thrown; the value stays downstream (the factory's result is served from here while the upstream
-    /// is down rather than running the factory on every call).</summary>
-    internal async ValueTask StoreAsync(string key, byte[] value, TimeSpan ttl)
+    /// <inheritdoc/>
+    /// <remarks>Downstream, then upstream; the value stays downstream when the upstream fails (the factory's result is
+    /// served from here while the upstream is down rather than running the factory on every call).</remarks>
+    async ValueTask ICacheLocalCopies.StoreProducedAsync(string key, byte[] value, TimeSpan ttl)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _downstream.SetAsync(key, value, ttl).ConfigureAwait(false);
@@ -137,6 +135,33 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
 
         _backplane?.KeyChanged(key);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>The upstream's own read: an upstream failure is thrown, not served around.</remarks>
+    ValueTask<CacheFetchResult> ICacheLocalCopies.FetchSharedAsync(string key, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _upstream.FetchAsync(key, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    ValueTask ICacheLocalCopies.CopyLocallyAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _downstream.SetAsync(key, value, ttl, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The downstream's entry, when the downstream is an <see cref="ILocalCacheEntries"/>; none otherwise.</remarks>
+    bool ILocalCacheEntries.TryGetLocal(string key, [MaybeNullWhen(false)] out LocalCacheEntry entry)
+    {
+        entry = null;
+        return _downstreamEntries is not null && _downstreamEntries.TryGetLocal(key, out entry);
+    }
+
+    /// <inheritdoc/>
+    void ILocalCacheEntries.KeepDecoded(string key, LocalCacheEntry entry, object decoded, long decodedBytes)
+        => _downstreamEntries?.KeepDecoded(key, entry, decoded, decodedBytes);
 
     /// <inheritdoc/>
     public async ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)

@@ -20,7 +20,7 @@ namespace HybridCaching;
 /// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
 /// </remarks>
 [DebuggerDisplay("Count = {Count}")]
-public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
+public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntries
 {
     private readonly RuntimeMemoryCache _cache;
     private readonly TimeProvider _timeProvider;
@@ -126,7 +126,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
                 return new ValueTask<bool>(false);
             }
 
-            Insert(key, entry with { ExpiresAt = ExpiresAt(ttl) });
+            Insert(key, new Entry(entry.Value, ExpiresAt(ttl), entry.Charge, entry.Decoded));
         }
 
         return new ValueTask<bool>(true);
@@ -177,9 +177,8 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The entry stored under <paramref name="key"/>, for a reader that keeps its decoded value on it
-    /// (<see cref="CacheFunc"/>'s value reuse); none when missing or expired.</summary>
-    internal bool TryGetEntry(string key, [MaybeNullWhen(false)] out Entry entry)
+    /// <inheritdoc/>
+    bool ILocalCacheEntries.TryGetLocal(string key, [MaybeNullWhen(false)] out LocalCacheEntry entry)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -193,11 +192,9 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
         return false;
     }
 
-    /// <summary>Keeps <paramref name="decoded"/> next to the bytes of <paramref name="entry"/>, charging
-    /// <paramref name="decodedCharge"/> more bytes against the bound. Nothing happens when the key no longer holds
-    /// that entry (it was replaced, removed or cleared meanwhile): a decoded value never outlives its bytes; nor when
-    /// the charge would pass the bound (<see cref="long.MaxValue"/>: a value whose size cannot be bounded).</summary>
-    internal void AttachDecoded(string key, Entry entry, object decoded, long decodedCharge)
+    /// <inheritdoc/>
+    /// <remarks>The decoded value is charged against the byte bound; one that would pass it (or is unbounded) is not kept.</remarks>
+    void ILocalCacheEntries.KeepDecoded(string key, LocalCacheEntry entry, object decoded, long decodedBytes)
     {
         lock (_writeGate)
         {
@@ -206,14 +203,13 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
                 return;
             }
 
-            if (decodedCharge > _maxBytes - entry.Charge)
+            var stored = (Entry)current!;
+            if (decodedBytes > _maxBytes - stored.Charge)
             {
                 return; // too large (or unbounded) to keep decoded: the bytes stay, each hit decodes
             }
 
-            var charge = entry.Charge + Math.Max(0, decodedCharge);
-
-            Insert(key, new Entry(entry.Value, entry.ExpiresAt, charge) { Decoded = decoded });
+            Insert(key, new Entry(stored.Value, stored.ExpiresAt, stored.Charge + Math.Max(0, decodedBytes), decoded));
         }
     }
 
@@ -233,10 +229,11 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal
     }
 
     /// <summary>Stored bytes, their expiry and charge, and the decoded value a reader may keep with them.</summary>
-    internal sealed record Entry(byte[] Value, DateTimeOffset ExpiresAt, long Charge)
+    private sealed class Entry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded = null) : LocalCacheEntry(value, decoded)
     {
-        /// <summary>Set only on an entry that is not yet in the cache; replaced entries are new instances.</summary>
-        public object? Decoded { get; init; }
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+        public long Charge { get; } = charge;
     }
 
     private sealed class Clock(TimeProvider timeProvider) : ISystemClock

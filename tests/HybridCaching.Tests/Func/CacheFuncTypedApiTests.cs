@@ -115,7 +115,7 @@ public sealed class CacheFuncTypedApiTests : IAsyncDisposable
     {
         await _func.DoAsync("s", _ => Task.FromResult("old"));
         Assert.Equal("old", await _func.DoAsync("s", NotCalled<string>()));
-        Assert.True(_memory.TryGetEntry("s", out var entry));
+        Assert.True(((ILocalCacheEntries)_memory).TryGetLocal("s", out var entry));
         Assert.NotNull(entry.Decoded);
 
         await _func.SetAsync("s", "new");
