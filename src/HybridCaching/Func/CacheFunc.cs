@@ -284,14 +284,18 @@ public sealed partial class CacheFunc
             return AwaitGetAsync<T, TFormat>(new ValueTask<byte[]?>(entry.Value), key, fn, format, _timeProvider.GetTimestamp(), cancellationToken);
         }
 
+        // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
+        // by the decode), whatever the serializer and whatever it leaves out of the encoding.
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
         {
             return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         var now = _timeProvider.GetUtcNow();
         var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
-        local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value));
+        local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(allocated));
         CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
 
         return new ValueTask<T>(value);

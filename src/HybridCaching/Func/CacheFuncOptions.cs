@@ -31,9 +31,8 @@ public sealed class CacheFuncOptions
     /// <value>Default <see langword="false"/>: values of immutable types (string, primitives, enums, <see cref="DateTime"/>,
     /// <see cref="Guid"/> and the like, and types marked <c>[ImmutableObject(true)]</c>) are reused anyway; every other
     /// caller gets its own copy. Set it only when callers never modify what they get: they share one instance. A kept
-    /// value counts against the memory level's byte bound (an upper bound read from its encoded form); values decoded
-    /// by a custom <see cref="ICacheSerializer"/> or by compressed MessagePack cannot be bounded and are decoded on every
-    /// hit (strings and value types without references are still reused).</value>
+    /// value counts against the memory level's byte bound: what decoding it allocated, an upper bound of what it holds
+    /// (strings and value types without references are measured exactly).</value>
     public bool ReuseValues { get; set; }
 
     /// <summary>Where background failures (refresh, write, unreadable entries) are logged.</summary>

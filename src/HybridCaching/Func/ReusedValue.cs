@@ -28,14 +28,13 @@ internal sealed record ReusedValue<T>(T Value, DateTimeOffset BestBefore, object
     }
 
     /// <summary>What keeping the value costs against the memory level's byte bound: exact for strings and for value
-    /// types without references; for anything else an upper bound read from the encoded structure of
-    /// <paramref name="stored"/> (<see cref="DecodedSize"/>), or <see cref="long.MaxValue"/> when none is known (the
-    /// value is then not kept).</summary>
-    public long EstimatedBytes(byte[] stored) => Value switch
+    /// types without references; for anything else what its decode allocated (<paramref name="decodeAllocated"/>), an
+    /// upper bound of what the value holds, since everything it holds that is new was allocated by the decode.</summary>
+    public long EstimatedBytes(long decodeAllocated) => Value switch
     {
         string text => Overhead + (2L * text.Length),
         _ when !RuntimeHelpers.IsReferenceOrContainsReferences<T>() => Overhead + Unsafe.SizeOf<T>(),
-        _ => DecodedSize.Estimate(Identity, stored) is { } bound ? Overhead + Unsafe.SizeOf<T>() + bound : long.MaxValue,
+        _ => Overhead + Unsafe.SizeOf<T>() + Math.Max(0, decodeAllocated),
     };
 }
 
