@@ -106,54 +106,6 @@ public sealed partial class CacheFunc
         get => MessagePackCacheSerializer.Default;
     }
 
-    /// <summary>Returns the cached value for <paramref name="key"/>, or runs <paramref name="fn"/> once
-    /// (for all concurrent callers) and caches its result.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory; its token fires when waitFor passes or every waiting caller has cancelled.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
-    /// factory that learns whether it runs as a background refresh and can ask that its result not be cached.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory; set <see cref="CacheFuncContext.NoCache"/> to skip storing its result.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync"/> on any of them makes it a miss.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="tags">The entry's tags; none null, empty or with an unpaired surrogate (they are stored as UTF-8).</param>
-    /// <param name="fn">The factory (it may change <see cref="CacheFuncContext.Tags"/>).</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    public ValueTask<T> DoAsync<T>(string key, IReadOnlyCollection<string> tags, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        TagInvalidations.ThrowIfInvalid(tags);
-        ArgumentNullException.ThrowIfNull(fn);
-        Func<CacheFuncContext, CancellationToken, Task<T>> tagged = (context, token) =>
-        {
-            context.Tags = tags;
-            return fn(context, token);
-        };
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, tagged, SerializerFormat<T>(), cancellationToken);
-    }
-
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
     /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
     /// write time when it is read.</summary>
@@ -168,45 +120,6 @@ public sealed partial class CacheFunc
     {
         TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
         return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// with a custom payload format (e.g. one that stores HTTP status codes and headers in the envelope).</summary>
-    /// <typeparam name="T">The value type.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="format">Turns values into envelopes and back.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        ArgumentNullException.ThrowIfNull(format);
-        return DoCoreAsync<T, ICachePayloadFormat<T>>(key, fn, format, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/> for raw
-    /// bytes, stored as they are (no serializer); a null result is stored and returned as an empty array.</summary>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The bytes.</returns>
-    public ValueTask<byte[]> DoBytesAsync(string key, Func<CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a
-    /// factory that receives a <see cref="CacheFuncContext"/>.</summary>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The bytes.</returns>
-    public ValueTask<byte[]> DoBytesAsync(string key, Func<CacheFuncContext, CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
     }
 
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
@@ -225,13 +138,13 @@ public sealed partial class CacheFunc
 
     // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.
     // TFormat is a struct for the built-in formats, so the generic code is specialized and nothing is boxed.
-    private ValueTask<T> DoCoreAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private ValueTask<T> DoCoreAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
         if (_memoryLevel is not null && format.ReuseIdentity is { } identity)
         {
-            return DoReusingAsync<T, TFormat>(_memoryLevel, identity, key, fn, format, cancellationToken);
+            return DoReusingAsync<T, TFormat, TState>(_memoryLevel, identity, key, call, format, cancellationToken);
         }
 
         var started = _timeProvider.GetTimestamp();
@@ -244,77 +157,77 @@ public sealed partial class CacheFunc
         {
             Log.ReadFailed(_logger, key, ex);
             CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken));
         }
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, started, cancellationToken);
+            return AwaitGetAsync<T, TFormat, TState>(pending, key, call, format, started, cancellationToken);
         }
 
-        return TryHit(key, pending.Result, fn, format, out T value)
+        return TryHit(key, pending.Result, call, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat>(pending.Result, key, fn, format, started, cancellationToken));
+            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken));
     }
 
     // The hit path with value reuse: a fresh hit on the memory level returns the value an earlier hit decoded from
     // the same bytes through a format of the same identity (serializer, HTTP response format), without decoding;
     // anything else goes the usual way.
-    private ValueTask<T> DoReusingAsync<T, TFormat>(MemoryCache memory, object identity, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private ValueTask<T> DoReusingAsync<T, TFormat, TState>(MemoryCache memory, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!memory.TryGetEntry(key, out var entry))
         {
-            return new ValueTask<T>(GetThenReuseAsync<T, TFormat>(memory, key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
+            return new ValueTask<T>(GetThenReuseAsync<T, TFormat, TState>(memory, key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
         {
             var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
             format.Reused(reused.Value);
-            CountHit<T, TFormat>(stale, key, fn, format);
+            CountHit<T, TFormat, TState>(stale, key, call, format, reused.Value);
             return new ValueTask<T>(reused.Value);
         }
 
         if (TagInvalidations.IsTagged(entry.Value))
         {
             // Tagged values are not reused: every hit checks the tags.
-            return AwaitGetAsync<T, TFormat>(new ValueTask<byte[]?>(entry.Value), key, fn, format, _timeProvider.GetTimestamp(), cancellationToken);
+            return AwaitGetAsync<T, TFormat, TState>(new ValueTask<byte[]?>(entry.Value), key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
         }
 
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
         var now = _timeProvider.GetUtcNow();
         var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
         memory.AttachDecoded(key, entry, decoded, decoded.EstimatedBytes(entry.Value));
-        CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
+        CountHit<T, TFormat, TState>(bestBefore <= now, key, call, format, value);
 
         return new ValueTask<T>(value);
     }
 
     // Not in memory: a hybrid cache may copy the value down from its upstream; the next hit reuses it from there.
-    private async Task<T> GetThenReuseAsync<T, TFormat>(MemoryCache memory, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> GetThenReuseAsync<T, TFormat, TState>(MemoryCache memory, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (ReferenceEquals(memory, _cache))
         {
-            return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+            return await MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken).ConfigureAwait(false);
         }
 
-        return await AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, started, cancellationToken).ConfigureAwait(false);
+        return await AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
-    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
-        return TryHit(key, stored, fn, format, out T value)
+        return TryHit(key, stored, call, format, out T value)
             ? value
-            : await TaggedHitOrMissAsync<T, TFormat>(stored, key, fn, format, started, cancellationToken).ConfigureAwait(false);
+            : await TaggedHitOrMissAsync<T, TFormat, TState>(stored, key, call, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // A pending cache read bounded by a quarter of waitFor (and what is left of it), so that a hung cache leaves a miss at
@@ -346,17 +259,17 @@ public sealed partial class CacheFunc
     }
 
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat>(byte[]? stored, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
             && await ReadTagsAsync(key, tags, written, started, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            && TryHit(key, stored, fn, format, out T value, checkTags: false))
+            && TryHit(key, stored, call, format, out T value, checkTags: false))
         {
             return value;
         }
 
-        return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+        return await MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // Reads the invalidation times of tags memory does not hold, in one go, by half of waitFor at the latest (the
@@ -401,7 +314,7 @@ public sealed partial class CacheFunc
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
-    private bool TryHit<T, TFormat>(string key, byte[]? stored, Delegate fn, TFormat format, out T value, bool checkTags = true)
+    private bool TryHit<T, TFormat, TState>(string key, byte[]? stored, Invocation<TState, T> call, TFormat format, out T value, bool checkTags = true)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!TryDecode(key, stored, format, out value, out var bestBefore, checkTags))
@@ -409,12 +322,12 @@ public sealed partial class CacheFunc
             return false;
         }
 
-        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+        CountHit<T, TFormat, TState>(bestBefore <= _timeProvider.GetUtcNow(), key, call, format, value);
         return true;
     }
 
-    // A hit: counted as fresh or stale; a stale one starts the background refresh.
-    private void CountHit<T, TFormat>(bool stale, string key, Delegate fn, TFormat format)
+    // A hit: counted as fresh or stale; a stale one starts the background refresh (its factory sees the stale value).
+    private void CountHit<T, TFormat, TState>(bool stale, string key, Invocation<TState, T> call, TFormat format, T value)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!stale)
@@ -424,7 +337,7 @@ public sealed partial class CacheFunc
         }
 
         CacheTelemetry.Count(CacheTelemetry.StaleHits, _tags);
-        StartRefresh<T, TFormat>(key, fn, format);
+        StartRefresh<T, TFormat, TState>(key, call, format, value);
     }
 
     private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore, bool checkTags = false)
@@ -454,12 +367,12 @@ public sealed partial class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: false, storeResult: true);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: false, storeResult: true);
         var shared = await RunOnceAsync(run, Remaining(started), cancellationToken).ConfigureAwait(false);
         var invalidated = _tagInvalidations.Check(shared.Value, out var tags, out var written, unreadableInvalidates: false) switch
         {
@@ -491,7 +404,7 @@ public sealed partial class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
-        var here = new FactoryRun<T, TFormat>(this, key, fn, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
         var own = await RunOnceAsync(here, Remaining(started), cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _) ? value : throw Unreadable<T, TFormat>(key, own.Value, format);
     }
@@ -503,11 +416,11 @@ public sealed partial class CacheFunc
         => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
             ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
 
-    private async Task<RaceResult> RunFactoryAsync<T, TFormat>(FactoryRun<T, TFormat> run, CancellationToken cancellationToken)
+    private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
-        var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
+        var context = new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl };
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
 
@@ -518,12 +431,7 @@ public sealed partial class CacheFunc
         {
             try
             {
-                value = run.Fn switch
-                {
-                    Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
-                    Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
-                    _ => throw new UnreachableException(),
-                };
+                value = await run.Invocation.InvokeAsync(context, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -608,7 +516,7 @@ public sealed partial class CacheFunc
         }
     }
 
-    private void StartRefresh<T, TFormat>(string key, Delegate fn, TFormat format)
+    private void StartRefresh<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_refreshing.ContainsKey(key) || !_refreshing.TryAdd(key, true))
@@ -623,11 +531,11 @@ public sealed partial class CacheFunc
         var caller = Activity.Current?.Context ?? default;
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format, caller));
+            _ = Task.Run(() => RefreshAsync<T, TFormat, TState>(key, call, format, stale, caller));
         }
     }
 
-    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format, ActivityContext caller)
+    private async Task RefreshAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale, ActivityContext caller)
         where TFormat : ICachePayloadFormat<T>
     {
         using var activity = StartActivity("hybridcaching.refresh", key, caller);
@@ -644,7 +552,7 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: true, storeResult: true);
+            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true) { StaleValue = stale };
             await RunOnceAsync(run, Remaining(started), timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
