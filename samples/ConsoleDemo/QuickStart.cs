@@ -17,6 +17,8 @@ internal static class QuickStart
 
         List<Item> items = await cacheFunc.DoAsync($"items:{id}", ct => db.LoadItemsAsync(id, ct));
 
+        List<Item> sameItems = await cacheFunc.DoAsync($"items:{id}", (db, id), static (s, ct) => s.db.LoadItemsAsync(s.id, ct));
+
         var page = await cacheFunc.DoAsync<Page>("page:home", async (context, ct) =>
         {
             var result = await db.RenderAsync(ct);
@@ -24,7 +26,7 @@ internal static class QuickStart
             return result;
         });
 
-        return items;
+        return sameItems.Count == items.Count ? items : sameItems;
     }
 }
 

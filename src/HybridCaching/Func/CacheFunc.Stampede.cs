@@ -6,7 +6,7 @@ public sealed partial class CacheFunc
 {
     // Joins the key's run under way in this process, or starts one: it races run's factory across servers through
     // run.Race, or runs it here when there is none. Whichever caller starts it, every caller gets the same result.
-    private Task<RaceResult> RunOnceAsync<T, TFormat>(FactoryRun<T, TFormat> run, TimeSpan waitFor, CancellationToken cancellationToken)
+    private Task<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, TimeSpan waitFor, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         run.WaitFor = waitFor;
@@ -22,14 +22,14 @@ public sealed partial class CacheFunc
 
     /// <summary>One call's factory and how it would run, should the call start the key's run; it records the payload its
     /// run produced, so the call can tell its own result from one produced elsewhere.</summary>
-    private sealed class FactoryRun<T, TFormat>(CacheFunc func, string key, Delegate fn, TFormat format, ICacheRace? race, bool isBackgroundRefresh, bool storeResult)
+    private sealed class FactoryRun<T, TFormat, TState>(CacheFunc func, string key, Invocation<TState, T> invocation, TFormat format, ICacheRace? race, bool isBackgroundRefresh, bool storeResult)
         where TFormat : ICachePayloadFormat<T>
     {
         public CacheFunc Func => func;
 
         public string Key => key;
 
-        public Delegate Fn => fn;
+        public Invocation<TState, T> Invocation => invocation;
 
         public TFormat Format => format;
 
@@ -37,6 +37,9 @@ public sealed partial class CacheFunc
         public ICacheRace? Race => race;
 
         public bool IsBackgroundRefresh => isBackgroundRefresh;
+
+        /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>).</summary>
+        public T? StaleValue { get; init; }
 
         public bool StoreResult => storeResult;
 

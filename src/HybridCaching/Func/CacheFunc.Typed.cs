@@ -1,54 +1,8 @@
 namespace HybridCaching;
 
-// The typed API beside DoAsync: per-call entry options, reads without a factory, writes and removals.
+// The typed API beside DoAsync: reads without a factory, writes and removals.
 public sealed partial class CacheFunc
 {
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with
-    /// freshFor and ttl overrides for the value this call (or a background refresh it starts) writes.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="options">Overrides for this call; null keeps the <see cref="CacheFunc"/>'s settings.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return options is null
-            ? DoAsync(key, fn, cancellationToken)
-            : DoAsync<T>(key, (_, token) => fn(token), options, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// with freshFor and ttl overrides for the value this call (or a background refresh it starts) writes; the factory
-    /// sees them on its <see cref="CacheFuncContext"/> and may change them again.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="options">Overrides for this call; null keeps the <see cref="CacheFunc"/>'s settings.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        if (options is null)
-        {
-            return DoAsync(key, fn, cancellationToken);
-        }
-
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(
-            key,
-            (Func<CacheFuncContext, CancellationToken, Task<T>>)((context, token) =>
-            {
-                options.ApplyTo(context);
-                return fn(context, token);
-            }),
-            SerializerFormat<T>(),
-            cancellationToken);
-    }
-
     /// <summary>Reads the value stored under <paramref name="key"/> without a factory: nothing runs on a miss and
     /// a stale value is returned as it is (no background refresh starts).</summary>
     /// <typeparam name="T">The value type.</typeparam>

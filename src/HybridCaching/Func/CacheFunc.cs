@@ -112,54 +112,6 @@ public sealed partial class CacheFunc
         get => MessagePackCacheSerializer.Default;
     }
 
-    /// <summary>Returns the cached value for <paramref name="key"/>, or runs <paramref name="fn"/> once
-    /// (for all concurrent callers) and caches its result.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory; its token fires when waitFor passes or every waiting caller has cancelled.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
-    /// factory that learns whether it runs as a background refresh and can ask that its result not be cached.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory; set <see cref="CacheFuncContext.NoCache"/> to skip storing its result.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
-    public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, fn, SerializerFormat<T>(), cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync"/> on any of them makes it a miss.</summary>
-    /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="tags">The entry's tags; none null, empty or with an unpaired surrogate (they are stored as UTF-8).</param>
-    /// <param name="fn">The factory (it may change <see cref="CacheFuncContext.Tags"/>).</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    public ValueTask<T> DoAsync<T>(string key, IReadOnlyCollection<string> tags, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
-    {
-        TagInvalidations.ThrowIfInvalid(tags);
-        ArgumentNullException.ThrowIfNull(fn);
-        Func<CacheFuncContext, CancellationToken, Task<T>> tagged = (context, token) =>
-        {
-            context.Tags = tags;
-            return fn(context, token);
-        };
-        return DoCoreAsync<T, SerializerPayloadFormat<T>>(key, tagged, SerializerFormat<T>(), cancellationToken);
-    }
-
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
     /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
     /// write time when it is read.</summary>
@@ -176,45 +128,6 @@ public sealed partial class CacheFunc
         return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
     }
 
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// with a custom payload format (e.g. one that stores HTTP status codes and headers in the envelope).</summary>
-    /// <typeparam name="T">The value type.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="format">Turns values into envelopes and back.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
-    internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        ArgumentNullException.ThrowIfNull(format);
-        return DoCoreAsync<T, ICachePayloadFormat<T>>(key, fn, format, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/> for raw
-    /// bytes, stored as they are (no serializer); a null result is stored and returned as an empty array.</summary>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The bytes.</returns>
-    public ValueTask<byte[]> DoBytesAsync(string key, Func<CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
-    }
-
-    /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a
-    /// factory that receives a <see cref="CacheFuncContext"/>.</summary>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The bytes.</returns>
-    public ValueTask<byte[]> DoBytesAsync(string key, Func<CacheFuncContext, CancellationToken, Task<byte[]>> fn, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<byte[], RawBytesPayloadFormat>(key, fn, default, cancellationToken);
-    }
-
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
     private SerializerPayloadFormat<T> SerializerFormat<T>() => new(_serializer, _reuseAll || ImmutableType<T>.Value);
 
@@ -223,13 +136,13 @@ public sealed partial class CacheFunc
 
     // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.
     // TFormat is a struct for the built-in formats, so the generic code is specialized and nothing is boxed.
-    private ValueTask<T> DoCoreAsync<T, TFormat>(string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private ValueTask<T> DoCoreAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
         if (_localEntries is not null && format.ReuseIdentity is { } identity)
         {
-            return DoReusingAsync<T, TFormat>(_localEntries, identity, key, fn, format, cancellationToken);
+            return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, call, format, cancellationToken);
         }
 
         var started = _timeProvider.GetTimestamp();
@@ -242,46 +155,46 @@ public sealed partial class CacheFunc
         {
             Log.ReadFailed(_logger, key, ex);
             CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken));
         }
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitGetAsync<T, TFormat>(pending, key, fn, format, started, cancellationToken);
+            return AwaitGetAsync<T, TFormat, TState>(pending, key, call, format, started, cancellationToken);
         }
 
-        return TryHit(key, pending.Result, fn, format, out T value)
+        return TryHit(key, pending.Result, call, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat>(pending.Result, key, fn, format, started, cancellationToken));
+            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken));
     }
 
     // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
     // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
     // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
     // reuses it from there); when the local entries are the whole cache, it is a miss.
-    private ValueTask<T> DoReusingAsync<T, TFormat>(ILocalCacheEntries local, object identity, string key, Delegate fn, TFormat format, CancellationToken cancellationToken)
+    private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!local.TryGetLocal(key, out var entry))
         {
             var started = _timeProvider.GetTimestamp();
             return _localCopies is null
-                ? new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, started, cancellationToken))
-                : AwaitGetAsync<T, TFormat>(_cache.GetAsync(key, cancellationToken), key, fn, format, started, cancellationToken);
+                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken))
+                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken);
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
         {
             var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
             format.Reused(reused.Value);
-            CountHit<T, TFormat>(stale, key, fn, format);
+            CountHit<T, TFormat, TState>(stale, key, call, format, reused.Value);
             return new ValueTask<T>(reused.Value);
         }
 
         if (TagInvalidations.IsTagged(entry.Value))
         {
             // Tagged values are not reused: every hit checks the tags.
-            return AwaitGetAsync<T, TFormat>(new ValueTask<byte[]?>(entry.Value), key, fn, format, _timeProvider.GetTimestamp(), cancellationToken);
+            return AwaitGetAsync<T, TFormat, TState>(new ValueTask<byte[]?>(entry.Value), key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
         }
 
         // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
@@ -289,26 +202,26 @@ public sealed partial class CacheFunc
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat>(key, fn, format, _timeProvider.GetTimestamp(), cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         var now = _timeProvider.GetUtcNow();
         var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
         local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(allocated));
-        CountHit<T, TFormat>(bestBefore <= now, key, fn, format);
+        CountHit<T, TFormat, TState>(bestBefore <= now, key, call, format, value);
 
         return new ValueTask<T>(value);
     }
 
     // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
-    private async ValueTask<T> AwaitGetAsync<T, TFormat>(ValueTask<byte[]?> pending, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
-        return TryHit(key, stored, fn, format, out T value)
+        return TryHit(key, stored, call, format, out T value)
             ? value
-            : await TaggedHitOrMissAsync<T, TFormat>(stored, key, fn, format, started, cancellationToken).ConfigureAwait(false);
+            : await TaggedHitOrMissAsync<T, TFormat, TState>(stored, key, call, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // A pending cache read bounded by a quarter of waitFor (and what is left of it), so that a hung cache leaves a miss at
@@ -342,17 +255,17 @@ public sealed partial class CacheFunc
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
     // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
     // three quarters for its race and factory.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat>(byte[]? stored, string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
             && await ReadTagsAsync(key, tags, written, started, _waitFor / 4, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            && TryHit(key, stored, fn, format, out T value, checkTags: false))
+            && TryHit(key, stored, call, format, out T value, checkTags: false))
         {
             return value;
         }
 
-        return await MissAsync<T, TFormat>(key, fn, format, started, cancellationToken).ConfigureAwait(false);
+        return await MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken).ConfigureAwait(false);
     }
 
     // Reads the invalidation times of tags memory does not hold, in one go, by `within` (at most half of waitFor, so
@@ -398,7 +311,7 @@ public sealed partial class CacheFunc
     }
 
     // A readable stored payload → its value (and a background refresh when stale); anything else → false.
-    private bool TryHit<T, TFormat>(string key, byte[]? stored, Delegate fn, TFormat format, out T value, bool checkTags = true)
+    private bool TryHit<T, TFormat, TState>(string key, byte[]? stored, Invocation<TState, T> call, TFormat format, out T value, bool checkTags = true)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!TryDecode(key, stored, format, out value, out var bestBefore, checkTags))
@@ -406,12 +319,12 @@ public sealed partial class CacheFunc
             return false;
         }
 
-        CountHit<T, TFormat>(bestBefore <= _timeProvider.GetUtcNow(), key, fn, format);
+        CountHit<T, TFormat, TState>(bestBefore <= _timeProvider.GetUtcNow(), key, call, format, value);
         return true;
     }
 
-    // A hit: counted as fresh or stale; a stale one starts the background refresh.
-    private void CountHit<T, TFormat>(bool stale, string key, Delegate fn, TFormat format)
+    // A hit: counted as fresh or stale; a stale one starts the background refresh (its factory sees the stale value).
+    private void CountHit<T, TFormat, TState>(bool stale, string key, Invocation<TState, T> call, TFormat format, T value)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!stale)
@@ -421,7 +334,7 @@ public sealed partial class CacheFunc
         }
 
         CacheTelemetry.Count(CacheTelemetry.StaleHits, _tags);
-        StartRefresh<T, TFormat>(key, fn, format);
+        StartRefresh<T, TFormat, TState>(key, call, format, value);
     }
 
     private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore, bool checkTags = false)
@@ -451,12 +364,12 @@ public sealed partial class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T, TFormat>(string key, Delegate fn, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: false, storeResult: true);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: false, storeResult: true);
         var shared = await RunOnceAsync(run, Remaining(started), cancellationToken).ConfigureAwait(false);
         var invalidated = _tagInvalidations.Check(shared.Value, out var tags, out var written, unreadableInvalidates: false) switch
         {
@@ -488,7 +401,7 @@ public sealed partial class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
-        var here = new FactoryRun<T, TFormat>(this, key, fn, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
         var own = await RunOnceAsync(here, Remaining(started), cancellationToken).ConfigureAwait(false);
         return TryDecode(key, own.Value, format, out value, out _) ? value : throw Unreadable<T, TFormat>(key, own.Value, format);
     }
@@ -500,11 +413,11 @@ public sealed partial class CacheFunc
         => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
             ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
 
-    private async Task<RaceResult> RunFactoryAsync<T, TFormat>(FactoryRun<T, TFormat> run, CancellationToken cancellationToken)
+    private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
-        var context = new CacheFuncContext(key, isBackgroundRefresh) { FreshFor = _freshFor, Ttl = _ttl };
+        var context = new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl };
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
 
@@ -515,12 +428,7 @@ public sealed partial class CacheFunc
         {
             try
             {
-                value = run.Fn switch
-                {
-                    Func<CancellationToken, Task<T>> simple => await simple(cancellationToken).ConfigureAwait(false),
-                    Func<CacheFuncContext, CancellationToken, Task<T>> full => await full(context, cancellationToken).ConfigureAwait(false),
-                    _ => throw new UnreachableException(),
-                };
+                value = await run.Invocation.InvokeAsync(context, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -605,7 +513,7 @@ public sealed partial class CacheFunc
         }
     }
 
-    private void StartRefresh<T, TFormat>(string key, Delegate fn, TFormat format)
+    private void StartRefresh<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_refreshing.ContainsKey(key) || !_refreshing.TryAdd(key, true))
@@ -620,11 +528,11 @@ public sealed partial class CacheFunc
         var caller = Activity.Current?.Context ?? default;
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RefreshAsync<T, TFormat>(key, fn, format, caller));
+            _ = Task.Run(() => RefreshAsync<T, TFormat, TState>(key, call, format, stale, caller));
         }
     }
 
-    private async Task RefreshAsync<T, TFormat>(string key, Delegate fn, TFormat format, ActivityContext caller)
+    private async Task RefreshAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale, ActivityContext caller)
         where TFormat : ICachePayloadFormat<T>
     {
         using var activity = StartActivity("hybridcaching.refresh", key, caller);
@@ -641,7 +549,7 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            var run = new FactoryRun<T, TFormat>(this, key, fn, format, _race, isBackgroundRefresh: true, storeResult: true);
+            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true) { StaleValue = stale };
             await RunOnceAsync(run, Remaining(started), timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }

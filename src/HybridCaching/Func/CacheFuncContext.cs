@@ -7,11 +7,13 @@ public sealed class CacheFuncContext
     private TimeSpan _freshFor;
     private TimeSpan _ttl;
     private IReadOnlyCollection<string>? _tags;
+    private readonly object? _staleValue;
 
-    internal CacheFuncContext(string key, bool isBackgroundRefresh)
+    internal CacheFuncContext(string key, bool isBackgroundRefresh, object? staleValue = null)
     {
         Key = key;
         IsBackgroundRefresh = isBackgroundRefresh;
+        _staleValue = staleValue;
     }
 
     /// <summary>The cache key being computed.</summary>
@@ -20,6 +22,25 @@ public sealed class CacheFuncContext
     /// <summary>Whether this run refreshes a stale value in the background (no caller is waiting on it),
     /// rather than answering a miss.</summary>
     public bool IsBackgroundRefresh { get; }
+
+    /// <summary>Gets the stale value a background refresh is replacing (FusionCache's <c>StaleValue</c>), e.g. to ask
+    /// its source only whether it changed (an HTTP <c>If-None-Match</c> with its ETag).</summary>
+    /// <typeparam name="TValue">The call's value type.</typeparam>
+    /// <param name="value">The stale value (which may be null, a value like any other), or default.</param>
+    /// <returns><see langword="true"/> on a background refresh (<see cref="IsBackgroundRefresh"/>): the value whose stale hit
+    /// started it; <see langword="false"/> when the factory answers a miss (there is no value yet).</returns>
+    /// <exception cref="InvalidCastException">The stale value is not a <typeparamref name="TValue"/> (ask with the call's value type).</exception>
+    public bool TryGetStaleValue<TValue>(out TValue? value)
+    {
+        if (!IsBackgroundRefresh)
+        {
+            value = default;
+            return false;
+        }
+
+        value = _staleValue is null && default(TValue) is null ? default : (TValue)_staleValue!;
+        return true;
+    }
 
     /// <summary>Set to <see langword="true"/> to return the result to every waiting caller without
     /// storing it (the Go original's <c>ErrNoCache</c>).</summary>

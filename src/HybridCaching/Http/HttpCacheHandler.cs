@@ -31,7 +31,8 @@ namespace HybridCaching.Http;
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
 {
-    // A hit whose entry goes stale within this margin records its request, so a background refresh can repeat it.
+    // A caller whose hit goes stale within this margin records its request when it finishes, so a background refresh
+    // that runs after it has gone can repeat it.
     private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
 
     private readonly CacheFunc _func;
@@ -100,7 +101,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         return request.Method == HttpMethod.Head
             ? SendHeadAsync(request, key, cancellationToken)
-            : SendCachedAsync(request, key, new Call(this, request), cancellationToken);
+            : SendCachedAsync(request, key, new Call(this, request, headStale: null), cancellationToken);
     }
 
     private static void SetStatus(HttpResponseMessage response, string status)
@@ -150,19 +151,17 @@ public sealed class HttpCacheHandler : DelegatingHandler
     {
         if (_cache is not null)
         {
-            var call = new Call(this, request);
-            if (await LookUpAsync(key, call, cancellationToken).ConfigureAwait(false) is { } cached)
+            if (await LookUpAsync(key, _format, cancellationToken).ConfigureAwait(false) is { } cached)
             {
                 if (cached.BestBefore > _time.GetUtcNow())
                 {
-                    call.Finish(out _);
                     return ToResponse(cached, request);
                 }
 
                 // Stale: through the cache function, which answers from the entry and refreshes it in the
                 // background (as a GET). Should the entry vanish meanwhile, this call's factory runs the refresh
-                // itself instead of leading with nothing to share.
-                return await SendCachedAsync(request, key, call, cancellationToken).ConfigureAwait(false);
+                // of the entry it found itself instead of leading with nothing to share.
+                return await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -193,11 +192,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
         CachedHttpResponse cached;
         try
         {
-            cached = await _func.DoAsync(key, call.Factory, call, cancellationToken).ConfigureAwait(false);
+            cached = await _func.DoAsync(key, call, static (call, context, token) => call.RunAsync(context, token), _format, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            bool leader = call.Finish(out var own);
+            bool leader = call.Finish(null, out var own);
             own?.Dispose();
             if ((leader && ex is not TimeoutException)
                 || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
@@ -209,7 +208,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return handled;
         }
 
-        if (call.Finish(out var origin) && origin is not null)
+        if (call.Finish(cached, out var origin) && origin is not null)
         {
             SetStatus(origin, HttpCacheStatus.Miss);
             return origin;
@@ -260,7 +259,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
     /// <summary>A background refresh: the recorded request again, made conditional on the stale entry's
     /// validators; a 304 refreshes the stale entry (its body kept), anything else is captured as on a miss.</summary>
-    private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CacheFuncContext context, CancellationToken cancellationToken)
+    private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
     {
         if (snapshot is null)
         {
@@ -270,11 +269,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         using var request = snapshot.ToRequest();
-        bool conditional = Revalidation.AddValidators(request, snapshot.Stale);
+        bool conditional = Revalidation.AddValidators(request, stale);
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (conditional && response.StatusCode == HttpStatusCode.NotModified)
         {
-            var refreshed = Revalidation.Refresh(snapshot.Stale!, response, _time.GetUtcNow());
+            var refreshed = Revalidation.Refresh(stale!, response, _time.GetUtcNow());
             if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
             {
                 context.NoCache = true;
@@ -348,13 +347,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return (result, storable);
     }
 
-    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then),
-    /// and the stale entry it found, whose validators make the refresh conditional.</summary>
-    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers, CachedHttpResponse? stale)
+    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then).</summary>
+    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers)
     {
-        public CachedHttpResponse? Stale => stale;
-
-        public static RequestSnapshot Capture(HttpRequestMessage request, CachedHttpResponse? stale)
+        public static RequestSnapshot Capture(HttpRequestMessage request)
         {
             var headers = new List<KeyValuePair<string, string[]>>();
             foreach (var header in request.Headers.NonValidated)
@@ -362,7 +358,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 headers.Add(new(header.Key, [.. header.Value]));
             }
 
-            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers], stale);
+            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers]);
         }
 
         public HttpRequestMessage ToRequest()
@@ -377,68 +373,34 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
     }
 
-    /// <summary>One caller's request: its factory (which sends it to the origin when this caller leads the run),
-    /// and the payload format that records the request when a hit is about to go stale.</summary>
-    private sealed class Call : ICachePayloadFormat<CachedHttpResponse>
+    /// <summary>One caller's request and its factory, which sends it to the origin when this caller leads the run, or
+    /// repeats it (conditional on the stale value the factory's context carries) when it runs a background refresh.</summary>
+    private sealed class Call(HttpCacheHandler owner, HttpRequestMessage request, CachedHttpResponse? headStale)
     {
         private const int Waiting = 0;
         private const int Leading = 1;
         private const int Finished = 2;
 
-        private readonly HttpCacheHandler _owner;
-        private readonly HttpRequestMessage _request;
         private readonly object _gate = new();
         private int _state;
         private HttpResponseMessage? _origin;
-        private volatile RequestSnapshot? _snapshot;
+        private RequestSnapshot? _snapshot;
 
-        public Call(HttpCacheHandler owner, HttpRequestMessage request)
-        {
-            _owner = owner;
-            _request = request;
-            Factory = RunAsync;
-        }
-
-        public Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Factory { get; }
-
-        public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore) => _owner._format.Write(value, bestBefore);
-
-        public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
-        {
-            if (!_owner._format.TryRead(payload, out value))
-            {
-                return false;
-            }
-
-            Reused(value);
-            return true;
-        }
-
-        // Every caller reading the entry shares one decoded response (copied, never modified, by ToResponse).
-        public object? ReuseIdentity => _owner._format;
-
-        public void Reused(CachedHttpResponse value)
-        {
-            if (_snapshot is null && value.BestBefore <= _owner._time.GetUtcNow() + SnapshotMargin)
-            {
-                lock (_gate)
-                {
-                    if (_state != Finished)
-                    {
-                        _snapshot = RequestSnapshot.Capture(_request, value);
-                    }
-                }
-            }
-        }
-
-        /// <summary>Ends this caller's part: afterwards its factory no longer touches its request.</summary>
+        /// <summary>Ends this caller's part: afterwards its factory no longer touches its request. A result about to go
+        /// stale (whose hit may have started a background refresh) records the request first, for that refresh.</summary>
+        /// <param name="result">What the call returned, or null when it failed.</param>
         /// <param name="origin">The origin's response when this caller led the run and it has finished.</param>
         /// <returns>Whether this caller led the run.</returns>
-        public bool Finish(out HttpResponseMessage? origin)
+        public bool Finish(CachedHttpResponse? result, out HttpResponseMessage? origin)
         {
             lock (_gate)
             {
                 bool led = _state == Leading;
+                if (!led && result is { IsBypass: false } && result.BestBefore <= owner._time.GetUtcNow() + SnapshotMargin)
+                {
+                    _snapshot ??= RequestSnapshot.Capture(request);
+                }
+
                 _state = Finished;
                 origin = _origin;
                 _origin = null;
@@ -446,19 +408,19 @@ public sealed class HttpCacheHandler : DelegatingHandler
             }
         }
 
-        private Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
+        public Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
         {
-            if (context.IsBackgroundRefresh)
+            if (context.TryGetStaleValue(out CachedHttpResponse? stale))
             {
-                return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+                return owner.RefreshAsync(Snapshot(), stale, context, cancellationToken);
             }
 
-            if (_request.Method == HttpMethod.Head)
+            if (request.Method == HttpMethod.Head)
             {
                 // Only a HEAD that found a stale entry gets here, and only leads if the entry vanished since: it
-                // runs the refresh it would have started (a GET, recorded when it read the entry), which the
+                // runs the refresh it would have started (a GET), conditional on the entry it found, which the
                 // waiting GETs can share; a HEAD response would have no body to share.
-                return _owner.RefreshAsync(_snapshot, context, cancellationToken);
+                return owner.RefreshAsync(Snapshot(), headStale, context, cancellationToken);
             }
 
             lock (_gate)
@@ -476,12 +438,22 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return LeadAsync(context, cancellationToken);
         }
 
+        // The request to repeat: read from the caller's message while the caller is still here, or the one it recorded
+        // when it finished (none if its hit was not about to go stale: the refresh is then skipped).
+        private RequestSnapshot? Snapshot()
+        {
+            lock (_gate)
+            {
+                return _state == Finished ? _snapshot : RequestSnapshot.Capture(request);
+            }
+        }
+
         private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, CancellationToken cancellationToken)
         {
-            HttpResponseMessage? response = await _owner.SendToOriginAsync(_request, cancellationToken).ConfigureAwait(false);
+            HttpResponseMessage? response = await owner.SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
-                var (result, storable) = await _owner.CaptureAsync(_request, response, cancellationToken).ConfigureAwait(false);
+                var (result, storable) = await owner.CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
                 context.NoCache = !storable;
                 lock (_gate)
                 {
