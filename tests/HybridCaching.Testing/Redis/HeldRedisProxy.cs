@@ -58,9 +58,9 @@ public sealed class HeldRedisProxy : IAsyncDisposable
             {
                 client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException || _stop.IsCancellationRequested)
             {
-                return;
+                return; // (stopped between two accepts: "not listening")
             }
 
             lock (_pipes)
