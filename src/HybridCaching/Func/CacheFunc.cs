@@ -93,10 +93,6 @@ public sealed partial class CacheFunc
     /// <summary>How long entries stay stored unless a call says otherwise.</summary>
     internal TimeSpan DefaultTtl => _ttl;
 
-    /// <summary>How long <see cref="RemoveByTagAsync"/> keeps an invalidation time: the ttl, or the longest ttl a tagged
-    /// entry has been written with by this instance if longer, so no entry it invalidates outlives it.</summary>
-    internal TimeSpan TagInvalidationTtl => TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
-
     /// <summary>Gets the adapter this function runs on.</summary>
     internal ICacheAdapter Cache => _cache;
 
@@ -110,22 +106,6 @@ public sealed partial class CacheFunc
         [RequiresUnreferencedCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         [RequiresDynamicCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         get => MessagePackCacheSerializer.Default;
-    }
-
-    /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
-    /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
-    /// write time when it is read.</summary>
-    /// <param name="tag">The tag; not null, empty or with an unpaired surrogate.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>A task that completes once the time is stored.</returns>
-    /// <remarks>The time is kept for this function's ttl, or for the longest ttl this instance has written a tagged entry
-    /// with (per-call <see cref="CacheEntryOptions.Ttl"/>, <see cref="CacheFuncContext.Ttl"/>) if longer. An instance that
-    /// invalidates tags of entries other processes write with longer ttls (and has not written such an entry itself since
-    /// it started) needs a ttl at least that long.</remarks>
-    public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
-    {
-        TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
-        return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
     }
 
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
@@ -168,52 +148,6 @@ public sealed partial class CacheFunc
             : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken));
     }
 
-    // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
-    // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
-    // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
-    // reuses it from there); when the local entries are the whole cache, it is a miss.
-    private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        if (!local.TryGetLocal(key, out var entry))
-        {
-            var started = _timeProvider.GetTimestamp();
-            return _localCopies is null
-                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken))
-                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken);
-        }
-
-        if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
-        {
-            var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
-            format.Reused(reused.Value);
-            CountHit<T, TFormat, TState>(stale, key, call, format, reused.Value);
-            return new ValueTask<T>(reused.Value);
-        }
-
-        if (TagInvalidations.IsTagged(entry.Value))
-        {
-            // Tagged values are not reused: every hit checks the tags.
-            return AwaitGetAsync<T, TFormat, TState>(new ValueTask<byte[]?>(entry.Value), key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
-        }
-
-        // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
-        // by the decode), whatever the serializer and whatever it leaves out of the encoding.
-        var allocated = GC.GetAllocatedBytesForCurrentThread();
-        if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
-        {
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
-        }
-
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        var now = _timeProvider.GetUtcNow();
-        var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
-        local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(allocated));
-        CountHit<T, TFormat, TState>(bestBefore <= now, key, call, format, value);
-
-        return new ValueTask<T>(value);
-    }
-
     // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
     private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
@@ -249,57 +183,6 @@ public sealed partial class CacheFunc
             Log.ReadFailed(_logger, key, ex);
             CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
             return null;
-        }
-    }
-
-    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
-    // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
-    // three quarters for its race and factory.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
-            && await ReadTagsAsync(key, tags, written, started, _waitFor / 4, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            && TryHit(key, stored, call, format, out T value, checkTags: false))
-        {
-            return value;
-        }
-
-        return await MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken).ConfigureAwait(false);
-    }
-
-    // Reads the invalidation times of tags memory does not hold, in one go, by `within` (at most half of waitFor, so
-    // the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the read failed or
-    // came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and is not
-    // remembered as "never invalidated".
-    private async Task<TagInvalidations.State> ReadTagsAsync(string key, string[] tags, DateTimeOffset written, long started, TimeSpan within, CancellationToken cancellationToken)
-    {
-        var budget = within - _timeProvider.GetElapsedTime(started);
-        if (budget <= TimeSpan.Zero)
-        {
-            return TagInvalidations.State.Unknown;
-        }
-
-        var read = _tagInvalidations.IsValidAsync(tags, written, cancellationToken);
-        try
-        {
-            return await read.WaitAsync(budget, _timeProvider, cancellationToken).ConfigureAwait(false)
-                ? TagInvalidations.State.Valid
-                : TagInvalidations.State.Invalidated;
-        }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-        {
-            Log.ReadFailed(_logger, key, ex);
-            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
-            return TagInvalidations.State.Unknown;
-        }
-        finally
-        {
-            if (!read.IsCompleted)
-            {
-                // Abandoned at the deadline (or on cancellation): observe its outcome; a late answer is still copied to memory.
-                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
         }
     }
 
@@ -462,39 +345,6 @@ public sealed partial class CacheFunc
         return new RaceResult(payload);
     }
 
-    // Remembers the longest ttl of a tagged entry written here, before it is stored: invalidations are kept that long.
-    private void NoteTaggedTtl(TimeSpan ttl)
-    {
-        long longest;
-        while (ttl.Ticks > (longest = Interlocked.Read(ref _longestTaggedTtl))
-            && Interlocked.CompareExchange(ref _longestTaggedTtl, ttl.Ticks, longest) != longest)
-        {
-        }
-    }
-
-    private void RecordFactoryRun(long started, string outcome)
-    {
-        CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);
-        CacheTelemetry.RecordSince(CacheTelemetry.FactoryDuration, started, _tags.With("outcome", outcome));
-    }
-
-    // A span of this cache function's work (null, and free, when nobody listens), linked to the caller's trace when
-    // it does not run inside it (a background refresh).
-    private Activity? StartActivity(string name, string key, ActivityContext link)
-    {
-        if (!CacheTelemetry.Source.HasListeners())
-        {
-            return null;
-        }
-
-        var links = link == default ? null : new[] { new ActivityLink(link) };
-        var activity = CacheTelemetry.Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: links);
-        activity?.SetTag(CacheTelemetry.CacheNameTag, _tags.CacheName.Value)
-            .SetTag(CacheTelemetry.LevelTag, _tags.Level.Value)
-            .SetTag("cache.key", key);
-        return activity;
-    }
-
     private async Task StoreAsync(string key, byte[] payload, TimeSpan ttl)
     {
         using var activity = StartActivity("hybridcaching.store", key, default);
@@ -513,61 +363,4 @@ public sealed partial class CacheFunc
         }
     }
 
-    private void StartRefresh<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        if (_refreshing.ContainsKey(key) || !_refreshing.TryAdd(key, true))
-        {
-            return;
-        }
-
-        // The refresh outlives the stale caller: it must not carry the caller's execution context
-        // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
-        RefreshStarted();
-        // Its span is a new trace linked to the caller's.
-        var caller = Activity.Current?.Context ?? default;
-        using (ExecutionContext.SuppressFlow())
-        {
-            _ = Task.Run(() => RefreshAsync<T, TFormat, TState>(key, call, format, stale, caller));
-        }
-    }
-
-    private async Task RefreshAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale, ActivityContext caller)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        using var activity = StartActivity("hybridcaching.refresh", key, caller);
-        try
-        {
-            var started = _timeProvider.GetTimestamp();
-            using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
-
-            // Another server may have refreshed it already.
-            var latest = await _cache.FetchAsync(key, timeout.Token).ConfigureAwait(false);
-            if (latest.Found && CachePayload.TryRead(latest.Value, out var payload) && payload.BestBefore > _timeProvider.GetUtcNow())
-            {
-                CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "skipped");
-                return;
-            }
-
-            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true) { StaleValue = stale };
-            await RunOnceAsync(run, Remaining(started), timeout.Token).ConfigureAwait(false);
-            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
-        }
-#pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.RefreshFailed(_logger, key, ex);
-            CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "failed");
-            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
-
-            // With the source down, stale hits keep coming: try again after the suppression window, not on every hit.
-            await Task.Delay(_suppressFor, _timeProvider).ConfigureAwait(false);
-        }
-        finally
-        {
-            _refreshing.TryRemove(key, out _);
-            RefreshEnded();
-        }
-    }
 }

@@ -1,0 +1,51 @@
+namespace HybridCaching;
+
+// Value reuse: a fresh hit on a local entry (ILocalCacheEntries) returns the value an earlier hit decoded.
+public sealed partial class CacheFunc
+{
+    // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
+    // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
+    // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
+    // reuses it from there); when the local entries are the whole cache, it is a miss.
+    private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        if (!local.TryGetLocal(key, out var entry))
+        {
+            var started = _timeProvider.GetTimestamp();
+            return _localCopies is null
+                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken))
+                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken);
+        }
+
+        if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
+        {
+            var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
+            format.Reused(reused.Value);
+            CountHit<T, TFormat, TState>(stale, key, call, format, reused.Value);
+            return new ValueTask<T>(reused.Value);
+        }
+
+        if (TagInvalidations.IsTagged(entry.Value))
+        {
+            // Tagged values are not reused: every hit checks the tags.
+            return AwaitGetAsync<T, TFormat, TState>(new ValueTask<byte[]?>(entry.Value), key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
+        }
+
+        // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
+        // by the decode), whatever the serializer and whatever it leaves out of the encoding.
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
+        {
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
+        }
+
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        var now = _timeProvider.GetUtcNow();
+        var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
+        local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(allocated));
+        CountHit<T, TFormat, TState>(bestBefore <= now, key, call, format, value);
+
+        return new ValueTask<T>(value);
+    }
+}

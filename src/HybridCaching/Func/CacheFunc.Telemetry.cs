@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace HybridCaching;
+
+// Telemetry: spans and factory-run metrics of this cache function (CacheTelemetry holds the instruments).
+public sealed partial class CacheFunc
+{
+    private void RecordFactoryRun(long started, string outcome)
+    {
+        CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);
+        CacheTelemetry.RecordSince(CacheTelemetry.FactoryDuration, started, _tags.With("outcome", outcome));
+    }
+
+    // A span of this cache function's work (null, and free, when nobody listens), linked to the caller's trace when
+    // it does not run inside it (a background refresh).
+    private Activity? StartActivity(string name, string key, ActivityContext link)
+    {
+        if (!CacheTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = link == default ? null : new[] { new ActivityLink(link) };
+        var activity = CacheTelemetry.Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag(CacheTelemetry.CacheNameTag, _tags.CacheName.Value)
+            .SetTag(CacheTelemetry.LevelTag, _tags.Level.Value)
+            .SetTag("cache.key", key);
+        return activity;
+    }
+}
