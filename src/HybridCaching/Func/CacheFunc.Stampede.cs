@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace HybridCaching;
 
 // Stampede protection, the one place a factory runs: a single-flight per key in this process and, inside it, the race
@@ -18,6 +20,80 @@ public sealed partial class CacheFunc
                 : run.InvokeAsync(token),
             waitFor,
             cancellationToken);
+    }
+
+    // A value this process produced that its format cannot read back: the format's reason (a serializer's, naming the
+    // type and its cause) when it has one.
+    private static Exception Unreadable<T, TFormat>(string key, byte[]? payload, TFormat format)
+        where TFormat : ICachePayloadFormat<T>
+        => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
+            ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
+
+    private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
+        var context = new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl };
+        T value;
+        var factoryStarted = Stopwatch.GetTimestamp();
+
+        // A tagged value counts as written when its factory starts: a tag evicted while the factory ran (it may have
+        // read the data before the change) must drop the value too.
+        var written = _timeProvider.GetUtcNow();
+        using (var activity = StartActivity("hybridcaching.factory", key, default))
+        {
+            try
+            {
+                value = await run.Invocation.InvokeAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
+                RecordFactoryRun(factoryStarted, "failed");
+                throw;
+            }
+
+            RecordFactoryRun(factoryStarted, "ok");
+        }
+
+        var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
+        if (context.Tags is { Count: > 0 } tags)
+        {
+            payload = CachePayload.WithTags(payload, tags, written);
+            NoteTaggedTtl(context.Ttl);
+        }
+        run.Produced = payload;
+        if (run.StoreResult && !context.NoCache)
+        {
+            // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
+            var write = StoreAsync(key, payload, context.Ttl);
+            if (isBackgroundRefresh)
+            {
+                await write.ConfigureAwait(false);
+            }
+        }
+
+        // NoCache only decides the write above: like Go's Func.Do, the race result is the plain payload, so waiters on
+        // any server (a Go one included, which would take a no-cache error for a failure) receive the value.
+        return new RaceResult(payload);
+    }
+
+    private async Task StoreAsync(string key, byte[] payload, TimeSpan ttl)
+    {
+        using var activity = StartActivity("hybridcaching.store", key, default);
+        try
+        {
+            // Over local copies of a shared level, a failed shared write keeps the local copy (logged and counted there).
+            await (_localCopies is null ? _cache.SetAsync(key, payload, ttl) : _localCopies.StoreProducedAsync(key, payload, ttl)).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WriteFailed(_logger, key, ex);
+            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "write");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
+        }
     }
 
     /// <summary>One call's factory and how it would run, should the call start the key's run; it records the payload its
