@@ -31,7 +31,7 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.refresh", key, caller);
         try
         {
-            var started = _timeProvider.GetTimestamp();
+            var deadline = Deadline.Start(_timeProvider, _waitFor);
             using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
 
             // Another server may have refreshed it already.
@@ -43,7 +43,7 @@ public sealed partial class CacheFunc
             }
 
             var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true) { StaleValue = stale };
-            await RunOnceAsync(run, Remaining(started), timeout.Token).ConfigureAwait(false);
+            await RunOnceAsync(run, deadline.Remaining, timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use

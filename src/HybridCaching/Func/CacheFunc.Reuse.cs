@@ -12,10 +12,10 @@ public sealed partial class CacheFunc
     {
         if (!local.TryGetLocal(key, out var entry))
         {
-            var started = _timeProvider.GetTimestamp();
+            var deadline = Deadline.Start(_timeProvider, _waitFor);
             return _localCopies is null
-                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken))
-                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken);
+                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken))
+                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, deadline, cancellationToken);
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
@@ -26,25 +26,30 @@ public sealed partial class CacheFunc
             return new ValueTask<T>(reused.Value);
         }
 
-        if (TagInvalidations.IsTagged(entry.Value))
+        if (!TryParse<T>(key, entry.Value, out var payload))
+        {
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken));
+        }
+
+        if (payload.HasTags)
         {
             // Tagged values are not reused: every hit checks the tags.
-            return AwaitGetAsync<T, TFormat, TState>(new ValueTask<byte[]?>(entry.Value), key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
+            return HitOrMiss<T, TFormat, TState>(key, payload, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
         }
 
         // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
         // by the decode), whatever the serializer and whatever it leaves out of the encoding.
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
+        if (!TryRead(key, payload, format, out T value))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken));
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         var now = _timeProvider.GetUtcNow();
-        var decoded = ReusedValue<T>.Create(value, bestBefore, identity, now);
+        var decoded = ReusedValue<T>.Create(value, payload.BestBefore, identity, now);
         local.KeepDecoded(key, entry, decoded, decoded.EstimatedBytes(allocated));
-        CountHit<T, TFormat, TState>(bestBefore <= now, key, call, format, value);
+        CountHit<T, TFormat, TState>(payload.BestBefore <= now, key, call, format, value);
 
         return new ValueTask<T>(value);
     }

@@ -22,13 +22,6 @@ public sealed partial class CacheFunc
             cancellationToken);
     }
 
-    // A value this process produced that its format cannot read back: the format's reason (a serializer's, naming the
-    // type and its cause) when it has one.
-    private static Exception Unreadable<T, TFormat>(string key, byte[]? payload, TFormat format)
-        where TFormat : ICachePayloadFormat<T>
-        => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
-            ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
-
     private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {

@@ -26,51 +26,39 @@ public sealed partial class CacheFunc
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
     // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
     // three quarters for its race and factory.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(string key, CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown
-            && await ReadTagsAsync(key, tags, written, started, _waitFor / 4, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            && TryHit(key, stored, call, format, out T value, checkTags: false))
+        if (await ReadTagsAsync(key, payload, deadline, 0.25, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+            && TryHit(key, payload, call, format, out T value))
         {
             return value;
         }
 
-        return await MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken).ConfigureAwait(false);
+        return await MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    // Reads the invalidation times of tags memory does not hold, in one go, by `within` (at most half of waitFor, so
-    // the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the read failed or
-    // came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and is not
-    // remembered as "never invalidated".
-    private async Task<TagInvalidations.State> ReadTagsAsync(string key, string[] tags, DateTimeOffset written, long started, TimeSpan within, CancellationToken cancellationToken)
+    // Reads the invalidation times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at
+    // most half, so the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the
+    // read failed or came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and
+    // is not remembered as "never invalidated"; a late answer is still copied to memory.
+    private async Task<TagInvalidations.State> ReadTagsAsync(string key, CachePayload payload, Deadline deadline, double share, CancellationToken cancellationToken)
     {
-        var budget = within - _timeProvider.GetElapsedTime(started);
-        if (budget <= TimeSpan.Zero)
+        if (deadline.Until(share) <= TimeSpan.Zero)
         {
             return TagInvalidations.State.Unknown;
         }
 
-        var read = _tagInvalidations.IsValidAsync(tags, written, cancellationToken);
         try
         {
-            return await read.WaitAsync(budget, _timeProvider, cancellationToken).ConfigureAwait(false)
+            return await deadline.WithinAsync(_tagInvalidations.IsValidAsync(payload.ReadTags(), payload.Written, cancellationToken), share, cancellationToken).ConfigureAwait(false)
                 ? TagInvalidations.State.Valid
                 : TagInvalidations.State.Invalidated;
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
-            Log.ReadFailed(_logger, key, ex);
-            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
+            ReadFailed(key, ex);
             return TagInvalidations.State.Unknown;
-        }
-        finally
-        {
-            if (!read.IsCompleted)
-            {
-                // Abandoned at the deadline (or on cancellation): observe its outcome; a late answer is still copied to memory.
-                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
         }
     }
 

@@ -5,6 +5,13 @@ namespace HybridCaching;
 // Telemetry: spans and factory-run metrics of this cache function (CacheTelemetry holds the instruments).
 public sealed partial class CacheFunc
 {
+    // A failed (or late) cache read, which the call takes as a miss.
+    private void ReadFailed(string key, Exception exception)
+    {
+        Log.ReadFailed(_logger, key, exception);
+        CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
+    }
+
     private void RecordFactoryRun(long started, string outcome)
     {
         CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);

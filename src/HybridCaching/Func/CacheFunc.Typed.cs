@@ -17,7 +17,7 @@ public sealed partial class CacheFunc
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var started = _timeProvider.GetTimestamp();
+        var deadline = Deadline.Start(_timeProvider, _waitFor);
         ValueTask<byte[]?> pending;
         try
         {
@@ -25,13 +25,13 @@ public sealed partial class CacheFunc
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
-            Log.ReadFailed(_logger, key, ex);
+            ReadFailed(key, ex);
             return new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound);
         }
 
         return pending.IsCompletedSuccessfully
-            ? ToGetResultAsync<T>(key, pending.Result, started, cancellationToken)
-            : AwaitTryGetAsync<T>(pending, key, started, cancellationToken);
+            ? ToGetResultAsync<T>(key, pending.Result, deadline, cancellationToken)
+            : AwaitTryGetAsync<T>(pending, key, deadline, cancellationToken);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the same envelope <c>DoAsync</c>
@@ -114,31 +114,36 @@ public sealed partial class CacheFunc
     public ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
         => _cache.DeleteAsync(CacheArgument.ThrowIfInvalidKeys(keys), cancellationToken);
 
-    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> pending, string key, long started, CancellationToken cancellationToken)
+    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> pending, string key, Deadline deadline, CancellationToken cancellationToken)
     {
-        var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
-        return await ToGetResultAsync<T>(key, stored, started, cancellationToken).ConfigureAwait(false);
+        var stored = await ReadAsync(pending, key, deadline, cancellationToken).ConfigureAwait(false);
+        return await ToGetResultAsync<T>(key, stored, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    // Stored bytes as TryGetAsync's result: not found when a tag invalidates them (or its time cannot be read in time).
-    private ValueTask<CacheGetResult<T>> ToGetResultAsync<T>(string key, byte[]? stored, long started, CancellationToken cancellationToken)
+    // Stored bytes, parsed once, as TryGetAsync's result: not found when a tag invalidates them (or its time cannot be
+    // read by half of waitFor) or they cannot be read as T.
+    private ValueTask<CacheGetResult<T>> ToGetResultAsync<T>(string key, byte[]? stored, Deadline deadline, CancellationToken cancellationToken)
     {
-        var state = _tagInvalidations.Check(stored, out var tags, out var written);
-        return state switch
+        if (!TryParse<T>(key, stored, out var payload))
         {
-            TagInvalidations.State.Valid => new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, stored)),
+            return new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound);
+        }
+
+        return _tagInvalidations.Check(payload) switch
+        {
+            TagInvalidations.State.Valid => new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, payload)),
             TagInvalidations.State.Invalidated => new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound),
-            _ => ReadTagsThenGetAsync<T>(key, stored, tags, written, started, cancellationToken),
+            _ => ReadTagsThenGetAsync<T>(key, payload, deadline, cancellationToken),
         };
     }
 
-    private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, byte[]? stored, string[] tags, DateTimeOffset written, long started, CancellationToken cancellationToken)
-        => await ReadTagsAsync(key, tags, written, started, _waitFor / 2, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            ? ToGetResult<T>(key, stored)
+    private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, CachePayload payload, Deadline deadline, CancellationToken cancellationToken)
+        => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
+            ? ToGetResult<T>(key, payload)
             : CacheGetResult<T>.NotFound;
 
-    private CacheGetResult<T> ToGetResult<T>(string key, byte[]? stored)
-        => TryDecode(key, stored, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value, out var bestBefore)
-            ? new CacheGetResult<T>(true, value, bestBefore <= _timeProvider.GetUtcNow())
+    private CacheGetResult<T> ToGetResult<T>(string key, in CachePayload payload)
+        => TryRead(key, payload, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value)
+            ? new CacheGetResult<T>(true, value, payload.BestBefore <= _timeProvider.GetUtcNow())
             : CacheGetResult<T>.NotFound;
 }

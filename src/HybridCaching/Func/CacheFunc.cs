@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using HybridCaching.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,18 +98,6 @@ public sealed partial class CacheFunc
     /// <summary>Gets this function's clock.</summary>
     internal TimeProvider TimeProvider => _timeProvider;
 
-    /// <summary>Gets the serializer used when none is given: <see cref="MessagePackCacheSerializer.Default"/>, readable by the Go original.</summary>
-    /// <remarks>Reflection-based; for trimming and native AOT give the <see cref="CacheFunc"/> a serializer (see <c>docs/serialization.md</c>).</remarks>
-    public static ICacheSerializer DefaultSerializer
-    {
-        [RequiresUnreferencedCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
-        [RequiresDynamicCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
-        get => MessagePackCacheSerializer.Default;
-    }
-
-    // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
-    private SerializerPayloadFormat<T> SerializerFormat<T>() => new(_serializer, _reuseAll || ImmutableType<T>.Value);
-
     private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
@@ -125,7 +112,7 @@ public sealed partial class CacheFunc
             return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, call, format, cancellationToken);
         }
 
-        var started = _timeProvider.GetTimestamp();
+        var deadline = Deadline.Start(_timeProvider, _waitFor);
         ValueTask<byte[]?> pending;
         try
         {
@@ -133,109 +120,109 @@ public sealed partial class CacheFunc
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
-            Log.ReadFailed(_logger, key, ex);
-            CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken));
+            ReadFailed(key, ex);
+            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
         }
 
-        if (!pending.IsCompletedSuccessfully)
+        return pending.IsCompletedSuccessfully
+            ? HitOrMiss<T, TFormat, TState>(key, pending.Result, call, format, deadline, cancellationToken)
+            : AwaitGetAsync<T, TFormat, TState>(pending, key, call, format, deadline, cancellationToken);
+    }
+
+    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        var stored = await ReadAsync(pending, key, deadline, cancellationToken).ConfigureAwait(false);
+        return await HitOrMiss<T, TFormat, TState>(key, stored, call, format, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A pending read bounded by a quarter of waitFor, so that a hung cache leaves a miss three quarters for its race and
+    // factory; a failed or late read is logged and is a miss (null).
+    private async ValueTask<byte[]?> ReadAsync(ValueTask<byte[]?> pending, string key, Deadline deadline, CancellationToken cancellationToken)
+    {
+        try
         {
-            return AwaitGetAsync<T, TFormat, TState>(pending, key, call, format, started, cancellationToken);
+            return await deadline.WithinAsync(pending.AsTask(), 0.25, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        {
+            ReadFailed(key, ex);
+            return null;
+        }
+    }
+
+    // Stored bytes, parsed once: the tag verdict, the value and its freshness all come from that one parse.
+    private ValueTask<T> HitOrMiss<T, TFormat, TState>(string key, byte[]? stored, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+        => TryParse<T>(key, stored, out var payload)
+            ? HitOrMiss<T, TFormat, TState>(key, payload, call, format, deadline, cancellationToken)
+            : new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
+
+    // A parsed entry: a hit (a stale one refreshes in the background) unless its tags invalidate it or its value cannot be
+    // read as T; tags whose times memory does not hold are read first.
+    private ValueTask<T> HitOrMiss<T, TFormat, TState>(string key, in CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        var verdict = _tagInvalidations.Check(payload);
+        if (verdict == TagInvalidations.State.Valid && TryHit(key, payload, call, format, out T value))
+        {
+            return new ValueTask<T>(value);
         }
 
-        return TryHit(key, pending.Result, call, format, out T value)
-            ? new ValueTask<T>(value)
-            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken));
+        return new ValueTask<T>(verdict == TagInvalidations.State.Unknown
+            ? TaggedHitOrMissAsync<T, TFormat, TState>(key, payload, call, format, deadline, cancellationToken)
+            : MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
     }
 
-    // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
-    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
+    // A readable entry's value, counted as a fresh or stale hit; a stale one starts the background refresh (its factory
+    // sees the stale value).
+    private bool TryHit<T, TFormat, TState>(string key, in CachePayload payload, Invocation<TState, T> call, TFormat format, out T value)
         where TFormat : ICachePayloadFormat<T>
     {
-        var stored = await ReadWithinAsync(pending, key, started, cancellationToken).ConfigureAwait(false);
-        return TryHit(key, stored, call, format, out T value)
-            ? value
-            : await TaggedHitOrMissAsync<T, TFormat, TState>(stored, key, call, format, started, cancellationToken).ConfigureAwait(false);
-    }
-
-    // A readable stored payload → its value (and a background refresh when stale); anything else → false.
-    private bool TryHit<T, TFormat, TState>(string key, byte[]? stored, Invocation<TState, T> call, TFormat format, out T value, bool checkTags = true)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        if (!TryDecode(key, stored, format, out value, out var bestBefore, checkTags))
+        if (!TryRead(key, payload, format, out value))
         {
             return false;
         }
 
-        CountHit<T, TFormat, TState>(bestBefore <= _timeProvider.GetUtcNow(), key, call, format, value);
+        CountHit<T, TFormat, TState>(payload.BestBefore <= _timeProvider.GetUtcNow(), key, call, format, value);
         return true;
     }
 
-    // A hit: counted as fresh or stale; a stale one starts the background refresh (its factory sees the stale value).
     private void CountHit<T, TFormat, TState>(bool stale, string key, Invocation<TState, T> call, TFormat format, T value)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (!stale)
+        CacheTelemetry.Count(stale ? CacheTelemetry.StaleHits : CacheTelemetry.FreshHits, _tags);
+        if (stale)
         {
-            CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
-            return;
+            StartRefresh<T, TFormat, TState>(key, call, format, value);
         }
-
-        CacheTelemetry.Count(CacheTelemetry.StaleHits, _tags);
-        StartRefresh<T, TFormat, TState>(key, call, format, value);
     }
 
-    private bool TryDecode<T, TFormat>(string key, byte[]? stored, TFormat format, out T value, out DateTimeOffset bestBefore, bool checkTags = false)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        bestBefore = default;
-        if (stored is null)
-        {
-            value = default!;
-            return false;
-        }
-
-        if (!CachePayload.TryRead(stored, out var payload) || !format.TryRead(payload, out value))
-        {
-            Log.DecodeFailed(_logger, key, typeof(T).Name);
-            value = default!;
-            return false;
-        }
-
-        if (checkTags && payload.HasTags && _tagInvalidations.Check(payload) != TagInvalidations.State.Valid)
-        {
-            value = default!;
-            return false; // invalidated by a tag, or the tags' times are not known yet (TaggedHitOrMissAsync reads them)
-        }
-
-        bestBefore = payload.BestBefore;
-        return true;
-    }
-
-    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
+    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
         var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: false, storeResult: true);
-        var shared = await RunOnceAsync(run, Remaining(started), cancellationToken).ConfigureAwait(false);
-        var invalidated = _tagInvalidations.Check(shared.Value, out var tags, out var written, unreadableInvalidates: false) switch
+        var shared = await RunOnceAsync(run, deadline.Remaining, cancellationToken).ConfigureAwait(false);
+        var readable = TryParse<T>(key, shared.Value, out var payload);
+        var invalidated = readable && _tagInvalidations.Check(payload, unreadableInvalidates: false) switch
         {
             TagInvalidations.State.Invalidated => true,
 
             // A result whose tags' times this process has not read yet (left under the lock by another server, say). When
             // they cannot be read, one written since this call began is this call's answer (an invalidation it missed
             // happened during the call); an older one may have been invalidated since, so it is computed again.
-            TagInvalidations.State.Unknown => await ReadTagsAsync(key, tags, written, started, _waitFor / 2, cancellationToken).ConfigureAwait(false) switch
+            TagInvalidations.State.Unknown => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) switch
             {
                 TagInvalidations.State.Valid => false,
                 TagInvalidations.State.Invalidated => true,
-                _ => written < _timeProvider.GetUtcNow() - _timeProvider.GetElapsedTime(started),
+                _ => payload.Written < deadline.Began,
             },
             _ => false,
         };
 
-        if (!invalidated && TryDecode(key, shared.Value, format, out T value, out _))
+        if (readable && !invalidated && TryRead(key, payload, format, out T value))
         {
             return value;
         }
@@ -243,14 +230,14 @@ public sealed partial class CacheFunc
         if (!invalidated && run.Produced is { } produced && ReferenceEquals(produced, shared.Value))
         {
             // This call's own factory run produced what cannot be read back: running it again would too.
-            throw Unreadable<T, TFormat>(key, shared.Value, format);
+            throw Unreadable<T, TFormat>(key, readable, payload, format);
         }
 
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
         var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
-        var own = await RunOnceAsync(here, Remaining(started), cancellationToken).ConfigureAwait(false);
-        return TryDecode(key, own.Value, format, out value, out _) ? value : throw Unreadable<T, TFormat>(key, own.Value, format);
+        var own = await RunOnceAsync(here, deadline.Remaining, cancellationToken).ConfigureAwait(false);
+        return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
     }
 }

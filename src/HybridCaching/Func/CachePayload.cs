@@ -18,7 +18,7 @@ namespace HybridCaching;
 /// with empty fields left out. <see cref="TryRead"/> runs on every cache hit, so it allocates nothing:
 /// <see cref="Value"/> is a slice of the stored bytes and the headers are decoded only when asked for.
 /// </remarks>
-internal readonly ref struct CachePayload
+internal readonly struct CachePayload
 {
     /// <summary>The only envelope version this library reads and writes.</summary>
     public const int CurrentVersion = 1;

@@ -113,30 +113,6 @@ internal sealed class TagInvalidations
         return state;
     }
 
-    /// <summary>Like <see cref="Check(in CachePayload, bool)"/> for stored bytes (untagged or unreadable ones are
-    /// <see cref="State.Valid"/>: their decoding decides); gives the tags and write time to read when unknown.</summary>
-    public State Check(byte[]? stored, out string[] tags, out DateTimeOffset written, bool unreadableInvalidates = true)
-    {
-        tags = [];
-        written = default;
-        if (stored is null || !CachePayload.TryRead(stored, out var payload))
-        {
-            return State.Valid;
-        }
-
-        var state = Check(payload, unreadableInvalidates);
-        if (state == State.Unknown)
-        {
-            tags = payload.ReadTags();
-            written = payload.Written;
-        }
-
-        return state;
-    }
-
-    /// <summary>Whether bytes are a tagged payload (their decoded value must not be reused without a tag check).</summary>
-    public static bool IsTagged(byte[] stored) => CachePayload.TryRead(stored, out var payload) && payload.HasTags;
-
     /// <summary>For an entry <see cref="Check(in CachePayload, bool)"/> found <see cref="State.Unknown"/>: reads the times of
     /// <paramref name="tags"/> that memory does not hold, all at once (the reads are sent together, so a pipelining client
     /// such as Redis's makes one round trip), copies them into memory, and says whether none invalidates an entry
