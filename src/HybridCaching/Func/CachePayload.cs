@@ -196,42 +196,7 @@ internal readonly struct CachePayload
     /// <param name="statusCode">The HTTP status code; 0 leaves the field out.</param>
     /// <returns>The encoded envelope, exactly sized.</returns>
     public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, IEnumerable<string>>>? header = null, int statusCode = 0)
-    {
-        PooledBufferWriter headerBuffer = PooledBufferWriter.Rent();
-        try
-        {
-            int headerCount = 0;
-            if (header is not null)
-            {
-                var writer = new MessagePackWriter(headerBuffer);
-                foreach (KeyValuePair<string, IEnumerable<string>> entry in header)
-                {
-                    writer.Write(entry.Key ?? string.Empty);
-                    IReadOnlyCollection<string?> values = entry.Value switch
-                    {
-                        null => [],
-                        IReadOnlyCollection<string?> collection => collection,
-                        _ => entry.Value.ToArray(),
-                    };
-                    writer.WriteArrayHeader(values.Count);
-                    foreach (string? item in values)
-                    {
-                        writer.Write(item ?? string.Empty);
-                    }
-
-                    headerCount++;
-                }
-
-                writer.Flush();
-            }
-
-            return WriteEnvelope(bestBefore, value, headerCount, headerBuffer.WrittenSpan, statusCode);
-        }
-        finally
-        {
-            PooledBufferWriter.Return(headerBuffer);
-        }
-    }
+        => Write(bestBefore, value, header?.Select(static entry => KeyValuePair.Create(entry.Key, new StringValues(entry.Value as string[] ?? entry.Value?.ToArray()))), statusCode);
 
     /// <summary>Writes an envelope with ASP.NET Core-style headers (e.g. an <c>IHeaderDictionary</c>).</summary>
     /// <param name="bestBefore">When the value goes stale; <c>default</c> leaves the field out.</param>
@@ -477,25 +442,9 @@ internal readonly struct CachePayload
             }
 
             ReadStringLike(ref reader);
-            if (reader.TryReadNil())
-            {
-                continue;
-            }
-
-            if (reader.NextMessagePackType != MessagePackType.Array)
+            if (!reader.TryReadNil() && (reader.NextMessagePackType != MessagePackType.Array || !TrySkipStrings(ref reader)))
             {
                 return false;
-            }
-
-            int values = reader.ReadArrayHeader();
-            for (int j = 0; j < values; j++)
-            {
-                if (!IsStringLike(reader.NextMessagePackType))
-                {
-                    return false;
-                }
-
-                ReadStringLike(ref reader);
             }
         }
 
