@@ -111,6 +111,25 @@ internal static class HttpValidators
         return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
     }
 
+    // Makes a refresh request conditional (RFC 9111 §4.3): If-None-Match with the stale entry's ETag, or without one,
+    // If-Modified-Since with its Last-Modified. Whether a validator was added (only then is a 304 expected).
+    public static bool AddValidators(HttpRequestMessage request, CachedHttpResponse? stale)
+    {
+        if (stale is null || !IsValidatable(stale.StatusCode))
+        {
+            return false;
+        }
+
+        if (stale.Headers.TryGetValue("ETag", out string[]? etag) && etag.Length == 1 && TryParseEntityTag(etag[0], out _, out _))
+        {
+            return request.Headers.TryAddWithoutValidation("If-None-Match", etag[0]);
+        }
+
+        return stale.Headers.TryGetValue("Last-Modified", out string[]? lastModified) && lastModified.Length == 1
+            && TryParseHttpDate(lastModified[0], out _)
+            && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified[0]);
+    }
+
     /// <summary>Parses one entity tag (<c>"x"</c> or <c>W/"x"</c>) the whole of <paramref name="value"/> holds.</summary>
     public static bool TryParseEntityTag(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? opaque, out bool weak)
     {
