@@ -292,7 +292,15 @@ internal sealed class HybridResponseCachingMiddleware
                 throw;
             }
 
-            if (!await TryHandleErrorAsync(context, ex).ConfigureAwait(false))
+            if (_errorHandler is not null)
+            {
+                await _errorHandler(context, ex).ConfigureAwait(false);
+            }
+            else if (ex is TimeoutException && !context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            }
+            else
             {
                 throw;
             }
@@ -338,23 +346,6 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         await WriteAsync(context, cached).ConfigureAwait(false);
-    }
-
-    private async Task<bool> TryHandleErrorAsync(HttpContext context, Exception exception)
-    {
-        if (_errorHandler is not null)
-        {
-            await _errorHandler(context, exception).ConfigureAwait(false);
-            return true;
-        }
-
-        if (exception is TimeoutException && !context.Response.HasStarted)
-        {
-            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-            return true;
-        }
-
-        return false;
     }
 
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)

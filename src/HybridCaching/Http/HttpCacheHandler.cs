@@ -171,6 +171,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 : await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
         }
 
+        return await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendUncachedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         SetStatus(response, HttpCacheStatus.Miss);
         return response;
@@ -203,14 +208,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return origin;
         }
 
-        if (cached.IsBypass)
-        {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            SetStatus(response, HttpCacheStatus.Miss);
-            return response;
-        }
-
-        return ToResponse(cached, request);
+        return cached.IsBypass ? await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
     }
 
     private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
