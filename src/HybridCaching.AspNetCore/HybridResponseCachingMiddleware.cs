@@ -10,13 +10,10 @@ using Microsoft.Net.Http.Headers;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// Caches the responses of the rest of the pipeline through a <see cref="CacheFunc"/>: a fresh hit is answered
-/// at once; a stale hit is answered at once and refreshed in the background on a fresh context; concurrent
-/// requests for a missing key run the pipeline once (the first request's own run, streamed to its client as it
-/// is produced) and share its response. A HEAD request is answered from a stored response or passes through
-/// uncached: it never joins nor leads a run (its response has no body to share).
-/// </summary>
+// Caches the responses of the rest of the pipeline through a CacheFunc: a fresh hit is answered at once; a stale hit is
+// answered at once and refreshed in the background on a fresh context; concurrent requests for a missing key run the
+// pipeline once (the first request's own run, streamed to its client as it is produced) and share its response. A HEAD
+// request is answered from a stored response or passes through uncached (its response has no body to share).
 internal sealed class HybridResponseCachingMiddleware
 {
     private readonly RequestDelegate _next;
