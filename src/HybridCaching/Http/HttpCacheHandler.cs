@@ -272,18 +272,17 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return refreshed;
         }
 
-        var (result, storable) = await CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
-        context.NoCache = !storable;
-        return result;
+        return await CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
     }
 
-    // Reads a response for the cache, leaving it readable by its caller: what to share with waiters, and whether to store it.
-    private async Task<(CachedHttpResponse Result, bool Storable)> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    // Reads a response for the cache, leaving it readable by its caller: what to share with waiters (stored unless NoCache).
+    private async Task<CachedHttpResponse> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CacheFuncContext context, CancellationToken cancellationToken)
     {
         var content = response.Content;
         if (!HttpResponsePolicy.IsShareable(response, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
-            return (CachedHttpResponse.Bypass, false);
+            context.NoCache = true;
+            return CachedHttpResponse.Bypass;
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -299,7 +298,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
                     // Too big to cache: the caller gets what was read so far followed by the rest, unbuffered.
                     byte[] prefix = [.. buffer.Written.Span, .. chunk.AsSpan(0, read)];
                     response.Content = CopyHeaders(content, new StreamContent(new PrefixedReadStream(prefix, stream)));
-                    return (CachedHttpResponse.Bypass, false);
+                    context.NoCache = true;
+            return CachedHttpResponse.Bypass;
                 }
             }
         }
@@ -319,8 +319,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         var result = new CachedHttpResponse((int)response.StatusCode, headers, body);
-        bool storable = result.StatusCode < 400 && _acceptResponse?.Invoke(request, result) != false;
-        return (result, storable);
+        context.NoCache = result.StatusCode >= 400 || _acceptResponse?.Invoke(request, result) == false;
+        return result;
     }
 
     // The request line and headers a background refresh repeats (the caller's message may be gone by then).
@@ -418,8 +418,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             HttpResponseMessage? response = await owner.SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
-                var (result, storable) = await owner.CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
-                context.NoCache = !storable;
+                var result = await owner.CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
                     if (_state == Leading)
