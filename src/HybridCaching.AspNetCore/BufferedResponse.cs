@@ -1,26 +1,25 @@
 using System.IO.Pipelines;
+using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// The response side of the fresh context a background refresh runs the pipeline on: no client, status and
-/// headers kept here, the body held in a bounded buffer (past the limit it is dropped and the response is not
-/// cacheable). Like a buffering server, the response starts only when the app asks or the pipeline ends.
-/// </summary>
+// The response side of the fresh context a background refresh runs the pipeline on: no client, status and headers kept
+// here, the body in a bounded buffer (past the limit it is dropped and the response is not cacheable). Like a buffering
+// server, the response starts only when the app asks or the pipeline ends.
 internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResponseBodyFeature
 {
-    private readonly CaptureBuffer _capture;
+    private readonly BoundedBuffer _capture;
     private readonly Stack<(Func<object, Task> Callback, object State)> _onStarting = new();
     private readonly Stack<(Func<object, Task> Callback, object State)> _onCompleted = new();
     private PipeWriter? _writer;
     private Stream? _body;
 
-    public BufferedResponse(long maximumBodySize) => _capture = new CaptureBuffer(maximumBodySize);
+    public BufferedResponse(long maximumBodySize) => _capture = new BoundedBuffer(maximumBodySize);
 
-    /// <summary>Gets the body, or <see langword="null"/> when it grew past the limit.</summary>
+    // The body, or null when it grew past the limit.
     public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
     public int StatusCode { get; set; } = StatusCodes.Status200OK;
@@ -105,8 +104,7 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
         await StartAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Runs the OnCompleted callbacks (which include disposals registered with the response); a failing
-    /// one is logged and the others still run.</summary>
+    // Runs the OnCompleted callbacks (disposals registered with the response among them); a failing one is logged.
     public async Task FireOnCompletedAsync(ILogger logger, string path)
     {
         while (_onCompleted.TryPop(out var entry))
@@ -131,10 +129,7 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        _capture.Append(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(ReadOnlySpan<byte> buffer) => _capture.Append(buffer);
 

@@ -10,18 +10,12 @@ using Microsoft.Net.Http.Headers;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// Caches the responses of the rest of the pipeline through a <see cref="CacheFunc"/>: a fresh hit is answered
-/// at once; a stale hit is answered at once and refreshed in the background on a fresh context; concurrent
-/// requests for a missing key run the pipeline once (the first request's own run, streamed to its client as it
-/// is produced) and share its response. A HEAD request is answered from a stored response or passes through
-/// uncached: it never joins nor leads a run (its response has no body to share).
-/// </summary>
+// Caches the responses of the rest of the pipeline through a CacheFunc: a fresh hit is answered at once; a stale hit is
+// answered at once and refreshed in the background on a fresh context; concurrent requests for a missing key run the
+// pipeline once (the first request's own run, streamed to its client as it is produced) and share its response. A HEAD
+// request is answered from a stored response or passes through uncached (its response has no body to share).
 internal sealed class HybridResponseCachingMiddleware
 {
-    // A hit whose entry goes stale within this margin records its request, so a background refresh can repeat it.
-    private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
-
     private readonly RequestDelegate _next;
     private readonly CacheFunc _func;
     private readonly ICacheAdapter? _cache;
@@ -88,16 +82,13 @@ internal sealed class HybridResponseCachingMiddleware
         return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, variant, isVariant: false);
     }
 
-    internal bool IsNearlyStale(CachedHttpResponse response) => response.BestBefore <= _time.GetUtcNow() + SnapshotMargin;
+    internal bool IsNearlyStale(CachedHttpResponse response) => response.IsNearlyStale(_time.GetUtcNow());
 
-    /// <summary>The leader's run: the rest of the pipeline on this request's own context, its body copied for the
-    /// waiters and streamed to the client as fast as the client reads (the pipeline does not wait for it). The
-    /// pipeline sees <paramref name="cancellationToken"/> as <see cref="HttpContext.RequestAborted"/>: it fires
-    /// when waitFor passes or every request waiting on this run (this one included) has gone — not when only this
-    /// request's client has.</summary>
-    /// <remarks><paramref name="ended"/> receives what ends this request, available once its own client has been
-    /// sent the response written so far: the pipeline's exception, a failure sending the response, or null.</remarks>
-    /// <returns>What the waiters get, as soon as the pipeline has finished (or its exception, at once too).</returns>
+    // The leader's run: the rest of the pipeline on this request's own context, its body copied for the waiters and
+    // streamed to the client as fast as it reads. The pipeline sees cancellationToken as RequestAborted: it fires when
+    // waitFor passes or every request waiting on this run has gone, not when only this request's client has. `ended`
+    // gets what ends this request once its client has been sent the response: the pipeline's exception, a failure
+    // sending, or null. Returns what the waiters get as soon as the pipeline has finished.
     internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
@@ -106,10 +97,7 @@ internal sealed class HybridResponseCachingMiddleware
         var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize, originalLifetime?.RequestAborted ?? CancellationToken.None);
         features.Set<IHttpResponseBodyFeature>(body);
         features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
-        if (!context.Response.HasStarted)
-        {
-            context.Response.OnStarting(AddMissHeaderAsync, context);
-        }
+        AddMissHeader(context);
 
         // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
         ConditionalRequests.RemoveValidators(context.Request.Headers);
@@ -136,8 +124,8 @@ internal sealed class HybridResponseCachingMiddleware
         return result;
     }
 
-    /// <summary>A background refresh: the rest of the pipeline on a fresh context built from the recorded request,
-    /// in its own DI scope and with a clean execution context, so nothing of the finished request is touched.</summary>
+    // A background refresh: the pipeline on a fresh context built from the recorded request, in its own DI scope and
+    // with a clean execution context, so nothing of the finished request is touched.
     internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         if (snapshot is null)
@@ -160,9 +148,8 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    /// <summary>A request that reached the middleware without an endpoint, in <see cref="HybridResponseCachingOptions.EndpointsOnly"/>
-    /// mode: passed through untouched; if routing then picks an endpoint with a policy, the middleware runs before
-    /// routing, and warning 4005 says so (once).</summary>
+    // EndpointsOnly mode without an endpoint: passed through; if routing then picks one with a policy, the middleware
+    // runs before routing, and warning 4005 says so (once).
     private async Task PassThroughBeforeRoutingAsync(HttpContext context)
     {
         await _next(context).ConfigureAwait(false);
@@ -186,43 +173,46 @@ internal sealed class HybridResponseCachingMiddleware
         return exception;
     }
 
-    private static Task AddMissHeaderAsync(object state)
+    private static void AddMissHeader(HttpContext context)
     {
-        ((HttpContext)state).Response.Headers[HttpCacheStatus.HeaderName] = HttpCacheStatus.Miss;
-        return Task.CompletedTask;
+        if (!context.Response.HasStarted)
+        {
+            context.Response.OnStarting(
+                static state =>
+                {
+                    ((HttpContext)state).Response.Headers[HttpCacheStatus.HeaderName] = HttpCacheStatus.Miss;
+                    return Task.CompletedTask;
+                },
+                context);
+        }
     }
 
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
-    private static CachedHttpResponse? Decode(byte[]? stored)
-        => stored is not null && CachePayload.TryRead(stored, out var payload)
-            && CachedHttpResponseFormat.VaryAllowed.TryRead(payload, out var cached) && !cached.IsBypass
-            ? cached
-            : null;
+    // This request's own response, uncached.
+    private Task PassThroughAsync(HttpContext context)
+    {
+        AddMissHeader(context);
+        return _next(context);
+    }
 
     private bool IsCacheable(HttpContext context)
     {
         var request = context.Request;
+        var headers = request.Headers;
+
+        // A precondition the cache does not evaluate (If-Match, If-Unmodified-Since, If-Range) gets an answer (a 412,
+        // a 206) for that request alone: it passes through rather than lead a run others would share.
         return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && !request.Headers.ContainsKey(HeaderNames.Authorization)
-            && !HasPreconditions(request.Headers)
+            && !headers.ContainsKey(HeaderNames.Authorization)
+            && !headers.ContainsKey(HeaderNames.IfMatch) && !headers.ContainsKey(HeaderNames.IfUnmodifiedSince) && !headers.ContainsKey(HeaderNames.IfRange)
             && request.ContentLength is null or 0
-            && !request.Headers.ContainsKey(HeaderNames.TransferEncoding)
+            && !headers.ContainsKey(HeaderNames.TransferEncoding)
             && context.User.Identity?.IsAuthenticated != true
             && _acceptRequest?.Invoke(context) != false;
     }
 
-    /// <summary>Whether the request carries a precondition the cache does not evaluate (<c>If-Match</c>,
-    /// <c>If-Unmodified-Since</c>, <c>If-Range</c>): its answer (a 412, a 206) is for that request alone, so it
-    /// passes through rather than lead a run others would share.</summary>
-    private static bool HasPreconditions(IHeaderDictionary headers)
-        => headers.ContainsKey(HeaderNames.IfMatch) || headers.ContainsKey(HeaderNames.IfUnmodifiedSince) || headers.ContainsKey(HeaderNames.IfRange);
-
-    /// <summary>A HEAD request: answered from a stored response (headers only; a stale one is not refreshed, since
-    /// the endpoint chosen for HEAD need not answer a GET), or passed through uncached. It never takes part in a
-    /// cold key's run: leading one would send every GET waiting on it (on this server and, through a Redis lock,
-    /// on others) to the pipeline separately.</summary>
+    // A HEAD request: answered from a stored response (headers only; a stale one is not refreshed, since the endpoint
+    // chosen for HEAD need not answer a GET), or passed through uncached. It never joins nor leads a cold key's run:
+    // leading one would send every GET waiting on it (here and, through a Redis lock, on other servers) to the pipeline.
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
         // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
@@ -238,45 +228,34 @@ internal sealed class HybridResponseCachingMiddleware
                     stored = null; // evicted by a tag
                 }
             }
-            catch (Exception ex) when (IsCacheFailure(ex, context.RequestAborted))
+            catch (Exception ex) when (HttpLog.IsLookupFailure(ex, context.RequestAborted))
             {
                 Log.LookupFailed(_logger, key, ex);
                 stored = null;
             }
 
-            if (Decode(stored) is not { } cached)
+            if (CachedHttpResponseFormat.VaryAllowed.ReadStored(stored) is not { } cached)
             {
                 break;
             }
 
             bool matches = ResponseVary.Matches(cached, context.Request, out string? marker);
-            if (isVariant)
-            {
-                if (matches && ResponseVary.IsVariant(cached))
-                {
-                    await WriteAsync(context, cached).ConfigureAwait(false);
-                    return;
-                }
-
-                break;
-            }
-
-            if (matches)
+            if (matches && (!isVariant || ResponseVary.IsVariant(cached)))
             {
                 await WriteAsync(context, cached).ConfigureAwait(false);
                 return;
+            }
+
+            if (isVariant)
+            {
+                break;
             }
 
             isVariant = true;
             key = ResponseVary.VariantKey(key, marker!);
         }
 
-        if (!context.Response.HasStarted)
-        {
-            context.Response.OnStarting(AddMissHeaderAsync, context);
-        }
-
-        await _next(context).ConfigureAwait(false);
+        await PassThroughAsync(context).ConfigureAwait(false);
     }
 
     private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, HeaderVariant? variant, bool isVariant)
@@ -285,11 +264,11 @@ internal sealed class HybridResponseCachingMiddleware
         CachedHttpResponse cached;
         try
         {
-            cached = await policy.Func.DoAsync(key, run.Factory, run, context.RequestAborted).ConfigureAwait(false);
+            cached = await policy.Func.DoAsync(key, run, ResponseRun.Factory, CachedHttpResponseFormat.VaryAllowed, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            if (run.Finish() is { } pipeline)
+            if (run.Finish(null) is { } pipeline)
             {
                 // This request ran the pipeline itself: its own response (or its own exception) is what counts,
                 // even if the run took longer than waitFor or its client went away.
@@ -310,7 +289,15 @@ internal sealed class HybridResponseCachingMiddleware
                 throw;
             }
 
-            if (!await TryHandleErrorAsync(context, ex).ConfigureAwait(false))
+            if (_errorHandler is not null)
+            {
+                await _errorHandler(context, ex).ConfigureAwait(false);
+            }
+            else if (ex is TimeoutException && !context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            }
+            else
             {
                 throw;
             }
@@ -318,7 +305,7 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
-        if (run.Finish() is { } ran)
+        if (run.Finish(cached) is { } ran)
         {
             // This request ran the pipeline: it ends once its own client has been sent the whole response.
             if (await ran.ConfigureAwait(false) is { } failure)
@@ -332,12 +319,7 @@ internal sealed class HybridResponseCachingMiddleware
         if (cached.IsBypass)
         {
             // The run this request waited on produced a response that must not be shared: make its own.
-            if (!context.Response.HasStarted)
-            {
-                context.Response.OnStarting(AddMissHeaderAsync, context);
-            }
-
-            await _next(context).ConfigureAwait(false);
+            await PassThroughAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -356,33 +338,11 @@ internal sealed class HybridResponseCachingMiddleware
             }
 
             Log.VariantMismatch(_logger, key);
-            if (!context.Response.HasStarted)
-            {
-                context.Response.OnStarting(AddMissHeaderAsync, context);
-            }
-
-            await _next(context).ConfigureAwait(false);
+            await PassThroughAsync(context).ConfigureAwait(false);
             return;
         }
 
         await WriteAsync(context, cached).ConfigureAwait(false);
-    }
-
-    private async Task<bool> TryHandleErrorAsync(HttpContext context, Exception exception)
-    {
-        if (_errorHandler is not null)
-        {
-            await _errorHandler(context, exception).ConfigureAwait(false);
-            return true;
-        }
-
-        if (exception is TimeoutException && !context.Response.HasStarted)
-        {
-            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-            return true;
-        }
-
-        return false;
     }
 
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
@@ -449,7 +409,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    /// <summary>Turns a finished response into what the waiters get, and decides whether it is stored.</summary>
+    // Turns a finished response into what the waiters get, and decides whether it is stored.
     private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext)
     {
         var response = context.Response;
@@ -496,7 +456,7 @@ internal sealed class HybridResponseCachingMiddleware
         return result;
     }
 
-    /// <summary>The leader's view of the request's lifetime: aborted when the shared run is, not when only its own client goes.</summary>
+    // The leader's view of the request's lifetime: aborted when the shared run is, not when only its own client goes.
     private sealed class LeaderLifetime(IHttpRequestLifetimeFeature? original, CancellationToken requestAborted) : IHttpRequestLifetimeFeature
     {
         public CancellationToken RequestAborted { get; set; } = requestAborted;

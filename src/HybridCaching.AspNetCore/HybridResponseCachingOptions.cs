@@ -120,7 +120,6 @@ public sealed partial class HybridResponseCachingOptions
         return context.Request.GetEncodedUrl();
     }
 
-    /// <summary>The three durations as one value.</summary>
     internal CacheDurations Durations => new(WaitFor, FreshFor, Ttl);
 
     internal void Validate()

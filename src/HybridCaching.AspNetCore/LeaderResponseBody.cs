@@ -1,31 +1,26 @@
 using System.IO.Pipelines;
 using System.Runtime.ExceptionServices;
+using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// The response body of the request that runs the pipeline for everyone waiting on the same key. While the
-/// response can be shared, each write is copied into a bounded buffer (for the waiting requests and the cache) and
-/// returns at once; a pump sends that buffer on to the leader's own client at whatever pace the client reads. So
-/// the pipeline, and with it every waiting request, runs at the origin's speed, not at the leader's client's.
-/// </summary>
-/// <remarks>
-/// <para>The copy stops as soon as the response turns out not shareable (checked when the response starts, when
-/// its headers are final) or grows past the limit. From then on writes go through to the client, after what the
-/// pump still holds, and wait for it, as without a cache. Memory stays bounded by the limit: the client is sent
-/// the bytes from the copy itself, which the waiters receive anyway.</para>
-/// <para>Once the leader's own client has gone, writes to it are dropped, so the requests waiting on the copy still
-/// get the whole response. A failed send that the app can no longer see (its write had returned) is kept and
-/// returned by <see cref="DrainAsync"/>.</para>
-/// </remarks>
+// The response body of the request that runs the pipeline for everyone waiting on the same key. While the response can
+// be shared, each write is copied into a bounded buffer (for the waiters and the cache) and returns at once; a pump
+// sends that buffer on to the leader's own client at whatever pace it reads. So the pipeline, and every waiter, runs at
+// the origin's speed, not at the leader's client's.
+// The copy stops as soon as the response turns out not shareable (checked when it starts, its headers final) or grows
+// past the limit. From then on writes go through to the client, after what the pump still holds, and wait for it, as
+// without a cache. Memory stays bounded by the limit: the client is sent the bytes from the copy itself.
+// Once the leader's own client has gone, writes to it are dropped, so the waiters still get the whole response. A failed
+// send the app can no longer see (its write had returned) is kept and returned by DrainAsync.
 internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 {
     private readonly HttpResponse _response;
     private readonly IHttpResponseBodyFeature _inner;
     private readonly long _maximumBodySize;
-    private readonly CaptureBuffer _capture;
+    private readonly BoundedBuffer _capture;
     private readonly CancellationToken _clientAborted;
 
     // Guards the copy, how much of it the client was handed, and the pump's state.
@@ -50,7 +45,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         _inner = inner;
         _clientAborted = clientAborted;
         _maximumBodySize = maximumBodySize;
-        _capture = new CaptureBuffer(maximumBodySize);
+        _capture = new BoundedBuffer(maximumBodySize);
     }
 
     private enum PumpStep
@@ -61,7 +56,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         Stop,
     }
 
-    /// <summary>Gets the body written so far, or <see langword="null"/> once the copy has stopped.</summary>
+    // The body written so far, or null once the copy has stopped.
     public ReadOnlyMemory<byte>? Captured
     {
         get
@@ -165,7 +160,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
-    /// <summary>Pushes through what the app left unflushed in <see cref="Writer"/> (without starting an empty response).</summary>
+    // Pushes through what the app left unflushed in Writer (without starting an empty response).
     public async Task FlushWriterAsync()
     {
         if (_writer is not null && (!_writer.CanGetUnflushedBytes || _writer.UnflushedBytes > 0))
@@ -174,9 +169,8 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
-    /// <summary>Waits until the leader's client has been sent everything written (or has gone). Call it once the
-    /// pipeline has finished, before the request ends.</summary>
-    /// <returns>A failure sending to the client after the app's write had returned, if any.</returns>
+    // Waits until the leader's client has been sent everything written (or has gone), once the pipeline has finished:
+    // a failure sending to the client after the app's write had returned, if any.
     public async Task<Exception?> DrainAsync()
     {
         await RunPumpAsync().ConfigureAwait(false);
@@ -189,30 +183,9 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-        if (TryHold(buffer.Span))
+        if (!TryHold(buffer.Span))
         {
-            return;
-        }
-
-        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await SendHeldAsync().ConfigureAwait(false);
-            _failure?.Throw();
-            if (!_clientGone)
-            {
-                try
-                {
-                    await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception) when (ClientHasGone())
-                {
-                }
-            }
-        }
-        finally
-        {
-            _clientLock.Release();
+            await ThroughAsync(buffer, write: true, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -232,31 +205,11 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
         // Synchronous I/O the app asked for (AllowSynchronousIO): the first write, which starts the response, and
         // every write once the copy has stopped, go through to the client here and wait for it.
-        _clientLock.Wait(CancellationToken.None);
-        try
-        {
-            SendHeld();
-            _failure?.Throw();
-            if (!_clientGone)
-            {
-                try
-                {
-                    _inner.Stream.Write(buffer);
-                }
-                catch (Exception) when (ClientHasGone())
-                {
-                }
-            }
-        }
-        finally
-        {
-            _clientLock.Release();
-        }
-
+        Through(buffer, write: true);
         Check();
         lock (_gate)
         {
-            if (_capture.IsCapturing && !TryCopy(buffer))
+            if (_capture.IsCapturing && !_capture.TryAppend(buffer))
             {
                 StopCapture();
             }
@@ -272,60 +225,19 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-        if (RequestFromPump(complete: false))
+        if (!RequestFromPump(complete: false))
         {
-            return;
-        }
-
-        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await SendHeldAsync().ConfigureAwait(false);
-            if (!_clientGone)
-            {
-                try
-                {
-                    await _inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception) when (ClientHasGone())
-                {
-                }
-            }
-        }
-        finally
-        {
-            _clientLock.Release();
+            await ThroughAsync(default, write: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
     public override void Flush()
     {
-        if (_response.HasStarted && RequestFromPump(complete: false))
+        if (!_response.HasStarted || !RequestFromPump(complete: false))
         {
-            return;
+            Through(default, write: false);
+            Check();
         }
-
-        _clientLock.Wait(CancellationToken.None);
-        try
-        {
-            SendHeld();
-            if (!_clientGone)
-            {
-                try
-                {
-                    _inner.Stream.Flush();
-                }
-                catch (Exception) when (ClientHasGone())
-                {
-                }
-            }
-        }
-        finally
-        {
-            _clientLock.Release();
-        }
-
-        Check();
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -333,6 +245,47 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    // Once the copy has stopped: sends what the pump still holds, then writes (after throwing a failure kept from an
+    // earlier send) or flushes, as without a cache; dropped once the client has gone.
+    private async Task ThroughAsync(ReadOnlyMemory<byte> data, bool write, CancellationToken cancellationToken)
+    {
+        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendHeldAsync().ConfigureAwait(false);
+            if (write)
+            {
+                _failure?.Throw();
+            }
+
+            await ForwardAsync(write ? PumpStep.Send : PumpStep.Flush, data, keep: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
+    }
+
+    // The synchronous twin of ThroughAsync.
+    private void Through(ReadOnlySpan<byte> data, bool write)
+    {
+        _clientLock.Wait(CancellationToken.None);
+        try
+        {
+            SendHeld();
+            if (write)
+            {
+                _failure?.Throw();
+            }
+
+            Forward(data, write, keep: false);
+        }
+        finally
+        {
+            _clientLock.Release();
+        }
+    }
 
     // A write that fails after the leader's client has gone is dropped (and so are later ones), not thrown to the app.
     private bool ClientHasGone()
@@ -390,21 +343,19 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
                 return false;
             }
 
-            if (!TryCopy(data))
+            if (!_capture.TryAppend(data))
             {
                 StopCapture();
                 return false;
             }
 
-            if (_pumping || _capture.Written.Length == _sent)
+            if (_capture.Written.Length == _sent)
             {
                 return true;
             }
-
-            _pumping = true;
         }
 
-        _pump = RunPumpAsync();
+        StartPump();
         return true;
     }
 
@@ -421,28 +372,25 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
             _flushPending = true;
             _completePending |= complete;
+        }
+
+        StartPump();
+        return true;
+    }
+
+    private void StartPump()
+    {
+        lock (_gate)
+        {
             if (_pumping)
             {
-                return true;
+                return;
             }
 
             _pumping = true;
         }
 
         _pump = RunPumpAsync();
-        return true;
-    }
-
-    // Under _gate.
-    private bool TryCopy(ReadOnlySpan<byte> data)
-    {
-        if (_capture.Written.Length + (long)data.Length > _maximumBodySize)
-        {
-            return false;
-        }
-
-        _capture.Append(data);
-        return true;
     }
 
     // Under _gate: the copy stops; what the client was not sent yet stays for it.
@@ -515,7 +463,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
                 }
                 else
                 {
-                    await ForwardAsync(step).ConfigureAwait(false);
+                    await ForwardAsync(step, default, keep: true, _clientAborted).ConfigureAwait(false);
                 }
             }
         }
@@ -530,7 +478,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     {
         while (TakeUnsent() is { IsEmpty: false } next)
         {
-            await ForwardAsync(PumpStep.Send, next).ConfigureAwait(false);
+            await ForwardAsync(PumpStep.Send, next, keep: true, _clientAborted).ConfigureAwait(false);
         }
     }
 
@@ -539,32 +487,15 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     {
         while (TakeUnsent() is { IsEmpty: false } next)
         {
-            if (_failure is not null || _clientGone)
-            {
-                continue;
-            }
-
-            try
-            {
-                _inner.Stream.Write(next.Span);
-            }
-            catch (Exception) when (ClientHasGone())
-            {
-            }
-#pragma warning disable CA1031 // the app's write that held these bytes has returned: the failure is kept for DrainAsync
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                _failure = ExceptionDispatchInfo.Capture(ex);
-            }
+            Forward(next.Span, write: true, keep: true);
         }
     }
 
-    // One operation on the client on behalf of writes that have returned: skipped once the client has gone or an
-    // earlier one failed; a failure is kept for DrainAsync.
-    private async ValueTask ForwardAsync(PumpStep step, ReadOnlyMemory<byte> data = default)
+    // One operation on the client, skipped once it has gone; a failure once it has gone is dropped. With keep (on behalf
+    // of writes that have returned) it is also skipped after an earlier failure, and a failure is kept for DrainAsync.
+    private async ValueTask ForwardAsync(PumpStep step, ReadOnlyMemory<byte> data, bool keep, CancellationToken cancellationToken)
     {
-        if (_failure is not null || _clientGone)
+        if (_clientGone || (keep && _failure is not null))
         {
             return;
         }
@@ -573,17 +504,43 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         {
             await (step switch
             {
-                PumpStep.Send => _inner.Stream.WriteAsync(data, _clientAborted).AsTask(),
-                PumpStep.Flush => _inner.Stream.FlushAsync(_clientAborted),
+                PumpStep.Send => _inner.Stream.WriteAsync(data, cancellationToken).AsTask(),
+                PumpStep.Flush => _inner.Stream.FlushAsync(cancellationToken),
                 _ => _inner.CompleteAsync(),
             }).ConfigureAwait(false);
         }
         catch (Exception) when (ClientHasGone())
         {
         }
-#pragma warning disable CA1031 // the app's write that asked for this has returned: the failure is kept for DrainAsync
-        catch (Exception ex)
-#pragma warning restore CA1031
+        catch (Exception ex) when (keep)
+        {
+            _failure = ExceptionDispatchInfo.Capture(ex);
+        }
+    }
+
+    // The synchronous twin of ForwardAsync, for the app's synchronous writes and flushes.
+    private void Forward(ReadOnlySpan<byte> data, bool write, bool keep)
+    {
+        if (_clientGone || (keep && _failure is not null))
+        {
+            return;
+        }
+
+        try
+        {
+            if (write)
+            {
+                _inner.Stream.Write(data);
+            }
+            else
+            {
+                _inner.Stream.Flush();
+            }
+        }
+        catch (Exception) when (ClientHasGone())
+        {
+        }
+        catch (Exception ex) when (keep)
         {
             _failure = ExceptionDispatchInfo.Capture(ex);
         }

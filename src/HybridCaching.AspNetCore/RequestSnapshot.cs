@@ -7,11 +7,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// What a background refresh needs from the request that found a stale entry, copied while that request was
-/// still running: its request line, headers, and the endpoint routing chose for it (the refresh runs the
-/// pipeline after this middleware, which may come after routing).
-/// </summary>
+// What a background refresh needs from the request that found a stale entry, copied while that request was still
+// running: its request line, headers, and the endpoint routing chose for it (the refresh runs the pipeline after this
+// middleware, which may come after routing).
 internal sealed class RequestSnapshot
 {
     private readonly string _protocol;
@@ -46,14 +44,14 @@ internal sealed class RequestSnapshot
         _routeValues = request.RouteValues.Count > 0 ? new RouteValueDictionary(request.RouteValues) : null;
     }
 
-    /// <summary>Gets the request path, for log messages.</summary>
+    // For log messages.
     public string Path => (_pathBase + _path).Value ?? "/";
 
-    /// <summary>Records a GET request (a HEAD request's endpoint would not answer a GET: nothing is recorded).</summary>
+    // Records a GET request (a HEAD request's endpoint would not answer a GET: nothing is recorded).
     public static RequestSnapshot? Capture(HttpContext context)
         => HttpMethods.IsGet(context.Request.Method) ? new RequestSnapshot(context) : null;
 
-    /// <summary>The features of a fresh context repeating the request as a GET.</summary>
+    // The features of a fresh context repeating the request as a GET.
     public FeatureCollection CreateFeatures(BufferedResponse response, IServiceProvider requestServices, CancellationToken requestAborted)
     {
         var features = new FeatureCollection();
@@ -76,7 +74,6 @@ internal sealed class RequestSnapshot
         return features;
     }
 
-    /// <summary>Gives the fresh context the endpoint and route values routing chose for the original request.</summary>
     public void ApplyRouting(HttpContext context)
     {
         if (_endpoint is not null)

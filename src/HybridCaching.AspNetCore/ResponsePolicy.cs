@@ -5,12 +5,12 @@ using Microsoft.Net.Http.Headers;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>The safe-default rules on responses, and turning a response into a <see cref="CachedHttpResponse"/>.</summary>
+// The safe-default rules on responses, and a response's headers as the cache stores them.
 internal static class ResponsePolicy
 {
-    /// <summary>Whether a response may be handed to other requests at all (and so, perhaps, stored): not partial,
-    /// not a 304, no cookie, no <c>Vary: *</c> (other <c>Vary</c> values are stored per variant), no <c>Cache-Control</c> directive that forbids it, and no declared
-    /// length over the limit.</summary>
+    // Whether a response may be handed to other requests at all (and so, perhaps, stored): not partial, not a 304, no
+    // cookie, no Vary: * (other Vary values are stored per variant), no Cache-Control directive that forbids it, and no
+    // declared length over the limit.
     public static bool IsShareable(HttpResponse response, long maximumBodySize)
     {
         if (response.StatusCode is StatusCodes.Status206PartialContent or StatusCodes.Status304NotModified)
@@ -36,8 +36,7 @@ internal static class ResponsePolicy
         return !(response.ContentLength > maximumBodySize);
     }
 
-    /// <summary>The response's headers as the cache stores them, with a <c>Date</c> added when the app set none
-    /// (so <c>Age</c> can be computed on hits).</summary>
+    // With a Date added when the app set none (so Age can be computed on hits).
     public static List<KeyValuePair<string, string[]>> Headers(IHeaderDictionary headers, DateTimeOffset now)
     {
         var result = new List<KeyValuePair<string, string[]>>(headers.Count + 1);

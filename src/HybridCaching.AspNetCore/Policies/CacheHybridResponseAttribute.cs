@@ -43,7 +43,7 @@ public sealed class CacheHybridResponseAttribute : Attribute
     /// <summary>Tags of the responses, added to the policy's.</summary>
     public string[]? Tags { get; set; }
 
-    /// <summary>This attribute's settings on top of <paramref name="basePolicy"/> (which is not changed).</summary>
+    // This attribute's settings on top of basePolicy (which is not changed).
     internal HybridResponseCachePolicy ToPolicy(HybridResponseCachePolicy? basePolicy)
     {
         var policy = basePolicy?.Copy() ?? new HybridResponseCachePolicy();

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>Finds the policy of a request's endpoint (its last <see cref="HybridResponseCachePolicy"/> or
-/// <see cref="CacheHybridResponseAttribute"/> metadata), resolved once per metadata object.</summary>
+// Finds the policy of a request's endpoint (its last HybridResponseCachePolicy or CacheHybridResponseAttribute
+// metadata), resolved once per metadata object.
 internal sealed class EndpointPolicies
 {
     private readonly HybridResponseCachingOptions _options;
@@ -26,7 +26,6 @@ internal sealed class EndpointPolicies
 
     public bool EndpointsOnly { get; }
 
-    /// <summary>Finds the metadata that sets an endpoint's policy (the last one wins), or null.</summary>
     public static object? FindMetadata(Endpoint? endpoint)
     {
         if (endpoint is null)
@@ -46,8 +45,7 @@ internal sealed class EndpointPolicies
         return null;
     }
 
-    /// <summary>The settings a piece of metadata stands for.</summary>
-    /// <exception cref="InvalidOperationException">It names a policy that is not registered, or sets an invalid value.</exception>
+    // Throws when the metadata names a policy that is not registered, or sets an invalid value.
     public static HybridResponseCachePolicy Settings(object metadata, IReadOnlyDictionary<string, HybridResponseCachePolicy> policies, Endpoint endpoint)
     {
         if (metadata is HybridResponseCachePolicy policy)
@@ -69,9 +67,7 @@ internal sealed class EndpointPolicies
         return settings;
     }
 
-    /// <summary>The policy for a request: its endpoint's, else the middleware's defaults, or null (pass through
-    /// untouched) when only endpoints with a policy are cached.</summary>
-    /// <exception cref="InvalidOperationException">The endpoint names a policy that is not registered.</exception>
+    // The request's endpoint's policy, else the middleware's defaults, or null (pass through) in EndpointsOnly mode.
     public EndpointPolicy? Resolve(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
@@ -85,8 +81,8 @@ internal sealed class EndpointPolicies
             : _resolved.GetOrAdd(metadata, Build(metadata, endpoint!));
     }
 
-    /// <summary>Whether <paramref name="policy"/> is the middleware's default although the request's endpoint, chosen
-    /// after the middleware ran (it was placed before routing), carries a policy of its own.</summary>
+    // Whether the policy is the default although the request's endpoint, chosen after the middleware ran (it was
+    // placed before routing), carries a policy of its own.
     public bool MissedEndpointPolicy(EndpointPolicy policy, HttpContext context)
         => ReferenceEquals(policy, _default) && FindMetadata(context.GetEndpoint()) is not null;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Primitives;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>A policy as the middleware applies it: the cache function for its waitFor, its key, durations and tags.</summary>
+// A policy as the middleware applies it: the cache function for its waitFor, its key, durations and tags.
 internal sealed class EndpointPolicy
 {
     private readonly TimeSpan? _freshFor;
@@ -17,7 +17,7 @@ internal sealed class EndpointPolicy
     private readonly string[] _tags;
     private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom;
 
-    /// <summary>The middleware's defaults: its cache function, its key, no tags.</summary>
+    // The middleware's defaults: its cache function, its key, no tags.
     public EndpointPolicy(CacheFunc func)
         : this(func, new HybridResponseCachePolicy())
     {
@@ -37,12 +37,8 @@ internal sealed class EndpointPolicy
 
     public CacheFunc Func { get; }
 
-    /// <summary>The request's key: <paramref name="requestKey"/>'s, with the varied values added (and, for the default
-    /// key with query parameters to vary by, without the rest of the query string).</summary>
-    /// <param name="context">The request's context.</param>
-    /// <param name="requestKey">Computes the key of a request.</param>
-    /// <param name="isDefaultKey">Whether <paramref name="requestKey"/> is the default key.</param>
-    /// <param name="variant">With headers to vary by: the key without their values, and their values.</param>
+    // The request's key with the varied values added (for the default key with query parameters to vary by, without
+    // the rest of the query string); with headers to vary by, variant is the key without their values, and the values.
     public string Key(HttpContext context, Func<HttpContext, string> requestKey, bool isDefaultKey, out HeaderVariant? variant)
     {
         variant = null;
@@ -76,7 +72,6 @@ internal sealed class EndpointPolicy
         return result;
     }
 
-    /// <summary>Gives the result its durations and tags.</summary>
     public void Apply(CacheFuncContext cacheContext, HttpContext context)
     {
         if (_freshFor is { } freshFor)

@@ -36,7 +36,6 @@ public sealed class HybridResponseCacheEvictor
         return new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = time }).RemoveByTagAsync(tag, cancellationToken);
     }
 
-    /// <summary>The longest time a response may stay stored.</summary>
     internal TimeSpan LongestTtl()
     {
         var longest = _options.CacheFunc?.DefaultTtl ?? _options.Ttl;

@@ -1,12 +1,11 @@
 namespace HybridCaching.AspNetCore;
 
-/// <summary>Checks the tags of an entry read straight from the cache (a HEAD lookup, which does not go through the
-/// cache function): an entry carrying a tag evicted after it was written is a miss.</summary>
+// Checks the tags of an entry read straight from the cache (a HEAD lookup, not through the cache function): an entry
+// carrying a tag evicted after it was written is a miss. Untagged entries are valid.
 internal sealed class StoredTags(ICacheAdapter cache, TimeProvider time)
 {
     private readonly TagInvalidations _invalidations = new(cache, time);
 
-    /// <summary>Whether no tag of <paramref name="stored"/> was evicted after it was written (untagged entries are valid).</summary>
     public ValueTask<bool> AreValidAsync(byte[] stored, CancellationToken cancellationToken)
     {
         if (!CachePayload.TryRead(stored, out var payload) || !payload.HasTags)

@@ -3,25 +3,18 @@ using RuntimeMemoryCache = Microsoft.Extensions.Caching.Memory.MemoryCache;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>Where a response is stored as one of several per request-header values: the key they share (without the
-/// header values) and this one's values.</summary>
-/// <param name="BaseKey">The key without its header values.</param>
-/// <param name="Id">The header values (a policy's <c>h:</c> section, a response's <c>Vary</c> marker).</param>
+// Where a response is stored as one of several per request-header values: the key without the header values, and the
+// values (a policy's h: section, a response's Vary marker).
 internal readonly record struct HeaderVariant(string BaseKey, string Id);
 
-/// <summary>
-/// Bounds the header variants this process stores per base key (<see cref="HybridResponseCachingOptions.MaximumVariants"/>):
-/// it remembers which variants it stored and until when they live, and refuses a new one while the maximum are alive.
-/// </summary>
-/// <remarks>Per process, not in the shared cache: a Redis set per base key would count exactly across servers, but
-/// costs a round trip per variant miss and exists only over Redis; counting here needs neither, and the shared cache
-/// still holds at most servers × maximum live variants per key. The record itself is bounded: at most
-/// <see cref="TrackedKeys"/> base keys (the least recently used dropped first); a key dropped from it may be given up
-/// to the maximum again. Variants are told apart by a (per-process randomized) hash of their values: a collision, rare
-/// and not steerable by a client, only lets one more variant in.</remarks>
+// Bounds the header variants this process stores per base key (MaximumVariants): it remembers which variants it stored
+// and until when they live, and refuses a new one while the maximum are alive. Per process, not in the shared cache (a
+// Redis set would count exactly across servers but costs a round trip per variant miss and needs Redis); the shared
+// cache still holds at most servers × maximum live variants per key. At most TrackedKeys base keys are tracked (least
+// recently used dropped first; a dropped key may be given the maximum again). Variants are told apart by a per-process
+// randomized hash of their values: a rare collision, not steerable by a client, only lets one more variant in.
 internal sealed class VariantLimit
 {
-    /// <summary>How many base keys are tracked at most.</summary>
     public const int TrackedKeys = 10_000;
 
     private readonly TimeProvider _time;
@@ -34,11 +27,10 @@ internal sealed class VariantLimit
         _time = time;
     }
 
-    /// <summary>The most live variants per base key.</summary>
     public int Maximum { get; }
 
-    /// <summary>Whether <paramref name="variant"/> may be stored for <paramref name="ttl"/>: it is one of the live
-    /// variants of its base key already (its lifetime is then renewed), or fewer than the maximum are alive.</summary>
+    // Whether the variant may be stored for ttl: it is one of its base key's live variants already (its lifetime is then
+    // renewed), or fewer than the maximum are alive.
     public bool TryAdmit(HeaderVariant variant, TimeSpan ttl)
     {
         var now = _time.GetUtcNow();

@@ -21,7 +21,6 @@ public sealed partial class CacheFunc
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))
         {
             var stale = _systemClock ? Environment.TickCount64 >= reused.FreshUntilTick : reused.BestBefore <= _timeProvider.GetUtcNow();
-            format.Reused(reused.Value);
             CountHit<T, TFormat, TState>(stale, key, call, format, reused.Value);
             return new ValueTask<T>(reused.Value);
         }

@@ -33,9 +33,4 @@ internal interface ICachePayloadFormat<T>
     /// identity, i.e. one that would decode the same bytes to an equal value. <see langword="null"/> when values must
     /// be decoded on every hit (they may be modified by their readers).</summary>
     object? ReuseIdentity { get; }
-
-    /// <summary>Called when a hit returns a value decoded earlier from the same entry instead of calling
-    /// <see cref="TryRead"/>: for formats that note something about each hit.</summary>
-    /// <param name="value">The reused value; readers must not modify it.</param>
-    void Reused(T value);
 }

@@ -10,10 +10,6 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
 {
     public object? ReuseIdentity => reuse ? serializer : null;
 
-    public void Reused(T value)
-    {
-    }
-
     public byte[] Write(T value, DateTimeOffset bestBefore)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -77,10 +73,6 @@ internal readonly struct RawBytesPayloadFormat : ICachePayloadFormat<byte[]>
 {
     // Each caller gets its own copy of the bytes: an array can be modified.
     public object? ReuseIdentity => null;
-
-    public void Reused(byte[] value)
-    {
-    }
 
     public byte[] Write(byte[] value, DateTimeOffset bestBefore) => CachePayload.Write(bestBefore, value);
 

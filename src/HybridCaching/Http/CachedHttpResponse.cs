@@ -126,6 +126,9 @@ public sealed class CachedHttpResponse
         return PerDeliveryHeaders.Contains(name);
     }
 
+    // A response whose entry goes stale within a second records its request, so a background refresh can repeat it.
+    internal bool IsNearlyStale(DateTimeOffset now) => BestBefore <= now + TimeSpan.FromSeconds(1);
+
     private static object ParseDate(Dictionary<string, string[]> headers)
         => headers.TryGetValue("Date", out string[]? values) && values.Length > 0
             && DateTimeOffset.TryParseExact(values[0], "r", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTimeOffset date)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -31,10 +32,6 @@ namespace HybridCaching.Http;
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
 {
-    // A caller whose hit goes stale within this margin records its request when it finishes, so a background refresh
-    // that runs after it has gone can repeat it.
-    private static readonly TimeSpan SnapshotMargin = TimeSpan.FromSeconds(1);
-
     private readonly CacheFunc _func;
     private readonly ICacheAdapter? _cache;
     private readonly TimeProvider _time;
@@ -120,71 +117,68 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return to;
     }
 
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
-    private static CachedHttpResponse? Decode(byte[]? stored, ICachePayloadFormat<CachedHttpResponse> format)
-        => stored is not null && CachePayload.TryRead(stored, out var payload) && format.TryRead(payload, out var cached) && !cached.IsBypass
-            ? cached
-            : null;
-
-    private bool IsCacheable(HttpRequestMessage request)
-        => (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
-            && request.RequestUri is { IsAbsoluteUri: true }
-            && request.Content is null
-            && !request.Headers.NonValidated.Contains("Authorization")
-            && !HasValidator(request)
-            && _acceptRequest?.Invoke(request) != false;
-
-    // A caller that sends validators of its own keeps its own copy: the origin answers it (a 304 included), uncached.
-    private static bool HasValidator(HttpRequestMessage request)
+    // All the headers of a message and its content, each with its values.
+    private static List<KeyValuePair<string, string[]>> HeaderList(HttpHeaders headers, HttpContent? content = null)
     {
-        var headers = request.Headers.NonValidated;
-        return headers.Contains("If-None-Match") || headers.Contains("If-Modified-Since") || headers.Contains("If-Match")
-            || headers.Contains("If-Unmodified-Since") || headers.Contains("If-Range");
-    }
-
-    /// <summary>A HEAD request: answered from a stored response, or sent to the origin uncached. It never takes part
-    /// in a cold key's run: its response has no body to share, so leading one would send every GET waiting on it
-    /// (on this server and, through a Redis lock, on others) to the origin separately.</summary>
-    private async Task<HttpResponseMessage> SendHeadAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
-    {
-        if (_cache is not null)
+        var list = new List<KeyValuePair<string, string[]>>();
+        foreach (var header in headers.NonValidated)
         {
-            if (await LookUpAsync(key, _format, cancellationToken).ConfigureAwait(false) is { } cached)
-            {
-                if (cached.BestBefore > _time.GetUtcNow())
-                {
-                    return ToResponse(cached, request);
-                }
-
-                // Stale: through the cache function, which answers from the entry and refreshes it in the
-                // background (as a GET). Should the entry vanish meanwhile, this call's factory runs the refresh
-                // of the entry it found itself instead of leading with nothing to share.
-                return await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
-            }
+            list.Add(new(header.Key, [.. header.Value]));
         }
 
+        if (content is not null)
+        {
+            list.AddRange(HeaderList(content.Headers));
+        }
+
+        return list;
+    }
+
+    // A caller that sends validators of its own keeps its own copy: the origin answers it (a 304 included), uncached.
+    private bool IsCacheable(HttpRequestMessage request)
+    {
+        var headers = request.Headers.NonValidated;
+        return (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
+            && request.RequestUri is { IsAbsoluteUri: true }
+            && request.Content is null
+            && !headers.Contains("Authorization")
+            && !headers.Contains("If-None-Match") && !headers.Contains("If-Modified-Since") && !headers.Contains("If-Match")
+            && !headers.Contains("If-Unmodified-Since") && !headers.Contains("If-Range")
+            && _acceptRequest?.Invoke(request) != false;
+    }
+
+    // A HEAD request: answered from a stored response, or sent to the origin uncached. It never leads a cold key's run:
+    // its response has no body to share, so every GET waiting on it (here and, through a Redis lock, on other servers)
+    // would go to the origin separately.
+    private async Task<HttpResponseMessage> SendHeadAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
+    {
+        byte[]? stored = null;
+        try
+        {
+            stored = _cache is null ? null : await _cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (HttpLog.IsLookupFailure(ex, cancellationToken))
+        {
+            HttpLog.LookupFailed(_logger, key, ex);
+        }
+
+        if (_format.ReadStored(stored) is { } cached)
+        {
+            // Stale: through the cache function, which answers from the entry and refreshes it in the background (as a
+            // GET). Should the entry vanish meanwhile, this call's factory runs the refresh of the entry it found itself.
+            return cached.BestBefore > _time.GetUtcNow()
+                ? ToResponse(cached, request)
+                : await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
+        }
+
+        return await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendUncachedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         SetStatus(response, HttpCacheStatus.Miss);
         return response;
-    }
-
-    /// <summary>Reads the stored response, if any, without running anything on a miss.</summary>
-    private async ValueTask<CachedHttpResponse?> LookUpAsync(string key, ICachePayloadFormat<CachedHttpResponse> format, CancellationToken cancellationToken)
-    {
-        byte[]? stored;
-        try
-        {
-            stored = await _cache!.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-        {
-            HttpLog.LookupFailed(_logger, key, ex);
-            return null;
-        }
-
-        return Decode(stored, format);
     }
 
     private async Task<HttpResponseMessage> SendCachedAsync(HttpRequestMessage request, string key, Call call, CancellationToken cancellationToken)
@@ -214,14 +208,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return origin;
         }
 
-        if (cached.IsBypass)
-        {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            SetStatus(response, HttpCacheStatus.Miss);
-            return response;
-        }
-
-        return ToResponse(cached, request);
+        return cached.IsBypass ? await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
     }
 
     private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
@@ -257,8 +244,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         => base.SendAsync(request, cancellationToken);
 
-    /// <summary>A background refresh: the recorded request again, made conditional on the stale entry's
-    /// validators; a 304 refreshes the stale entry (its body kept), anything else is captured as on a miss.</summary>
+    // A background refresh: the recorded request again, conditional on the stale entry's validators; a 304 refreshes
+    // the stale entry (its body kept), anything else is captured as on a miss.
     private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
     {
         if (snapshot is null)
@@ -269,11 +256,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         using var request = snapshot.ToRequest();
-        bool conditional = Revalidation.AddValidators(request, stale);
+        bool conditional = HttpValidators.AddValidators(request, stale);
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (conditional && response.StatusCode == HttpStatusCode.NotModified)
         {
-            var refreshed = Revalidation.Refresh(stale!, response, _time.GetUtcNow());
+            var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content), _time.GetUtcNow());
             if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
             {
                 context.NoCache = true;
@@ -285,19 +272,17 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return refreshed;
         }
 
-        var (result, storable) = await CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
-        context.NoCache = !storable;
-        return result;
+        return await CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a response for the cache, leaving <paramref name="response"/> readable by its caller.</summary>
-    /// <returns>What to share with waiting callers, and whether to store it.</returns>
-    private async Task<(CachedHttpResponse Result, bool Storable)> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    // Reads a response for the cache, leaving it readable by its caller: what to share with waiters (stored unless NoCache).
+    private async Task<CachedHttpResponse> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CacheFuncContext context, CancellationToken cancellationToken)
     {
         var content = response.Content;
         if (!HttpResponsePolicy.IsShareable(response, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
-            return (CachedHttpResponse.Bypass, false);
+            context.NoCache = true;
+            return CachedHttpResponse.Bypass;
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -313,7 +298,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
                     // Too big to cache: the caller gets what was read so far followed by the rest, unbuffered.
                     byte[] prefix = [.. buffer.Written.Span, .. chunk.AsSpan(0, read)];
                     response.Content = CopyHeaders(content, new StreamContent(new PrefixedReadStream(prefix, stream)));
-                    return (CachedHttpResponse.Bypass, false);
+                    context.NoCache = true;
+            return CachedHttpResponse.Bypass;
                 }
             }
         }
@@ -326,40 +312,22 @@ public sealed class HttpCacheHandler : DelegatingHandler
         response.Content = CopyHeaders(content, new ReadOnlyMemoryContent(body));
         content.Dispose();
 
-        var headers = new List<KeyValuePair<string, string[]>>();
-        foreach (var header in response.Headers.NonValidated)
-        {
-            headers.Add(new(header.Key, [.. header.Value]));
-        }
-
-        foreach (var header in response.Content.Headers.NonValidated)
-        {
-            headers.Add(new(header.Key, [.. header.Value]));
-        }
-
+        var headers = HeaderList(response.Headers, response.Content);
         if (!response.Headers.NonValidated.Contains("Date"))
         {
             headers.Add(new("Date", [CachedHttpResponse.FormatHttpDate(_time.GetUtcNow())]));
         }
 
         var result = new CachedHttpResponse((int)response.StatusCode, headers, body);
-        bool storable = result.StatusCode < 400 && _acceptResponse?.Invoke(request, result) != false;
-        return (result, storable);
+        context.NoCache = result.StatusCode >= 400 || _acceptResponse?.Invoke(request, result) == false;
+        return result;
     }
 
-    /// <summary>The request line and headers a background refresh repeats (the caller's message may be gone by then).</summary>
-    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, KeyValuePair<string, string[]>[] headers)
+    // The request line and headers a background refresh repeats (the caller's message may be gone by then).
+    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, List<KeyValuePair<string, string[]>> headers)
     {
         public static RequestSnapshot Capture(HttpRequestMessage request)
-        {
-            var headers = new List<KeyValuePair<string, string[]>>();
-            foreach (var header in request.Headers.NonValidated)
-            {
-                headers.Add(new(header.Key, [.. header.Value]));
-            }
-
-            return new RequestSnapshot(request.RequestUri!, request.Version, request.VersionPolicy, [.. headers]);
-        }
+            => new(request.RequestUri!, request.Version, request.VersionPolicy, HeaderList(request.Headers));
 
         public HttpRequestMessage ToRequest()
         {
@@ -373,8 +341,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
     }
 
-    /// <summary>One caller's request and its factory, which sends it to the origin when this caller leads the run, or
-    /// repeats it (conditional on the stale value the factory's context carries) when it runs a background refresh.</summary>
+    // One caller's request and its factory, which sends it to the origin when this caller leads the run, or repeats it
+    // (conditional on the stale value the factory's context carries) when it runs a background refresh.
     private sealed class Call(HttpCacheHandler owner, HttpRequestMessage request, CachedHttpResponse? headStale)
     {
         private const int Waiting = 0;
@@ -386,17 +354,14 @@ public sealed class HttpCacheHandler : DelegatingHandler
         private HttpResponseMessage? _origin;
         private RequestSnapshot? _snapshot;
 
-        /// <summary>Ends this caller's part: afterwards its factory no longer touches its request. A result about to go
-        /// stale (whose hit may have started a background refresh) records the request first, for that refresh.</summary>
-        /// <param name="result">What the call returned, or null when it failed.</param>
-        /// <param name="origin">The origin's response when this caller led the run and it has finished.</param>
-        /// <returns>Whether this caller led the run.</returns>
+        // Ends this caller's part (its factory no longer touches its request); whether it led the run, and then the
+        // origin's response. A result about to go stale (its hit may have started a refresh) records the request first.
         public bool Finish(CachedHttpResponse? result, out HttpResponseMessage? origin)
         {
             lock (_gate)
             {
                 bool led = _state == Leading;
-                if (!led && result is { IsBypass: false } && result.BestBefore <= owner._time.GetUtcNow() + SnapshotMargin)
+                if (!led && result is { IsBypass: false } && result.IsNearlyStale(owner._time.GetUtcNow()))
                 {
                     _snapshot ??= RequestSnapshot.Capture(request);
                 }
@@ -453,8 +418,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             HttpResponseMessage? response = await owner.SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
-                var (result, storable) = await owner.CaptureAsync(request, response, cancellationToken).ConfigureAwait(false);
-                context.NoCache = !storable;
+                var result = await owner.CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
                     if (_state == Leading)

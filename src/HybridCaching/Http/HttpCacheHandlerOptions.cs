@@ -94,7 +94,6 @@ public sealed class HttpCacheHandlerOptions
             : string.Empty;
     }
 
-    /// <summary>The three durations as one value.</summary>
     internal CacheDurations Durations => new(WaitFor, FreshFor, Ttl);
 
     internal void Validate()

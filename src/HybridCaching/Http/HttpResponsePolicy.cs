@@ -1,18 +1,15 @@
 namespace HybridCaching.Http;
 
-/// <summary>The safe-default rules the <see cref="HttpCacheHandler"/> applies to responses.</summary>
+// The safe-default rules the HTTP caches apply to responses.
 internal static class HttpResponsePolicy
 {
-    /// <summary>The <c>Vary</c> rule of a reader that checks the request's values itself (the ASP.NET Core middleware
-    /// stores variants): every request header it names is covered; <c>*</c> never is.</summary>
+    // The Vary rule of a reader that checks the request's values itself (the middleware stores variants): every
+    // request header a Vary names is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
 
-    /// <summary>Whether a response may be handed to other callers at all (and so, perhaps, stored): not
-    /// partial, not a 304, no cookie, no <c>Vary</c> naming a header <paramref name="varyCovers"/> does not cover, and
-    /// no <c>Cache-Control</c> directive that forbids it.</summary>
-    /// <param name="response">The origin's response.</param>
-    /// <param name="varyCovers">Which request headers a <c>Vary</c> may name (e.g. those the cache key varies by, so
-    /// each variant has its own key); null: any <c>Vary</c> refuses the response. <c>*</c> always does.</param>
+    // Whether a response may be handed to other callers at all (and so, perhaps, stored): not partial, not a 304, no
+    // cookie, no Vary naming a header varyCovers does not cover (e.g. those the cache key varies by; null: any Vary
+    // refuses the response, * always does), and no Cache-Control directive that forbids it.
     public static bool IsShareable(HttpResponseMessage response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers.NonValidated;
@@ -23,10 +20,7 @@ internal static class HttpResponsePolicy
             headers.TryGetValues("Cache-Control", out var cacheControl) ? cacheControl : null);
     }
 
-    /// <summary>The same rule for a response read from the cache, whoever wrote it (the Go original stores every
-    /// response, cookies included).</summary>
-    /// <param name="response">The stored response.</param>
-    /// <param name="varyCovers">As for a response from the origin.</param>
+    // The same rule for a response read from the cache, whoever wrote it (the Go original stores every response).
     public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers;
@@ -36,10 +30,9 @@ internal static class HttpResponsePolicy
             headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : null);
     }
 
-    /// <summary>Whether <c>Vary</c> values hold <c>*</c> (the response varies by more than request headers).</summary>
+    // Whether Vary values hold * (the response varies by more than request headers).
     public static bool VariesByEverything(IEnumerable<string?> varyValues) => !IsCoveredVary(varyValues, AnyRequestHeader);
 
-    /// <summary>Whether every header a <c>Vary</c> names is covered (<c>*</c> never is).</summary>
     private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
     {
         if (covers is null)
@@ -61,9 +54,8 @@ internal static class HttpResponsePolicy
         return true;
     }
 
-    /// <summary>Whether <c>Cache-Control</c> values hold <c>no-store</c>, <c>private</c> or <c>no-cache</c>
-    /// (with or without an argument, in any case).</summary>
-    public static bool HasUnshareableDirective(IEnumerable<string> cacheControlValues)
+    // Whether Cache-Control values hold no-store, private or no-cache (with or without an argument, in any case).
+    private static bool HasUnshareableDirective(IEnumerable<string> cacheControlValues)
     {
         foreach (string value in cacheControlValues)
         {

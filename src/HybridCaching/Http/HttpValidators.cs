@@ -4,14 +4,12 @@ using System.Security.Cryptography;
 
 namespace HybridCaching.Http;
 
-/// <summary>
-/// Validators of cached responses (RFC 9110 §8.8, §13): the strong <c>ETag</c> the caches give a stored response
-/// the origin did not tag, and the evaluation of <c>If-None-Match</c> / <c>If-Modified-Since</c> against it. Shared by
-/// the ASP.NET Core middleware (answering 304 from the cache) and the client handler (revalidating stale entries).
-/// </summary>
+// Validators of cached responses (RFC 9110 §8.8, §13): the strong ETag the caches give a stored response the origin did
+// not tag, and the evaluation of If-None-Match / If-Modified-Since against it. Shared by the middleware (answering 304
+// from the cache) and the client handler (revalidating stale entries).
 internal static class HttpValidators
 {
-    /// <summary>The headers a 304 answered from the cache carries (RFC 9110 §15.4.5), besides <c>X-Cache</c> and <c>Age</c>.</summary>
+    // The headers a 304 answered from the cache carries (RFC 9110 §15.4.5), besides X-Cache and Age.
     private static readonly HashSet<string> NotModifiedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Cache-Control",
@@ -40,12 +38,10 @@ internal static class HttpValidators
         "ddd MMM  d HH:mm:ss yyyy",
     ];
 
-    /// <summary>Whether a header belongs on a 304 answered from the cache.</summary>
     public static bool IsNotModifiedHeader(string name) => NotModifiedHeaders.Contains(name);
 
-    /// <summary>The strong entity tag of a response the origin did not tag: a quoted, truncated SHA-256 (128 bits,
-    /// base64 without padding) of its status code and body, so the same bytes get the same tag on every server
-    /// and after every refresh that produces them again.</summary>
+    // The strong entity tag of a response the origin did not tag: a quoted, truncated SHA-256 (128 bits, base64 without
+    // padding) of its status code and body, so the same bytes get the same tag on every server and after every refresh.
     public static string ComputeETag(int statusCode, ReadOnlySpan<byte> body)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -58,17 +54,12 @@ internal static class HttpValidators
         return "\"" + Convert.ToBase64String(digest[..16]).TrimEnd('=') + "\"";
     }
 
-    /// <summary>Whether a response with this status gets a computed <c>ETag</c> and answers conditional requests:
-    /// only 2xx (RFC 9110 §13.2.1: preconditions are ignored when the response would be anything else).</summary>
+    // Only 2xx gets a computed ETag and answers conditional requests (RFC 9110 §13.2.1: preconditions are ignored when
+    // the response would be anything else).
     public static bool IsValidatable(int statusCode) => statusCode is >= 200 and < 300;
 
-    /// <summary>Evaluates a GET or HEAD request's preconditions against a stored response (RFC 9110 §13.2.2):
-    /// <c>If-None-Match</c> when present (weak comparison, <c>*</c> matches any), otherwise <c>If-Modified-Since</c>
-    /// when the stored response has a <c>Last-Modified</c>.</summary>
-    /// <param name="ifNoneMatch">The request's <c>If-None-Match</c> values (none: empty).</param>
-    /// <param name="ifModifiedSince">The request's <c>If-Modified-Since</c> values (none: empty).</param>
-    /// <param name="stored">The stored response.</param>
-    /// <returns><see langword="true"/> when the answer is 304 Not Modified.</returns>
+    // Whether a GET or HEAD request's preconditions make the answer 304 (RFC 9110 §13.2.2): If-None-Match when present
+    // (weak comparison, * matches any), otherwise If-Modified-Since when the stored response has a Last-Modified.
     public static bool IsNotModified(IReadOnlyList<string?> ifNoneMatch, IReadOnlyList<string?> ifModifiedSince, CachedHttpResponse stored)
     {
         if (!IsValidatable(stored.StatusCode))
@@ -91,9 +82,8 @@ internal static class HttpValidators
             && modified <= since;
     }
 
-    /// <summary>The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the
-    /// 304 carries replacing the stored one of that name (except those describing the 304's own content), and a
-    /// <c>Date</c> of <paramref name="now"/> when the 304 has none, so its age starts again.</summary>
+    // The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the 304 carries
+    // replacing the stored one of that name (except those describing the 304's own content), Date now unless the 304 has one.
     public static CachedHttpResponse Refresh(CachedHttpResponse stored, IEnumerable<KeyValuePair<string, string[]>> notModifiedHeaders, DateTimeOffset now)
     {
         var headers = new Dictionary<string, string[]>(stored.Headers, StringComparer.OrdinalIgnoreCase)
@@ -111,7 +101,26 @@ internal static class HttpValidators
         return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
     }
 
-    /// <summary>Parses one entity tag (<c>"x"</c> or <c>W/"x"</c>) the whole of <paramref name="value"/> holds.</summary>
+    // Makes a refresh request conditional (RFC 9111 §4.3): If-None-Match with the stale entry's ETag, or without one,
+    // If-Modified-Since with its Last-Modified. Whether a validator was added (only then is a 304 expected).
+    public static bool AddValidators(HttpRequestMessage request, CachedHttpResponse? stale)
+    {
+        if (stale is null || !IsValidatable(stale.StatusCode))
+        {
+            return false;
+        }
+
+        if (stale.Headers.TryGetValue("ETag", out string[]? etag) && etag.Length == 1 && TryParseEntityTag(etag[0], out _, out _))
+        {
+            return request.Headers.TryAddWithoutValidation("If-None-Match", etag[0]);
+        }
+
+        return stale.Headers.TryGetValue("Last-Modified", out string[]? lastModified) && lastModified.Length == 1
+            && TryParseHttpDate(lastModified[0], out _)
+            && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified[0]);
+    }
+
+    // Parses one entity tag ("x" or W/"x") the whole of value holds.
     public static bool TryParseEntityTag(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? opaque, out bool weak)
     {
         var span = (value ?? string.Empty).AsSpan().Trim();
@@ -126,7 +135,7 @@ internal static class HttpValidators
         return false;
     }
 
-    /// <summary>Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.</summary>
+    // Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.
     public static bool TryParseHttpDate(string? value, out DateTimeOffset date)
         => DateTimeOffset.TryParseExact(
             value?.Trim(),
