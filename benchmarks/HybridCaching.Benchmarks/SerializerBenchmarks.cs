@@ -13,7 +13,8 @@ namespace HybridCaching.Benchmarks;
 /// <c>byte[]</c> as CacheFunc stores it. Two more rows per category call MessagePack-CSharp directly:
 /// <c>MessagePackCSharp</c> with the same options as ours (what our serializer adds is the difference: the goal is at most
 /// 10 %), and <c>MessagePackCSharpContractless</c> with its own <see cref="ContractlessStandardResolver"/> and the same
-/// security (what the Go-compatible resolver adds or saves).
+/// security (what the Go-compatible resolver adds or saves). <c>Dto_MessagePackKeyAsPropertyName</c> is our serializer on
+/// the same members under <c>[MessagePackObject(keyAsPropertyName: true)]</c> (the same bytes).
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -28,6 +29,7 @@ public class SerializerBenchmarks
     private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Default;
 
     private CustomerDto _dto = null!;
+    private KeyedCustomerDto _keyedDto = null!;
     private List<CustomerDto> _list = null!;
     private string _string = null!;
     private int _int;
@@ -36,6 +38,7 @@ public class SerializerBenchmarks
     public void Setup()
     {
         _dto = CustomerDto.Create(42);
+        _keyedDto = KeyedCustomerDto.Create(42);
         _list = Enumerable.Range(0, 100).Select(CustomerDto.Create).ToList();
         _string = "Ada Lovelace <ada@example.com> wrote the first program.";
         _int = 1_234_567;
@@ -52,6 +55,9 @@ public class SerializerBenchmarks
 
     [Benchmark, BenchmarkCategory("Dto")]
     public CustomerDto Dto_MessagePackCSharpContractless() => MessagePackSerializer.Deserialize<CustomerDto>(MessagePackSerializer.Serialize(_dto, Contractless), Contractless);
+
+    [Benchmark, BenchmarkCategory("Dto")]
+    public KeyedCustomerDto Dto_MessagePackKeyAsPropertyName() => MessagePack.Deserialize<KeyedCustomerDto>(MessagePack.Serialize(_keyedDto));
 
     [Benchmark(Baseline = true), BenchmarkCategory("DtoList100")]
     public List<CustomerDto> DtoList100_SystemTextJson() => JsonSerializer.Deserialize<List<CustomerDto>>(JsonSerializer.SerializeToUtf8Bytes(_list, Json), Json)!;

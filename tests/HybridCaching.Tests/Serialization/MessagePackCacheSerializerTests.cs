@@ -627,6 +627,17 @@ public class MessagePackCacheSerializerTests
 
 
     [Fact]
+    public void Attributes_KeyAsPropertyName_WritesAndReadsTheGoItemMap()
+    {
+        const string GoItem = "84a2494407a44e616d65a16ea45461677392a161a162a55072696365cb3ff8000000000000";
+
+        Assert.Equal(GoItem, Hex(new KeyedItem { ID = 7, Name = "n", Tags = ["a", "b"], Price = 1.5 }));
+        KeyedItem item = Read<KeyedItem>(GoItem);
+        Assert.Equal((7, "n", 1.5), (item.ID, item.Name, item.Price));
+        Assert.Equal(["a", "b"], item.Tags!);
+    }
+
+    [Fact]
     public void Attributes_IntegerKeys_WrittenAsArray()
     {
         Assert.Equal("9207a178", Hex(new Indexed { Id = 7, Name = "x" }));
