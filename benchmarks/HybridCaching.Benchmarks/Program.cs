@@ -5,6 +5,7 @@ using HybridCaching.Benchmarks.Http;
 
 // Run all:      dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*'
 // Run a class:  dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*HitPath*'
+// Serializer probe, ours vs bare MessagePack-CSharp (issue 21): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- serializer-probe [rounds]
 // Backplane load run (issue 13): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- backplane-load [seconds]
 // HTTP load run, ours vs OutputCache on Kestrel (issue 14): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- http-load [seconds per round] [results folder] [connections] [rounds]
 if (args.Length > 0 && args[0] == "http-load")
@@ -16,6 +17,12 @@ if (args.Length > 0 && args[0] == "http-load")
 if (args.Length > 0 && args[0] == HttpLoadClient.Command)
 {
     Environment.ExitCode = await HttpLoadClient.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == SerializerProbe.Command)
+{
+    SerializerProbe.Run(args[1..]);
     return;
 }
 

@@ -30,14 +30,7 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
 
     private const string ReflectionMessage = "The default options resolve types without attributes by reflection and Reflection.Emit (MessagePack-CSharp's contractless resolver). For trimming and native AOT, pass options whose resolver is generated or written ahead of time.";
 
-    /// <summary>The longest input <see cref="Deserialize{T}(ReadOnlySpan{byte})"/> copies to a pooled array before reading.</summary>
-    private const int CopiedInputLimit = 64 * 1024;
-
     private static MessagePackSerializerOptions? s_defaultOptions;
-
-    /// <summary>Whether <see cref="int"/> and <see cref="long"/> are written as MessagePack-CSharp's standard formatters do, so
-    /// <see cref="MessagePackIntegers"/> may encode and decode them directly.</summary>
-    private readonly bool _standardIntegers;
     private static MessagePackCacheSerializer? s_default;
 
     /// <summary>Creates a serializer.</summary>
@@ -46,7 +39,6 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
-        _standardIntegers = MessagePackIntegers.AreStandard(options);
     }
 
     /// <summary>
@@ -89,11 +81,6 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     public void Serialize<T>(T value, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (_standardIntegers && MessagePackIntegers.TryWrite(value, destination))
-        {
-            return;
-        }
-
         MessagePackSerializer.Serialize(destination, value, Options);
     }
 
@@ -102,59 +89,32 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     /// <param name="value">The value; may be null.</param>
     /// <returns>The serialized bytes.</returns>
     /// <exception cref="MessagePackSerializationException">The value cannot be written (e.g. no formatter for its type).</exception>
-    public byte[] Serialize<T>(T value)
-        => _standardIntegers && MessagePackIntegers.TryWrite(value, out byte[]? bytes) ? bytes : MessagePackSerializer.Serialize(value, Options);
+    public byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Up to <see cref="CopiedInputLimit"/> bytes are copied to a pooled array first (MessagePack-CSharp reads arrays
-    /// fastest); longer input is read in place, pinned. Either way, as MessagePack-CSharp requires of every formatter, a
-    /// custom formatter must copy what it keeps rather than hold slices of the reader's input.
+    /// The input is copied to a pooled array first: MessagePack-CSharp reads <see cref="ReadOnlyMemory{T}"/>, not spans.
+    /// As MessagePack-CSharp requires of every formatter, a custom formatter must copy what it keeps rather than hold
+    /// slices of the reader's input.
     /// </remarks>
     /// <exception cref="MessagePackSerializationException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
-    public unsafe T Deserialize<T>(ReadOnlySpan<byte> data)
+    public T Deserialize<T>(ReadOnlySpan<byte> data)
     {
-        if (_standardIntegers && MessagePackIntegers.TryRead(data, out T integer))
+        byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
+        try
         {
-            return integer;
-        }
+            data.CopyTo(copy);
+            T value = MessagePackSerializer.Deserialize<T>(new ReadOnlyMemory<byte>(copy, 0, data.Length), Options, out int bytesRead);
+            if (bytesRead != data.Length)
+            {
+                throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
+            }
 
-        if (data.Length <= CopiedInputLimit)
+            return value;
+        }
+        finally
         {
-            byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
-            try
-            {
-                data.CopyTo(copy);
-                return DeserializeCore<T>(new ReadOnlyMemory<byte>(copy, 0, data.Length));
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(copy);
-            }
+            ArrayPool<byte>.Shared.Return(copy);
         }
-
-        fixed (byte* pointer = data)
-        {
-            PinnedSpanMemory memory = PinnedSpanMemory.Rent(pointer, data.Length);
-            try
-            {
-                return DeserializeCore<T>(memory.Memory);
-            }
-            finally
-            {
-                PinnedSpanMemory.Return(memory);
-            }
-        }
-    }
-
-    private T DeserializeCore<T>(ReadOnlyMemory<byte> data)
-    {
-        T value = MessagePackSerializer.Deserialize<T>(data, Options, out int bytesRead);
-        if (bytesRead != data.Length)
-        {
-            throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
-        }
-
-        return value;
     }
 }

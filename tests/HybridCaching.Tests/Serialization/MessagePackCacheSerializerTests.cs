@@ -1,6 +1,9 @@
 using System.Buffers;
 using HybridCaching.Serialization;
+using HybridCaching.Serialization.MessagePackFormatters;
 using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
 
 namespace HybridCaching.Tests.Serialization;
 
@@ -476,6 +479,20 @@ public class MessagePackCacheSerializerTests
     }
 
     [Fact]
+    public void UserResolverBeforeGoContractless_MembersUseItsFormatters_DefaultOptionsKeepTheirs()
+    {
+        // The recipe of docs/serialization.md: your formatters first, the Go-compatible choices after them.
+        var shouting = MessagePackCacheSerializer.DefaultOptions.WithResolver(
+            CompositeResolver.Create([new UpperCaseStringFormatter()], [GoContractlessResolver.Instance]));
+        var value = new Item { ID = 7, Name = "n", Tags = ["a"], Price = 1.5 };
+
+        Item loud = Serializer.Deserialize<Item>(new MessagePackCacheSerializer(shouting).Serialize(value));
+
+        Assert.Equal(("N", "A"), (loud.Name, loud.Tags![0]));
+        Assert.Equal("84a2494407a44e616d65a16ea45461677391a161a55072696365cb3ff8000000000000", Hex(value));
+    }
+
+    [Fact]
     public void DateTime_Kinds_WrittenAsUtcInstantReadAsUtc()
     {
         var utc = new DateTime(2023, 11, 14, 22, 13, 20, DateTimeKind.Utc);
@@ -610,6 +627,17 @@ public class MessagePackCacheSerializerTests
 
 
     [Fact]
+    public void Attributes_KeyAsPropertyName_WritesAndReadsTheGoItemMap()
+    {
+        const string GoItem = "84a2494407a44e616d65a16ea45461677392a161a162a55072696365cb3ff8000000000000";
+
+        Assert.Equal(GoItem, Hex(new KeyedItem { ID = 7, Name = "n", Tags = ["a", "b"], Price = 1.5 }));
+        KeyedItem item = Read<KeyedItem>(GoItem);
+        Assert.Equal((7, "n", 1.5), (item.ID, item.Name, item.Price));
+        Assert.Equal(["a", "b"], item.Tags!);
+    }
+
+    [Fact]
     public void Attributes_IntegerKeys_WrittenAsArray()
     {
         Assert.Equal("9207a178", Hex(new Indexed { Id = 7, Name = "x" }));
@@ -643,5 +671,12 @@ public class MessagePackCacheSerializerTests
             var node = new Node { Value = i, Children = [new Node { Value = -i }] };
             Assert.Equal(-i, RoundTrip(node).Children![0].Value);
         });
+    }
+
+    private sealed class UpperCaseStringFormatter : IMessagePackFormatter<string?>
+    {
+        public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value?.ToUpperInvariant());
+
+        public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString();
     }
 }

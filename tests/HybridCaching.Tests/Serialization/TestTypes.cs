@@ -12,6 +12,19 @@ public class Item
     public double Price;
 }
 
+// Item under [MessagePackObject(keyAsPropertyName: true)]: the same Go map, written by the attributed resolver.
+[MessagePackObject(keyAsPropertyName: true)]
+public class KeyedItem
+{
+    public int ID { get; set; }
+
+    public string Name { get; set; } = string.Empty;
+
+    public List<string>? Tags { get; set; }
+
+    public double Price { get; set; }
+}
+
 public enum Color
 {
     Red = 1,

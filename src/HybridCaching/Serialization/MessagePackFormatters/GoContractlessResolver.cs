@@ -15,8 +15,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// a limit on writing, caching a cyclic graph would overflow the stack and end the process. Here formatters of reference
 /// types (other than <see cref="string"/> and <c>byte[]</c>) count the nesting per thread and raise
 /// <see cref="MessagePackSerializationException"/> beyond <see cref="MessagePackCacheSerializer.DefaultMaxDepth"/>.
-/// Where contractless would write a plain class (the usual DTO) or <see cref="List{T}"/>, a faster formatter that writes
-/// and reads exactly the same takes its place; see <c>docs/serialization.md</c>.
 /// </remarks>
 public sealed class GoContractlessResolver : IFormatterResolver
 {
@@ -48,11 +46,9 @@ public sealed class GoContractlessResolver : IFormatterResolver
         private static IMessagePackFormatter<T>? Create()
         {
             IMessagePackFormatter<T>? formatter = GoCompatibleResolver.Instance.GetFormatter<T>()
-                ?? GoListFormatter.ReplaceContractless(PlainClassFormatter<T>.ReplaceContractless(ContractlessStandardResolver.Instance.GetFormatter<T>()));
+                ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
             bool leaf = typeof(T).IsValueType || typeof(T) == typeof(string) || typeof(T) == typeof(byte[]);
-
-            // A plain class's formatter limits the depth itself (one call less per object).
-            return formatter is null || leaf || formatter is PlainClassFormatter<T> ? formatter : new DepthLimited<T>(formatter);
+            return formatter is null || leaf ? formatter : new DepthLimited<T>(formatter);
         }
     }
 
@@ -81,7 +77,7 @@ public sealed class GoContractlessResolver : IFormatterResolver
     }
 
     /// <summary>The nesting of the graph being written on this thread (one counter for every type).</summary>
-    internal static class WriteDepth
+    private static class WriteDepth
     {
         [ThreadStatic]
         private static int t_depth;
