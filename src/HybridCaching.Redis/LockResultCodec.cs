@@ -4,28 +4,22 @@ using MessagePack;
 
 namespace HybridCaching.Redis;
 
-/// <summary>
-/// The value a race leader leaves under the lock key for the servers waiting on it: a MessagePack map
-/// <c>{Res: bin, Err: string}</c>, fields left out when empty, exactly as the Go original writes it (SPEC §6).
-/// </summary>
+// The value a race leader leaves under the lock key for its waiters: a MessagePack map {Res: bin, Err: string}, fields
+// left out when empty, exactly as the Go original writes it (SPEC §6).
 internal static class LockResultCodec
 {
-    /// <summary>The error text meaning "the value must not be cached" (Go's <c>ErrNoCache</c>).</summary>
+    // Go's ErrNoCache and ErrNotFound.
     public const string NoCacheError = "hybridcache: no cache";
 
-    /// <summary>The error text meaning "not found" (Go's <c>ErrNotFound</c>).</summary>
     public const string NotFoundError = "hybridcache: not found";
 
-    /// <summary>The placeholder a lock holds while its leader runs.</summary>
+    // What a lock holds while its leader runs.
     public const string PlaceholderText = "1";
 
-    /// <summary>The placeholder's bytes.</summary>
     public static ReadOnlySpan<byte> Placeholder => "1"u8;
 
-    /// <summary>Encodes a successful run's result.</summary>
     public static byte[] Encode(RaceResult result) => Encode(result.Value, result.NoCache ? NoCacheError : null);
 
-    /// <summary>Encodes a map with the given fields (each left out when null or, for the error, empty).</summary>
     public static byte[] Encode(byte[]? value, string? error)
     {
         var output = new ArrayBufferWriter<byte>(16 + (value?.Length ?? 0) + (error?.Length ?? 0) * 3);
@@ -48,49 +42,42 @@ internal static class LockResultCodec
         return output.WrittenSpan.ToArray();
     }
 
-    /// <summary>Decodes a stored result.</summary>
-    /// <returns>The value (<see langword="null"/> when absent) and the error text (<see langword="null"/> when absent).</returns>
-    /// <exception cref="MessagePackSerializationException">The bytes are not such a map.</exception>
+    // Throws MessagePackSerializationException for anything but such a map.
     public static (byte[]? Value, string? Error) Decode(ReadOnlyMemory<byte> data)
     {
+        var reader = new MessagePackReader(data);
+        byte[]? value = null;
+        string? error = null;
         try
         {
-            return DecodeCore(data);
+            var count = reader.ReadMapHeader();
+            for (var i = 0; i < count; i++)
+            {
+                var name = ReadStringLike(ref reader);
+                if (Is(name, "Res"u8))
+                {
+                    value = reader.TryReadNil() ? null : ReadStringLike(ref reader).ToArray();
+                }
+                else if (Is(name, "Err"u8))
+                {
+                    error = reader.TryReadNil() ? null : Encoding.UTF8.GetString(ReadStringLike(ref reader).ToArray());
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
         }
         catch (Exception ex) when (ex is EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
             // MessagePack-CSharp's reader raises these for truncated data or lengths beyond Int32.MaxValue: one documented type for callers.
             throw new MessagePackSerializationException("The lock result is not a {Res, Err} map.", ex);
         }
-    }
-
-    private static (byte[]? Value, string? Error) DecodeCore(ReadOnlyMemory<byte> data)
-    {
-        var reader = new MessagePackReader(data);
-        byte[]? value = null;
-        string? error = null;
-        var count = reader.ReadMapHeader();
-        for (var i = 0; i < count; i++)
-        {
-            var name = ReadStringLike(ref reader);
-            if (Is(name, "Res"u8))
-            {
-                value = reader.TryReadNil() ? null : ReadStringLike(ref reader).ToArray();
-            }
-            else if (Is(name, "Err"u8))
-            {
-                error = reader.TryReadNil() ? null : Encoding.UTF8.GetString(ReadStringLike(ref reader).ToArray());
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
 
         return (value, error);
     }
 
-    /// <summary>Reads a str or a bin (Go reads them interchangeably); anything else is malformed.</summary>
+    // A str or a bin (Go reads them interchangeably).
     private static ReadOnlySequence<byte> ReadStringLike(ref MessagePackReader reader) => reader.NextMessagePackType switch
     {
         MessagePackType.Binary => reader.ReadBytes() ?? default,
@@ -105,8 +92,7 @@ internal static class LockResultCodec
 
     private static ReadOnlySpan<byte> ErrKey => [0xa3, (byte)'E', (byte)'r', (byte)'r'];
 
-    /// <summary>Turns a decoded result into what the race returns: a <see cref="RaceResult"/>, or the leader's failure.</summary>
-    /// <exception cref="RemoteRaceException">The leader's run failed with <paramref name="error"/>.</exception>
+    // The race's outcome: a RaceResult, or the leader's failure as a RemoteRaceException.
     public static RaceResult ToRaceResult(byte[]? value, string? error) => error switch
     {
         null or "" => new RaceResult(value),

@@ -2,10 +2,8 @@ using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
-/// <summary>
-/// A waiter's subscription to the notification channel of one lock key: <see cref="WaitAsync"/> returns as soon as
-/// a leader publishes there, or when the poll delay passes. Each wake-up only means "look again".
-/// </summary>
+// A waiter's subscription to the notification channel of one lock key: WaitAsync returns as soon as a leader publishes
+// there, or when the poll delay passes. Each wake-up only means "look again".
 internal sealed class RaceWaiter : IDisposable
 {
     private readonly ISubscriber _subscriber;
@@ -14,7 +12,6 @@ internal sealed class RaceWaiter : IDisposable
     private readonly Action<RedisChannel, RedisValue> _handler;
     private readonly EventHandler<ConnectionFailedEventArgs> _restored;
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _wakeUps;
 
     private RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time)
     {
@@ -25,11 +22,7 @@ internal sealed class RaceWaiter : IDisposable
         _restored = (_, _) => Notify();
     }
 
-    /// <summary>How many notifications this waiter received.</summary>
-    public int WakeUps => Volatile.Read(ref _wakeUps);
-
-    /// <summary>Subscribes to <paramref name="channel"/>, waiting at most <paramref name="budget"/>; <see langword="null"/>
-    /// when the subscription fails (poll only).</summary>
+    // Null when the subscription fails within the budget (the caller polls only).
     public static async Task<RaceWaiter?> TrySubscribeAsync(
         ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, TimeSpan budget, CancellationToken cancellationToken)
     {
@@ -40,7 +33,7 @@ internal sealed class RaceWaiter : IDisposable
 
             // A notification published while a connection was being restored is lost: look again after every restore.
             subscriber.Multiplexer.ConnectionRestored += waiter._restored;
-            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), budget, cancellationToken).ConfigureAwait(false);
+            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), cancellationToken, budget).ConfigureAwait(false);
             return waiter;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -51,7 +44,7 @@ internal sealed class RaceWaiter : IDisposable
         }
     }
 
-    /// <summary>Forgets a notification already seen: call before looking at the lock again.</summary>
+    // Forgets a notification already seen: called before looking at the lock again.
     public void Reset()
     {
         var current = Volatile.Read(ref _signal);
@@ -61,7 +54,6 @@ internal sealed class RaceWaiter : IDisposable
         }
     }
 
-    /// <summary>Waits for a notification (since the last <see cref="Reset"/>) or for <paramref name="delay"/>.</summary>
     public async Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         try
@@ -74,7 +66,7 @@ internal sealed class RaceWaiter : IDisposable
         }
     }
 
-    /// <summary>Removes the handler at once; the server-side unsubscribe is sent without waiting for it.</summary>
+    // The server-side unsubscribe is sent without waiting for it.
     public void Dispose()
     {
         _subscriber.Multiplexer.ConnectionRestored -= _restored;
@@ -88,9 +80,5 @@ internal sealed class RaceWaiter : IDisposable
         }
     }
 
-    private void Notify()
-    {
-        Interlocked.Increment(ref _wakeUps);
-        Volatile.Read(ref _signal).TrySetResult();
-    }
+    private void Notify() => Volatile.Read(ref _signal).TrySetResult();
 }

@@ -57,8 +57,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     private readonly bool _allowClearingWholeDatabase;
     private readonly TimeSpan _operationTimeout;
 
-    // How long a write waits for an owned multiplexer's first connection attempt: the configuration's ConnectTimeout (a
-    // write is not dropped because the cache was just created).
+    // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout): not dropped for it.
     private readonly TimeSpan _writeConnectWait;
     private readonly Func<int, TimeSpan> _retryDelay;
     private readonly TimeProvider _time;
@@ -333,9 +332,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    // Marks the cache disposed and fails what waits on it. Returns the owned multiplexer to close now (commands still
-    // waiting on a hung server, say, are failed, not waited for); one still making its first connection attempt is closed
-    // when the attempt ends (the continuation observes the task).
+    // Returns the owned multiplexer to close now; one still making its first connection attempt is closed when it ends.
     private IConnectionMultiplexer? StartDispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -392,8 +389,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
-    private static bool IsPlaceholder(byte[] value) => value.AsSpan().SequenceEqual(LockResultCodec.Placeholder);
-
     // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
     private static bool MayHoldLock(Task<RedisResult> lockAttempt)
         => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !lockAttempt.Result.IsNull);
@@ -402,14 +397,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
         => await fn(cancellationToken).ConfigureAwait(false);
 
-    private static async Task<bool> WhenBoth(Task first, Task second)
-    {
-        await Task.WhenAll(first, second).ConfigureAwait(false);
-        return true;
-    }
-
-    // Starts a second command after a first one already in flight; if starting it throws, the first one's outcome is
-    // observed before the exception propagates (nobody else will await it).
+    // Starts a second command after one in flight; if that throws, the first one's outcome is observed.
     private static TResult AfterStarted<TResult>(Task first, Func<TResult> start)
     {
         try
@@ -423,8 +411,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    // A command's task, with an exception thrown while starting it turned into a faulted task (so that, among several
-    // started together, every one is awaited).
+    // A command's task, a throw while starting it turned into a faulted task (so every one started together is awaited).
     private static Task Started(Func<Task> start)
     {
         try
@@ -439,10 +426,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    // The database to send a command to, failing at once while Redis is known to be down or hung. An owned multiplexer
-    // still making its first attempt is waited for at most connectWait: OperationTimeout for a read, a step's budget for a
-    // race, ConnectTimeout for a write (which is then sent, not dropped). Once a wait of OperationTimeout has run out, a
-    // call that may not wait longer fails at once until the attempt ends.
+    // Fails at once while Redis is known to be down or hung. A first connection attempt is waited for at most connectWait
+    // (OperationTimeout for a read, a step's budget for a race, ConnectTimeout for a write); once a wait of
+    // OperationTimeout has run out, calls that may not wait longer fail at once until the attempt ends.
     private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, CancellationToken cancellationToken)
     {
         _guard.ThrowIfUnresponsive();
@@ -538,16 +524,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     }
 
     private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
-    {
-        var deletes = new Task[lockKeys.Length];
-        for (var i = 0; i < lockKeys.Length; i++)
-        {
-            var lockKey = lockKeys[i];
-            deletes[i] = Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument));
-        }
-
-        return Task.WhenAll(deletes);
-    }
+        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))));
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
@@ -581,7 +558,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     attemptStarted = _time.GetTimestamp();
                     set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
                     var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
-                    await _guard.WaitAsync(WhenBoth(set, get), stepBudget, cancellationToken).ConfigureAwait(false);
+                    await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
                     acquired = !set.Result.IsNull;
                     current = (byte[]?)get.Result;
                 }
@@ -603,7 +580,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     return await LeadAsync(db, lockKey, state, attemptStarted, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (current is not null && !IsPlaceholder(current))
+                if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
                 {
                     (byte[]? Value, string? Error) decoded;
                     try
@@ -660,8 +637,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    // Runs the work here because Redis did not answer the lock attempt in time. When that attempt may still take the lock
-    // (it was sent, or it took the lock and only the GET failed), the lock is handed this run's result once both are known.
+    // Redis did not answer the lock attempt in time. When that attempt may still take the lock, it is handed this run's result.
     private async Task<RaceResult> RunHereAsync(RaceState state, IDatabase? db, string lockKey, Task<RedisResult>? lockAttempt, CancellationToken cancellationToken)
     {
         if (db is null || lockAttempt is null || !MayHoldLock(lockAttempt))
@@ -674,9 +650,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         return await run.ConfigureAwait(false);
     }
 
-    // Never throws. A lock attempt its caller gave up on that took the lock all the same (it reached Redis late): the lock
-    // gets the result of the run done instead (run), or is released when there is none (the caller left, the run failed to
-    // finish), so no server waits on a leader that is not running.
+    // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
+    // instead, or is released when there is none, so no server waits on a leader that is not running.
     private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state)
     {
         try
@@ -745,29 +720,22 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         return result;
     }
 
-    private async Task WriteResultAsync(IDatabase db, string lockKey, byte[] payload, TimeSpan ttl)
+    // Writes payload under the lock (PSETEX), or releases it when there is none; then publishes for the waiters.
+    private async Task WriteOrReleaseAsync(IDatabase db, string lockKey, byte[]? payload, TimeSpan ttl)
     {
         _guard.ThrowIfUnresponsive();
-        var write = db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
-        var publish = _notifyWaiters ? AfterStarted(write, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
-        await _guard.WaitAsync(WhenBoth(write, publish), CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private async Task ReleaseAsync(IDatabase db, string lockKey)
-    {
-        _guard.ThrowIfUnresponsive();
-        var release = db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument);
-        var publish = _notifyWaiters ? AfterStarted(release, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
-        await _guard.WaitAsync(WhenBoth(release, publish), CancellationToken.None).ConfigureAwait(false);
+        var command = payload is null
+            ? db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument)
+            : db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
+        var publish = _notifyWaiters ? AfterStarted(command, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+        await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
     }
 
     private Task PublishAsync(IDatabase db, string lockKey)
         => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
 
-    // Never throws. Hands a lock this process holds to the servers waiting on it: writes payload under it, or releases it
-    // (deletes it while it still holds "1") when there is no payload or the server refuses the write, so that a waiter
-    // takes it; either is followed by a publish. A failed attempt is retried (a cut connection reconnects) until the lock
-    // would expire by itself.
+    // Never throws. Hands a lock this process holds to its waiters: payload written under it, or the lock released when
+    // there is none or the server refuses it. A failed attempt is retried until the lock would expire by itself.
     private async Task SettleLockAsync(IDatabase db, string lockKey, byte[]? payload, RaceState state, long lockedAt)
     {
         var retryDelay = TimeSpan.FromMilliseconds(50);
@@ -779,7 +747,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 {
                     try
                     {
-                        await WriteResultAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                        await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
                         if (retried)
                         {
                             LogResultWrittenLate(_logger, state.Key);
@@ -794,7 +762,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     }
                 }
 
-                await ReleaseAsync(db, lockKey).ConfigureAwait(false);
+                await WriteOrReleaseAsync(db, lockKey, null, state.Ttl).ConfigureAwait(false);
                 return;
             }
             catch (ObjectDisposedException ex)

@@ -2,14 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace HybridCaching.Redis;
 
-/// <summary>
-/// Bounds every Redis round trip of a <see cref="RedisCache"/> by <see cref="RedisCacheOptions.OperationTimeout"/> (and
-/// by the caller's token, which carries what is left of its waitFor). A server that lets a round trip run past that
-/// bound (hung: SIGSTOP, a stalled network with the socket still open) is marked unresponsive: from then on calls fail at
-/// once with a <see cref="TimeoutException"/>, until a background <c>PING</c> is answered again.
-/// </summary>
-/// <remarks>A call abandoned at its bound is never awaited again, so its task is observed here: a late failure raises
-/// no <see cref="TaskScheduler.UnobservedTaskException"/>.</remarks>
+// Bounds every Redis round trip by OperationTimeout and the caller's token. A server that lets one run past it (hung:
+// SIGSTOP, a stalled network) is marked unresponsive: calls fail at once until a background PING is answered. A call
+// abandoned at its bound is observed here, so a late failure raises no UnobservedTaskException.
 internal sealed partial class ResponseGuard : IDisposable
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
@@ -29,37 +24,19 @@ internal sealed partial class ResponseGuard : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Whether the server is currently considered unresponsive (calls fail at once).</summary>
-    public bool IsUnresponsive => Volatile.Read(ref _unresponsive) != 0;
-
-    /// <summary>Throws when the server is known to be unresponsive: call before sending a command.</summary>
-    /// <exception cref="TimeoutException">The server did not answer a recent call in time.</exception>
     public void ThrowIfUnresponsive()
     {
-        if (IsUnresponsive)
+        if (Volatile.Read(ref _unresponsive) != 0)
         {
             throw new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms; failing fast until it answers again.");
         }
     }
 
-    /// <summary>Waits for <paramref name="pending"/> at most the operation timeout, or until <paramref name="cancellationToken"/> fires.</summary>
-    /// <typeparam name="T">The reply type.</typeparam>
-    /// <param name="pending">The command in flight.</param>
-    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
-    /// <returns>The reply.</returns>
-    /// <exception cref="TimeoutException">No reply within the operation timeout.</exception>
     public Task<T> WaitAsync<T>(Task<T> pending, CancellationToken cancellationToken)
         => WaitAsync(pending, _timeout, cancellationToken);
 
-    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, CancellationToken)"/>, waiting at most <paramref name="budget"/> when
-    /// that is shorter than the operation timeout (what a caller can give this step of its waitFor). Running out of that
-    /// budget fails the call only: the server is not marked unresponsive for it.</summary>
-    /// <typeparam name="T">The reply type.</typeparam>
-    /// <param name="pending">The command in flight.</param>
-    /// <param name="budget">The longest this call may wait.</param>
-    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
-    /// <returns>The reply.</returns>
-    /// <exception cref="TimeoutException">No reply within the budget or the operation timeout.</exception>
+    // A budget shorter than the operation timeout (what a race can give this step of its waitFor) that runs out fails the
+    // call only: the server is not marked unresponsive for it.
     public async Task<T> WaitAsync<T>(Task<T> pending, TimeSpan budget, CancellationToken cancellationToken)
     {
         if (pending.IsCompleted)
@@ -90,26 +67,10 @@ internal sealed partial class ResponseGuard : IDisposable
         }
     }
 
-    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, CancellationToken)"/> for a command without a reply value.</summary>
-    /// <param name="pending">The command in flight.</param>
-    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
-    /// <returns>A task that completes with the command.</returns>
-    public Task WaitAsync(Task pending, CancellationToken cancellationToken)
-        => WaitAsync(pending, _timeout, cancellationToken);
+    public Task WaitAsync(Task pending, CancellationToken cancellationToken, TimeSpan? budget = null)
+        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), budget ?? _timeout, cancellationToken);
 
-    /// <summary>Like <see cref="WaitAsync{T}(Task{T}, TimeSpan, CancellationToken)"/> for a command without a reply value.</summary>
-    /// <param name="pending">The command in flight.</param>
-    /// <param name="budget">The longest this call may wait.</param>
-    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
-    /// <returns>A task that completes with the command.</returns>
-    public Task WaitAsync(Task pending, TimeSpan budget, CancellationToken cancellationToken)
-        => pending.IsCompletedSuccessfully ? Task.CompletedTask : WaitAsync(AsBoolean(pending), budget, cancellationToken);
-
-    public void Dispose()
-    {
-        _disposed.Cancel();
-        _disposed.Dispose();
-    }
+    public void Dispose() => _disposed.Cancel(); // (not disposed: the probe may still read its token)
 
     private static async Task<bool> AsBoolean(Task task)
     {
@@ -132,16 +93,7 @@ internal sealed partial class ResponseGuard : IDisposable
     // Never throws: PINGs until the server answers one in time (or the cache is disposed), then lets calls through again.
     private async Task ProbeAsync()
     {
-        CancellationToken stop;
-        try
-        {
-            stop = _disposed.Token;
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
-
+        var stop = _disposed.Token;
         while (!stop.IsCancellationRequested)
         {
             try

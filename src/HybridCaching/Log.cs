@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 
 namespace HybridCaching;
 
-/// <summary>The library's log messages (source-generated, allocation-free when disabled).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Warning, Message = "Upstream cache {Operation} failed for key '{Key}'; serving from downstream.")]

@@ -3,11 +3,9 @@ using System.Text;
 
 namespace HybridCaching.Redis;
 
-/// <summary>
-/// The backplane's wire format: one byte version (1), one byte kind (<c>K</c> keys changed, <c>C</c> cleared), the
-/// sender's 8-byte instance id, then for <c>K</c> each key (without the prefix, which the channel implies) as a
-/// 7-bit-encoded length and its UTF-8 bytes. A 20-byte key costs 21 bytes; a message of 50 such keys about 1 KB.
-/// </summary>
+// The backplane's wire format: one byte version (1), one byte kind ('K' keys changed, 'C' cleared), the sender's 8-byte
+// instance id, then for 'K' each key (without the prefix, which the channel implies) as a 7-bit-encoded length and its
+// UTF-8 bytes. A 20-byte key costs 21 bytes; a message of 50 such keys about 1 KB.
 internal static class BackplaneMessage
 {
     public const int InstanceIdLength = 8;
@@ -26,7 +24,6 @@ internal static class BackplaneMessage
         return message;
     }
 
-    /// <summary>Encodes <paramref name="keys"/> into as few messages as fit <see cref="MaxBatchBytes"/> each (at least one key each).</summary>
     public static List<byte[]> Keys(ReadOnlySpan<byte> instanceId, IReadOnlyCollection<string> keys)
     {
         var messages = new List<byte[]>();
@@ -60,12 +57,7 @@ internal static class BackplaneMessage
         return messages;
     }
 
-    /// <summary>Reads a message received from Redis (untrusted). False for anything malformed; an empty key, which names
-    /// no cache entry, is skipped and the message's other keys are kept.</summary>
-    /// <param name="message">The bytes.</param>
-    /// <param name="sender">The sender's instance id (a slice of <paramref name="message"/>).</param>
-    /// <param name="cleared">True for a clear message.</param>
-    /// <param name="keys">The keys of a keys message (possibly none, when every key was empty).</param>
+    // Untrusted: false for anything malformed; an empty key (no cache entry) is skipped, the other keys kept.
     public static bool TryRead(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> sender, out bool cleared, out List<string> keys)
     {
         sender = default;

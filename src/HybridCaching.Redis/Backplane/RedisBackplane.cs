@@ -5,12 +5,9 @@ using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
-/// <summary>
-/// The <see cref="ICacheBackplane"/> of a <see cref="RedisCache"/>: announcements travel on one pub/sub channel per prefix
-/// (sharded on a cluster), coalesced over <see cref="RedisCacheOptions.BackplaneCoalesceWindow"/>; with
-/// <see cref="RedisBackplaneMode.KeyspaceNotifications"/>, Redis's own keyspace events announce every write, whoever
-/// made it. A dropped subscription (reconnect, failover) is a gap: when it is restored the listener clears its level.
-/// </summary>
+// Announcements travel on one pub/sub channel per prefix (sharded on a cluster), coalesced over BackplaneCoalesceWindow;
+// with KeyspaceNotifications, Redis's own keyspace events announce every write, whoever made it. A dropped subscription
+// (reconnect, failover) is a gap: when it is restored the listener clears its level.
 internal sealed partial class RedisBackplane : ICacheBackplane
 {
     private readonly Task<IConnectionMultiplexer> _connecting;
@@ -34,7 +31,6 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private RedisChannel _keyspaceChannel;
     private long _messagesPublished;
     private long _keysPublished;
-    private long _bytesPublished;
     private long _messagesReceived;
     private long _bytesReceived;
     private long _ownIgnored;
@@ -62,12 +58,9 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         _running = RunAsync();
     }
 
-    /// <summary>Completes once the subscriptions are confirmed by the server.</summary>
     internal Task Subscribed => _subscribed.Task;
 
     internal long MessagesPublished => Interlocked.Read(ref _messagesPublished);
-
-    internal long BytesPublished => Interlocked.Read(ref _bytesPublished);
 
     internal long KeysPublished => Interlocked.Read(ref _keysPublished);
 
@@ -79,7 +72,6 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
     internal long Gaps => Interlocked.Read(ref _gaps);
 
-    /// <inheritdoc/>
     public void KeyChanged(string key)
     {
         // With keyspace notifications Redis announces the write itself.
@@ -89,21 +81,16 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         }
     }
 
-    /// <inheritdoc/>
     public void Cleared() => _queue.Writer.TryWrite(null);
 
-    /// <inheritdoc/>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            return;
+            Stop();
         }
-
-        Stop();
     }
 
-    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -254,7 +241,6 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                 }
 
                 Interlocked.Add(ref _keysPublished, keys.Count);
-
                 keys.Clear();
             }
         }
@@ -277,7 +263,6 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             }
 
             Interlocked.Increment(ref _messagesPublished);
-            Interlocked.Add(ref _bytesPublished, message.Length);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

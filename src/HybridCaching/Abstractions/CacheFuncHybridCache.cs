@@ -70,30 +70,27 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         var flags = options?.Flags ?? HybridCacheEntryFlags.None;
         var entryOptions = ToEntryOptions(options);
         var tagList = ToTags(tags);
-        if (flags.HasFlag(HybridCacheEntryFlags.DisableUnderlyingData))
+        if (Has(flags, HybridCacheEntryFlags.DisableUnderlyingData))
         {
-            return flags.HasFlag(NoReads) ? default : GetOnlyAsync<T>(key, cancellationToken);
+            return Has(flags, NoReads) ? default : GetOnlyAsync<T>(key, cancellationToken);
         }
 
-        if (flags.HasFlag(NoReads))
+        if (Has(flags, NoReads))
         {
-            return CreateAndSetAsync(key, state, factory, tagList, entryOptions, store: !flags.HasFlag(NoWrites), cancellationToken);
+            return CreateAndSetAsync(key, state, factory, tagList, entryOptions, store: !Has(flags, NoWrites), cancellationToken);
         }
 
-        var noCache = flags.HasFlag(NoWrites);
-        return CacheFunc.DoAsync<T>(
+        // The factory, its state and the no-cache flag travel as DoAsync's state: a hit allocates nothing for the call.
+        return CacheFunc.DoAsync<(Func<TState, CancellationToken, ValueTask<T>> Factory, TState State, bool NoCache), T>(
             key,
-            (context, token) =>
+            (factory, state, Has(flags, NoWrites)),
+            static (call, context, token) =>
             {
-                context.NoCache |= noCache;
-                if (tagList is not null)
-                {
-                    context.Tags = tagList;
-                }
-
-                return factory(state, token).AsTask();
+                context.NoCache |= call.NoCache;
+                return call.Factory(call.State, token).AsTask();
             },
             entryOptions,
+            tagList,
             cancellationToken);
     }
 
@@ -102,7 +99,7 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
     {
         CacheArgument.ThrowIfInvalidKey(key);
         var tagList = ToTags(tags);
-        return (options?.Flags ?? HybridCacheEntryFlags.None).HasFlag(NoWrites)
+        return Has(options?.Flags ?? HybridCacheEntryFlags.None, NoWrites)
             ? default
             : tagList is not null
                 ? CacheFunc.SetAsync(key, value, tagList, ToEntryOptions(options), cancellationToken)
@@ -132,6 +129,9 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         TagInvalidations.ThrowIfInvalid(list, nameof(tags));
         return list;
     }
+
+    // Not Enum.HasFlag, which boxes until the JIT optimizes the method: a hit allocates nothing from its first call.
+    private static bool Has(HybridCacheEntryFlags flags, HybridCacheEntryFlags flag) => (flags & flag) == flag;
 
     private static CacheEntryOptions? ToEntryOptions(HybridCacheEntryOptions? options)
         => options?.Expiration is { } expiration ? new CacheEntryOptions { Ttl = expiration } : null;

@@ -3,20 +3,19 @@ using System.Diagnostics.Metrics;
 
 namespace HybridCaching;
 
-/// <summary>The library's one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named "HybridCaching",
-/// and the instruments recorded on them (listed in docs/observability.md).</summary>
-/// <remarks>Every record method checks <see cref="Instrument.Enabled"/> first, so with no listener the hit path
-/// records nothing and allocates nothing.</remarks>
+// The library's one Meter and ActivitySource, both "HybridCaching", and their instruments (docs/observability.md). Every
+// record method checks Instrument.Enabled first: with no listener the hit path records and allocates nothing.
 internal static class CacheTelemetry
 {
-    /// <summary>The name of the meter and of the activity source.</summary>
     public const string Name = "HybridCaching";
 
     public const string CacheNameTag = "cache.name";
     public const string LevelTag = "cache.level";
 
-    public static readonly ActivitySource Source = new(Name, ThisAssembly.Version);
-    public static readonly Meter Meter = new(Name, ThisAssembly.Version);
+    private static readonly string? Version = typeof(CacheTelemetry).Assembly.GetName().Version?.ToString();
+
+    public static readonly ActivitySource Source = new(Name, Version);
+    public static readonly Meter Meter = new(Name, Version);
 
     public static readonly Counter<long> FreshHits = Meter.CreateCounter<long>("hybridcaching.hits.fresh", "{hit}", "Calls answered from the cache with a fresh value.");
     public static readonly Counter<long> StaleHits = Meter.CreateCounter<long>("hybridcaching.hits.stale", "{hit}", "Calls answered from the cache with a stale value (a background refresh follows).");
@@ -29,7 +28,6 @@ internal static class CacheTelemetry
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("hybridcaching.errors", "{error}", "Cache-level failures treated as misses or logged (tag operation: read, write, race).");
     public static readonly Histogram<double> RedisDuration = Meter.CreateHistogram<double>("hybridcaching.redis.duration", "s", "How long Redis operations took (tag operation; error.type on failure).");
 
-    /// <summary>The tags every <see cref="CacheFunc"/> instrument carries: its name and its cache level.</summary>
     public readonly struct CacheTags(string name, string level)
     {
         public KeyValuePair<string, object?> CacheName { get; } = new(CacheNameTag, name);
@@ -39,8 +37,7 @@ internal static class CacheTelemetry
         public TagList With(string key, string value) => new() { CacheName, Level, { key, value } };
     }
 
-    /// <summary>The cache.level tag of an adapter: its type's name without "Cache", lower case (memory, hybrid, redis,
-    /// distributedadapter, ...), or "custom" when nothing is left.</summary>
+    // The type's name without "Cache", lower case (memory, hybrid, redis, distributedadapter...), else "custom".
     public static string LevelOf(ICacheAdapter cache)
         => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom";
 
@@ -60,8 +57,7 @@ internal static class CacheTelemetry
         }
     }
 
-    /// <summary>Counts a failure of <paramref name="level"/> that a hybrid cache served around (operation read, write or
-    /// race); without cache.name, since the hybrid level is shared by every <see cref="CacheFunc"/> over it.</summary>
+    // A failure a hybrid cache served around; without cache.name: the level is shared by every CacheFunc over it.
     public static void CountError(string level, string operation)
     {
         if (Errors.Enabled)
@@ -78,7 +74,6 @@ internal static class CacheTelemetry
         }
     }
 
-    /// <summary>Records a wait on another caller's run (scope "process" or "servers").</summary>
     public static void RecordWait(string scope, TimeSpan waited)
     {
         var tag = new KeyValuePair<string, object?>("scope", scope);
@@ -93,7 +88,6 @@ internal static class CacheTelemetry
         }
     }
 
-    /// <summary>Records one Redis operation's duration.</summary>
     public static void RecordRedis(string operation, long startedTimestamp, Exception? failure)
     {
         if (!RedisDuration.Enabled)
@@ -108,10 +102,5 @@ internal static class CacheTelemetry
         }
 
         RedisDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tags);
-    }
-
-    private static class ThisAssembly
-    {
-        public static readonly string? Version = typeof(CacheTelemetry).Assembly.GetName().Version?.ToString();
     }
 }

@@ -2,16 +2,9 @@ using System.Buffers.Binary;
 
 namespace HybridCaching.Distributed;
 
-/// <summary>
-/// How <see cref="CacheAdapterDistributedCache"/> stores an entry: a 20-byte header carrying its expiration, then
-/// the value. Sliding expiration needs its window (and the absolute cap) stored with the value, since
-/// <see cref="ICacheAdapter"/> only knows a TTL.
-/// </summary>
-/// <remarks>
-/// Layout (big-endian): <c>'H' 'C' 'D' 0x01</c> (magic and version), int64 absolute expiry in Unix milliseconds
-/// (0 = none), int64 sliding window in milliseconds (0 = none), then the value bytes. Anything else read back
-/// (too short, another magic, negative fields) is a miss: the store is untrusted.
-/// </remarks>
+// How CacheAdapterDistributedCache stores an entry (a sliding window must travel with the value: an adapter only knows a
+// TTL). Big-endian: 'H' 'C' 'D' 0x01, int64 absolute expiry in Unix ms (0 = none), int64 sliding window in ms (0 = none),
+// then the value. Anything else read back (too short, another magic, negative fields) is a miss: the store is untrusted.
 internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpiration, TimeSpan? Sliding)
 {
     public const int HeaderLength = 20;
@@ -52,8 +45,7 @@ internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpirat
         return true;
     }
 
-    /// <summary>The TTL to store the entry with at <paramref name="now"/>: the sliding window, capped by the absolute
-    /// expiry; or the time left until the absolute expiry; or <paramref name="defaultTtl"/>. Zero or less: expired.</summary>
+    // The sliding window capped by the absolute expiry; or the time left until it; or defaultTtl. Zero or less: expired.
     public TimeSpan TtlAt(DateTimeOffset now, TimeSpan defaultTtl)
     {
         var untilAbsolute = AbsoluteExpiration - now;

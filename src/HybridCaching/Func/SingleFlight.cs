@@ -3,43 +3,20 @@ using System.Diagnostics;
 
 namespace HybridCaching;
 
-/// <summary>
-/// Per-key single-flight: concurrent calls for the same key share one run of the work and all
-/// receive its outcome (the same value, or the same exception).
-/// </summary>
-/// <remarks>
-/// A run's entry leaves the map as soon as the run ends, whatever the outcome, so a later call
-/// starts a new run. Each caller may cancel its own wait; the work's token is cancelled only when
-/// the timeout passes or every caller waiting on the run has cancelled, so one impatient caller
-/// never fails the others. A run abandoned by all its callers is never joined by a new caller.
-/// </remarks>
-/// <typeparam name="TResult">The result of the work.</typeparam>
+// Per-key single-flight: concurrent calls for a key share one run and its outcome (the same value or exception). A run
+// leaves the map when it ends, so a later call starts a new one. Each caller may cancel its own wait; the work's token
+// fires only at the timeout or when every waiter has cancelled. A run abandoned by all its callers is never joined.
 [DebuggerDisplay("InFlight = {Count}")]
 internal sealed class SingleFlight<TResult>
 {
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
 
-    /// <summary>Creates a single-flight group.</summary>
-    /// <param name="timeProvider">The clock for timeouts; <see cref="TimeProvider.System"/> when null.</param>
     public SingleFlight(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
 
-    /// <summary>The number of keys with a run in progress.</summary>
     public int Count => _flights.Count;
 
-    /// <summary>
-    /// Runs <paramref name="work"/> for <paramref name="key"/> unless a run for that key is already in
-    /// progress, in which case this call waits for that run's outcome.
-    /// </summary>
-    /// <typeparam name="TState">State passed to <paramref name="work"/> (avoids a closure).</typeparam>
-    /// <param name="key">The key; not null or empty.</param>
-    /// <param name="state">Passed to <paramref name="work"/> when this call starts the run.</param>
-    /// <param name="work">The work; its token fires on timeout or when every waiter has cancelled.</param>
-    /// <param name="timeout">How long the run may take; must be positive.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The run's result.</returns>
-    /// <exception cref="TimeoutException">The run did not finish within <paramref name="timeout"/>.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    // Starts a run for key, or joins the one in progress. Throws TimeoutException when it outlasts timeout.
     public Task<TResult> RunAsync<TState>(
         string key,
         TState state,
@@ -47,9 +24,6 @@ internal sealed class SingleFlight<TResult>
         TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(work);
-        CacheArgument.ThrowIfNotPositive(timeout);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
@@ -74,7 +48,7 @@ internal sealed class SingleFlight<TResult>
             if (_flights.TryAdd(key, flight))
             {
                 flight.TryJoin();
-                flight.Start(state, work);
+                _ = flight.RunAsync(state, work);
                 return flight.WaitAsync(cancellationToken);
             }
 
@@ -104,7 +78,7 @@ internal sealed class SingleFlight<TResult>
         private readonly object _gate = new();
         private readonly TaskCompletionSource<TResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _waiters;
-        private bool _abandoned;
+        private volatile bool _abandoned; // written under _gate
 
         public Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
         {
@@ -128,17 +102,13 @@ internal sealed class SingleFlight<TResult>
             }
         }
 
-        public void Start<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
-            => _ = RunAsync(state, work);
-
         public Task<TResult> WaitAsync(CancellationToken cancellationToken)
             => cancellationToken.CanBeCanceled && !_result.Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : _result.Task;
 
         public void Dispose() => _cts.Dispose();
 
-        // Never throws: the outcome goes to _result, after the entry has left the map (so a caller
-        // that sees the outcome and calls again starts a new run).
-        private async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
+        // Never throws: the outcome goes to _result after the entry has left the map (so a new call starts a new run).
+        public async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
         {
             Exception? failure = null;
             var result = default(TResult)!;
@@ -148,7 +118,7 @@ internal sealed class SingleFlight<TResult>
                 running = work(state, _cts.Token);
                 result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !IsAbandoned())
+            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !_abandoned)
             {
                 failure = new TimeoutException($"The call for key '{_key}' did not complete within {_timeout}.", ex);
             }
@@ -164,9 +134,8 @@ internal sealed class SingleFlight<TResult>
                 _cts.Dispose();
                 if (running is { IsCompleted: false })
                 {
-                    // Given up on (timeout, or every waiter gone): whatever it ends with has no one left to
-                    // receive it, and must not surface later as an unobserved task exception.
-                    ObserveAbandoned(running);
+                    // Given up on (timeout, or every waiter gone): whatever it ends with must not go unobserved.
+                    _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
             }
 
@@ -178,20 +147,13 @@ internal sealed class SingleFlight<TResult>
             else
             {
                 _result.TrySetException(failure);
-                if (IsAbandoned())
+                if (_abandoned)
                 {
                     // No waiter is left to observe it.
                     _ = _result.Task.Exception;
                 }
             }
         }
-
-        private static void ObserveAbandoned(Task task)
-            => task.ContinueWith(
-                static t => _ = t.Exception,
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
 
         private async Task<TResult> WaitCancellableAsync(CancellationToken cancellationToken)
         {
@@ -203,14 +165,6 @@ internal sealed class SingleFlight<TResult>
             {
                 Leave();
                 throw;
-            }
-        }
-
-        private bool IsAbandoned()
-        {
-            lock (_gate)
-            {
-                return _abandoned;
             }
         }
 

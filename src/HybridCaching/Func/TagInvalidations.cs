@@ -3,24 +3,18 @@ using System.Text;
 
 namespace HybridCaching;
 
-/// <summary>
-/// Per-tag invalidation times for <see cref="CacheFunc"/>: <c>RemoveByTagAsync(tag)</c> stores "now" (100 ns units since the Unix epoch, ASCII)
-/// under the key <c>!tag!</c> + tag in the cache itself (so Redis keeps it under the prefix and the backplane announces
-/// it); an entry carrying a tag is a miss when it was written at or before that tag's time. Nothing is scanned.
-/// </summary>
-/// <remarks>On a cache with local entries (<see cref="ILocalCacheEntries"/>: memory, or a hybrid's memory level) the times
-/// are read there (synchronously). On a cache with local copies of a shared level (<see cref="ICacheLocalCopies"/>: a
-/// hybrid cache), the ones it does not hold are read from the shared level all at once (one round trip) and copied
-/// locally; a tag never invalidated is remembered there as an empty marker for <see cref="MarkerTtl"/>, which the
-/// backplane drops as soon as another instance invalidates the tag. Local entries without a shared level are the whole
-/// cache: a time they do not hold was never stored. A read that fails leaves nothing behind: the entry is a miss and the
-/// next read asks again.</remarks>
+// Per-tag invalidation times: RemoveByTagAsync(tag) stores "now" (100 ns units since the Unix epoch, ASCII) under
+// "!tag!" + tag in the cache itself (under the Redis prefix, announced by the backplane); an entry carrying the tag is a
+// miss when written at or before that time. Nothing is scanned. Times are read from local entries (ILocalCacheEntries)
+// synchronously; over local copies of a shared level (ICacheLocalCopies) the missing ones are read from the shared level
+// in one round trip and copied locally, a never-invalidated tag as an empty marker for MarkerTtl (the backplane drops it
+// when another instance invalidates the tag). Local entries without a shared level are the whole cache. A failed read
+// leaves nothing behind: the entry is a miss and the next read asks again.
 internal sealed class TagInvalidations
 {
-    /// <summary>The key prefix of tag invalidation times.</summary>
     public const string KeyPrefix = "!tag!";
 
-    /// <summary>How long "this tag was never invalidated" is believed without asking upstream again.</summary>
+    // How long "this tag was never invalidated" is believed without asking upstream again.
     public static readonly TimeSpan MarkerTtl = TimeSpan.FromSeconds(30);
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -31,9 +25,6 @@ internal sealed class TagInvalidations
     private readonly bool _localIsAll;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates the invalidation times of a cache.</summary>
-    /// <param name="cache">The cache the entries and times live in.</param>
-    /// <param name="time">The clock of invalidation times.</param>
     public TagInvalidations(ICacheAdapter cache, TimeProvider time)
     {
         _cache = cache;
@@ -41,8 +32,7 @@ internal sealed class TagInvalidations
         _local = cache as ILocalCacheEntries;
         _copies = cache as ICacheLocalCopies;
 
-        // Times local entries do not hold are read from the shared level itself, whose failures reach us (the cache would
-        // answer a failure as "not found", i.e. "never invalidated"), or from the cache; never when local is the whole cache.
+        // Times local entries do not hold are read (from the shared level, whose failures reach us), unless local is all.
         _localIsAll = _local is not null && _copies is null;
     }
 
@@ -55,7 +45,6 @@ internal sealed class TagInvalidations
 
     public static string Key(string tag) => KeyPrefix + tag;
 
-    /// <summary>Throws when <paramref name="tags"/> is null or holds a tag <see cref="ThrowIfInvalid(string, string)"/> refuses.</summary>
     public static void ThrowIfInvalid(IReadOnlyCollection<string> tags, string paramName = "tags")
     {
         ArgumentNullException.ThrowIfNull(tags, paramName);
@@ -65,8 +54,7 @@ internal sealed class TagInvalidations
         }
     }
 
-    /// <summary>Throws when <paramref name="tag"/> is null, empty, or not well-formed UTF-16 (an unpaired surrogate):
-    /// tags are stored as UTF-8, which cannot carry one, so such a tag would never match its own invalidation.</summary>
+    // An unpaired surrogate is refused: stored as UTF-8, such a tag would never match its own invalidation.
     public static void ThrowIfInvalid(string tag, string paramName)
     {
         ArgumentException.ThrowIfNullOrEmpty(tag, paramName);
@@ -81,11 +69,9 @@ internal sealed class TagInvalidations
         }
     }
 
-    /// <summary>What is known without waiting about a payload's tags: <see cref="State.Invalidated"/> when a time in
-    /// memory invalidates it (whatever other tags are unknown), <see cref="State.Unknown"/> when some time must be read.</summary>
-    /// <param name="payload">The entry.</param>
-    /// <param name="unreadableInvalidates">Whether an unreadable (untrusted) invalidation time makes the entry a miss; a
-    /// result just computed is not recomputed for it.</param>
+    // What is known without waiting: Invalidated when a local time invalidates the payload (whatever other tags are
+    // unknown), Unknown when some time must be read. unreadableInvalidates: whether a garbage time makes it a miss (a
+    // result just computed is not recomputed for it).
     public State Check(scoped in CachePayload payload, bool unreadableInvalidates = true)
     {
         if (!payload.HasTags)
@@ -113,37 +99,15 @@ internal sealed class TagInvalidations
         return state;
     }
 
-    /// <summary>For an entry <see cref="Check(in CachePayload, bool)"/> found <see cref="State.Unknown"/>: reads the times of
-    /// <paramref name="tags"/> that memory does not hold, all at once (the reads are sent together, so a pipelining client
-    /// such as Redis's makes one round trip), copies them into memory, and says whether none invalidates an entry
-    /// written at <paramref name="written"/>.</summary>
-    /// <exception cref="Exception">A read failed (whatever the cache threw): nothing is copied into memory.</exception>
+    // For an Unknown entry: reads the times not held locally, all at once (one round trip over Redis), copies them
+    // locally, and says whether none invalidates an entry written at `written`. A failed read throws, copying nothing.
     public async Task<bool> IsValidAsync(string[] tags, DateTimeOffset written, CancellationToken cancellationToken)
     {
-        var unknown = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tag in tags)
-        {
-            var key = Key(tag);
-            if (_local is null || !_local.TryGetLocal(key, out _))
-            {
-                unknown.Add(key); // (the times held locally were judged by Check)
-            }
-        }
-
-        var keys = unknown.ToArray();
+        // The times held locally were judged by Check.
+        var keys = tags.Select(Key).Where(key => _local is null || !_local.TryGetLocal(key, out _)).Distinct(StringComparer.Ordinal).ToArray();
         var announcements = _copies?.InvalidationsReceived ?? 0;
-        var reads = new Task<CacheFetchResult>[keys.Length];
-        for (int i = 0; i < reads.Length; i++)
-        {
-            reads[i] = ReadAsync(keys[i], cancellationToken);
-        }
-
-        var times = await Task.WhenAll(reads).ConfigureAwait(false);
-        var valid = true;
-        foreach (var time in times)
-        {
-            valid &= !(time.Found && InvalidatedAt(time.Value) >= written);
-        }
+        var times = await Task.WhenAll(keys.Select(key => ReadAsync(key, cancellationToken))).ConfigureAwait(false);
+        var valid = !times.Any(time => time.Found && InvalidatedAt(time.Value) >= written);
 
         // Copied only when no invalidation was announced meanwhile (what was read may predate it), and never over a time
         // written here meanwhile (RemoveAsync on this instance).
@@ -164,8 +128,7 @@ internal sealed class TagInvalidations
         return valid;
     }
 
-    /// <summary>Stores "now" as <paramref name="tag"/>'s invalidation time, kept for <paramref name="ttl"/> (the longest
-    /// an entry carrying the tag can live).</summary>
+    // ttl: the longest an entry carrying the tag can live.
     public ValueTask RemoveAsync(string tag, TimeSpan ttl, CancellationToken cancellationToken)
     {
         // Exact (100 ns units since the Unix epoch): an entry written at or before this instant is invalidated.

@@ -69,7 +69,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _upstreamLevel = CacheTelemetry.LevelOf(upstream);
     }
 
-    /// <summary>The backplane keeping this instance's downstream coherent with the others; none when the upstream offers none.</summary>
     internal ICacheBackplane? Backplane => _backplane;
 
     /// <inheritdoc/>
@@ -347,7 +346,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             return await upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (run.State == RunState.NotStarted && IsUpstreamFailure(ex, cancellationToken)
+        catch (Exception ex) when (!run.Started && IsUpstreamFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))
         {
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
@@ -356,7 +355,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             var remaining = waitFor - _timeProvider.GetElapsedTime(started);
             return await RunHereAsync(key, fn, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (run.State == RunState.Succeeded && IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (run.Succeeded && IsUpstreamFailure(ex, cancellationToken))
         {
             // The work ran here and succeeded; only sharing its result failed.
             UpstreamFailed("Race", key, ex);
@@ -364,35 +363,21 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
     }
 
-    private enum RunState
-    {
-        NotStarted,
-        Running,
-        Succeeded,
-        Failed,
-    }
-
     // Remembers whether the upstream race ran the work, so an upstream failure can be told apart from the work's own.
     private sealed class TrackedRun(Func<CancellationToken, Task<RaceResult>> fn)
     {
-        public RunState State { get; private set; }
+        public bool Started { get; private set; }
+
+        public bool Succeeded { get; private set; }
 
         public RaceResult Result { get; private set; }
 
         public async Task<RaceResult> InvokeAsync(CancellationToken cancellationToken)
         {
-            State = RunState.Running;
-            try
-            {
-                Result = await fn(cancellationToken).ConfigureAwait(false);
-                State = RunState.Succeeded;
-                return Result;
-            }
-            catch
-            {
-                State = RunState.Failed;
-                throw;
-            }
+            Started = true;
+            Result = await fn(cancellationToken).ConfigureAwait(false);
+            Succeeded = true;
+            return Result;
         }
     }
 }

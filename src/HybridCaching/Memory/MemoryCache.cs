@@ -228,7 +228,6 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         entry.AbsoluteExpiration = value.ExpiresAt;
     }
 
-    /// <summary>Stored bytes, their expiry and charge, and the decoded value a reader may keep with them.</summary>
     private sealed class Entry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded = null) : LocalCacheEntry(value, decoded)
     {
         public DateTimeOffset ExpiresAt { get; } = expiresAt;

@@ -1,4 +1,5 @@
 using HybridCaching.Abstractions;
+using HybridCaching.Tests.Func;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Time.Testing;
 using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
@@ -39,6 +40,19 @@ public sealed class CacheFuncHybridCacheTests : IAsyncDisposable
 
     private ValueTask<string> GetOrCreate(string key, string value, HybridCacheEntryOptions? options = null)
         => _cache.GetOrCreateAsync(key, value, (v, _) => Factory(v), options);
+
+    [Fact]
+    public async Task GetOrCreateAsync_HitWithStateAndStaticFactory_AllocatesNothing()
+    {
+        // Reused values, so that a hit decodes nothing: what is left is the call's own cost.
+        var cache = new CacheFuncHybridCache(new CacheFunc(_memory, new CacheFuncOptions { ReuseValues = true, TimeProvider = _time }));
+        await cache.GetOrCreateAsync("k", "v", static (v, _) => ValueTask.FromResult(v));
+        var flagsOnly = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableCompression };
+
+        Assert.Equal(0, await HitAllocation.PerHitAsync(() => cache.GetOrCreateAsync("k", "other", static (v, _) => ValueTask.FromResult(v))));
+        Assert.Equal(0, await HitAllocation.PerHitAsync(() => cache.GetOrCreateAsync("k", "other", static (v, _) => ValueTask.FromResult(v), flagsOnly)));
+        Assert.Equal("v", await cache.GetOrCreateAsync("k", "other", static (v, _) => ValueTask.FromResult(v)));
+    }
 
     [Fact]
     public async Task GetOrCreateAsync_ConcurrentCallers_RunTheFactoryOnce()
