@@ -14,7 +14,7 @@ public sealed partial class CacheFunc
         {
             var started = _timeProvider.GetTimestamp();
             return _localCopies is null
-                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken))
+                ? MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken)
                 : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, started, cancellationToken);
         }
 
@@ -37,7 +37,7 @@ public sealed partial class CacheFunc
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryDecode(key, entry.Value, format, out T value, out var bestBefore))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken));
+            return MissAsync<T, TFormat, TState>(key, call, format, _timeProvider.GetTimestamp(), cancellationToken);
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;

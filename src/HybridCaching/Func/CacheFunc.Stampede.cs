@@ -16,8 +16,8 @@ public sealed partial class CacheFunc
             run.Key,
             run,
             static (run, token) => run.Race is { } race
-                ? race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token)
-                : run.InvokeAsync(token),
+                ? new ValueTask<RaceResult>(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token))
+                : run.Func.RunFactoryAsync(run, token),
             waitFor,
             cancellationToken);
     }
@@ -29,7 +29,7 @@ public sealed partial class CacheFunc
         => (payload is not null && CachePayload.TryRead(payload, out var read) ? format.ExplainUnreadable(read) : null)
             ?? new InvalidOperationException($"The payload format for {typeof(T)} cannot read back what it wrote for key '{key}'.");
 
-    private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+    private async ValueTask<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
@@ -125,6 +125,6 @@ public sealed partial class CacheFunc
         /// <summary>The payload this call's own factory produced; none until (unless) it ran.</summary>
         public byte[]? Produced { get; set; }
 
-        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken);
+        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
     }
 }

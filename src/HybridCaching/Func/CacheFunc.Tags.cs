@@ -26,7 +26,7 @@ public sealed partial class CacheFunc
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
     // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
     // three quarters for its race and factory.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
+    private async ValueTask<T> TaggedHitOrMissAsync<T, TFormat, TState>(byte[]? stored, string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (_tagInvalidations.Check(stored, out var tags, out var written) == TagInvalidations.State.Unknown

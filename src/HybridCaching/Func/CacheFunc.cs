@@ -135,7 +135,7 @@ public sealed partial class CacheFunc
         {
             Log.ReadFailed(_logger, key, ex);
             CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken));
+            return MissAsync<T, TFormat, TState>(key, call, format, started, cancellationToken);
         }
 
         if (!pending.IsCompletedSuccessfully)
@@ -145,7 +145,7 @@ public sealed partial class CacheFunc
 
         return TryHit(key, pending.Result, call, format, out T value)
             ? new ValueTask<T>(value)
-            : new ValueTask<T>(TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken));
+            : TaggedHitOrMissAsync<T, TFormat, TState>(pending.Result, key, call, format, started, cancellationToken);
     }
 
     // started: when the call began. Every cache operation the call makes is bounded by what is left of waitFor.
@@ -212,7 +212,7 @@ public sealed partial class CacheFunc
         return true;
     }
 
-    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
+    private async ValueTask<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, long started, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);

@@ -34,7 +34,8 @@ internal sealed class SingleFlight<TResult>
     /// <typeparam name="TState">State passed to <paramref name="work"/> (avoids a closure).</typeparam>
     /// <param name="key">The key; not null or empty.</param>
     /// <param name="state">Passed to <paramref name="work"/> when this call starts the run.</param>
-    /// <param name="work">The work; its token fires on timeout or when every waiter has cancelled.</param>
+    /// <param name="work">The work; its token fires on timeout or when every waiter has cancelled. A value task, so work
+    /// finished at once (a factory over a memory level) costs no task of its own.</param>
     /// <param name="timeout">How long the run may take; must be positive.</param>
     /// <param name="cancellationToken">Cancels this caller's wait only.</param>
     /// <returns>The run's result.</returns>
@@ -43,7 +44,7 @@ internal sealed class SingleFlight<TResult>
     public Task<TResult> RunAsync<TState>(
         string key,
         TState state,
-        Func<TState, CancellationToken, Task<TResult>> work,
+        Func<TState, CancellationToken, ValueTask<TResult>> work,
         TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
@@ -95,28 +96,36 @@ internal sealed class SingleFlight<TResult>
         }
     }
 
-    private sealed class Flight : IDisposable
+    // The run's outcome: the flight is its own TaskCompletionSource (one object less per run).
+    private sealed class Flight : TaskCompletionSource<TResult>, IDisposable
     {
+        private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
         private readonly SingleFlight<TResult> _owner;
         private readonly string _key;
         private readonly TimeSpan _timeout;
         private readonly CancellationTokenSource _cts;
-        private readonly object _gate = new();
-        private readonly TaskCompletionSource<TResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly long _started;
         private int _waiters;
         private bool _abandoned;
 
         public Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
         {
             _owner = owner;
             _key = key;
             _timeout = timeout;
-            _cts = new CancellationTokenSource(timeout, owner._timeProvider);
+
+            // On the system clock the timeout's timer starts only if the work does not finish at once (most runs over a
+            // memory level do), counting from here; another clock's timer (or a timeout no timer takes) starts here.
+            var lazy = ReferenceEquals(owner._timeProvider, TimeProvider.System) && timeout <= LongestTimer;
+            _cts = lazy ? new CancellationTokenSource() : new CancellationTokenSource(timeout, owner._timeProvider);
+            _started = lazy ? Stopwatch.GetTimestamp() : 0;
         }
 
         public bool TryJoin()
         {
-            lock (_gate)
+            lock (this)
             {
                 if (_abandoned)
                 {
@@ -128,25 +137,39 @@ internal sealed class SingleFlight<TResult>
             }
         }
 
-        public void Start<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
+        public void Start<TState>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> work)
             => _ = RunAsync(state, work);
 
         public Task<TResult> WaitAsync(CancellationToken cancellationToken)
-            => cancellationToken.CanBeCanceled && !_result.Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : _result.Task;
+            => cancellationToken.CanBeCanceled && !Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : Task;
 
         public void Dispose() => _cts.Dispose();
 
-        // Never throws: the outcome goes to _result, after the entry has left the map (so a caller
+        // Never throws: the outcome completes this flight, after the entry has left the map (so a caller
         // that sees the outcome and calls again starts a new run).
-        private async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
+        private async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> work)
         {
             Exception? failure = null;
             var result = default(TResult)!;
             Task<TResult>? running = null;
             try
             {
-                running = work(state, _cts.Token);
-                result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
+                var outcome = work(state, _cts.Token);
+                if (outcome.IsCompletedSuccessfully)
+                {
+                    result = outcome.Result;
+                }
+                else
+                {
+                    running = outcome.AsTask();
+                    if (_started != 0)
+                    {
+                        var remaining = _timeout - Stopwatch.GetElapsedTime(_started);
+                        _cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+                    }
+
+                    result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !IsAbandoned())
             {
@@ -173,15 +196,15 @@ internal sealed class SingleFlight<TResult>
             // A failure, cancellations included, reaches every waiter as the same instance (type, message, inner).
             if (failure is null)
             {
-                _result.TrySetResult(result);
+                TrySetResult(result);
             }
             else
             {
-                _result.TrySetException(failure);
+                TrySetException(failure);
                 if (IsAbandoned())
                 {
                     // No waiter is left to observe it.
-                    _ = _result.Task.Exception;
+                    _ = Task.Exception;
                 }
             }
         }
@@ -197,7 +220,7 @@ internal sealed class SingleFlight<TResult>
         {
             try
             {
-                return await _result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -208,7 +231,7 @@ internal sealed class SingleFlight<TResult>
 
         private bool IsAbandoned()
         {
-            lock (_gate)
+            lock (this)
             {
                 return _abandoned;
             }
@@ -216,9 +239,9 @@ internal sealed class SingleFlight<TResult>
 
         private void Leave()
         {
-            lock (_gate)
+            lock (this)
             {
-                if (--_waiters > 0 || _result.Task.IsCompleted)
+                if (--_waiters > 0 || Task.IsCompleted)
                 {
                     return;
                 }
