@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using HybridCaching.Benchmarks.Peers;
 using HybridCaching.Redis;
 using StackExchange.Redis;
 
@@ -9,8 +10,9 @@ namespace HybridCaching.Benchmarks;
 /// baseline), <see cref="RedisCache.GetAsync"/> on top of it, and a Redis-only <see cref="CacheFunc"/> hit (a CacheFunc
 /// over a RedisCache alone, so no memory level answers), with one caller; then the bare client and RedisCache with 64
 /// concurrent callers (each awaiting its GETs one after the other, like <c>redis-benchmark</c>'s clients; per-op time via
-/// OperationsPerInvoke). Compare with <c>redis-benchmark -t get -d 100 -c 1</c>, <c>-c 50</c> and <c>-c 50 -P 16</c>
-/// against the same server. The server is <c>HYBRIDCACHING_BENCH_REDIS</c> (<c>host:port</c>, default <c>127.0.0.1:6379</c>).
+/// OperationsPerInvoke) for the bare client, RedisCache and the Redis-only CacheFunc hit. Compare with
+/// <c>redis-benchmark -t get -d 100 -c 1</c>, <c>-c 50</c> and <c>-c 50 -P 16</c> against the same server. The server is
+/// <c>HYBRIDCACHING_BENCH_REDIS</c> (<c>host:port</c>) or, unset, a <c>redis-server</c> from PATH started for the run.
 /// </summary>
 [MemoryDiagnoser]
 public class RedisBenchmarks
@@ -19,6 +21,7 @@ public class RedisBenchmarks
     private const int GetsPerCaller = 200;
     private const string FuncKey = "func";
     private static readonly Func<CancellationToken, Task<byte[]>> Factory = _ => Task.FromResult(new byte[100]);
+    private LocalRedisServer _server = null!;
     private ConnectionMultiplexer _multiplexer = null!;
     private IDatabase _db = null!;
     private RedisCache _cache = null!;
@@ -30,8 +33,8 @@ public class RedisBenchmarks
 
     private async Task SetupAsync()
     {
-        var endPoint = Environment.GetEnvironmentVariable("HYBRIDCACHING_BENCH_REDIS") ?? "127.0.0.1:6379";
-        _multiplexer = await ConnectionMultiplexer.ConnectAsync(endPoint);
+        _server = await LocalRedisServer.StartAsync();
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(_server.EndPoint);
         _db = _multiplexer.GetDatabase();
         _cache = new RedisCache(_multiplexer, new RedisCacheOptions { Prefix = "bench:" });
         await _cache.SetAsync("key", new byte[100], TimeSpan.FromHours(1));
@@ -44,6 +47,7 @@ public class RedisBenchmarks
     {
         await _cache.DisposeAsync();
         await _multiplexer.DisposeAsync();
+        await _server.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, Description = "IDatabase.StringGetAsync, 1 caller")]
@@ -60,6 +64,9 @@ public class RedisBenchmarks
 
     [Benchmark(Description = "RedisCache.GetAsync, 64 concurrent callers", OperationsPerInvoke = Callers * GetsPerCaller)]
     public Task GetConcurrentCallers() => RunCallersAsync(() => _cache.GetAsync("key"));
+
+    [Benchmark(Description = "CacheFunc.DoBytesAsync Redis-only hit (100 B), 64 concurrent callers", OperationsPerInvoke = Callers * GetsPerCaller)]
+    public Task DoAsyncRedisOnlyHitConcurrentCallers() => RunCallersAsync(() => _func.DoBytesAsync(FuncKey, Factory));
 
     private static Task RunCallersAsync<T>(Func<ValueTask<T>> get)
     {

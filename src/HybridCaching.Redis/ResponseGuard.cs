@@ -39,32 +39,60 @@ internal sealed partial class ResponseGuard : IDisposable
     // call only: the server is not marked unresponsive for it.
     public async Task<T> WaitAsync<T>(Task<T> pending, TimeSpan budget, CancellationToken cancellationToken)
     {
-        if (pending.IsCompleted)
+        try
         {
-            return await pending.ConfigureAwait(false);
+            return await Bound(pending, budget, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var failure = Failed(ex, pending, budget);
+            if (ReferenceEquals(failure, ex))
+            {
+                throw;
+            }
+
+            throw failure;
+        }
+    }
+
+    /// <summary><paramref name="pending"/> bounded by the operation timeout (or <paramref name="budget"/> when shorter) and
+    /// <paramref name="cancellationToken"/>: itself when already complete. A failure of the task it returns goes through
+    /// <see cref="Failed"/> (as <see cref="WaitAsync{T}(Task{T}, TimeSpan, CancellationToken)"/> does, in one method less).</summary>
+    /// <typeparam name="T">The reply type.</typeparam>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="budget">The longest the caller may wait; <see cref="TimeSpan.MaxValue"/> for the operation timeout.</param>
+    /// <param name="cancellationToken">Carries the caller's deadline or cancellation.</param>
+    /// <returns>The bounded command.</returns>
+    public Task<T> Bound<T>(Task<T> pending, TimeSpan budget, CancellationToken cancellationToken)
+        => pending.IsCompleted ? pending : pending.WaitAsync(budget < _timeout ? budget : _timeout, _time, cancellationToken);
+
+    /// <summary>What a failure of a <see cref="Bound{T}"/> task means: a command abandoned at its bound or on cancellation
+    /// is observed; running out of the operation timeout (not a shorter budget) marks the server unresponsive.</summary>
+    /// <param name="failure">What the bounded task threw.</param>
+    /// <param name="pending">The command in flight.</param>
+    /// <param name="budget">The budget given to <see cref="Bound{T}"/>.</param>
+    /// <returns>The exception to throw: <paramref name="failure"/> itself, or a <see cref="TimeoutException"/> saying which bound ran out.</returns>
+    public Exception Failed(Exception failure, Task pending, TimeSpan budget)
+    {
+        if (pending.IsCompleted || failure is not (TimeoutException or OperationCanceledException))
+        {
+            return failure;
+        }
+
+        Observe(pending);
+        if (failure is OperationCanceledException)
+        {
+            return failure;
         }
 
         var timeout = budget < _timeout ? budget : _timeout;
-        try
+        if (timeout < _timeout)
         {
-            return await pending.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            return new TimeoutException($"Redis did not answer within the {(long)timeout.TotalMilliseconds} ms this call could give it.");
         }
-        catch (TimeoutException) when (!pending.IsCompleted)
-        {
-            Observe(pending);
-            if (timeout < _timeout)
-            {
-                throw new TimeoutException($"Redis did not answer within the {(long)timeout.TotalMilliseconds} ms this call could give it.");
-            }
 
-            MarkUnresponsive();
-            throw new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms.");
-        }
-        catch (OperationCanceledException) when (!pending.IsCompleted)
-        {
-            Observe(pending);
-            throw;
-        }
+        MarkUnresponsive();
+        return new TimeoutException($"Redis did not answer within {(long)_timeout.TotalMilliseconds} ms.");
     }
 
     public Task WaitAsync(Task pending, CancellationToken cancellationToken, TimeSpan? budget = null)

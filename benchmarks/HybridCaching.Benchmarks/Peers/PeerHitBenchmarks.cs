@@ -22,6 +22,8 @@ public class PeerHitBenchmarks
     private readonly Factories<string> _text = new(PeerValues.Text);
     private readonly Factories<CustomerDto> _dto = new(PeerValues.Dto);
     private readonly Factories<ImmutableCustomerDto> _immutableDto = new(PeerValues.ImmutableDto);
+    private readonly ItemStore _db = new();
+    private readonly int _id = 42;
     private MemoryPeers _peers = null!;
 
     [GlobalSetup]
@@ -58,6 +60,19 @@ public class PeerHitBenchmarks
     [Benchmark(Description = "1 ours DoAsync<string>"), BenchmarkCategory("string")]
     public ValueTask<string> String_Ours() => _peers.Ours.DoAsync(StringKey, _text.Ours);
 
+    /// <summary>The README's lambda form, <c>ct => db.LoadItemsAsync(id, ct)</c>: allocates its closure on every call.</summary>
+    [Benchmark(Description = "1 ours DoAsync<string>, lambda capturing (db, id)"), BenchmarkCategory("string")]
+    public ValueTask<string> String_OursCapturingLambda()
+    {
+        var db = _db;
+        var id = _id;
+        return _peers.Ours.DoAsync(StringKey, ct => db.LoadAsync(id, ct));
+    }
+
+    /// <summary>The README's state form, <c>(db, id), static (s, ct) => s.db.LoadItemsAsync(s.id, ct)</c>.</summary>
+    [Benchmark(Description = "1 ours DoAsync<TState, string>, state (db, id)"), BenchmarkCategory("string")]
+    public ValueTask<string> String_OursState() => _peers.Ours.DoAsync(StringKey, (db: _db, id: _id), static (s, ct) => s.db.LoadAsync(s.id, ct));
+
     [Benchmark(Description = "1 FusionCache GetOrSetAsync<string>"), BenchmarkCategory("string")]
     public ValueTask<string> String_Fusion() => _peers.Fusion.GetOrSetAsync<string>(StringKey, _text.Fusion);
 
@@ -87,4 +102,14 @@ public class PeerHitBenchmarks
 
     [Benchmark(Description = "2 copied: Microsoft, default (mutable type)"), BenchmarkCategory("DTO")]
     public ValueTask<CustomerDto> Dto_Copied_MicrosoftDefault() => _peers.Microsoft.GetOrCreateAsync(DtoKey, _dto.Microsoft);
+
+    /// <summary>Stands for the README's <c>db</c>: never called on a hit.</summary>
+    private sealed class ItemStore
+    {
+        public Task<string> LoadAsync(int id, CancellationToken cancellationToken)
+        {
+            FactoryCalls.Increment();
+            return Task.FromResult(PeerValues.Text);
+        }
+    }
 }

@@ -14,7 +14,7 @@ public sealed partial class CacheFunc
         {
             var deadline = Deadline.Start(_timeProvider, _waitFor);
             return _localCopies is null
-                ? new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken))
+                ? MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken)
                 : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, deadline, cancellationToken);
         }
 
@@ -27,7 +27,7 @@ public sealed partial class CacheFunc
 
         if (!TryParse<T>(key, entry.Value, out var payload))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken));
+            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
         }
 
         if (payload.HasTags)
@@ -41,7 +41,7 @@ public sealed partial class CacheFunc
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryRead(key, payload, format, out T value))
         {
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken));
+            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;

@@ -16,13 +16,13 @@ public sealed partial class CacheFunc
             run.Key,
             run,
             static (run, token) => run.Race is { } race
-                ? race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token)
-                : run.InvokeAsync(token),
+                ? new ValueTask<RaceResult>(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token))
+                : run.Func.RunFactoryAsync(run, token),
             waitFor,
             cancellationToken);
     }
 
-    private async Task<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+    private async ValueTask<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
@@ -118,6 +118,6 @@ public sealed partial class CacheFunc
         /// <summary>The payload this call's own factory produced; none until (unless) it ran.</summary>
         public byte[]? Produced { get; set; }
 
-        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken);
+        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
     }
 }

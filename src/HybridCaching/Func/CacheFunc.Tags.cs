@@ -26,7 +26,7 @@ public sealed partial class CacheFunc
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
     // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
     // three quarters for its race and factory.
-    private async Task<T> TaggedHitOrMissAsync<T, TFormat, TState>(string key, CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+    private async ValueTask<T> TaggedHitOrMissAsync<T, TFormat, TState>(string key, CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (await ReadTagsAsync(key, payload, deadline, 0.25, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid

@@ -121,7 +121,7 @@ public sealed partial class CacheFunc
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             ReadFailed(key, ex);
-            return new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
+            return MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken);
         }
 
         return pending.IsCompletedSuccessfully
@@ -156,7 +156,7 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
         => TryParse<T>(key, stored, out var payload)
             ? HitOrMiss<T, TFormat, TState>(key, payload, call, format, deadline, cancellationToken)
-            : new ValueTask<T>(MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
+            : MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken);
 
     // A parsed entry: a hit (a stale one refreshes in the background) unless its tags invalidate it or its value cannot be
     // read as T; tags whose times memory does not hold are read first.
@@ -169,9 +169,9 @@ public sealed partial class CacheFunc
             return new ValueTask<T>(value);
         }
 
-        return new ValueTask<T>(verdict == TagInvalidations.State.Unknown
+        return verdict == TagInvalidations.State.Unknown
             ? TaggedHitOrMissAsync<T, TFormat, TState>(key, payload, call, format, deadline, cancellationToken)
-            : MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken));
+            : MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken);
     }
 
     // A readable entry's value, counted as a fresh or stale hit; a stale one starts the background refresh (its factory
@@ -198,7 +198,7 @@ public sealed partial class CacheFunc
         }
     }
 
-    private async Task<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+    private async ValueTask<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);

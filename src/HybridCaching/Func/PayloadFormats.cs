@@ -1,4 +1,3 @@
-using System.Buffers;
 using HybridCaching.Serialization;
 
 namespace HybridCaching;
@@ -12,17 +11,24 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
 
     public byte[] Write(T value, DateTimeOffset bestBefore)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = PooledBufferWriter.Rent();
         try
         {
-            serializer.Serialize(value, buffer);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            throw Failure("cannot write it", ex);
-        }
+            try
+            {
+                serializer.Serialize(value, buffer);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw Failure("cannot write it", ex);
+            }
 
-        return CachePayload.Write(bestBefore, buffer.WrittenSpan);
+            return CachePayload.Write(bestBefore, buffer.WrittenSpan);
+        }
+        finally
+        {
+            PooledBufferWriter.Return(buffer);
+        }
     }
 
     public bool TryRead(scoped in CachePayload payload, out T value)

@@ -16,11 +16,12 @@ internal sealed class SingleFlight<TResult>
 
     public int Count => _flights.Count;
 
-    // Starts a run for key, or joins the one in progress. Throws TimeoutException when it outlasts timeout.
+    // Starts a run for key, or joins the one in progress. Throws TimeoutException when it outlasts timeout. The work is a
+    // value task, so work finished at once (a factory over a memory level) costs no task of its own.
     public Task<TResult> RunAsync<TState>(
         string key,
         TState state,
-        Func<TState, CancellationToken, Task<TResult>> work,
+        Func<TState, CancellationToken, ValueTask<TResult>> work,
         TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
@@ -69,28 +70,36 @@ internal sealed class SingleFlight<TResult>
         }
     }
 
-    private sealed class Flight : IDisposable
+    // The run's outcome: the flight is its own TaskCompletionSource (one object less per run).
+    private sealed class Flight : TaskCompletionSource<TResult>, IDisposable
     {
+        private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
         private readonly SingleFlight<TResult> _owner;
         private readonly string _key;
         private readonly TimeSpan _timeout;
         private readonly CancellationTokenSource _cts;
-        private readonly object _gate = new();
-        private readonly TaskCompletionSource<TResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly long _started;
         private int _waiters;
-        private volatile bool _abandoned; // written under _gate
+        private bool _abandoned;
 
         public Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
         {
             _owner = owner;
             _key = key;
             _timeout = timeout;
-            _cts = new CancellationTokenSource(timeout, owner._timeProvider);
+
+            // On the system clock the timeout's timer starts only if the work does not finish at once (most runs over a
+            // memory level do), counting from here; another clock's timer (or a timeout no timer takes) starts here.
+            var lazy = ReferenceEquals(owner._timeProvider, TimeProvider.System) && timeout <= LongestTimer;
+            _cts = lazy ? new CancellationTokenSource() : new CancellationTokenSource(timeout, owner._timeProvider);
+            _started = lazy ? Stopwatch.GetTimestamp() : 0;
         }
 
         public bool TryJoin()
         {
-            lock (_gate)
+            lock (this)
             {
                 if (_abandoned)
                 {
@@ -103,22 +112,36 @@ internal sealed class SingleFlight<TResult>
         }
 
         public Task<TResult> WaitAsync(CancellationToken cancellationToken)
-            => cancellationToken.CanBeCanceled && !_result.Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : _result.Task;
+            => cancellationToken.CanBeCanceled && !Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : Task;
 
         public void Dispose() => _cts.Dispose();
 
-        // Never throws: the outcome goes to _result after the entry has left the map (so a new call starts a new run).
-        public async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, Task<TResult>> work)
+        // Never throws: the outcome completes this flight after the entry has left the map (so a new call starts a new run).
+        public async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> work)
         {
             Exception? failure = null;
             var result = default(TResult)!;
             Task<TResult>? running = null;
             try
             {
-                running = work(state, _cts.Token);
-                result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
+                var outcome = work(state, _cts.Token);
+                if (outcome.IsCompletedSuccessfully)
+                {
+                    result = outcome.Result;
+                }
+                else
+                {
+                    running = outcome.AsTask();
+                    if (_started != 0)
+                    {
+                        var remaining = _timeout - Stopwatch.GetElapsedTime(_started);
+                        _cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+                    }
+
+                    result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
+                }
             }
-            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !_abandoned)
+            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !IsAbandoned())
             {
                 failure = new TimeoutException($"The call for key '{_key}' did not complete within {_timeout}.", ex);
             }
@@ -142,15 +165,15 @@ internal sealed class SingleFlight<TResult>
             // A failure, cancellations included, reaches every waiter as the same instance (type, message, inner).
             if (failure is null)
             {
-                _result.TrySetResult(result);
+                TrySetResult(result);
             }
             else
             {
-                _result.TrySetException(failure);
-                if (_abandoned)
+                TrySetException(failure);
+                if (IsAbandoned())
                 {
                     // No waiter is left to observe it.
-                    _ = _result.Task.Exception;
+                    _ = Task.Exception;
                 }
             }
         }
@@ -159,7 +182,7 @@ internal sealed class SingleFlight<TResult>
         {
             try
             {
-                return await _result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -168,11 +191,19 @@ internal sealed class SingleFlight<TResult>
             }
         }
 
+        private bool IsAbandoned()
+        {
+            lock (this)
+            {
+                return _abandoned;
+            }
+        }
+
         private void Leave()
         {
-            lock (_gate)
+            lock (this)
             {
-                if (--_waiters > 0 || _result.Task.IsCompleted)
+                if (--_waiters > 0 || Task.IsCompleted)
                 {
                     return;
                 }

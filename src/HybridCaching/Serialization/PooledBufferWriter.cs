@@ -4,7 +4,8 @@ namespace HybridCaching.Serialization;
 
 /// <summary>
 /// A growable <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>,
-/// with one instance cached per thread so serializing to a <see cref="byte"/> array costs only the result.
+/// with two instances cached per thread (a value's and its envelope's, in use at once) so serializing to a
+/// <see cref="byte"/> array costs only the result.
 /// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>
 {
@@ -16,6 +17,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     [ThreadStatic]
     private static PooledBufferWriter? t_cached;
 
+    [ThreadStatic]
+    private static PooledBufferWriter? t_spare;
+
     private byte[] _buffer;
     private int _written;
 
@@ -24,16 +28,23 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>Gets the bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
-    /// <summary>Takes the thread's cached writer (or a new one when it is in use, e.g. re-entrantly).</summary>
+    /// <summary>Takes one of the thread's cached writers (or a new one when both are in use, e.g. re-entrantly).</summary>
     public static PooledBufferWriter Rent()
     {
         PooledBufferWriter? writer = t_cached;
+        if (writer is not null)
+        {
+            t_cached = null;
+            return writer;
+        }
+
+        writer = t_spare;
         if (writer is null)
         {
             return new PooledBufferWriter();
         }
 
-        t_cached = null;
+        t_spare = null;
         return writer;
     }
 
@@ -47,7 +58,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
             writer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
         }
 
-        t_cached = writer;
+        if (t_cached is null)
+        {
+            t_cached = writer;
+        }
+        else if (t_spare is null)
+        {
+            t_spare = writer;
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(writer._buffer);
+        }
     }
 
     /// <inheritdoc/>
