@@ -147,7 +147,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
     /// first connection attempt.</summary>
-    public IConnectionMultiplexer? Multiplexer => _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
+    public IConnectionMultiplexer? Multiplexer => _connecting.IsCompletedSuccessfully ? Completed(_connecting) : null;
 
     /// <inheritdoc/>
     /// <remarks>Returns <see langword="null"/> when <see cref="RedisCacheOptions.Backplane"/> is <see cref="RedisBackplaneMode.Off"/>.</remarks>
@@ -357,10 +357,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
         if (_connecting.IsCompleted)
         {
-            return _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
+            return _connecting.IsCompletedSuccessfully ? Completed(_connecting) : null;
         }
 
-        _connecting.ContinueWith(static t => CloseNow(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return null;
     }
 
@@ -399,7 +399,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
     private static bool MayHoldLock(Task<RedisResult> lockAttempt)
-        => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !lockAttempt.Result.IsNull);
+        => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !Completed(lockAttempt).IsNull);
 
     // The work as a task, a synchronous throw included.
     private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
@@ -452,7 +452,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
             throw NotConnected("Could not create the Redis multiplexer.", _connecting.Exception?.InnerException);
         }
 
-        var multiplexer = _connecting.Result;
+        var multiplexer = Completed(_connecting);
         if (!multiplexer.IsConnected)
         {
             throw NotConnected("Redis is not connected (reconnecting in the background); the command was not sent.");
@@ -567,8 +567,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
                     var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
                     await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
-                    acquired = !set.Result.IsNull;
-                    current = (byte[]?)get.Result;
+                    acquired = !(await set.ConfigureAwait(false)).IsNull;
+                    current = (byte[]?)await get.ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
                 {
@@ -866,4 +866,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     private sealed record RaceState(
         RedisCache Cache, string Key, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);
+
+    // The result of a task that has completed successfully (the caller checked): reading it does not block.
+    private static T Completed<T>(Task<T> task)
+    {
+        Debug.Assert(task.IsCompletedSuccessfully, "Read only once completed.");
+#pragma warning disable RS0030 // completed: no sync-over-async
+        return task.Result;
+#pragma warning restore RS0030
+    }
 }
