@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the libraries (from the Release build .ci/run has just made) into a local folder and runs a
-# throw-away console app that restores them from it, a .NET 8 app pinning 8.0.x Microsoft.Extensions packages, then two apps configured only through appsettings.json +
+# throw-away console app that restores them from it, builds a .NET 8 app that pins 8.0.x Microsoft.Extensions
+# packages, then runs two apps configured only through appsettings.json +
 # AddHybridCaching (a console app and a minimal ASP.NET Core app) that print their metrics; any failure fails CI. A unique package version keeps the NuGet cache out of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
