@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the libraries (from the Release build .ci/run has just made) into a local folder and runs a
-# throw-away console app that restores them from it, then two apps configured only through appsettings.json +
+# throw-away console app that restores them from it, builds a .NET 8 app that pins 8.0.x Microsoft.Extensions
+# packages, then runs two apps configured only through appsettings.json +
 # AddHybridCaching (a console app and a minimal ASP.NET Core app) that print their metrics; any failure fails CI. A unique package version keeps the NuGet cache out of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,18 @@ XML
 cp "$work/nuget.config" "$work/app/"
 repository="$(dotnet msbuild src/HybridCaching/HybridCaching.csproj -getProperty:RepositoryUrl -p:TargetFramework=net10.0)"
 (cd "$work/app" && dotnet run -c Release -p:HybridCachingVersion="$version" -- "$repository")
+
+# A .NET 8 app pinning the 8.0.x Microsoft.Extensions line: the net8.0 dependency groups must let it restore and build
+# without a warning (NU1605 when a group asks for 10.0.x). Only run where a .NET 8 runtime (with ASP.NET Core) is installed.
+mkdir "$work/net8"
+cp .ci/package-smoke/Program.cs "$work/nuget.config" "$work/net8/"
+cp .ci/package-smoke/net8/PackageSmokeNet8.csproj.template "$work/net8/PackageSmokeNet8.csproj"
+(cd "$work/net8" && dotnet build -c Release -p:HybridCachingVersion="$version")
+if dotnet --list-runtimes | grep -q '^Microsoft.AspNetCore.App 8\.'; then
+  (cd "$work/net8" && dotnet bin/Release/net8.0/PackageSmokeNet8.dll "$repository")
+else
+  echo "no .NET 8 runtime: the net8.0 consumer is built, not run"
+fi
 
 # The DI form, from appsettings.json only: each app exits non-zero unless it ran and its metrics show the expected work.
 for app in console-di:SmokeConsole web:SmokeWeb; do

@@ -1,3 +1,6 @@
+// net10.0 only: Microsoft's HybridCache abstraction is in Microsoft.Extensions.Caching.Abstractions since 9.0, and the
+// net8.0 build stays on the 8.0.x line (see Directory.Packages.props).
+#if NET10_0_OR_GREATER
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
 using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
@@ -155,3 +158,4 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
         return value;
     }
 }
+#endif
