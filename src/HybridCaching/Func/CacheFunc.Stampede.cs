@@ -17,10 +17,21 @@ public sealed partial class CacheFunc
             run,
             static (run, token) => run.Race is { } race
                 ? new ValueTask<RaceResult>(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token))
-                : run.Func.RunFactoryAsync(run, token),
+                : run.Func.StoredMeanwhile(run) is { } stored ? new ValueTask<RaceResult>(new RaceResult(stored)) : run.Func.RunFactoryAsync(run, token),
             waitFor,
             cancellationToken);
     }
+
+    // A fresh untagged entry a run just stored locally, which a caller that missed before that write and joined after its
+    // run had ended would otherwise compute again (a cache with a race has the race's result for that). Only a miss's
+    // first run looks: a background refresh, and a run that must compute its own value, do not.
+    private byte[]? StoredMeanwhile<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run)
+        where TFormat : ICachePayloadFormat<T>
+        => run is { IsBackgroundRefresh: false, StoreResult: true } && _localEntries is not null
+            && _localEntries.TryGetLocal(run.Key, out var entry) && CachePayload.TryRead(entry.Value, out var payload)
+            && !payload.HasTags && payload.BestBefore > _timeProvider.GetUtcNow()
+                ? entry.Value
+                : null;
 
     private async ValueTask<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
