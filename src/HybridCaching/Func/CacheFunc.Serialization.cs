@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using HybridCaching.Serialization;
 
 namespace HybridCaching;
@@ -13,6 +14,25 @@ public sealed partial class CacheFunc
         [RequiresUnreferencedCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         [RequiresDynamicCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         get => MessagePackCacheSerializer.Default;
+    }
+
+    // The serializer of a CacheFunc given none. A native AOT app cannot emit code, which the default needs, so there a
+    // missing serializer is a clear error at construction instead of a failure on the first call (and the trimmer drops
+    // MessagePack-CSharp's dynamic resolvers). A trimmed app that still JIT-compiles keeps the reflection path, as any
+    // reflection serializer does: docs/serialization.md tells it to pass a serializer.
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = "Only a CacheFunc given no serializer uses the reflection default; native AOT apps get an exception instead, and docs/serialization.md tells trimmed apps to pass a serializer.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification = "Reached only when RuntimeFeature.IsDynamicCodeSupported: a native AOT app gets the exception below.")]
+    private static ICacheSerializer DefaultSerializerOrThrow()
+    {
+        if (RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return DefaultSerializer;
+        }
+
+        throw new ArgumentException(
+            "A CacheFunc needs a serializer in a native AOT app: the default (MessagePack with reflection) cannot run without dynamic code. " +
+            "Pass one in CacheFuncOptions.Serializer, e.g. new SystemTextJsonCacheSerializer(MyJsonContext.Default).",
+            "options");
     }
 
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.
