@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using HybridCaching.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +42,7 @@ public sealed class HybridCachingBuilder
     /// <returns>This builder.</returns>
     public HybridCachingBuilder AddMemory(Action<MemoryLevelOptions>? configure = null)
     {
-        Bind(Options.DefaultName, "Memory", configure).Validate(o => o.MaxItems > 0, Setting("Memory:MaxItems") + " must be positive.")
+        Bind(Options.DefaultName, "Memory", configure, static (section, o) => section.Bind(o)).Validate(o => o.MaxItems > 0, Setting("Memory:MaxItems") + " must be positive.")
             .Validate(o => o.MaxBytes > 0, Setting("Memory:MaxBytes") + " must be positive.")
             .Validate(o => o.MaxTtl > TimeSpan.Zero, Setting("Memory:MaxTtl") + " must be a positive TimeSpan (e.g. \"01:00:00\").");
         Services.TryAddSingleton(sp =>
@@ -59,10 +60,10 @@ public sealed class HybridCachingBuilder
     /// <returns>This builder.</returns>
     public HybridCachingBuilder AddRedis(Action<RedisLevelOptions>? configure = null, Action<RedisCacheOptions>? configureCache = null)
     {
-        Bind(Options.DefaultName, "Redis", configure).Validate<IServiceProviderIsService>(
+        Bind(Options.DefaultName, "Redis", configure, static (section, o) => section.Bind(o)).Validate<IServiceProviderIsService>(
             (o, isService) => !string.IsNullOrWhiteSpace(o.Configuration) || isService.IsService(typeof(IConnectionMultiplexer)),
             Setting("Redis:Configuration") + " is empty and no IConnectionMultiplexer is registered: set one of them.");
-        Bind(Options.DefaultName, "Redis", configureCache)
+        Bind(Options.DefaultName, "Redis", configureCache, static (section, o) => section.Bind(o))
             .Validate(o => o.OperationTimeout > TimeSpan.Zero || o.OperationTimeout == Timeout.InfiniteTimeSpan, Setting("Redis:OperationTimeout") + " must be a positive TimeSpan (e.g. \"00:00:00.500\").")
             .Validate(o => !string.IsNullOrEmpty(o.LockPrefix), Setting("Redis:LockPrefix") + " must not be empty.")
             .Validate(o => o.Database is null or >= 0, Setting("Redis:Database") + " must not be negative.");
@@ -108,7 +109,7 @@ public sealed class HybridCachingBuilder
     public HybridCachingBuilder AddCacheFunc(string name = DefaultName, Action<CacheFuncOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        Bind(name, "CacheFuncs:" + name, configure).PostConfigure(o => o.Name = name);
+        Bind(name, "CacheFuncs:" + name, configure, static (section, o) => section.Bind(o)).PostConfigure(o => o.Name = name);
         Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, Setting("CacheFuncs:" + name + ":")));
         Services.TryAddKeyedSingleton(name, (sp, _) =>
         {
@@ -163,13 +164,19 @@ public sealed class HybridCachingBuilder
     private string Setting(string relative)
         => Configuration is IConfigurationSection section ? section.Path + ":" + relative : relative;
 
-    private OptionsBuilder<TOptions> Bind<TOptions>(string optionsName, string key, Action<TOptions>? configure)
+    // Options named optionsName, bound from the section key (reloaded when it changes), then configured and validated at
+    // start. bind is a lambda at each call site, with the options type known there, so the configuration binding source
+    // generator writes the binding code (no reflection: trimming and native AOT safe).
+    private OptionsBuilder<TOptions> Bind<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        string optionsName, string key, Action<TOptions>? configure, Action<IConfiguration, TOptions> bind)
         where TOptions : class
     {
         var builder = Services.AddOptions<TOptions>(optionsName);
         if (Configuration is not null)
         {
-            builder.Bind(Configuration.GetSection(key));
+            var section = Configuration.GetSection(key);
+            builder.Configure(o => bind(section, o));
+            Services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, section));
         }
 
         if (configure is not null)

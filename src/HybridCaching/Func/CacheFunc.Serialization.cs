@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using HybridCaching.Serialization;
 
 namespace HybridCaching;
@@ -13,6 +15,29 @@ public sealed partial class CacheFunc
         [RequiresUnreferencedCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         [RequiresDynamicCode("MessagePackCacheSerializer.Default resolves types by reflection and Reflection.Emit; pass an AOT-safe serializer instead.")]
         get => MessagePackCacheSerializer.Default;
+    }
+
+    // The serializer of a CacheFunc given none. A native AOT app cannot emit code, which the default needs (and the
+    // trimmer drops MessagePack-CSharp's dynamic resolvers there): its CacheFunc without a serializer still serves what
+    // needs none (the HTTP middleware and handler), and a typed call fails naming the fix. A trimmed app that still
+    // JIT-compiles keeps the reflection path, as any reflection serializer does: docs/serialization.md tells it to pass one.
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = "Only a CacheFunc given no serializer uses the reflection default; native AOT apps get MissingSerializer, and docs/serialization.md tells trimmed apps to pass a serializer.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification = "Reached only when RuntimeFeature.IsDynamicCodeSupported.")]
+    private static ICacheSerializer DefaultSerializerOrMissing()
+        => RuntimeFeature.IsDynamicCodeSupported ? DefaultSerializer : MissingSerializer.Instance;
+
+    // A native AOT app's CacheFunc given no serializer: every typed value fails, naming the fix.
+    private sealed class MissingSerializer : ICacheSerializer
+    {
+        public static readonly MissingSerializer Instance = new();
+
+        public void Serialize<T>(T value, IBufferWriter<byte> destination) => throw Missing<T>();
+
+        public T Deserialize<T>(ReadOnlySpan<byte> data) => throw Missing<T>();
+
+        private static InvalidOperationException Missing<T>() => new(
+            $"This CacheFunc has no serializer for {typeof(T)}: in a native AOT app the default (MessagePack by reflection) cannot run. " +
+            "Pass one in CacheFuncOptions.Serializer, e.g. new SystemTextJsonCacheSerializer(MyJsonContext.Default).");
     }
 
     // The format of DoAsync's serialized values; they are reused across memory hits when immutable or when asked to.

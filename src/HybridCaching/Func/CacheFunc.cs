@@ -73,7 +73,7 @@ public sealed partial class CacheFunc
         _freshFor = options.FreshFor;
         _ttl = options.Ttl;
         _suppressFor = _freshFor < MaxSuppression ? _freshFor : MaxSuppression;
-        _serializer = options.Serializer ?? DefaultSerializer;
+        _serializer = options.Serializer ?? DefaultSerializerOrMissing();
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
         _local = new SingleFlight<RaceResult>(_timeProvider);
