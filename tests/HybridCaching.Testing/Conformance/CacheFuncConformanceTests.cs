@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using HybridCaching.Serialization;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Testing.Conformance;
 
@@ -20,9 +21,9 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
     // the table advances, so a slow machine cannot turn a "fresh" row stale; TTLs and lock windows stay on
     // the adapter's real clock. Go's waitFor of 50 ms applies to the timeout row only (TimeoutFunc): on a
     // loaded 2-core machine a background refresh over Redis can need longer than that.
-    private (CacheFunc Func, ManualTimeProvider Time) NewTableFunc()
+    private (CacheFunc Func, FakeTimeProvider Time) NewTableFunc()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var func = new CacheFunc(Cache, new CacheFuncOptions
         {
             WaitFor = TimeSpan.FromSeconds(5),
@@ -37,7 +38,7 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
 
     // Moves freshness forward on the manual clock and lets the same real time pass, so a shared
     // adapter's real-time suppression window (the Redis lock result lives min(2 s, freshFor)) ends too.
-    private static async Task PassAsync(ManualTimeProvider time, int milliseconds)
+    private static async Task PassAsync(FakeTimeProvider time, int milliseconds)
     {
         time.Advance(TimeSpan.FromMilliseconds(milliseconds));
         await Task.Delay(milliseconds);

@@ -1,5 +1,6 @@
 using HybridCaching.Testing;
 using HybridCaching.Testing.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Conformance;
 
@@ -47,7 +48,7 @@ public sealed class UserAdapterRaceTests
     [Fact]
     public async Task DoAsync_TwoServersSharingAUserAdaptersRace_RunTheFactoryOnceAcrossBoth()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var serverA = new DictionaryCacheAdapter(time);
         await using var serverB = Hybrid(new DictionaryCacheAdapter(serverA.Shared, time), time);
         var options = new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(20), FreshFor = TimeSpan.FromMinutes(1), Ttl = TimeSpan.FromHours(1), TimeProvider = time };

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using HybridCaching.Serialization;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -9,7 +10,7 @@ public sealed class ValueReuseTests : IAsyncDisposable
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Ttl = TimeSpan.FromHours(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
 
     public ValueReuseTests() => _memory = new MemoryCache(10_000, 1 << 24, TimeSpan.Zero, _time);
