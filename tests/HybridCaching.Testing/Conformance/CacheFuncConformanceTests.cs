@@ -169,15 +169,8 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
 
     // Waits (without touching CacheFunc, so no refresh is triggered) until a background refresh has
     // stored the expected value bytes; the deadline is generous for a loaded CI machine.
-    protected async Task WaitUntilStoredAsync(string key, byte[] expectedValue)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!StoredValueIs(await Cache.GetAsync(key), expectedValue))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Key '{key}' was not refreshed within 10 s.");
-            await Task.Delay(5);
-        }
-    }
+    protected Task WaitUntilStoredAsync(string key, byte[] expectedValue)
+        => Polling.EventuallyAsync(async () => StoredValueIs(await Cache.GetAsync(key), expectedValue));
 
     private static bool StoredValueIs(byte[]? stored, byte[] expectedValue)
         => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.Value.SequenceEqual(expectedValue);
