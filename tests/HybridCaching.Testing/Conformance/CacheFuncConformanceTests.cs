@@ -17,7 +17,7 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
     /// <summary>How long the concurrent test's factory takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
     protected virtual TimeSpan ConcurrentWork => TimeSpan.FromMilliseconds(100);
 
-    // The table's CacheFunc (freshFor 50 ms, TTL 2 s as in Go). Freshness is measured on a manual clock that
+    // The table's CacheFunc (freshFor 50 ms, TTL 2 s as in Go). Freshness is measured on a fake clock that
     // the table advances, so a slow machine cannot turn a "fresh" row stale; TTLs and lock windows stay on
     // the adapter's real clock. Go's waitFor of 50 ms applies to the timeout row only (TimeoutFunc): on a
     // loaded 2-core machine a background refresh over Redis can need longer than that.
@@ -36,7 +36,7 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
 
     private CacheFunc TimeoutFunc() => new(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
 
-    // Moves freshness forward on the manual clock and lets the same real time pass, so a shared
+    // Moves freshness forward on the fake clock and lets the same real time pass, so a shared
     // adapter's real-time suppression window (the Redis lock result lives min(2 s, freshFor)) ends too.
     private static async Task PassAsync(FakeTimeProvider time, int milliseconds)
     {

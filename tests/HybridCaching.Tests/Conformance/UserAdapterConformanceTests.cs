@@ -43,7 +43,7 @@ public sealed class UserAdapterRaceTests
         => new HybridCache(upstream, new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1), time), timeProvider: time);
 
     // Two servers, each a CacheFunc (one over the adapter, one over a HybridCache over it), share the adapter's store: the
-    // race it offers is what keeps the second server from running the factory too. A manual clock keeps the first run's
+    // race it offers is what keeps the second server from running the factory too. A fake clock keeps the first run's
     // result under its lock however late the other server races.
     [Fact]
     public async Task DoAsync_TwoServersSharingAUserAdaptersRace_RunTheFactoryOnceAcrossBoth()
