@@ -56,10 +56,10 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.Equal("b", await Do("a", _ => throw new InvalidOperationException("must not run: still fresh")));
         await PassAsync(time, 101);
         Assert.Equal("b", await Do("a", Returns("c")));
-        await WaitUntilStoredAsync("a", "c"u8.ToArray());
+        await WaitUntilRefreshedAsync(func, "a", "c"u8.ToArray());
         await PassAsync(time, 101);
         Assert.Equal("c", await Do("a", Returns("d")));
-        await WaitUntilStoredAsync("a", "d"u8.ToArray());
+        await WaitUntilRefreshedAsync(func, "a", "d"u8.ToArray());
 
         var expected = await Assert.ThrowsAsync<InvalidOperationException>(
             () => func.DoBytesAsync("b", _ => Task.FromException<byte[]>(new InvalidOperationException("expected error"))).AsTask());
@@ -100,10 +100,10 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.Equal("b", await func.DoAsync<string>("a", _ => throw new InvalidOperationException("must not run: still fresh")));
         await PassAsync(time, 101);
         Assert.Equal("b", await func.DoAsync("a", Returns("c")));
-        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("c"));
+        await WaitUntilRefreshedAsync(func, "a", CacheFunc.DefaultSerializer.Serialize("c"));
         await PassAsync(time, 101);
         Assert.Equal("c", await func.DoAsync("a", Returns("d")));
-        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("d"));
+        await WaitUntilRefreshedAsync(func, "a", CacheFunc.DefaultSerializer.Serialize("d"));
 
         // System.Text.Json cannot read what MessagePack (the default) wrote: a miss, not an error.
         var json = new CacheFunc(Cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2), SystemTextJsonCacheSerializer.Default);
@@ -167,10 +167,14 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.All(calls, pair => Assert.Equal(1, pair.Value));
     }
 
-    // Waits (without touching CacheFunc, so no refresh is triggered) until a background refresh has
-    // stored the expected value bytes; the deadline is generous for a loaded CI machine.
-    protected Task WaitUntilStoredAsync(string key, byte[] expectedValue)
-        => Polling.EventuallyAsync(async () => StoredValueIs(await Cache.GetAsync(key), expectedValue));
+    // Waits until a background refresh has stored the expected value bytes (read from the adapter, so no
+    // refresh is triggered) and has ended. The refresh frees its key only after the store, so a stale read
+    // between the two (a loaded machine) would find the key still refreshing and start no new refresh.
+    private async Task WaitUntilRefreshedAsync(CacheFunc func, string key, byte[] expectedValue)
+    {
+        await Polling.EventuallyAsync(async () => StoredValueIs(await Cache.GetAsync(key), expectedValue));
+        await func.WhenBackgroundRefreshesIdleAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
 
     private static bool StoredValueIs(byte[]? stored, byte[] expectedValue)
         => stored is not null && CachePayload.TryRead(stored, out var payload) && payload.Value.SequenceEqual(expectedValue);
