@@ -4,6 +4,7 @@ using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests;
@@ -12,7 +13,7 @@ public sealed class BackgroundRefreshTests : IAsyncDisposable
 {
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public BackgroundRefreshTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);

@@ -3,6 +3,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Net.Http.Headers;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
@@ -14,7 +15,7 @@ public sealed class ConditionalRequestTests : IAsyncDisposable
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
     private static readonly DateTimeOffset LastModified = new(2023, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
     private int _runs;
 

@@ -3,6 +3,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests;
@@ -11,7 +12,7 @@ namespace HybridCaching.AspNetCore.Tests;
 /// stores every response (cookies included) and leaves results without a best-before time for those it does not store.</summary>
 public sealed class MiddlewareForeignEntryTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
     private int _runs;
 

@@ -4,6 +4,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests;
@@ -12,7 +13,7 @@ namespace HybridCaching.AspNetCore.Tests;
 /// written from the stored bytes, and every per-request check (validators, Vary, tags) still made.</summary>
 public sealed class MiddlewareResponseReuseTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
     private int _runs;
 

@@ -4,6 +4,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Net.Http.Headers;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
@@ -11,7 +12,7 @@ namespace HybridCaching.AspNetCore.Tests;
 
 public sealed class MiddlewareSafeDefaultTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public MiddlewareSafeDefaultTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);

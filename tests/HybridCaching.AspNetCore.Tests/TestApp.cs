@@ -76,9 +76,6 @@ internal sealed class TestApp : IAsyncDisposable
 
 internal static class TestHelpers
 {
-    public static string? CacheStatus(HttpResponseMessage response)
-        => response.Headers.TryGetValues(HybridCaching.Http.HttpCacheStatus.HeaderName, out var values) ? values.Single() : null;
-
     /// <summary>Sends a GET; returns its <c>X-Cache</c> status and body (and checks no internal header leaked).</summary>
     public static async Task<(string? Status, string Body)> GetStatusAndBodyAsync(this HttpClient client, string path, params (string Name, string Value)[] headers)
     {
@@ -92,16 +89,4 @@ internal static class TestHelpers
         Assert.False(response.Headers.Contains(ResponseVary.MarkerHeader));
         return (CacheStatus(response), await response.Content.ReadAsStringAsync());
     }
-
-    public static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 10 s.");
-            await Task.Delay(5);
-        }
-    }
-
-    public static Task EventuallyAsync(Func<bool> condition) => EventuallyAsync(() => Task.FromResult(condition()));
 }

@@ -3,6 +3,7 @@ using HybridCaching.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Hosting.Tests;
 
@@ -123,7 +124,7 @@ public sealed class AddHybridCachingTests
     [Fact]
     public async Task AddCacheFunc_TimeProviderInContainer_IsUsedForFreshness()
     {
-        var clock = new Testing.ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(clock);
         services.AddHybridCaching().AddMemory().AddCacheFunc(configure: o => o.FreshFor = TimeSpan.FromMinutes(1));

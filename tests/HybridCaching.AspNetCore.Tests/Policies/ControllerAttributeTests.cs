@@ -3,13 +3,14 @@ using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
 
 /// <summary><see cref="CacheHybridResponseAttribute"/> on MVC controllers and actions.</summary>
 public sealed class ControllerAttributeTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public ControllerAttributeTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);

@@ -1,6 +1,7 @@
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.Testing.DurationRule;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -10,7 +11,7 @@ namespace HybridCaching.AspNetCore.Tests.Policies;
 /// message as the core package's options.</summary>
 public sealed class DurationRuleTests : IAsyncDisposable
 {
-    private readonly MemoryCache _cache = new(100, 1 << 20, TimeSpan.Zero, new ManualTimeProvider());
+    private readonly MemoryCache _cache = new(100, 1 << 20, TimeSpan.Zero, new FakeTimeProvider());
 
     public ValueTask DisposeAsync() => _cache.DisposeAsync();
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -13,7 +14,7 @@ namespace HybridCaching.AspNetCore.Tests.Policies;
 /// <summary>Endpoint policies: opting in per endpoint, named policies, the attribute, per-policy durations.</summary>
 public sealed class EndpointPolicyTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public EndpointPolicyTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);

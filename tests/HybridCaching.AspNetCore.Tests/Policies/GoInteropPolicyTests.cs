@@ -3,6 +3,7 @@ using HybridCaching.Http;
 using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -10,7 +11,7 @@ namespace HybridCaching.AspNetCore.Tests.Policies;
 /// <summary>An endpoint with a policy, keyed by path and query as the Go middleware keys, shares entries with Go.</summary>
 public sealed class GoInteropPolicyTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2023, 11, 14, 22, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2023, 11, 14, 22, 0, 0, TimeSpan.Zero));
     private readonly MemoryCache _cache;
 
     public GoInteropPolicyTests() => _cache = new MemoryCache(100, 1 << 20, TimeSpan.Zero, _time);

@@ -3,6 +3,7 @@ using HybridCaching.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
 namespace HybridCaching.AspNetCore.Tests.Policies;
@@ -10,7 +11,7 @@ namespace HybridCaching.AspNetCore.Tests.Policies;
 /// <summary>Policy tags, and evicting by tag through <see cref="HybridResponseCacheEvictor"/>.</summary>
 public sealed class TagTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
     private int _runs;
 
@@ -117,7 +118,7 @@ public sealed class TagTests : IAsyncDisposable
     [Fact]
     public async Task EvictByTagAsync_OnlyACacheFuncWithShorterTtlThanAPolicy_EvictionOutlivesItsTtl()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, time);
         var func = new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromHours(2), Ttl = TimeSpan.FromMinutes(1), TimeProvider = time });
         int runs = 0;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Net.Http.Headers;
 using static HybridCaching.AspNetCore.Tests.TestHelpers;
 
@@ -13,7 +14,7 @@ namespace HybridCaching.AspNetCore.Tests.Policies;
 /// <summary>Keys that vary by chosen request values, and responses that vary by request headers (<c>Vary</c>).</summary>
 public sealed class VaryTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
     private int _runs;
 

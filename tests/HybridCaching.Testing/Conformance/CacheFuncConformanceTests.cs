@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using HybridCaching.Serialization;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Testing.Conformance;
 
@@ -16,13 +17,13 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
     /// <summary>How long the concurrent test's factory takes (Go: 100 ms for memory, 300 ms for Redis).</summary>
     protected virtual TimeSpan ConcurrentWork => TimeSpan.FromMilliseconds(100);
 
-    // The table's CacheFunc (freshFor 50 ms, TTL 2 s as in Go). Freshness is measured on a manual clock that
+    // The table's CacheFunc (freshFor 50 ms, TTL 2 s as in Go). Freshness is measured on a fake clock that
     // the table advances, so a slow machine cannot turn a "fresh" row stale; TTLs and lock windows stay on
     // the adapter's real clock. Go's waitFor of 50 ms applies to the timeout row only (TimeoutFunc): on a
     // loaded 2-core machine a background refresh over Redis can need longer than that.
-    private (CacheFunc Func, ManualTimeProvider Time) NewTableFunc()
+    private (CacheFunc Func, FakeTimeProvider Time) NewTableFunc()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var func = new CacheFunc(Cache, new CacheFuncOptions
         {
             WaitFor = TimeSpan.FromSeconds(5),
@@ -35,9 +36,9 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
 
     private CacheFunc TimeoutFunc() => new(Cache, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
 
-    // Moves freshness forward on the manual clock and lets the same real time pass, so a shared
+    // Moves freshness forward on the fake clock and lets the same real time pass, so a shared
     // adapter's real-time suppression window (the Redis lock result lives min(2 s, freshFor)) ends too.
-    private static async Task PassAsync(ManualTimeProvider time, int milliseconds)
+    private static async Task PassAsync(FakeTimeProvider time, int milliseconds)
     {
         time.Advance(TimeSpan.FromMilliseconds(milliseconds));
         await Task.Delay(milliseconds);
@@ -55,10 +56,10 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.Equal("b", await Do("a", _ => throw new InvalidOperationException("must not run: still fresh")));
         await PassAsync(time, 101);
         Assert.Equal("b", await Do("a", Returns("c")));
-        await WaitUntilStoredAsync("a", "c"u8.ToArray());
+        await WaitUntilRefreshedAsync(func, "a", "c"u8.ToArray());
         await PassAsync(time, 101);
         Assert.Equal("c", await Do("a", Returns("d")));
-        await WaitUntilStoredAsync("a", "d"u8.ToArray());
+        await WaitUntilRefreshedAsync(func, "a", "d"u8.ToArray());
 
         var expected = await Assert.ThrowsAsync<InvalidOperationException>(
             () => func.DoBytesAsync("b", _ => Task.FromException<byte[]>(new InvalidOperationException("expected error"))).AsTask());
@@ -99,10 +100,10 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.Equal("b", await func.DoAsync<string>("a", _ => throw new InvalidOperationException("must not run: still fresh")));
         await PassAsync(time, 101);
         Assert.Equal("b", await func.DoAsync("a", Returns("c")));
-        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("c"));
+        await WaitUntilRefreshedAsync(func, "a", CacheFunc.DefaultSerializer.Serialize("c"));
         await PassAsync(time, 101);
         Assert.Equal("c", await func.DoAsync("a", Returns("d")));
-        await WaitUntilStoredAsync("a", CacheFunc.DefaultSerializer.Serialize("d"));
+        await WaitUntilRefreshedAsync(func, "a", CacheFunc.DefaultSerializer.Serialize("d"));
 
         // System.Text.Json cannot read what MessagePack (the default) wrote: a miss, not an error.
         var json = new CacheFunc(Cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2), SystemTextJsonCacheSerializer.Default);
@@ -166,16 +167,13 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         Assert.All(calls, pair => Assert.Equal(1, pair.Value));
     }
 
-    // Waits (without touching CacheFunc, so no refresh is triggered) until a background refresh has
-    // stored the expected value bytes; the deadline is generous for a loaded CI machine.
-    protected async Task WaitUntilStoredAsync(string key, byte[] expectedValue)
+    // Waits until a background refresh has stored the expected value bytes (read from the adapter, so no
+    // refresh is triggered) and has ended. The refresh frees its key only after the store, so a stale read
+    // between the two (a loaded machine) would find the key still refreshing and start no new refresh.
+    private async Task WaitUntilRefreshedAsync(CacheFunc func, string key, byte[] expectedValue)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!StoredValueIs(await Cache.GetAsync(key), expectedValue))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Key '{key}' was not refreshed within 10 s.");
-            await Task.Delay(5);
-        }
+        await Polling.EventuallyAsync(async () => StoredValueIs(await Cache.GetAsync(key), expectedValue));
+        await func.WhenBackgroundRefreshesIdleAsync().WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     private static bool StoredValueIs(byte[]? stored, byte[] expectedValue)

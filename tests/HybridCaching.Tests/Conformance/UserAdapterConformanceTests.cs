@@ -1,5 +1,6 @@
 using HybridCaching.Testing;
 using HybridCaching.Testing.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Conformance;
 
@@ -42,12 +43,12 @@ public sealed class UserAdapterRaceTests
         => new HybridCache(upstream, new MemoryCache(100_000, 1 << 29, TimeSpan.FromHours(1), time), timeProvider: time);
 
     // Two servers, each a CacheFunc (one over the adapter, one over a HybridCache over it), share the adapter's store: the
-    // race it offers is what keeps the second server from running the factory too. A manual clock keeps the first run's
+    // race it offers is what keeps the second server from running the factory too. A fake clock keeps the first run's
     // result under its lock however late the other server races.
     [Fact]
     public async Task DoAsync_TwoServersSharingAUserAdaptersRace_RunTheFactoryOnceAcrossBoth()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var serverA = new DictionaryCacheAdapter(time);
         await using var serverB = Hybrid(new DictionaryCacheAdapter(serverA.Shared, time), time);
         var options = new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(20), FreshFor = TimeSpan.FromMinutes(1), Ttl = TimeSpan.FromHours(1), TimeProvider = time };

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HybridCaching.Testing;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Diagnostics;
 
@@ -68,7 +69,7 @@ public sealed class TelemetryTests
         var name = "t-" + Guid.NewGuid().ToString("N");
         using var stale = new MetricCollector<long>(null, CacheTelemetry.Name, "hybridcaching.hits.stale");
         using var refreshes = new MetricCollector<long>(null, CacheTelemetry.Name, "hybridcaching.refreshes");
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var memory = new MemoryCache(100, 1 << 20, TimeSpan.FromHours(1), clock);
         var func = NewFunc(memory, name, clock);
         await func.DoAsync("k", _ => Task.FromResult("v1"));
@@ -219,7 +220,7 @@ public sealed class TelemetryTests
         };
         ActivitySource.AddActivityListener(listener);
         using var source = new ActivitySource("test");
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var memory = new MemoryCache(100, 1 << 20, TimeSpan.FromHours(1), clock);
         var func = NewFunc(memory, name, clock);
         await func.DoAsync("k", _ => Task.FromResult(1));

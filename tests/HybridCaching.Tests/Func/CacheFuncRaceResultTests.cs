@@ -1,5 +1,6 @@
 using System.Text;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -8,7 +9,7 @@ public sealed class CacheFuncRaceResultTests : IAsyncDisposable
 {
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly RaceRecordingCache _recorder;
     private readonly CacheFunc _func;

@@ -1,5 +1,6 @@
 using HybridCaching.Serialization;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -9,7 +10,7 @@ public sealed class CacheFuncTests : IAsyncDisposable
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Ttl = TimeSpan.FromHours(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly CacheFunc _func;
 
@@ -28,16 +29,6 @@ public sealed class CacheFuncTests : IAsyncDisposable
         Ttl = Ttl,
         TimeProvider = _time,
     });
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 10 s.");
-            await Task.Delay(5);
-        }
-    }
 
     private async Task<string?> StoredValueAsync(ICacheAdapter cache, string key)
     {

@@ -1,4 +1,5 @@
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -12,7 +13,7 @@ public sealed class CallAllocationTests : IAsyncDisposable
 
     private static object? s_sink;
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly CacheFunc _func;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -11,7 +12,7 @@ public sealed class StateOverloadTests : IAsyncDisposable
 
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly CacheFunc _func;
 

@@ -3,6 +3,7 @@ using System.Text;
 using HybridCaching.Abstractions;
 using HybridCaching.Testing;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -13,7 +14,7 @@ public sealed class TagEvictionTests : IAsyncDisposable
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan WaitFor = TimeSpan.FromSeconds(10);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _store; // the shared cache (Redis) behind the upstream
     private readonly TagUpstream _upstream;
     private readonly MemoryCache _memory; // this server's memory level

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using HybridCaching.Serialization;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -141,7 +142,7 @@ public sealed class TagTests
     [Fact]
     public async Task DoAsync_TagEvictedWhileFactoryRuns_ValueReadBeforeTheEvictionIsNeverReturned()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.FromHours(1), time);
         var func = new CacheFunc(memory, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromMinutes(1), Ttl = TimeSpan.FromMinutes(5), TimeProvider = time });
         string data = "old";

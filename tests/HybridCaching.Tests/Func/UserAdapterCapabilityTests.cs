@@ -1,4 +1,5 @@
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -6,7 +7,7 @@ namespace HybridCaching.Tests.Func;
 // and tag checks without a storage read, alone and as the downstream of a HybridCache.
 public sealed class UserAdapterCapabilityTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     public sealed class Product
     {

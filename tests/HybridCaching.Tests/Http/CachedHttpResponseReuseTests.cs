@@ -2,13 +2,14 @@ using System.Runtime.InteropServices;
 using System.Text;
 using HybridCaching.Http;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Http;
 
 /// <summary>Memory-level hits through the HTTP response format reuse the response decoded from the entry.</summary>
 public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _memory;
     private readonly CacheFunc _func;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using HybridCaching.Http;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Http;
 
@@ -10,7 +11,7 @@ public sealed class HttpCacheHandlerForeignEntryTests : IAsyncDisposable
 {
     private const string Origin = "http://origin.test";
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public HttpCacheHandlerForeignEntryTests() => _cache = new MemoryCache(1000, 1 << 24, TimeSpan.Zero, _time);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using HybridCaching.Http;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Http;
 
@@ -12,7 +13,7 @@ public sealed class HttpCacheHandlerRevalidationTests : IAsyncDisposable
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
     private static readonly DateTimeOffset LastModified = new(2023, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public HttpCacheHandlerRevalidationTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);
@@ -29,9 +30,6 @@ public sealed class HttpCacheHandlerRevalidationTests : IAsyncDisposable
 
         return new HttpClient(new HttpCacheHandler(options, origin)) { BaseAddress = new Uri(Origin) };
     }
-
-    private static string? CacheStatus(HttpResponseMessage response)
-        => response.Headers.TryGetValues(HttpCacheStatus.HeaderName, out var values) ? values.Single() : null;
 
     private static HttpRequestMessage Get(string path, string? language)
     {
@@ -60,16 +58,6 @@ public sealed class HttpCacheHandlerRevalidationTests : IAsyncDisposable
         response.Headers.TryAddWithoutValidation("Vary", vary);
         return Task.FromResult(response);
     });
-
-    private static async Task EventuallyAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 10 s.");
-            await Task.Delay(5);
-        }
-    }
 
     [Fact]
     public async Task SendAsync_VaryByRequestHeader_StoresEachVariantSeparately()

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using HybridCaching.Http;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Http;
 
@@ -13,7 +14,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
     private static readonly TimeSpan FreshFor = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Ttl = TimeSpan.FromHours(1);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryCache _cache;
 
     public HttpCacheHandlerTests() => _cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, _time);
@@ -29,19 +30,6 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
 
     private static Task<HttpResponseMessage> Text(string body, HttpStatusCode status = HttpStatusCode.OK)
         => Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body) });
-
-    private static string? CacheStatus(HttpResponseMessage response)
-        => response.Headers.TryGetValues(HttpCacheStatus.HeaderName, out var values) ? values.Single() : null;
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 10 s.");
-            await Task.Delay(5);
-        }
-    }
 
     private static string SortedQueryKey(HttpRequestMessage request)
     {
@@ -172,15 +160,6 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         Assert.Null(await _cache.GetAsync(Origin + "/r"));
     }
 
-    // A failed background refresh is retried only after the suppression window (min(2 s, freshFor)):
-    // move past it on each poll. The short real pause bounds how far the clock moves within the
-    // poll's deadline (well under the 1 h TTL).
-    private async Task PassRetryWindowAsync()
-    {
-        await Task.Delay(20);
-        _time.Advance(TimeSpan.FromSeconds(2));
-    }
-
     [Fact]
     public async Task SendAsync_OriginDownAfterFreshFor_ServesStaleThenRefreshesOnRecovery()
     {
@@ -204,7 +183,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         int callsWhenDown = origin.Calls;
         await EventuallyAsync(async () =>
         {
-            await PassRetryWindowAsync();
+            await PassRetryWindowAsync(_time);
             using var stale = await client.GetAsync("/page");
             Assert.Equal("v1", await stale.Content.ReadAsStringAsync());
             Assert.Equal(HttpCacheStatus.Stale, CacheStatus(stale));
@@ -215,7 +194,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
         string? body = null;
         await EventuallyAsync(async () =>
         {
-            await PassRetryWindowAsync();
+            await PassRetryWindowAsync(_time);
             using var response = await client.GetAsync("/page");
             body = await response.Content.ReadAsStringAsync();
             return body == "v2" && CacheStatus(response) == HttpCacheStatus.Hit;
@@ -497,7 +476,7 @@ public sealed class HttpCacheHandlerTests : IAsyncDisposable
     [Fact]
     public async Task SendAsync_EntryWrittenByGo_IsServed()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2023, 11, 14, 22, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2023, 11, 14, 22, 0, 0, TimeSpan.Zero));
         await using var cache = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
         await cache.SetAsync("http://go.test/hi", Convert.FromHexString(CachedHttpResponseTests.GoResponseHex), TimeSpan.FromHours(1));
         var origin = new FakeOrigin((_, _) => Text("from origin"));

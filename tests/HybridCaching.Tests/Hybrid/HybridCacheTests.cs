@@ -1,5 +1,6 @@
 using HybridCaching.Testing;
 using HybridCaching.Testing.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Hybrid;
 
@@ -22,7 +23,7 @@ public sealed class HybridCacheTests
     [Fact]
     public async Task FetchAsync_UpstreamHasValue_CopiesItDownstreamWithRemainingTtl()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
         var downstream = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
         await using var hybrid = new HybridCache(upstream, downstream);
@@ -220,7 +221,7 @@ public sealed class HybridCacheTests
     [Fact]
     public async Task RaceAsync_UpstreamWithoutARace_RunsTheWorkHereBoundedByWaitFor()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var hybrid = new HybridCache(new MemoryCache(100, 1 << 20, TimeSpan.Zero), new MemoryCache(100, 1 << 20, TimeSpan.Zero), timeProvider: time);
         var workToken = CancellationToken.None;
         var race = hybrid.RaceAsync(

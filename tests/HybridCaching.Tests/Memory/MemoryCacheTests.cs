@@ -1,5 +1,6 @@
 using HybridCaching.Testing;
 using HybridCaching.Testing.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Memory;
 
@@ -66,7 +67,7 @@ public sealed class MemoryCacheTests
     [Fact]
     public async Task SetAsync_TtlAboveMaxTtl_IsCappedAtMaxTtl()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var cache = new MemoryCache(100, 1 << 20, TimeSpan.FromMinutes(1), time);
         await cache.SetAsync("a", [1], TimeSpan.FromHours(1));
 
