@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HybridCaching.Tests.Func;
 
@@ -7,7 +8,7 @@ namespace HybridCaching.Tests.Func;
 // only after that run has ended, takes the stored value instead of running the factory a second time.
 public sealed class LateMissTests
 {
-    private readonly ManualTimeProvider _time = new(DateTimeOffset.Parse("2026-12-07T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public async Task DoAsync_MissReadBeforeAnotherRunStoredItsValue_DoesNotRunTheFactoryAgain()
