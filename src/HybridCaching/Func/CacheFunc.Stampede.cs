@@ -22,14 +22,14 @@ public sealed partial class CacheFunc
             cancellationToken);
     }
 
-    // A fresh untagged entry a run just stored locally, which a caller that missed before that write and joined after its
+    // A fresh untagged entry readable as T that a run just stored locally, which a caller that missed before that write and joined after its
     // run had ended would otherwise compute again (a cache with a race has the race's result for that). Only a miss's
     // first run looks: a background refresh, and a run that must compute its own value, do not.
     private byte[]? StoredMeanwhile<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run)
         where TFormat : ICachePayloadFormat<T>
         => run is { IsBackgroundRefresh: false, StoreResult: true } && _localEntries is not null
             && _localEntries.TryGetLocal(run.Key, out var entry) && CachePayload.TryRead(entry.Value, out var payload)
-            && !payload.HasTags && payload.BestBefore > _timeProvider.GetUtcNow()
+            && !payload.HasTags && payload.BestBefore > _timeProvider.GetUtcNow() && run.Format.TryRead(payload, out _)
                 ? entry.Value
                 : null;
 
