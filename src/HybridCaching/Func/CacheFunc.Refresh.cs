@@ -69,6 +69,8 @@ public sealed partial class CacheFunc
     private TaskCompletionSource? _refreshesIdle;
 
     /// <summary>The number of background refreshes under way.</summary>
+    /// <remarks>Test support, with <see cref="WhenBackgroundRefreshesIdleAsync"/>: a test (yours or ours) can assert that
+    /// a stale hit started a refresh, or that none is left running. Not a health signal.</remarks>
     public int PendingBackgroundRefreshes
     {
         get

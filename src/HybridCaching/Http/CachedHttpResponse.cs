@@ -115,12 +115,12 @@ public sealed class CachedHttpResponse
     /// <summary>Formats a time as an HTTP date (RFC 9110 IMF-fixdate), e.g. for a <c>Date</c> header.</summary>
     /// <param name="time">The time.</param>
     /// <returns>The formatted date.</returns>
-    public static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
+    internal static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
 
     /// <summary>Tells whether a header is dropped by the cache (hop-by-hop or computed on each delivery).</summary>
     /// <param name="name">The header name.</param>
     /// <returns><see langword="true"/> when the header is never stored.</returns>
-    public static bool IsPerDeliveryHeader(string name)
+    internal static bool IsPerDeliveryHeader(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return PerDeliveryHeaders.Contains(name);

@@ -34,7 +34,7 @@ public static class HttpCacheStatus
     /// <param name="now">The current time.</param>
     /// <returns><see cref="Hit"/> before its best-before time, <see cref="Stale"/> after it, and <see cref="Miss"/>
     /// when it has none (a result that was never stored).</returns>
-    public static string Of(CachedHttpResponse response, DateTimeOffset now)
+    internal static string Of(CachedHttpResponse response, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(response);
         return response.BestBefore == default ? Miss : response.BestBefore <= now ? Stale : Hit;

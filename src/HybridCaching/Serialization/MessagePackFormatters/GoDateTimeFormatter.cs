@@ -8,7 +8,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// are converted to UTC, <c>Unspecified</c> ones are taken to be UTC; values read back have <see cref="DateTimeKind.Utc"/>.
 /// </summary>
 /// <remarks>Writes exactly what MessagePack-CSharp's own formatter writes; reading also rejects nanoseconds above 999,999,999.</remarks>
-public sealed class GoDateTimeFormatter : IMessagePackFormatter<DateTime>
+internal sealed class GoDateTimeFormatter : IMessagePackFormatter<DateTime>
 {
     private GoDateTimeFormatter()
     {

@@ -8,7 +8,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// MessagePack-CSharp writes it and Go decimal libraries (<c>shopspring/decimal</c>) read it. Reading also accepts an
 /// integer or a finite float in range (what a Go program writes for a number).
 /// </summary>
-public sealed class GoDecimalFormatter : IMessagePackFormatter<decimal>
+internal sealed class GoDecimalFormatter : IMessagePackFormatter<decimal>
 {
     private GoDecimalFormatter()
     {

@@ -7,7 +7,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <see cref="TimeSpan"/> as Go's <c>time.Duration</c>: an integer count of nanoseconds (smallest form).
 /// <see cref="TimeSpan.MaxValue"/> and <see cref="TimeSpan.MinValue"/> map to Int64's extremes (Go's "forever") and back.
 /// </summary>
-public sealed class GoDurationFormatter : IMessagePackFormatter<TimeSpan>
+internal sealed class GoDurationFormatter : IMessagePackFormatter<TimeSpan>
 {
     private const long NanosecondsPerTick = 100;
 

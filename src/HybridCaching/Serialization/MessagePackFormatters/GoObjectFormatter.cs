@@ -13,7 +13,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// map → <c>Dictionary&lt;object, object?&gt;</c> (hashed with the options' <see cref="MessagePackSecurity"/>).
 /// </summary>
 /// <remarks>No type is ever named by the data. Other extensions, nil map keys and repeated map keys are rejected.</remarks>
-public sealed class GoObjectFormatter : IMessagePackFormatter<object?>
+internal sealed class GoObjectFormatter : IMessagePackFormatter<object?>
 {
     private GoObjectFormatter()
     {

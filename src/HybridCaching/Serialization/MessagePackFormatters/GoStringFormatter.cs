@@ -9,7 +9,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <see cref="string"/> as str (UTF-8), as MessagePack-CSharp writes it; reading also accepts bin, which Go reads
 /// interchangeably with str (a Go <c>[]byte</c> field read into a .NET string). Invalid UTF-8 becomes U+FFFD.
 /// </summary>
-public sealed class GoStringFormatter : IMessagePackFormatter<string?>
+internal sealed class GoStringFormatter : IMessagePackFormatter<string?>
 {
     private GoStringFormatter()
     {

@@ -7,7 +7,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <see cref="DateTimeOffset"/> as Go's <c>time.Time</c>: the timestamp extension (−1) of the instant, in its smallest
 /// form; the offset is not stored and values are read back in UTC. Go's zero time (0001-01-01) reads as <c>default</c>.
 /// </summary>
-public sealed class GoTimeFormatter : IMessagePackFormatter<DateTimeOffset>
+internal sealed class GoTimeFormatter : IMessagePackFormatter<DateTimeOffset>
 {
     private GoTimeFormatter()
     {

@@ -8,7 +8,7 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <see cref="Guid"/> as Go's <c>uuid.UUID</c> (a <c>[16]byte</c>): bin of 16 bytes in RFC 4122 (big-endian) order.
 /// Reading also accepts a string in the D, N, B or P form (what MessagePack-CSharp's own formatter writes).
 /// </summary>
-public sealed class GoUuidFormatter : IMessagePackFormatter<Guid>
+internal sealed class GoUuidFormatter : IMessagePackFormatter<Guid>
 {
     private const int Size = 16;
 
