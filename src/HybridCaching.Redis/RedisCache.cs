@@ -129,7 +129,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         _ownsMultiplexer = ownsMultiplexer;
 
         // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
-        connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        ResponseGuard.Observe(connecting);
         _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
@@ -414,7 +414,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
         catch
         {
-            first.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            ResponseGuard.Observe(first);
             throw;
         }
     }

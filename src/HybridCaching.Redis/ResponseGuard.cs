@@ -106,7 +106,8 @@ internal sealed partial class ResponseGuard : IDisposable
         return true;
     }
 
-    private static void Observe(Task task)
+    // A task given up on: its failure is observed, never left to surface as an unobserved task exception.
+    internal static void Observe(Task task)
         => task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private void MarkUnresponsive()

@@ -30,7 +30,7 @@ internal static class BoundedRun
             if (running is { IsCompleted: false })
             {
                 // Given up on: whatever it ends with has no one left to receive it.
-                _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                TaskObservation.ObserveFailure(running);
             }
         }
     }

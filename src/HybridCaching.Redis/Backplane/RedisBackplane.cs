@@ -258,7 +258,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             }
             catch (OperationCanceledException) when (!publish.IsCompleted)
             {
-                _ = publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                ResponseGuard.Observe(publish);
                 throw;
             }
 

@@ -44,7 +44,7 @@ internal readonly struct Deadline
         {
             if (!operation.IsCompleted)
             {
-                _ = operation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                TaskObservation.ObserveFailure(operation);
             }
         }
     }

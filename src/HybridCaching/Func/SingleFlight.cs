@@ -158,7 +158,7 @@ internal sealed class SingleFlight<TResult>
                 if (running is { IsCompleted: false })
                 {
                     // Given up on (timeout, or every waiter gone): whatever it ends with must not go unobserved.
-                    _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    TaskObservation.ObserveFailure(running);
                 }
             }
 
