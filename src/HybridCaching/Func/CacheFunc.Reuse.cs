@@ -15,7 +15,7 @@ public sealed partial class CacheFunc
             var deadline = Deadline.Start(_timeProvider, _waitFor);
             return _localCopies is null
                 ? MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken)
-                : AwaitGetAsync<T, TFormat, TState>(_cache.GetAsync(key, cancellationToken), key, call, format, deadline, cancellationToken);
+                : AwaitGetAsync<T, TFormat, TState>(ReadAsync(key, deadline, cancellationToken), key, call, format, deadline, cancellationToken);
         }
 
         if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity))

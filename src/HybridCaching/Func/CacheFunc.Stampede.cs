@@ -67,6 +67,7 @@ public sealed partial class CacheFunc
             NoteTaggedTtl(context.Ttl);
         }
         run.Produced = payload;
+        run.ProducedValue = value;
         if (run.StoreResult && !context.NoCache)
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
@@ -85,6 +86,7 @@ public sealed partial class CacheFunc
     private async Task StoreAsync(string key, byte[] payload, TimeSpan ttl)
     {
         using var activity = StartActivity("hybridcaching.store", key, default);
+        ForgetPendingRead(key);
         try
         {
             // Over local copies of a shared level, a failed shared write keeps the local copy (logged and counted there).
@@ -128,6 +130,9 @@ public sealed partial class CacheFunc
 
         /// <summary>The payload this call's own factory produced; none until (unless) it ran.</summary>
         public byte[]? Produced { get; set; }
+
+        /// <summary>The value this call's own factory produced (when <see cref="Produced"/> is set).</summary>
+        public T? ProducedValue { get; set; }
 
         public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
     }

@@ -18,20 +18,10 @@ public sealed partial class CacheFunc
     {
         CacheArgument.ThrowIfInvalidKey(key);
         var deadline = Deadline.Start(_timeProvider, _waitFor);
-        ValueTask<byte[]?> pending;
-        try
-        {
-            pending = _cache.GetAsync(key, cancellationToken);
-        }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-        {
-            ReadFailed(key, ex);
-            return new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound);
-        }
-
-        return pending.IsCompletedSuccessfully
-            ? ToGetResultAsync<T>(key, pending.Result, deadline, cancellationToken)
-            : AwaitTryGetAsync<T>(pending, key, deadline, cancellationToken);
+        var read = ReadAsync(key, deadline, cancellationToken);
+        return read.IsCompletedSuccessfully
+            ? ToGetResultAsync<T>(key, read.Result, deadline, cancellationToken)
+            : AwaitTryGetAsync<T>(read, key, deadline, cancellationToken);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the same envelope <c>DoAsync</c>
@@ -51,6 +41,7 @@ public sealed partial class CacheFunc
     {
         CacheArgument.ThrowIfInvalidKey(key);
         var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        ForgetPendingRead(key);
         return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
     }
 
@@ -78,6 +69,7 @@ public sealed partial class CacheFunc
         CacheArgument.ThrowIfInvalidKey(key);
         TagInvalidations.ThrowIfInvalid(tags);
         var payload = Entry(value, tags, options, out var ttl);
+        ForgetPendingRead(key);
         return _cache.SetAsync(key, payload, ttl, cancellationToken);
     }
 
@@ -104,6 +96,7 @@ public sealed partial class CacheFunc
     public ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        ForgetPendingRead(key);
         return _cache.DeleteAsync([key], cancellationToken);
     }
 
@@ -112,11 +105,19 @@ public sealed partial class CacheFunc
     /// <param name="cancellationToken">Cancels the removal.</param>
     /// <returns>A task that completes when the cache has removed the keys; cache failures reach the caller.</returns>
     public ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
-        => _cache.DeleteAsync(CacheArgument.ThrowIfInvalidKeys(keys), cancellationToken);
-
-    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> pending, string key, Deadline deadline, CancellationToken cancellationToken)
     {
-        var stored = await ReadAsync(pending, key, deadline, cancellationToken).ConfigureAwait(false);
+        var valid = CacheArgument.ThrowIfInvalidKeys(keys);
+        for (var i = 0; i < valid.Count; i++)
+        {
+            ForgetPendingRead(valid[i]);
+        }
+
+        return _cache.DeleteAsync(valid, cancellationToken);
+    }
+
+    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> read, string key, Deadline deadline, CancellationToken cancellationToken)
+    {
+        var stored = await read.ConfigureAwait(false);
         return await ToGetResultAsync<T>(key, stored, deadline, cancellationToken).ConfigureAwait(false);
     }
 

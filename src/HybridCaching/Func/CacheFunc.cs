@@ -113,42 +113,17 @@ public sealed partial class CacheFunc
         }
 
         var deadline = Deadline.Start(_timeProvider, _waitFor);
-        ValueTask<byte[]?> pending;
-        try
-        {
-            pending = _cache.GetAsync(key, cancellationToken);
-        }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-        {
-            ReadFailed(key, ex);
-            return MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken);
-        }
-
-        return pending.IsCompletedSuccessfully
-            ? HitOrMiss<T, TFormat, TState>(key, pending.Result, call, format, deadline, cancellationToken)
-            : AwaitGetAsync<T, TFormat, TState>(pending, key, call, format, deadline, cancellationToken);
+        var read = ReadAsync(key, deadline, cancellationToken);
+        return read.IsCompletedSuccessfully
+            ? HitOrMiss<T, TFormat, TState>(key, read.Result, call, format, deadline, cancellationToken)
+            : AwaitGetAsync<T, TFormat, TState>(read, key, call, format, deadline, cancellationToken);
     }
 
-    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> pending, string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+    private async ValueTask<T> AwaitGetAsync<T, TFormat, TState>(ValueTask<byte[]?> read, string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var stored = await ReadAsync(pending, key, deadline, cancellationToken).ConfigureAwait(false);
+        var stored = await read.ConfigureAwait(false);
         return await HitOrMiss<T, TFormat, TState>(key, stored, call, format, deadline, cancellationToken).ConfigureAwait(false);
-    }
-
-    // A pending read bounded by a quarter of waitFor, so that a hung cache leaves a miss three quarters for its race and
-    // factory; a failed or late read is logged and is a miss (null).
-    private async ValueTask<byte[]?> ReadAsync(ValueTask<byte[]?> pending, string key, Deadline deadline, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await deadline.WithinAsync(pending.AsTask(), 0.25, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
-        {
-            ReadFailed(key, ex);
-            return null;
-        }
     }
 
     // Stored bytes, parsed once: the tag verdict, the value and its freshness all come from that one parse.
@@ -222,12 +197,14 @@ public sealed partial class CacheFunc
             _ => false,
         };
 
-        if (readable && !invalidated && TryRead(key, payload, format, out T value))
+        var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
+        T value;
+        if (readable && !invalidated && (ownRun ? format.TryReadProduced(run.ProducedValue!, payload, out value) : TryRead(key, payload, format, out value)))
         {
             return value;
         }
 
-        if (!invalidated && run.Produced is { } produced && ReferenceEquals(produced, shared.Value))
+        if (!invalidated && ownRun)
         {
             // This call's own factory run produced what cannot be read back: running it again would too.
             throw Unreadable<T, TFormat>(key, readable, payload, format);

@@ -21,6 +21,15 @@ internal interface ICachePayloadFormat<T>
     /// (the entry is then a cache miss); implementations do not throw.</returns>
     bool TryRead(scoped in CachePayload payload, out T value);
 
+    /// <summary>The value to give the caller whose own factory produced <paramref name="produced"/> and wrote it as
+    /// <paramref name="payload"/>: like <see cref="TryRead"/>, or <paramref name="produced"/> itself once the format knows
+    /// its payloads of <typeparamref name="T"/> read back (no decode on a miss).</summary>
+    /// <param name="produced">The factory's value.</param>
+    /// <param name="payload">The envelope <see cref="Write"/> made of it.</param>
+    /// <param name="value">The value for the caller.</param>
+    /// <returns><see langword="false"/> when the payload cannot be read back.</returns>
+    bool TryReadProduced(T produced, scoped in CachePayload payload, out T value);
+
     /// <summary>The exception to report when <see cref="TryRead"/> refuses a payload this format wrote itself (running
     /// the factory again would not help): one naming the type and the cause, or <see langword="null"/> when the format
     /// cannot tell (its refusals are then taken as "not shareable": the caller computes its own value).</summary>

@@ -47,6 +47,25 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
         }
     }
 
+    // The producer keeps its own instance once this serializer has read a T back: a type it writes but cannot read
+    // (MessagePack-CSharp and a dictionary keyed by DateOnly) is still decoded, and refused, on every miss.
+    public bool TryReadProduced(T produced, scoped in CachePayload payload, out T value)
+    {
+        if (ReferenceEquals(ReadBack.VerifiedWith, serializer))
+        {
+            value = produced;
+            return true;
+        }
+
+        if (!TryRead(payload, out value))
+        {
+            return false;
+        }
+
+        ReadBack.VerifiedWith = serializer;
+        return true;
+    }
+
     public Exception? ExplainUnreadable(scoped in CachePayload payload)
     {
         try
@@ -72,6 +91,12 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
             $"Cannot cache a value of type {typeof(T)}: {name} {what}: {cause.Message.TrimEnd('.')}. See docs/serialization.md for the types {name} supports.",
             cause);
     }
+
+    // The serializer last seen reading a T back (per T; another serializer is checked again).
+    private static class ReadBack
+    {
+        public static volatile ICacheSerializer? VerifiedWith;
+    }
 }
 
 /// <summary>Raw bytes stored as they are (<c>DoBytesAsync</c>, as the Go original's DoBytes); null is stored as empty.</summary>
@@ -87,4 +112,6 @@ internal readonly struct RawBytesPayloadFormat : ICachePayloadFormat<byte[]>
         value = payload.Value.ToArray();
         return true;
     }
+
+    public bool TryReadProduced(byte[] produced, scoped in CachePayload payload, out byte[] value) => TryRead(payload, out value);
 }

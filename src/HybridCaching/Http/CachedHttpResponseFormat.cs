@@ -42,6 +42,9 @@ internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) :
         return true;
     }
 
+    // The safe defaults apply to what the caller's own request produced as to any stored response.
+    public bool TryReadProduced(CachedHttpResponse produced, scoped in CachePayload payload, out CachedHttpResponse value) => TryRead(payload, out value);
+
     // An entry read straight from the cache (a HEAD lookup) as a response to serve, or null.
     public CachedHttpResponse? ReadStored(byte[]? stored)
         => stored is not null && CachePayload.TryRead(stored, out var payload) && TryRead(payload, out var cached) && !cached.IsBypass

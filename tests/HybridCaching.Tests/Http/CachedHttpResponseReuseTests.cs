@@ -135,5 +135,7 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
             Decodes++;
             return inner.TryRead(payload, out value);
         }
+
+        public bool TryReadProduced(CachedHttpResponse produced, scoped in CachePayload payload, out CachedHttpResponse value) => TryRead(payload, out value);
     }
 }

@@ -1,4 +1,4 @@
-namespace HybridCaching.Benchmarks;
+namespace HybridCaching.Testing;
 
 /// <summary>A typical cached DTO: ten members, ints, strings, a date and a list.</summary>
 public sealed class CustomerDto
