@@ -92,18 +92,20 @@ internal sealed class HybridResponseCachingMiddleware
     internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
-        var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var originalBody = features.Get<IHttpResponseBodyFeature>();
         var originalLifetime = features.Get<IHttpRequestLifetimeFeature>();
-        var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize, originalLifetime?.RequestAborted ?? CancellationToken.None);
-        features.Set<IHttpResponseBodyFeature>(body);
-        features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
-        AddMissHeader(context);
-
-        // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
-        ConditionalRequests.RemoveValidators(context.Request.Headers);
+        LeaderResponseBody? body = null;
         CachedHttpResponse result;
         try
         {
+            var clientAborted = originalLifetime?.RequestAborted ?? CancellationToken.None;
+            body = new LeaderResponseBody(context.Response, features.GetRequiredFeature<IHttpResponseBodyFeature>(), _maximumBodySize, clientAborted);
+            features.Set<IHttpResponseBodyFeature>(body);
+            features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
+            AddMissHeader(context);
+
+            // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
+            ConditionalRequests.RemoveValidators(context.Request.Headers);
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
             result = Evaluate(context, body.Captured, policy, variant, cacheContext);
@@ -111,7 +113,7 @@ internal sealed class HybridResponseCachingMiddleware
         catch (Exception ex)
         {
             // The waiters get the exception now; this request rethrows it once its client has what the app wrote.
-            ended.TrySetResult(FailAfterDrainAsync(body, ex));
+            ended.TrySetResult(body is null ? Task.FromResult<Exception?>(ex) : FailAfterDrainAsync(body, ex));
             throw;
         }
         finally
@@ -216,7 +218,6 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
         // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
-        bool isVariant = false;
         for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
             byte[]? stored = null;
@@ -239,20 +240,13 @@ internal sealed class HybridResponseCachingMiddleware
                 break;
             }
 
-            bool matches = ResponseVary.Matches(cached, context.Request, out string? marker);
-            if (matches && (!isVariant || ResponseVary.IsVariant(cached)))
+            if (ResponseVary.Matches(cached, context.Request, underVariantKey: lookup > 0, out string? marker))
             {
                 await WriteAsync(context, cached).ConfigureAwait(false);
                 return;
             }
 
-            if (isVariant)
-            {
-                break;
-            }
-
-            isVariant = true;
-            key = ResponseVary.VariantKey(key, marker!);
+            key = ResponseVary.VariantKey(key, marker ?? string.Empty);
         }
 
         await PassThroughAsync(context).ConfigureAwait(false);
@@ -323,9 +317,7 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
-        // Under a variant key only an entry stored as a variant is served (a custom key could otherwise collide with it).
-        if (!ResponseVary.Matches(cached, context.Request, out string? marker)
-            || (isVariant && !ResponseVary.IsVariant(cached)))
+        if (!ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
         {
             // Another request's variant: this request's own lives under the key plus its values. A variant that does
             // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
@@ -413,16 +405,14 @@ internal sealed class HybridResponseCachingMiddleware
     private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext)
     {
         var response = context.Response;
-        if (_policies.MissedEndpointPolicy(policy, context))
+        bool missedPolicy = _policies.MissedEndpointPolicy(policy, context);
+        if (missedPolicy)
         {
             // Its vary settings were not part of the key: sharing the response could hand one variant to another.
             WarnBeforeRouting(context);
-
-            cacheContext.NoCache = true;
-            return CachedHttpResponse.Bypass;
         }
 
-        if (body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
+        if (missedPolicy || body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
         {
             cacheContext.NoCache = true;
             return CachedHttpResponse.Bypass;

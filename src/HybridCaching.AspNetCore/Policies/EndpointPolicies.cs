@@ -9,6 +9,7 @@ namespace HybridCaching.AspNetCore;
 internal sealed class EndpointPolicies
 {
     private readonly HybridResponseCachingOptions _options;
+    private readonly bool _endpointsOnly;
     private readonly EndpointPolicy _default;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -18,13 +19,11 @@ internal sealed class EndpointPolicies
     public EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
     {
         _options = options;
-        _default = new EndpointPolicy(defaultFunc);
+        _endpointsOnly = options.EndpointsOnly;
+        _default = new EndpointPolicy(defaultFunc, new HybridResponseCachePolicy());
         _time = time;
         _logger = logger;
-        EndpointsOnly = options.EndpointsOnly;
     }
-
-    public bool EndpointsOnly { get; }
 
     public static object? FindMetadata(Endpoint? endpoint)
     {
@@ -73,7 +72,7 @@ internal sealed class EndpointPolicies
         var endpoint = context.GetEndpoint();
         if (FindMetadata(endpoint) is not { } metadata)
         {
-            return EndpointsOnly ? null : _default;
+            return _endpointsOnly ? null : _default;
         }
 
         return _resolved.TryGetValue(metadata, out var resolved)

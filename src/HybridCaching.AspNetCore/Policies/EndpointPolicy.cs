@@ -17,12 +17,6 @@ internal sealed class EndpointPolicy
     private readonly string[] _tags;
     private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom;
 
-    // The middleware's defaults: its cache function, its key, no tags.
-    public EndpointPolicy(CacheFunc func)
-        : this(func, new HybridResponseCachePolicy())
-    {
-    }
-
     public EndpointPolicy(CacheFunc func, HybridResponseCachePolicy settings)
     {
         Func = func;
