@@ -37,10 +37,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     public HybridResponseCachingMiddleware(RequestDelegate next, HybridResponseCachingOptions options, IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(next);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(services);
-        options.Validate();
+        // Built by UseHybridResponseCaching, which has validated the options.
         _next = next;
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
@@ -68,13 +65,7 @@ internal sealed class HybridResponseCachingMiddleware
             return context.GetEndpoint() is null ? PassThroughBeforeRoutingAsync(context) : _next(context);
         }
 
-        if (!IsCacheable(context))
-        {
-            return _next(context);
-        }
-
-        string key = policy.Key(context, _requestKey, _isDefaultKey, out var variant);
-        if (string.IsNullOrEmpty(key))
+        if (!IsCacheable(context) || policy.Key(context, _requestKey, _isDefaultKey, out var variant) is not { Length: > 0 } key)
         {
             return _next(context);
         }
@@ -113,7 +104,7 @@ internal sealed class HybridResponseCachingMiddleware
         catch (Exception ex)
         {
             // The waiters get the exception now; this request rethrows it once its client has what the app wrote.
-            ended.TrySetResult(body is null ? Task.FromResult<Exception?>(ex) : FailAfterDrainAsync(body, ex));
+            ended.TrySetResult(body?.DrainAsync(ex) ?? Task.FromResult<Exception?>(ex));
             throw;
         }
         finally
@@ -167,12 +158,6 @@ internal sealed class HybridResponseCachingMiddleware
         {
             Log.BeforeRouting(_logger, context.Request.Path);
         }
-    }
-
-    private static async Task<Exception?> FailAfterDrainAsync(LeaderResponseBody body, Exception exception)
-    {
-        await body.DrainAsync().ConfigureAwait(false);
-        return exception;
     }
 
     private static void AddMissHeader(HttpContext context)
@@ -255,56 +240,51 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, HeaderVariant? variant, bool isVariant)
     {
         var run = new ResponseRun(this, context, policy, variant);
-        CachedHttpResponse cached;
+        CachedHttpResponse? cached = null;
+        Exception? error = null;
         try
         {
             cached = await policy.Func.DoAsync(key, run, ResponseRun.Factory, CachedHttpResponseFormat.VaryAllowed, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            if (run.Finish(null) is { } pipeline)
-            {
-                // This request ran the pipeline itself: its own response (or its own exception) is what counts,
-                // even if the run took longer than waitFor or its client went away.
-                var failure = await pipeline.ConfigureAwait(false);
-                if (failure is null)
-                {
-                    return;
-                }
+            error = ex;
+        }
 
-                bool timedOut = ex is TimeoutException && failure is OperationCanceledException && !context.Response.HasStarted;
-                if (!timedOut)
-                {
-                    ExceptionDispatchInfo.Throw(failure);
-                }
-            }
-            else if (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        if (run.Finish(cached) is { } ran)
+        {
+            // This request ran the pipeline itself: it ends once its own client has been sent the whole response, and
+            // its own exception is what counts, even if the run took longer than waitFor or its client went away.
+            var failure = await ran.ConfigureAwait(false);
+            if (failure is null)
             {
-                throw;
+                return;
             }
 
+            if (error is not TimeoutException || failure is not OperationCanceledException || context.Response.HasStarted)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+        else if (error is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        if (cached is null)
+        {
+            // The call failed (error).
             if (_errorHandler is not null)
             {
-                await _errorHandler(context, ex).ConfigureAwait(false);
+                await _errorHandler(context, error!).ConfigureAwait(false);
             }
-            else if (ex is TimeoutException && !context.Response.HasStarted)
+            else if (error is TimeoutException && !context.Response.HasStarted)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }
             else
             {
-                throw;
-            }
-
-            return;
-        }
-
-        if (run.Finish(cached) is { } ran)
-        {
-            // This request ran the pipeline: it ends once its own client has been sent the whole response.
-            if (await ran.ConfigureAwait(false) is { } failure)
-            {
-                ExceptionDispatchInfo.Throw(failure);
+                ExceptionDispatchInfo.Throw(error!);
             }
 
             return;
@@ -384,11 +364,9 @@ internal sealed class HybridResponseCachingMiddleware
         await using (scope.ConfigureAwait(false))
         {
             var response = new BufferedResponse(_maximumBodySize);
-            var features = snapshot.CreateFeatures(response, scope.ServiceProvider, cancellationToken);
-            var context = _contextFactory?.Create(features) ?? new DefaultHttpContext(features);
+            var context = snapshot.CreateContext(response, scope.ServiceProvider, _contextFactory, cancellationToken);
             try
             {
-                snapshot.ApplyRouting(context);
                 await _next(context).ConfigureAwait(false);
                 await response.CompleteAsync().ConfigureAwait(false);
                 return Evaluate(context, response.Captured, policy, variant, cacheContext);

@@ -56,17 +56,8 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         Stop,
     }
 
-    // The body written so far, or null once the copy has stopped.
-    public ReadOnlyMemory<byte>? Captured
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
-            }
-        }
-    }
+    // The body written so far (read once the pipeline has finished), or null once the copy has stopped.
+    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
     Stream IHttpResponseBodyFeature.Stream => this;
 
@@ -74,14 +65,18 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
 
     public void DisableBuffering() => _inner.DisableBuffering();
 
+    // Every write and flush starts the response first: the copy is decided once its headers are final.
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        try
+        if (!_response.HasStarted)
         {
-            await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (ClientHasGone())
-        {
+            try
+            {
+                await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
         }
 
         Check();
@@ -89,19 +84,18 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
 
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         long length = count ?? (new FileInfo(path).Length - offset);
-        bool copy;
         lock (_gate)
         {
-            copy = _capture.IsCapturing && _capture.Written.Length + length <= _maximumBodySize;
-            if (!copy)
+            if (_capture.Written.Length + length > _maximumBodySize)
             {
                 StopCapture();
             }
         }
 
-        if (copy)
+        // Only the app's own calls stop the copy: IsCapturing can be read without _gate.
+        if (_capture.IsCapturing)
         {
             await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
             return;
@@ -122,7 +116,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     public async Task CompleteAsync()
     {
         await FlushWriterAsync().ConfigureAwait(false);
-        await EnsureStartedAsync(CancellationToken.None).ConfigureAwait(false);
+        await StartAsync(CancellationToken.None).ConfigureAwait(false);
         if (!TryPump(default, flush: true, complete: true))
         {
             await ThroughAsync(ClientStep.Complete, default, CancellationToken.None).ConfigureAwait(false);
@@ -139,19 +133,19 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     }
 
     // Waits until the leader's client has been sent everything written (or has gone), once the pipeline has finished:
-    // a failure sending to the client after the app's write had returned, if any.
-    public async Task<Exception?> DrainAsync()
+    // the pipeline's failure, else a failure sending to the client after the app's write had returned, if any.
+    public async Task<Exception?> DrainAsync(Exception? pipelineFailure = null)
     {
         await RunPumpAsync().ConfigureAwait(false);
 
         // The pump cannot fail (it keeps failures), and has nothing left to send: this only observes it.
         await Volatile.Read(ref _pump).ConfigureAwait(false);
-        return _failure?.SourceException;
+        return pipelineFailure ?? _failure?.SourceException;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         if (!TryPump(buffer.Span))
         {
             await ThroughAsync(ClientStep.Send, buffer, cancellationToken).ConfigureAwait(false);
@@ -176,7 +170,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         if (!TryPump(default, flush: true))
         {
             await ThroughAsync(ClientStep.Flush, default, cancellationToken).ConfigureAwait(false);
@@ -246,18 +240,6 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         }
 
         return _clientGone;
-    }
-
-    private async ValueTask EnsureStartedAsync(CancellationToken cancellationToken)
-    {
-        if (!_response.HasStarted)
-        {
-            await StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            Check();
-        }
     }
 
     // Once the response has started its headers are final: decide whether it can be shared at all.

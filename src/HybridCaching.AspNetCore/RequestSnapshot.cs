@@ -53,8 +53,8 @@ internal sealed class RequestSnapshot
     public static RequestSnapshot? Capture(HttpContext context)
         => HttpMethods.IsGet(context.Request.Method) ? new RequestSnapshot(context) : null;
 
-    // The features of a fresh context repeating the request.
-    public FeatureCollection CreateFeatures(BufferedResponse response, IServiceProvider requestServices, CancellationToken requestAborted)
+    // A fresh context repeating the request, routed as it was.
+    public HttpContext CreateContext(BufferedResponse response, IServiceProvider requestServices, IHttpContextFactory? factory, CancellationToken requestAborted)
     {
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(_request);
@@ -62,11 +62,7 @@ internal sealed class RequestSnapshot
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = requestAborted });
         features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = requestServices });
-        return features;
-    }
-
-    public void ApplyRouting(HttpContext context)
-    {
+        var context = factory?.Create(features) ?? new DefaultHttpContext(features);
         if (_endpoint is not null)
         {
             context.SetEndpoint(_endpoint);
@@ -76,5 +72,7 @@ internal sealed class RequestSnapshot
         {
             context.Request.RouteValues = new RouteValueDictionary(_routeValues);
         }
+
+        return context;
     }
 }

@@ -42,13 +42,7 @@ internal static class ResponsePolicy
         var result = new List<KeyValuePair<string, string[]>>(headers.Count + 1);
         foreach (var (name, values) in headers)
         {
-            var copy = new string[values.Count];
-            for (int i = 0; i < copy.Length; i++)
-            {
-                copy[i] = values[i] ?? string.Empty;
-            }
-
-            result.Add(new(name, copy));
+            result.Add(new(name, Array.ConvertAll(values.ToArray(), static v => v ?? string.Empty)));
         }
 
         if (StringValues.IsNullOrEmpty(headers.Date))

@@ -61,7 +61,7 @@ internal sealed class EndpointPolicies
                 + "add it with HybridResponseCachingOptions.AddPolicy (e.g. services.AddHybridResponseCaching(o => o.AddPolicy(...))).");
         }
 
-        var settings = attribute.ToPolicy(named);
+        var settings = (named ?? new HybridResponseCachePolicy()).With(attribute);
         settings.Validate($"[CacheHybridResponse] on endpoint '{endpoint.DisplayName}'");
         return settings;
     }
