@@ -396,13 +396,7 @@ internal sealed class HybridResponseCachingMiddleware
             return CachedHttpResponse.Bypass;
         }
 
-        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow());
-        headers.RemoveAll(static h => string.Equals(h.Key, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase));
-        if (ResponseVary.Marker(response.Headers, context.Request) is { } marker)
-        {
-            headers.Add(new(ResponseVary.MarkerHeader, [marker]));
-        }
-
+        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow(), ResponseVary.Marker(response.Headers, context.Request));
         policy.Apply(cacheContext, context);
         ConditionalRequests.AddETag(headers, response.StatusCode, captured);
         var result = new CachedHttpResponse(response.StatusCode, headers, captured);

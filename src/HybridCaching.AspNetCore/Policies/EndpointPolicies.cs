@@ -27,12 +27,7 @@ internal sealed class EndpointPolicies
 
     public static object? FindMetadata(Endpoint? endpoint)
     {
-        if (endpoint is null)
-        {
-            return null;
-        }
-
-        var metadata = endpoint.Metadata;
+        var metadata = endpoint?.Metadata ?? EndpointMetadataCollection.Empty;
         for (int i = metadata.Count - 1; i >= 0; i--)
         {
             if (metadata[i] is HybridResponseCachePolicy or CacheHybridResponseAttribute)
