@@ -273,7 +273,7 @@ internal sealed class HybridResponseCachingMiddleware
 
         if (cached is null)
         {
-            // The call failed (error).
+            // The call threw error: a timeout, or the failure of a run this request waited on.
             if (_errorHandler is not null)
             {
                 await _errorHandler(context, error!).ConfigureAwait(false);

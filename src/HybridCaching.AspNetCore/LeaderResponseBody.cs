@@ -15,13 +15,10 @@ namespace HybridCaching.AspNetCore;
 // without a cache. Memory stays bounded by the limit: the client is sent the bytes from the copy itself.
 // Once the leader's own client has gone, writes to it are dropped, so the waiters still get the whole response. A failed
 // send the app can no longer see (its write had returned) is kept and returned by DrainAsync.
-internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFeature
+internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
+    : WriteOnlyStream, IHttpResponseBodyFeature
 {
-    private readonly HttpResponse _response;
-    private readonly IHttpResponseBodyFeature _inner;
-    private readonly long _maximumBodySize;
-    private readonly BoundedBuffer _capture;
-    private readonly CancellationToken _clientAborted;
+    private readonly BoundedBuffer _capture = new(maximumBodySize);
 
     // Guards the copy, how much of it the client was handed, and the pump's state.
     private readonly object _gate = new();
@@ -39,15 +36,6 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     private Task _pump = Task.CompletedTask;
     private ExceptionDispatchInfo? _failure;
 
-    public LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
-    {
-        _response = response;
-        _inner = inner;
-        _clientAborted = clientAborted;
-        _maximumBodySize = maximumBodySize;
-        _capture = new BoundedBuffer(maximumBodySize);
-    }
-
     private enum ClientStep
     {
         Send,
@@ -63,16 +51,16 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
 
     public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
 
-    public void DisableBuffering() => _inner.DisableBuffering();
+    public void DisableBuffering() => inner.DisableBuffering();
 
     // Every write and flush starts the response first: the copy is decided once its headers are final.
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (!_response.HasStarted)
+        if (!response.HasStarted)
         {
             try
             {
-                await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+                await inner.StartAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception) when (ClientHasGone())
             {
@@ -88,7 +76,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         long length = count ?? (new FileInfo(path).Length - offset);
         lock (_gate)
         {
-            if (_capture.Written.Length + length > _maximumBodySize)
+            if (_capture.Written.Length + length > maximumBodySize)
             {
                 StopCapture();
             }
@@ -105,7 +93,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         try
         {
             await SendHeldAsync().ConfigureAwait(false);
-            await _inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -156,7 +144,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     // the copy has stopped every write goes through to the client here and waits for it.
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (!_response.HasStarted)
+        if (!response.HasStarted)
         {
             Through(default, write: false);
         }
@@ -179,7 +167,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
 
     public override void Flush()
     {
-        if (!_response.HasStarted || !TryPump(default, flush: true))
+        if (!response.HasStarted || !TryPump(default, flush: true))
         {
             Through(default, write: false);
             Check();
@@ -234,7 +222,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     // A write that fails after the leader's client has gone is dropped (and so are later ones), not thrown to the app.
     private bool ClientHasGone()
     {
-        if (_clientAborted.IsCancellationRequested)
+        if (clientAborted.IsCancellationRequested)
         {
             _clientGone = true;
         }
@@ -245,7 +233,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     // Once the response has started its headers are final: decide whether it can be shared at all.
     private void Check()
     {
-        if (_checked || !_response.HasStarted)
+        if (_checked || !response.HasStarted)
         {
             return;
         }
@@ -253,11 +241,11 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         _checked = true;
         lock (_gate)
         {
-            if (!ResponsePolicy.IsShareable(_response, _maximumBodySize))
+            if (!ResponsePolicy.IsShareable(response, maximumBodySize))
             {
                 StopCapture();
             }
-            else if (_response.ContentLength is { } length)
+            else if (response.ContentLength is { } length)
             {
                 _capture.Reserve(length);
             }
@@ -345,7 +333,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
                     }
                 }
 
-                await ForwardAsync(step, default, keep: true, _clientAborted).ConfigureAwait(false);
+                await ForwardAsync(step, default, keep: true, clientAborted).ConfigureAwait(false);
             }
         }
         finally
@@ -359,7 +347,7 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
     {
         while (TakeUnsent() is { IsEmpty: false } next)
         {
-            await ForwardAsync(ClientStep.Send, next, keep: true, _clientAborted).ConfigureAwait(false);
+            await ForwardAsync(ClientStep.Send, next, keep: true, clientAborted).ConfigureAwait(false);
         }
     }
 
@@ -376,9 +364,9 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         {
             await (step switch
             {
-                ClientStep.Send => _inner.Stream.WriteAsync(data, cancellationToken).AsTask(),
-                ClientStep.Flush => _inner.Stream.FlushAsync(cancellationToken),
-                _ => _inner.CompleteAsync(),
+                ClientStep.Send => inner.Stream.WriteAsync(data, cancellationToken).AsTask(),
+                ClientStep.Flush => inner.Stream.FlushAsync(cancellationToken),
+                _ => inner.CompleteAsync(),
             }).ConfigureAwait(false);
         }
         catch (Exception ex) when (Absorbs(ex, keep))
@@ -398,11 +386,11 @@ internal sealed class LeaderResponseBody : WriteOnlyStream, IHttpResponseBodyFea
         {
             if (write)
             {
-                _inner.Stream.Write(data);
+                inner.Stream.Write(data);
             }
             else
             {
-                _inner.Stream.Flush();
+                inner.Stream.Flush();
             }
         }
         catch (Exception ex) when (Absorbs(ex, keep))

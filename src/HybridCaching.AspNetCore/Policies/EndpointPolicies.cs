@@ -6,24 +6,12 @@ namespace HybridCaching.AspNetCore;
 
 // Finds the policy of a request's endpoint (its last HybridResponseCachePolicy or CacheHybridResponseAttribute
 // metadata), resolved once per metadata object.
-internal sealed class EndpointPolicies
+internal sealed class EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
 {
-    private readonly HybridResponseCachingOptions _options;
-    private readonly bool _endpointsOnly;
-    private readonly EndpointPolicy _default;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly bool _endpointsOnly = options.EndpointsOnly;
+    private readonly EndpointPolicy _default = new(defaultFunc, new HybridResponseCachePolicy());
     private readonly ConcurrentDictionary<object, EndpointPolicy> _resolved = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<TimeSpan, CacheFunc> _funcs = new();
-
-    public EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
-    {
-        _options = options;
-        _endpointsOnly = options.EndpointsOnly;
-        _default = new EndpointPolicy(defaultFunc, new HybridResponseCachePolicy());
-        _time = time;
-        _logger = logger;
-    }
 
     public static object? FindMetadata(Endpoint? endpoint)
     {
@@ -82,24 +70,24 @@ internal sealed class EndpointPolicies
 
     private EndpointPolicy Build(object metadata, Endpoint endpoint)
     {
-        var settings = Settings(metadata, _options.Policies, endpoint);
+        var settings = Settings(metadata, options.Policies, endpoint);
         return new EndpointPolicy(FuncFor(settings.WaitFor) ?? _default.Func, settings);
     }
 
     private CacheFunc? FuncFor(TimeSpan? waitFor)
     {
-        if (waitFor is not { } wait || (_options.CacheFunc is null && wait == _options.WaitFor))
+        if (waitFor is not { } wait || (options.CacheFunc is null && wait == options.WaitFor))
         {
             return null;
         }
 
-        var cache = _options.Cache ?? throw new InvalidOperationException(
+        var cache = options.Cache ?? throw new InvalidOperationException(
             "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
         return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
         {
             Durations = state.options.Durations with { WaitFor = w },
             TimeProvider = state.time,
             Logger = state.logger,
-        }), (cache, options: _options, time: _time, logger: _logger));
+        }), (cache, options, time, logger));
     }
 }
