@@ -54,14 +54,14 @@ internal sealed class RequestSnapshot
         => HttpMethods.IsGet(context.Request.Method) ? new RequestSnapshot(context) : null;
 
     // A fresh context repeating the request, routed as it was.
-    public HttpContext CreateContext(BufferedResponse response, IServiceProvider requestServices, IHttpContextFactory? factory, CancellationToken requestAborted)
+    public HttpContext CreateContext(BufferedResponse response, IServiceProvider services, IHttpContextFactory? factory, CancellationToken aborted)
     {
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(_request);
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
-        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = requestAborted });
-        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = requestServices });
+        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted });
+        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = services });
         var context = factory?.Create(features) ?? new DefaultHttpContext(features);
         if (_endpoint is not null)
         {
