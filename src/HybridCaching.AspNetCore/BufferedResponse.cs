@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,18 +8,17 @@ namespace HybridCaching.AspNetCore;
 // The response side of the fresh context a background refresh runs the pipeline on: no client, status and headers kept
 // here, the body in a bounded buffer (past the limit it is dropped and the response is not cacheable). Like a buffering
 // server, the response starts only when the app asks or the pipeline ends.
-internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResponseBodyFeature
+internal sealed class BufferedResponse : StreamResponseBodyFeature, IHttpResponseFeature
 {
-    private readonly BoundedBuffer _capture;
     private readonly Stack<(Func<object, Task> Callback, object State)> _onStarting = new();
     private readonly Stack<(Func<object, Task> Callback, object State)> _onCompleted = new();
-    private PipeWriter? _writer;
-    private Stream? _body;
 
-    public BufferedResponse(long maximumBodySize) => _capture = new BoundedBuffer(maximumBodySize);
+    public BufferedResponse(long maximumBodySize)
+        : base(new CaptureStream(maximumBodySize))
+        => Body = Stream;
 
     // The body, or null when it grew past the limit.
-    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
+    public ReadOnlyMemory<byte>? Captured => ((CaptureStream)Stream).Captured;
 
     public int StatusCode { get; set; } = StatusCodes.Status200OK;
 
@@ -28,31 +26,9 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
 
     public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
 
-    public Stream Body
-    {
-        get => _body ?? this;
-        set => _body = value;
-    }
+    public Stream Body { get; set; }
 
     public bool HasStarted { get; private set; }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    Stream IHttpResponseBodyFeature.Stream => this;
-
-    public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
 
     public void OnStarting(Func<object, Task> callback, object state)
     {
@@ -71,11 +47,7 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
         _onCompleted.Push((callback, state));
     }
 
-    public void DisableBuffering()
-    {
-    }
-
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public override async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (HasStarted)
         {
@@ -91,18 +63,8 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
         HasStarted = true;
     }
 
-    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
-        => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
-
-    public async Task CompleteAsync()
-    {
-        if (_writer is not null)
-        {
-            await _writer.FlushAsync().ConfigureAwait(false);
-        }
-
-        await StartAsync().ConfigureAwait(false);
-    }
+    public override Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+        => SendFileFallback.SendFileAsync(Stream, path, offset, count, cancellationToken);
 
     // Runs the OnCompleted callbacks (disposals registered with the response among them); a failing one is logged.
     public async Task FireOnCompletedAsync(ILogger logger, string path)
@@ -122,28 +84,24 @@ internal sealed class BufferedResponse : Stream, IHttpResponseFeature, IHttpResp
         }
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    private sealed class CaptureStream(long maximumBodySize) : WriteOnlyStream
     {
-        _capture.Append(buffer.Span);
-        return ValueTask.CompletedTask;
+        private readonly BoundedBuffer _capture = new(maximumBodySize);
+
+        public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _capture.Append(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _capture.Append(buffer);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(ReadOnlySpan<byte> buffer) => _capture.Append(buffer);
-
-    public override void Write(byte[] buffer, int offset, int count) => _capture.Append(buffer.AsSpan(offset, count));
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -37,10 +37,7 @@ internal sealed class HybridResponseCachingMiddleware
 
     public HybridResponseCachingMiddleware(RequestDelegate next, HybridResponseCachingOptions options, IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(next);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(services);
-        options.Validate();
+        // Built by UseHybridResponseCaching, which has validated the options.
         _next = next;
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
@@ -68,13 +65,7 @@ internal sealed class HybridResponseCachingMiddleware
             return context.GetEndpoint() is null ? PassThroughBeforeRoutingAsync(context) : _next(context);
         }
 
-        if (!IsCacheable(context))
-        {
-            return _next(context);
-        }
-
-        string key = policy.Key(context, _requestKey, _isDefaultKey, out var variant);
-        if (string.IsNullOrEmpty(key))
+        if (!IsCacheable(context) || policy.Key(context, _requestKey, _isDefaultKey, out var variant) is not { Length: > 0 } key)
         {
             return _next(context);
         }
@@ -92,18 +83,20 @@ internal sealed class HybridResponseCachingMiddleware
     internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
-        var originalBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var originalBody = features.Get<IHttpResponseBodyFeature>();
         var originalLifetime = features.Get<IHttpRequestLifetimeFeature>();
-        var body = new LeaderResponseBody(context.Response, originalBody, _maximumBodySize, originalLifetime?.RequestAborted ?? CancellationToken.None);
-        features.Set<IHttpResponseBodyFeature>(body);
-        features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
-        AddMissHeader(context);
-
-        // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
-        ConditionalRequests.RemoveValidators(context.Request.Headers);
+        LeaderResponseBody? body = null;
         CachedHttpResponse result;
         try
         {
+            var clientAborted = originalLifetime?.RequestAborted ?? CancellationToken.None;
+            body = new LeaderResponseBody(context.Response, features.GetRequiredFeature<IHttpResponseBodyFeature>(), _maximumBodySize, clientAborted);
+            features.Set<IHttpResponseBodyFeature>(body);
+            features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
+            AddMissHeader(context);
+
+            // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
+            ConditionalRequests.RemoveValidators(context.Request.Headers);
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
             result = Evaluate(context, body.Captured, policy, variant, cacheContext);
@@ -111,7 +104,7 @@ internal sealed class HybridResponseCachingMiddleware
         catch (Exception ex)
         {
             // The waiters get the exception now; this request rethrows it once its client has what the app wrote.
-            ended.TrySetResult(FailAfterDrainAsync(body, ex));
+            ended.TrySetResult(body?.DrainAsync(ex) ?? Task.FromResult<Exception?>(ex));
             throw;
         }
         finally
@@ -167,12 +160,6 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    private static async Task<Exception?> FailAfterDrainAsync(LeaderResponseBody body, Exception exception)
-    {
-        await body.DrainAsync().ConfigureAwait(false);
-        return exception;
-    }
-
     private static void AddMissHeader(HttpContext context)
     {
         if (!context.Response.HasStarted)
@@ -216,7 +203,6 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
         // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
-        bool isVariant = false;
         for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
             byte[]? stored = null;
@@ -239,20 +225,13 @@ internal sealed class HybridResponseCachingMiddleware
                 break;
             }
 
-            bool matches = ResponseVary.Matches(cached, context.Request, out string? marker);
-            if (matches && (!isVariant || ResponseVary.IsVariant(cached)))
+            if (ResponseVary.Matches(cached, context.Request, underVariantKey: lookup > 0, out string? marker))
             {
                 await WriteAsync(context, cached).ConfigureAwait(false);
                 return;
             }
 
-            if (isVariant)
-            {
-                break;
-            }
-
-            isVariant = true;
-            key = ResponseVary.VariantKey(key, marker!);
+            key = ResponseVary.VariantKey(key, marker ?? string.Empty);
         }
 
         await PassThroughAsync(context).ConfigureAwait(false);
@@ -261,56 +240,51 @@ internal sealed class HybridResponseCachingMiddleware
     private async Task InvokeCachedAsync(HttpContext context, string key, EndpointPolicy policy, HeaderVariant? variant, bool isVariant)
     {
         var run = new ResponseRun(this, context, policy, variant);
-        CachedHttpResponse cached;
+        CachedHttpResponse? cached = null;
+        Exception? error = null;
         try
         {
             cached = await policy.Func.DoAsync(key, run, ResponseRun.Factory, CachedHttpResponseFormat.VaryAllowed, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            if (run.Finish(null) is { } pipeline)
-            {
-                // This request ran the pipeline itself: its own response (or its own exception) is what counts,
-                // even if the run took longer than waitFor or its client went away.
-                var failure = await pipeline.ConfigureAwait(false);
-                if (failure is null)
-                {
-                    return;
-                }
+            error = ex;
+        }
 
-                bool timedOut = ex is TimeoutException && failure is OperationCanceledException && !context.Response.HasStarted;
-                if (!timedOut)
-                {
-                    ExceptionDispatchInfo.Throw(failure);
-                }
-            }
-            else if (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        if (run.Finish(cached) is { } ran)
+        {
+            // This request ran the pipeline itself: it ends once its own client has been sent the whole response, and
+            // its own exception is what counts, even if the run took longer than waitFor or its client went away.
+            var failure = await ran.ConfigureAwait(false);
+            if (failure is null)
             {
-                throw;
+                return;
             }
 
+            if (error is not TimeoutException || failure is not OperationCanceledException || context.Response.HasStarted)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+        else if (error is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        if (cached is null)
+        {
+            // The call threw error: a timeout, or the failure of a run this request waited on.
             if (_errorHandler is not null)
             {
-                await _errorHandler(context, ex).ConfigureAwait(false);
+                await _errorHandler(context, error!).ConfigureAwait(false);
             }
-            else if (ex is TimeoutException && !context.Response.HasStarted)
+            else if (error is TimeoutException && !context.Response.HasStarted)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }
             else
             {
-                throw;
-            }
-
-            return;
-        }
-
-        if (run.Finish(cached) is { } ran)
-        {
-            // This request ran the pipeline: it ends once its own client has been sent the whole response.
-            if (await ran.ConfigureAwait(false) is { } failure)
-            {
-                ExceptionDispatchInfo.Throw(failure);
+                ExceptionDispatchInfo.Throw(error!);
             }
 
             return;
@@ -323,9 +297,7 @@ internal sealed class HybridResponseCachingMiddleware
             return;
         }
 
-        // Under a variant key only an entry stored as a variant is served (a custom key could otherwise collide with it).
-        if (!ResponseVary.Matches(cached, context.Request, out string? marker)
-            || (isVariant && !ResponseVary.IsVariant(cached)))
+        if (!ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
         {
             // Another request's variant: this request's own lives under the key plus its values. A variant that does
             // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
@@ -392,11 +364,9 @@ internal sealed class HybridResponseCachingMiddleware
         await using (scope.ConfigureAwait(false))
         {
             var response = new BufferedResponse(_maximumBodySize);
-            var features = snapshot.CreateFeatures(response, scope.ServiceProvider, cancellationToken);
-            var context = _contextFactory?.Create(features) ?? new DefaultHttpContext(features);
+            var context = snapshot.CreateContext(response, scope.ServiceProvider, _contextFactory, cancellationToken);
             try
             {
-                snapshot.ApplyRouting(context);
                 await _next(context).ConfigureAwait(false);
                 await response.CompleteAsync().ConfigureAwait(false);
                 return Evaluate(context, response.Captured, policy, variant, cacheContext);
@@ -413,28 +383,20 @@ internal sealed class HybridResponseCachingMiddleware
     private CachedHttpResponse Evaluate(HttpContext context, ReadOnlyMemory<byte>? body, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext)
     {
         var response = context.Response;
-        if (_policies.MissedEndpointPolicy(policy, context))
+        bool missedPolicy = _policies.MissedEndpointPolicy(policy, context);
+        if (missedPolicy)
         {
             // Its vary settings were not part of the key: sharing the response could hand one variant to another.
             WarnBeforeRouting(context);
-
-            cacheContext.NoCache = true;
-            return CachedHttpResponse.Bypass;
         }
 
-        if (body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
+        if (missedPolicy || body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
         {
             cacheContext.NoCache = true;
             return CachedHttpResponse.Bypass;
         }
 
-        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow());
-        headers.RemoveAll(static h => string.Equals(h.Key, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase));
-        if (ResponseVary.Marker(response.Headers, context.Request) is { } marker)
-        {
-            headers.Add(new(ResponseVary.MarkerHeader, [marker]));
-        }
-
+        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow(), ResponseVary.Marker(response.Headers, context.Request));
         policy.Apply(cacheContext, context);
         ConditionalRequests.AddETag(headers, response.StatusCode, captured);
         var result = new CachedHttpResponse(response.StatusCode, headers, captured);

@@ -15,13 +15,10 @@ namespace HybridCaching.AspNetCore;
 // without a cache. Memory stays bounded by the limit: the client is sent the bytes from the copy itself.
 // Once the leader's own client has gone, writes to it are dropped, so the waiters still get the whole response. A failed
 // send the app can no longer see (its write had returned) is kept and returned by DrainAsync.
-internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
+internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
+    : WriteOnlyStream, IHttpResponseBodyFeature
 {
-    private readonly HttpResponse _response;
-    private readonly IHttpResponseBodyFeature _inner;
-    private readonly long _maximumBodySize;
-    private readonly BoundedBuffer _capture;
-    private readonly CancellationToken _clientAborted;
+    private readonly BoundedBuffer _capture = new(maximumBodySize);
 
     // Guards the copy, how much of it the client was handed, and the pump's state.
     private readonly object _gate = new();
@@ -39,16 +36,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     private Task _pump = Task.CompletedTask;
     private ExceptionDispatchInfo? _failure;
 
-    public LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
-    {
-        _response = response;
-        _inner = inner;
-        _clientAborted = clientAborted;
-        _maximumBodySize = maximumBodySize;
-        _capture = new BoundedBuffer(maximumBodySize);
-    }
-
-    private enum PumpStep
+    private enum ClientStep
     {
         Send,
         Flush,
@@ -56,46 +44,27 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         Stop,
     }
 
-    // The body written so far, or null once the copy has stopped.
-    public ReadOnlyMemory<byte>? Captured
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
-            }
-        }
-    }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
+    // The body written so far (read once the pipeline has finished), or null once the copy has stopped.
+    public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
     Stream IHttpResponseBodyFeature.Stream => this;
 
     public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
 
-    public void DisableBuffering() => _inner.DisableBuffering();
+    public void DisableBuffering() => inner.DisableBuffering();
 
+    // Every write and flush starts the response first: the copy is decided once its headers are final.
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        try
+        if (!response.HasStarted)
         {
-            await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (ClientHasGone())
-        {
+            try
+            {
+                await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (ClientHasGone())
+            {
+            }
         }
 
         Check();
@@ -103,19 +72,18 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
 
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         long length = count ?? (new FileInfo(path).Length - offset);
-        bool copy;
         lock (_gate)
         {
-            copy = _capture.IsCapturing && _capture.Written.Length + length <= _maximumBodySize;
-            if (!copy)
+            if (_capture.Written.Length + length > maximumBodySize)
             {
                 StopCapture();
             }
         }
 
-        if (copy)
+        // Only the app's own calls stop the copy: IsCapturing can be read without _gate.
+        if (_capture.IsCapturing)
         {
             await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
             return;
@@ -125,7 +93,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         try
         {
             await SendHeldAsync().ConfigureAwait(false);
-            await _inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -136,27 +104,10 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     public async Task CompleteAsync()
     {
         await FlushWriterAsync().ConfigureAwait(false);
-        await EnsureStartedAsync(CancellationToken.None).ConfigureAwait(false);
-        if (RequestFromPump(complete: true))
+        await StartAsync(CancellationToken.None).ConfigureAwait(false);
+        if (!TryPump(default, flush: true, complete: true))
         {
-            return;
-        }
-
-        await _clientLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await SendHeldAsync().ConfigureAwait(false);
-            try
-            {
-                await _inner.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (ClientHasGone())
-            {
-            }
-        }
-        finally
-        {
-            _clientLock.Release();
+            await ThroughAsync(ClientStep.Complete, default, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -170,96 +121,73 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     }
 
     // Waits until the leader's client has been sent everything written (or has gone), once the pipeline has finished:
-    // a failure sending to the client after the app's write had returned, if any.
-    public async Task<Exception?> DrainAsync()
+    // the pipeline's failure, else a failure sending to the client after the app's write had returned, if any.
+    public async Task<Exception?> DrainAsync(Exception? pipelineFailure = null)
     {
         await RunPumpAsync().ConfigureAwait(false);
 
         // The pump cannot fail (it keeps failures), and has nothing left to send: this only observes it.
         await Volatile.Read(ref _pump).ConfigureAwait(false);
-        return _failure?.SourceException;
+        return pipelineFailure ?? _failure?.SourceException;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-        if (!TryHold(buffer.Span))
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        if (!TryPump(buffer.Span))
         {
-            await ThroughAsync(buffer, write: true, cancellationToken).ConfigureAwait(false);
+            await ThroughAsync(ClientStep.Send, buffer, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
+    // Synchronous I/O the app asked for (AllowSynchronousIO): the response is started by a synchronous flush, and once
+    // the copy has stopped every write goes through to the client here and waits for it.
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_response.HasStarted)
+        if (!response.HasStarted)
         {
-            Check();
-            if (TryHold(buffer))
-            {
-                return;
-            }
+            Through(default, write: false);
         }
 
-        // Synchronous I/O the app asked for (AllowSynchronousIO): the first write, which starts the response, and
-        // every write once the copy has stopped, go through to the client here and wait for it.
-        Through(buffer, write: true);
         Check();
-        lock (_gate)
+        if (!TryPump(buffer))
         {
-            if (_capture.IsCapturing && !_capture.TryAppend(buffer))
-            {
-                StopCapture();
-            }
-            else
-            {
-                _sent = _capture.Written.Length;
-            }
+            Through(buffer, write: true);
         }
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-        if (!RequestFromPump(complete: false))
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        if (!TryPump(default, flush: true))
         {
-            await ThroughAsync(default, write: false, cancellationToken).ConfigureAwait(false);
+            await ThroughAsync(ClientStep.Flush, default, cancellationToken).ConfigureAwait(false);
         }
     }
 
     public override void Flush()
     {
-        if (!_response.HasStarted || !RequestFromPump(complete: false))
+        if (!response.HasStarted || !TryPump(default, flush: true))
         {
             Through(default, write: false);
             Check();
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    // Once the copy has stopped: sends what the pump still holds, then writes (after throwing a failure kept from an
-    // earlier send) or flushes, as without a cache; dropped once the client has gone.
-    private async Task ThroughAsync(ReadOnlyMemory<byte> data, bool write, CancellationToken cancellationToken)
+    // Once the copy has stopped: sends what the pump still holds, then does step itself, as without a cache (a write
+    // first throws a failure kept from an earlier send).
+    private async Task ThroughAsync(ClientStep step, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await SendHeldAsync().ConfigureAwait(false);
-            if (write)
+            if (step == ClientStep.Send)
             {
                 _failure?.Throw();
             }
 
-            await ForwardAsync(write ? PumpStep.Send : PumpStep.Flush, data, keep: false, cancellationToken).ConfigureAwait(false);
+            await ForwardAsync(step, data, keep: false, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -267,13 +195,17 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
-    // The synchronous twin of ThroughAsync.
+    // The synchronous twin of ThroughAsync, for the app's synchronous writes and flushes.
     private void Through(ReadOnlySpan<byte> data, bool write)
     {
         _clientLock.Wait(CancellationToken.None);
         try
         {
-            SendHeld();
+            while (TakeUnsent() is { IsEmpty: false } next)
+            {
+                Forward(next.Span, write: true, keep: true);
+            }
+
             if (write)
             {
                 _failure?.Throw();
@@ -290,7 +222,7 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     // A write that fails after the leader's client has gone is dropped (and so are later ones), not thrown to the app.
     private bool ClientHasGone()
     {
-        if (_clientAborted.IsCancellationRequested)
+        if (clientAborted.IsCancellationRequested)
         {
             _clientGone = true;
         }
@@ -298,22 +230,10 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         return _clientGone;
     }
 
-    private async ValueTask EnsureStartedAsync(CancellationToken cancellationToken)
-    {
-        if (!_response.HasStarted)
-        {
-            await StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            Check();
-        }
-    }
-
     // Once the response has started its headers are final: decide whether it can be shared at all.
     private void Check()
     {
-        if (_checked || !_response.HasStarted)
+        if (_checked || !response.HasStarted)
         {
             return;
         }
@@ -321,76 +241,42 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         _checked = true;
         lock (_gate)
         {
-            if (!ResponsePolicy.IsShareable(_response, _maximumBodySize))
+            if (!ResponsePolicy.IsShareable(response, maximumBodySize))
             {
                 StopCapture();
             }
-            else if (_response.ContentLength is { } length)
+            else if (response.ContentLength is { } length)
             {
                 _capture.Reserve(length);
             }
         }
     }
 
-    // Copies the bytes for the waiters and has the pump send them to the client; false once the copy has stopped
-    // (or stops now, the body having grown past the limit): the caller then sends them itself.
-    private bool TryHold(ReadOnlySpan<byte> data)
+    // Copies the bytes for the waiters and has the pump send them to the client, then flush or complete its response
+    // if asked; false once the copy has stopped (or stops now, the body having grown past the limit): the caller then
+    // does it itself.
+    private bool TryPump(ReadOnlySpan<byte> data, bool flush = false, bool complete = false)
     {
         lock (_gate)
         {
-            if (!_capture.IsCapturing)
-            {
-                return false;
-            }
-
-            if (!_capture.TryAppend(data))
+            if (!_capture.IsCapturing || !_capture.TryAppend(data))
             {
                 StopCapture();
                 return false;
             }
 
-            if (_capture.Written.Length == _sent)
+            _flushPending |= flush;
+            _completePending |= complete;
+            if (_pumping || (_capture.Written.Length == _sent && !flush))
             {
                 return true;
-            }
-        }
-
-        StartPump();
-        return true;
-    }
-
-    // Asks the pump to flush (or complete) the client's response after what it holds; false once the copy has
-    // stopped: the caller then does it itself.
-    private bool RequestFromPump(bool complete)
-    {
-        lock (_gate)
-        {
-            if (!_capture.IsCapturing)
-            {
-                return false;
-            }
-
-            _flushPending = true;
-            _completePending |= complete;
-        }
-
-        StartPump();
-        return true;
-    }
-
-    private void StartPump()
-    {
-        lock (_gate)
-        {
-            if (_pumping)
-            {
-                return;
             }
 
             _pumping = true;
         }
 
         _pump = RunPumpAsync();
+        return true;
     }
 
     // Under _gate: the copy stops; what the client was not sent yet stays for it.
@@ -408,63 +294,46 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     {
         lock (_gate)
         {
-            if (!_backlog.IsEmpty)
+            var next = _backlog;
+            _backlog = default;
+            if (next.IsEmpty && _capture.IsCapturing)
             {
-                var backlog = _backlog;
-                _backlog = default;
-                return backlog;
+                next = _capture.Written[_sent..];
+                _sent = _capture.Written.Length;
             }
 
-            if (!_capture.IsCapturing)
-            {
-                return default;
-            }
-
-            var written = _capture.Written;
-            var next = written[_sent..];
-            _sent = written.Length;
             return next;
         }
     }
 
-    // What the pump does next; Stop ends it (under _gate, so a write arriving later starts a new one).
-    private PumpStep NextPumpStep()
-    {
-        lock (_gate)
-        {
-            if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
-            {
-                return PumpStep.Send;
-            }
-
-            var step = _completePending ? PumpStep.Complete : _flushPending ? PumpStep.Flush : PumpStep.Stop;
-            _completePending = false;
-            _flushPending = false;
-            if (step == PumpStep.Stop)
-            {
-                _pumping = false;
-            }
-
-            return step;
-        }
-    }
-
-    // Sends the client what it has not been sent, then flushes or completes its response if the app asked to.
+    // Sends the client what it has not been sent, then flushes or completes its response if the app asked to; ends
+    // (under _gate, so a write arriving later starts a new pump) once there is nothing left to do.
     private async Task RunPumpAsync()
     {
         await _clientLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            while (NextPumpStep() is var step and not PumpStep.Stop)
+            while (true)
             {
-                if (step == PumpStep.Send)
+                await SendHeldAsync().ConfigureAwait(false);
+                ClientStep step;
+                lock (_gate)
                 {
-                    await SendHeldAsync().ConfigureAwait(false);
+                    if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
+                    {
+                        continue;
+                    }
+
+                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : ClientStep.Stop;
+                    _completePending = _flushPending = false;
+                    if (step == ClientStep.Stop)
+                    {
+                        _pumping = false;
+                        return;
+                    }
                 }
-                else
-                {
-                    await ForwardAsync(step, default, keep: true, _clientAborted).ConfigureAwait(false);
-                }
+
+                await ForwardAsync(step, default, keep: true, clientAborted).ConfigureAwait(false);
             }
         }
         finally
@@ -478,24 +347,15 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
     {
         while (TakeUnsent() is { IsEmpty: false } next)
         {
-            await ForwardAsync(PumpStep.Send, next, keep: true, _clientAborted).ConfigureAwait(false);
-        }
-    }
-
-    // The synchronous twin of SendHeldAsync, for the app's synchronous writes.
-    private void SendHeld()
-    {
-        while (TakeUnsent() is { IsEmpty: false } next)
-        {
-            Forward(next.Span, write: true, keep: true);
+            await ForwardAsync(ClientStep.Send, next, keep: true, clientAborted).ConfigureAwait(false);
         }
     }
 
     // One operation on the client, skipped once it has gone; a failure once it has gone is dropped. With keep (on behalf
     // of writes that have returned) it is also skipped after an earlier failure, and a failure is kept for DrainAsync.
-    private async ValueTask ForwardAsync(PumpStep step, ReadOnlyMemory<byte> data, bool keep, CancellationToken cancellationToken)
+    private async ValueTask ForwardAsync(ClientStep step, ReadOnlyMemory<byte> data, bool keep, CancellationToken cancellationToken)
     {
-        if (_clientGone || (keep && _failure is not null))
+        if (Skips(keep))
         {
             return;
         }
@@ -504,24 +364,20 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         {
             await (step switch
             {
-                PumpStep.Send => _inner.Stream.WriteAsync(data, cancellationToken).AsTask(),
-                PumpStep.Flush => _inner.Stream.FlushAsync(cancellationToken),
-                _ => _inner.CompleteAsync(),
+                ClientStep.Send => inner.Stream.WriteAsync(data, cancellationToken).AsTask(),
+                ClientStep.Flush => inner.Stream.FlushAsync(cancellationToken),
+                _ => inner.CompleteAsync(),
             }).ConfigureAwait(false);
         }
-        catch (Exception) when (ClientHasGone())
+        catch (Exception ex) when (Absorbs(ex, keep))
         {
-        }
-        catch (Exception ex) when (keep)
-        {
-            _failure = ExceptionDispatchInfo.Capture(ex);
         }
     }
 
     // The synchronous twin of ForwardAsync, for the app's synchronous writes and flushes.
     private void Forward(ReadOnlySpan<byte> data, bool write, bool keep)
     {
-        if (_clientGone || (keep && _failure is not null))
+        if (Skips(keep))
         {
             return;
         }
@@ -530,19 +386,28 @@ internal sealed class LeaderResponseBody : Stream, IHttpResponseBodyFeature
         {
             if (write)
             {
-                _inner.Stream.Write(data);
+                inner.Stream.Write(data);
             }
             else
             {
-                _inner.Stream.Flush();
+                inner.Stream.Flush();
             }
         }
-        catch (Exception) when (ClientHasGone())
+        catch (Exception ex) when (Absorbs(ex, keep))
         {
         }
-        catch (Exception ex) when (keep)
+    }
+
+    private bool Skips(bool keep) => _clientGone || (keep && _failure is not null);
+
+    // Whether a failed operation on the client is not thrown: dropped once the client has gone, else kept with keep.
+    private bool Absorbs(Exception exception, bool keep)
+    {
+        if (!ClientHasGone() && keep)
         {
-            _failure = ExceptionDispatchInfo.Capture(ex);
+            _failure = ExceptionDispatchInfo.Capture(exception);
         }
+
+        return _clientGone || keep;
     }
 }

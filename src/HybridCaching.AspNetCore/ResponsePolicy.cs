@@ -36,24 +36,27 @@ internal static class ResponsePolicy
         return !(response.ContentLength > maximumBodySize);
     }
 
-    // With a Date added when the app set none (so Age can be computed on hits).
-    public static List<KeyValuePair<string, string[]>> Headers(IHeaderDictionary headers, DateTimeOffset now)
+    // With a Date added when the app set none (so Age can be computed on hits), and the request's Vary marker in place
+    // of any the app set.
+    public static List<KeyValuePair<string, string[]>> Headers(IHeaderDictionary headers, DateTimeOffset now, string? varyMarker)
     {
-        var result = new List<KeyValuePair<string, string[]>>(headers.Count + 1);
+        var result = new List<KeyValuePair<string, string[]>>(headers.Count + 2);
         foreach (var (name, values) in headers)
         {
-            var copy = new string[values.Count];
-            for (int i = 0; i < copy.Length; i++)
+            if (!string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
             {
-                copy[i] = values[i] ?? string.Empty;
+                result.Add(new(name, Array.ConvertAll(values.ToArray(), static v => v ?? string.Empty)));
             }
-
-            result.Add(new(name, copy));
         }
 
         if (StringValues.IsNullOrEmpty(headers.Date))
         {
             result.Add(new(HeaderNames.Date, [CachedHttpResponse.FormatHttpDate(now)]));
+        }
+
+        if (varyMarker is not null)
+        {
+            result.Add(new(ResponseVary.MarkerHeader, [varyMarker]));
         }
 
         return result;

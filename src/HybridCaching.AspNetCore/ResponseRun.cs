@@ -65,21 +65,8 @@ internal sealed class ResponseRun(HybridResponseCachingMiddleware owner, HttpCon
             _state = lead;
         }
 
-        return LeadAsync(cacheContext, lead, cancellationToken);
-    }
-
-    private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> lead, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // The waiters get the result as soon as the pipeline has finished; this request's own client may still
-            // be receiving the response, and the middleware waits for that (lead) before the request ends.
-            return await owner.RunPipelineAsync(context, policy, variant, cacheContext, lead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            lead.TrySetResult(Task.FromResult<Exception?>(ex));
-            throw;
-        }
+        // The waiters get the result as soon as the pipeline has finished; this request's own client may still be
+        // receiving the response, and the middleware waits for that (lead) before the request ends.
+        return owner.RunPipelineAsync(context, policy, variant, cacheContext, lead, cancellationToken);
     }
 }

@@ -42,25 +42,4 @@ public sealed class CacheHybridResponseAttribute : Attribute
 
     /// <summary>Tags of the responses, added to the policy's.</summary>
     public string[]? Tags { get; set; }
-
-    // This attribute's settings on top of basePolicy (which is not changed).
-    internal HybridResponseCachePolicy ToPolicy(HybridResponseCachePolicy? basePolicy)
-    {
-        var policy = basePolicy?.Copy() ?? new HybridResponseCachePolicy();
-        if (FreshForSeconds != 0)
-        {
-            policy.FreshFor = TimeSpan.FromSeconds(FreshForSeconds);
-        }
-
-        if (TtlSeconds != 0)
-        {
-            policy.Ttl = TimeSpan.FromSeconds(TtlSeconds);
-        }
-
-        HybridResponseCachePolicy.AddAll(policy.VaryByQuery, VaryByQuery);
-        HybridResponseCachePolicy.AddAll(policy.VaryByHeader, VaryByHeader);
-        HybridResponseCachePolicy.AddAll(policy.VaryByRouteValue, VaryByRouteValue);
-        HybridResponseCachePolicy.AddAll(policy.Tags, Tags);
-        return policy;
-    }
 }

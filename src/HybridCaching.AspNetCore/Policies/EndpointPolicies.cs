@@ -6,34 +6,16 @@ namespace HybridCaching.AspNetCore;
 
 // Finds the policy of a request's endpoint (its last HybridResponseCachePolicy or CacheHybridResponseAttribute
 // metadata), resolved once per metadata object.
-internal sealed class EndpointPolicies
+internal sealed class EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
 {
-    private readonly HybridResponseCachingOptions _options;
-    private readonly EndpointPolicy _default;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly bool _endpointsOnly = options.EndpointsOnly;
+    private readonly EndpointPolicy _default = new(defaultFunc, new HybridResponseCachePolicy());
     private readonly ConcurrentDictionary<object, EndpointPolicy> _resolved = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<TimeSpan, CacheFunc> _funcs = new();
 
-    public EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
-    {
-        _options = options;
-        _default = new EndpointPolicy(defaultFunc);
-        _time = time;
-        _logger = logger;
-        EndpointsOnly = options.EndpointsOnly;
-    }
-
-    public bool EndpointsOnly { get; }
-
     public static object? FindMetadata(Endpoint? endpoint)
     {
-        if (endpoint is null)
-        {
-            return null;
-        }
-
-        var metadata = endpoint.Metadata;
+        var metadata = endpoint?.Metadata ?? EndpointMetadataCollection.Empty;
         for (int i = metadata.Count - 1; i >= 0; i--)
         {
             if (metadata[i] is HybridResponseCachePolicy or CacheHybridResponseAttribute)
@@ -62,7 +44,7 @@ internal sealed class EndpointPolicies
                 + "add it with HybridResponseCachingOptions.AddPolicy (e.g. services.AddHybridResponseCaching(o => o.AddPolicy(...))).");
         }
 
-        var settings = attribute.ToPolicy(named);
+        var settings = (named ?? new HybridResponseCachePolicy()).With(attribute);
         settings.Validate($"[CacheHybridResponse] on endpoint '{endpoint.DisplayName}'");
         return settings;
     }
@@ -73,7 +55,7 @@ internal sealed class EndpointPolicies
         var endpoint = context.GetEndpoint();
         if (FindMetadata(endpoint) is not { } metadata)
         {
-            return EndpointsOnly ? null : _default;
+            return _endpointsOnly ? null : _default;
         }
 
         return _resolved.TryGetValue(metadata, out var resolved)
@@ -88,24 +70,24 @@ internal sealed class EndpointPolicies
 
     private EndpointPolicy Build(object metadata, Endpoint endpoint)
     {
-        var settings = Settings(metadata, _options.Policies, endpoint);
+        var settings = Settings(metadata, options.Policies, endpoint);
         return new EndpointPolicy(FuncFor(settings.WaitFor) ?? _default.Func, settings);
     }
 
     private CacheFunc? FuncFor(TimeSpan? waitFor)
     {
-        if (waitFor is not { } wait || (_options.CacheFunc is null && wait == _options.WaitFor))
+        if (waitFor is not { } wait || (options.CacheFunc is null && wait == options.WaitFor))
         {
             return null;
         }
 
-        var cache = _options.Cache ?? throw new InvalidOperationException(
+        var cache = options.Cache ?? throw new InvalidOperationException(
             "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
         return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
         {
             Durations = state.options.Durations with { WaitFor = w },
             TimeProvider = state.time,
             Logger = state.logger,
-        }), (cache, options: _options, time: _time, logger: _logger));
+        }), (cache, options, time, logger));
     }
 }

@@ -17,12 +17,6 @@ internal sealed class EndpointPolicy
     private readonly string[] _tags;
     private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom;
 
-    // The middleware's defaults: its cache function, its key, no tags.
-    public EndpointPolicy(CacheFunc func)
-        : this(func, new HybridResponseCachePolicy())
-    {
-    }
-
     public EndpointPolicy(CacheFunc func, HybridResponseCachePolicy settings)
     {
         Func = func;
@@ -74,23 +68,11 @@ internal sealed class EndpointPolicy
 
     public void Apply(CacheFuncContext cacheContext, HttpContext context)
     {
-        if (_freshFor is { } freshFor)
-        {
-            cacheContext.FreshFor = freshFor;
-        }
-
-        if (_ttl is { } ttl)
-        {
-            cacheContext.Ttl = ttl;
-        }
-
-        if (_tagsFrom is null)
-        {
-            cacheContext.Tags = _tags.Length > 0 ? _tags : null;
-            return;
-        }
-
-        var tags = _tags.Concat(_tagsFrom(context) ?? []).Where(static tag => !string.IsNullOrEmpty(tag)).Distinct(StringComparer.Ordinal).ToArray();
+        cacheContext.FreshFor = _freshFor ?? cacheContext.FreshFor;
+        cacheContext.Ttl = _ttl ?? cacheContext.Ttl;
+        var tags = _tagsFrom is null
+            ? _tags
+            : _tags.Concat(_tagsFrom(context) ?? []).Where(static tag => !string.IsNullOrEmpty(tag)).Distinct(StringComparer.Ordinal).ToArray();
         cacheContext.Tags = tags.Length > 0 ? tags : null;
     }
 }

@@ -38,11 +38,8 @@ public sealed class HybridResponseCacheEvictor
 
     internal TimeSpan LongestTtl()
     {
-        var longest = _options.CacheFunc?.DefaultTtl ?? _options.Ttl;
-        if (_options.CacheFunc is not null && _options.Ttl > longest)
-        {
-            longest = _options.Ttl; // policies with a waitFor of their own run on the options' durations
-        }
+        // Policies with a waitFor of their own run on the options' durations, even beside a CacheFunc.
+        var longest = Max(_options.Ttl, _options.CacheFunc?.DefaultTtl);
 
         foreach (var policy in _options.Policies.Values)
         {

@@ -50,13 +50,20 @@ public sealed class HybridResponseCachePolicy
     /// <value>Default none; null or empty tags it returns are ignored.</value>
     public Func<HttpContext, IEnumerable<string>>? TagsFrom { get; set; }
 
-    internal HybridResponseCachePolicy Copy()
+    // A copy with an attribute's settings on top: a duration it sets replaces this one's, its names are added.
+    internal HybridResponseCachePolicy With(CacheHybridResponseAttribute attribute)
     {
-        var copy = new HybridResponseCachePolicy { FreshFor = FreshFor, Ttl = Ttl, WaitFor = WaitFor, TagsFrom = TagsFrom };
-        AddAll(copy.VaryByQuery, VaryByQuery);
-        AddAll(copy.VaryByHeader, VaryByHeader);
-        AddAll(copy.VaryByRouteValue, VaryByRouteValue);
-        AddAll(copy.Tags, Tags);
+        var copy = new HybridResponseCachePolicy
+        {
+            FreshFor = attribute.FreshForSeconds != 0 ? TimeSpan.FromSeconds(attribute.FreshForSeconds) : FreshFor,
+            Ttl = attribute.TtlSeconds != 0 ? TimeSpan.FromSeconds(attribute.TtlSeconds) : Ttl,
+            WaitFor = WaitFor,
+            TagsFrom = TagsFrom,
+        };
+        AddAll(copy.VaryByQuery, VaryByQuery, attribute.VaryByQuery);
+        AddAll(copy.VaryByHeader, VaryByHeader, attribute.VaryByHeader);
+        AddAll(copy.VaryByRouteValue, VaryByRouteValue, attribute.VaryByRouteValue);
+        AddAll(copy.Tags, Tags, attribute.Tags);
         return copy;
     }
 
@@ -73,9 +80,9 @@ public sealed class HybridResponseCachePolicy
         ThrowIfAnyEmpty(Tags, what, nameof(Tags));
     }
 
-    internal static void AddAll(IList<string> target, IEnumerable<string>? items)
+    private static void AddAll(IList<string> target, IEnumerable<string> items, IEnumerable<string>? more)
     {
-        foreach (var item in items ?? [])
+        foreach (var item in items.Concat(more ?? []))
         {
             target.Add(item);
         }

@@ -20,24 +20,22 @@ internal static class ResponseVary
     public static string? Marker(IHeaderDictionary responseHeaders, HttpRequest request)
         => StringValues.IsNullOrEmpty(responseHeaders.Vary) ? null : Marker(responseHeaders.Vary, request);
 
-    // Whether a stored response may be served to the request; when not, marker is the request's values for the
-    // response's Vary (the end of VariantKey).
-    public static bool Matches(CachedHttpResponse cached, HttpRequest request, out string? marker)
+    // Whether a stored response may be served to the request (under a variant key only one stored as a variant: a
+    // custom key could otherwise collide with it); when not, marker is the request's values for the response's Vary
+    // (the end of VariantKey).
+    public static bool Matches(CachedHttpResponse cached, HttpRequest request, bool underVariantKey, out string? marker)
     {
-        marker = null;
-        if (!cached.Headers.TryGetValue(HeaderNames.Vary, out string[]? vary))
+        marker = cached.Headers.TryGetValue(HeaderNames.Vary, out string[]? vary) ? Marker(vary, request) : null;
+        if (underVariantKey && !cached.Headers.ContainsKey(MarkerHeader))
         {
-            return true;
+            return false;
         }
 
-        marker = Marker(vary, request);
         return marker is null
             || (cached.Headers.TryGetValue(MarkerHeader, out string[]? stored) && stored.Length == 1 && string.Equals(stored[0], marker, StringComparison.Ordinal));
     }
 
     public static string VariantKey(string key, string marker) => key + " v:" + marker;
-
-    public static bool IsVariant(CachedHttpResponse cached) => cached.Headers.ContainsKey(MarkerHeader);
 
     private static string? Marker(StringValues vary, HttpRequest request)
     {

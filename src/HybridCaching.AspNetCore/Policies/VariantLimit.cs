@@ -13,27 +13,20 @@ internal readonly record struct HeaderVariant(string BaseKey, string Id);
 // cache still holds at most servers × maximum live variants per key. At most TrackedKeys base keys are tracked (least
 // recently used dropped first; a dropped key may be given the maximum again). Variants are told apart by a per-process
 // randomized hash of their values: a rare collision, not steerable by a client, only lets one more variant in.
-internal sealed class VariantLimit
+internal sealed class VariantLimit(int maximum, TimeProvider time)
 {
     public const int TrackedKeys = 10_000;
 
-    private readonly TimeProvider _time;
     private readonly RuntimeMemoryCache _keys = new(new MemoryCacheOptions { SizeLimit = TrackedKeys });
     private readonly object _gate = new();
 
-    public VariantLimit(int maximum, TimeProvider time)
-    {
-        Maximum = maximum;
-        _time = time;
-    }
-
-    public int Maximum { get; }
+    public int Maximum { get; } = maximum;
 
     // Whether the variant may be stored for ttl: it is one of its base key's live variants already (its lifetime is then
     // renewed), or fewer than the maximum are alive.
     public bool TryAdmit(HeaderVariant variant, TimeSpan ttl)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var until = ttl < DateTimeOffset.MaxValue - now ? now + ttl : DateTimeOffset.MaxValue;
         int id = variant.Id.GetHashCode(StringComparison.Ordinal);
         lock (_gate)
