@@ -56,8 +56,20 @@ internal sealed class RequestSnapshot
     // A fresh context repeating the request, routed as it was.
     public HttpContext CreateContext(BufferedResponse response, IServiceProvider services, IHttpContextFactory? factory, CancellationToken aborted)
     {
+        // Each refresh gets its own request (the app's pipeline may change it), copied from the one captured.
         var features = new FeatureCollection();
-        features.Set<IHttpRequestFeature>(_request);
+        features.Set<IHttpRequestFeature>(new HttpRequestFeature
+        {
+            Protocol = _request.Protocol,
+            Scheme = _request.Scheme,
+            Method = _request.Method,
+            PathBase = _request.PathBase,
+            Path = _request.Path,
+            QueryString = _request.QueryString,
+            RawTarget = _request.RawTarget,
+            Headers = new HeaderDictionary(new Dictionary<string, StringValues>(_request.Headers, StringComparer.OrdinalIgnoreCase)),
+            Body = Stream.Null,
+        });
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted });
