@@ -52,15 +52,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     private readonly string _prefix;
     private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
-    private readonly bool _skipLock;
-    private readonly bool _notifyWaiters;
-    private readonly bool _allowClearingWholeDatabase;
-    private readonly TimeSpan _operationTimeout;
 
     // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout): not dropped for it.
     private readonly TimeSpan _writeConnectWait;
-    private readonly Func<int, TimeSpan> _retryDelay;
-    private readonly TimeProvider _time;
     private readonly ResponseGuard _guard;
     private readonly CancellationTokenSource _disposing = new();
 
@@ -129,20 +123,14 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         _ownsMultiplexer = ownsMultiplexer;
 
         // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
-        ResponseGuard.Observe(connecting);
+        TaskObservation.ObserveFailure(connecting);
         _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
-        _skipLock = options.SkipLock;
-        _notifyWaiters = options.NotifyWaiters;
-        _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
-        _operationTimeout = options.OperationTimeout;
         _writeConnectWait = writeConnectWait;
-        _retryDelay = options.RetryDelay;
-        _time = options.TimeProvider;
         _logger = logger ?? NullLogger.Instance;
-        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
+        _guard = new ResponseGuard(options.OperationTimeout, options.TimeProvider, ProbeAsync, _logger);
     }
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
@@ -163,23 +151,18 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("get", _operationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken);
+        return Timed("get", _options.OperationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken);
     }
 
     /// <inheritdoc/>
     /// <remarks>A key stored without expiry reports <see cref="Timeout.InfiniteTimeSpan"/> as its time to live.</remarks>
-    public async ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var fetched = await Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), static reply => reply, cancellationToken).ConfigureAwait(false);
-        var value = (byte[]?)fetched.Value;
-        if (value is null)
-        {
-            return CacheFetchResult.NotFound;
-        }
-
-        return new CacheFetchResult(value, fetched.Expiry ?? Timeout.InfiniteTimeSpan);
+        return Timed("fetch", _options.OperationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), static reply => (byte[]?)reply.Value is { } value
+            ? new CacheFetchResult(value, reply.Expiry ?? Timeout.InfiniteTimeSpan)
+            : CacheFetchResult.NotFound, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -213,7 +196,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
 
         // The race result a recent run left under the lock key would answer the next miss with the deleted value.
-        await _guard.WaitAsync(Task.WhenAll(Started(() => DeleteKeys(db, valueKeys)), Started(() => DeleteRaceResults(db, lockKeys))), cancellationToken).ConfigureAwait(false);
+        await _guard.WaitAsync(Task.WhenAll(DeleteKeys(db, valueKeys), DeleteRaceResults(db, lockKeys)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -226,7 +209,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        if (_prefix.Length == 0 && !_allowClearingWholeDatabase)
+        if (_prefix.Length == 0 && !_options.AllowClearingWholeDatabase)
         {
             throw new InvalidOperationException(
                 "RedisCache.ClearAsync with an empty Prefix would delete every key in the database. Set RedisCacheOptions.Prefix "
@@ -264,7 +247,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Timed("ping", _operationTimeout, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
+        return Timed("ping", _options.OperationTimeout, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
     }
 
     /// <inheritdoc/>
@@ -285,13 +268,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
             new RaceState(this, key, fn, waitFor, ttl),
             static (state, token) => state.Cache.RaceAcrossServersAsync(state, token),
             waitFor,
-            _time,
+            _options.TimeProvider,
             cancellationToken);
     }
 
-    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration) when anyone
-    // listens; a command failed before it was sent (Redis down or hung) is recorded too, with its error.type. The command
-    // takes its arguments as state and the reply is converted here, so a read costs one async method and no closure.
+    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration), failures
+    // included. Arguments travel as state and the reply is converted here: a read costs one async method and no closure.
     private async ValueTask<TResult> Timed<TState, TReply, TResult>(string operation, TimeSpan connectWait, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -300,20 +282,16 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         {
             var db = await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
             pending = command(db, state);
-            var reply = await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
+            await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
             CacheTelemetry.RecordRedis(operation, started, null);
-            return convert(reply);
+            return convert(await pending.ConfigureAwait(false));
         }
         catch (Exception ex)
         {
             var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue);
             CacheTelemetry.RecordRedis(operation, started, failure);
-            if (ReferenceEquals(failure, ex))
-            {
-                throw;
-            }
-
-            throw failure;
+            ExceptionDispatchInfo.Throw(failure);
+            throw;
         }
     }
 
@@ -405,22 +383,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
         => await fn(cancellationToken).ConfigureAwait(false);
 
-    // Starts a second command after one in flight; if that throws, the first one's outcome is observed.
-    private static TResult AfterStarted<TResult>(Task first, Func<TResult> start)
-    {
-        try
-        {
-            return start();
-        }
-        catch
-        {
-            ResponseGuard.Observe(first);
-            throw;
-        }
-    }
-
     // A command's task, a throw while starting it turned into a faulted task (so every one started together is awaited).
-    private static Task Started(Func<Task> start)
+    private static Task<T> Started<T>(Func<Task<T>> start)
     {
         try
         {
@@ -428,7 +392,28 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
         catch (Exception ex)
         {
-            return Task.FromException(ex);
+            return Task.FromException<T>(ex);
+        }
+    }
+
+    // What a finished run leaves its waiters: its result, its failure's message, or nothing when it was abandoned.
+    private static byte[]? Payload(Task<RaceResult> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+#pragma warning disable RS0030 // finished: no sync-over-async
+            return LockResultCodec.Encode(run.GetAwaiter().GetResult());
+#pragma warning restore RS0030
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+#pragma warning disable CA1031 // the run's failure reaches its caller; waiters get its message, as from any leader
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return LockResultCodec.Encode(null, ex.Message);
         }
     }
 
@@ -442,7 +427,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
-            return _connectWaitExpired && connectWait <= _operationTimeout
+            return _connectWaitExpired && connectWait <= _options.OperationTimeout
                 ? throw NotConnected("Still connecting to Redis; the command was not sent.")
                 : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, cancellationToken));
         }
@@ -466,12 +451,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            await _connecting.WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
+            await _connecting.WaitAsync(connectWait, _options.TimeProvider, waiting.Token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Only a wait of the full OperationTimeout makes later reads fail fast; a race's shorter budget does not.
-            if (connectWait >= _operationTimeout)
+            if (connectWait >= _options.OperationTimeout)
             {
                 _connectWaitExpired = true;
             }
@@ -497,58 +482,43 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         await multiplexer.GetDatabase(_database).PingAsync().ConfigureAwait(false);
     }
 
+    // Known once a server is connected; false until then.
     private bool IsCluster(IConnectionMultiplexer multiplexer)
     {
-        var known = Volatile.Read(ref _topology);
-        if (known != 0)
+        if (Volatile.Read(ref _topology) == 0 && multiplexer.GetServers() is var servers && servers.Any(s => s.IsConnected))
         {
-            return known == 2;
+            Volatile.Write(ref _topology, servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1);
         }
 
-        var servers = multiplexer.GetServers();
-        if (!servers.Any(s => s.IsConnected))
-        {
-            return false;
-        }
-
-        var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
-        Volatile.Write(ref _topology, cluster ? 2 : 1);
-        return cluster;
+        return Volatile.Read(ref _topology) == 2;
     }
 
     private RedisChannel Channel(IConnectionMultiplexer multiplexer, string lockKey)
         => IsCluster(multiplexer) ? RedisChannel.Sharded(lockKey) : RedisChannel.Literal(lockKey);
 
     // DEL of many keys, one command per hash slot on a cluster.
-    private Task DeleteKeys(IDatabase db, RedisKey[] keys)
-    {
-        if (!IsCluster(db.Multiplexer))
-        {
-            return db.KeyDeleteAsync(keys);
-        }
-
-        var multiplexer = db.Multiplexer;
-        return Task.WhenAll(keys.GroupBy(multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList());
-    }
+    private Task DeleteKeys(IDatabase db, RedisKey[] keys) => IsCluster(db.Multiplexer)
+        ? Task.WhenAll(keys.GroupBy(db.Multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList())
+        : Started(() => db.KeyDeleteAsync(keys));
 
     private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
-        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))));
+        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))).ToList());
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
-        if (_skipLock)
+        if (_options.SkipLock)
         {
             return await state.Fn(cancellationToken).ConfigureAwait(false);
         }
 
         var lockKey = _lockKeyPrefix + state.Key;
-        var started = _time.GetTimestamp();
+        var started = _options.TimeProvider.GetTimestamp();
 
         // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
         // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
-        var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
+        var stepBudget = state.WaitFor / 3 < _options.OperationTimeout ? state.WaitFor / 3 : _options.OperationTimeout;
         RaceWaiter? waiter = null;
-        var subscribeTried = !_notifyWaiters;
+        var subscribeTried = !_options.NotifyWaiters;
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -563,9 +533,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 try
                 {
                     db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
-                    attemptStarted = _time.GetTimestamp();
+                    attemptStarted = _options.TimeProvider.GetTimestamp();
                     set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
-                    var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
+                    var get = Started(() => db.StringGetAsync(lockKey));
                     await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
                     acquired = !(await set.ConfigureAwait(false)).IsNull;
                     current = (byte[]?)await get.ConfigureAwait(false);
@@ -579,7 +549,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 catch when (db is not null && set is not null && MayHoldLock(set))
                 {
                     // The caller left while the lock attempt was in flight: a lock it takes all the same is released.
-                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state);
+                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state, cancellationToken);
                     throw;
                 }
 
@@ -604,7 +574,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
                     if (attempt > 0)
                     {
-                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
+                        CacheTelemetry.RecordWait("servers", _options.TimeProvider.GetElapsedTime(started));
                     }
 
                     return LockResultCodec.ToRaceResult(decoded.Value, decoded.Error);
@@ -614,20 +584,20 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _options.TimeProvider, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
                     }
                 }
 
-                var remaining = state.WaitFor - _time.GetElapsedTime(started);
+                var remaining = state.WaitFor - _options.TimeProvider.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero)
                 {
                     throw new TimeoutException($"Waited {(long)state.WaitFor.TotalMilliseconds} ms for another server's result for key '{state.Key}'.");
                 }
 
-                var delay = _retryDelay(attempt);
+                var delay = _options.RetryDelay(attempt);
                 delay = delay < remaining ? delay : remaining;
                 if (waiter is not null)
                 {
@@ -635,7 +605,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 }
                 else
                 {
-                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(delay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -654,78 +624,41 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
 
         var run = InvokeAsync(state.Fn, cancellationToken);
-        _ = HandOverLateLockAsync(db, lockKey, lockAttempt, run, state);
+        _ = HandOverLateLockAsync(db, lockKey, lockAttempt, run, state, cancellationToken);
         return await run.ConfigureAwait(false);
     }
 
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
     // instead, or is released when there is none, so no server waits on a leader that is not running.
-    private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state)
+    private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
     {
-        try
-        {
-            if ((await lockAttempt.ConfigureAwait(false)).IsNull)
-            {
-                return;
-            }
-        }
-#pragma warning disable CA1031 // a lock attempt that failed took no lock: nothing to hand over
-        catch (Exception)
-#pragma warning restore CA1031
+        await ((Task)lockAttempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!MayHoldLock(lockAttempt))
         {
             return;
         }
 
-        var lockedAt = _time.GetTimestamp();
+        var lockedAt = _options.TimeProvider.GetTimestamp();
         LogLateLock(_logger, state.Key);
-        byte[]? payload = null;
         if (run is not null)
         {
-            try
-            {
-                payload = LockResultCodec.Encode(await run.ConfigureAwait(false));
-            }
-            catch (OperationCanceledException)
-            {
-                // Abandoned: released below.
-            }
-#pragma warning disable CA1031 // the run's failure reached its caller; waiters get its message, as from any leader
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                payload = LockResultCodec.Encode(null, ex.Message);
-            }
+            await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await SettleLockAsync(db, lockKey, payload, state, lockedAt).ConfigureAwait(false);
+        await SettleLockAsync(db, lockKey, run is null ? null : Payload(run, runToken), state, lockedAt).ConfigureAwait(false);
     }
 
     // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
     private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
-        RaceResult result = default;
-        ExceptionDispatchInfo? failure = null;
-        try
-        {
-            result = await state.Fn(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Abandoned (timeout, or every waiter cancelled): no result; the lock is released so that a waiter takes over.
-            _ = SettleLockAsync(db, lockKey, payload: null, state, lockedAt);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            failure = ExceptionDispatchInfo.Capture(ex);
-        }
+        var run = InvokeAsync(state.Fn, cancellationToken);
+        await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         // The write is sent now (this process's later commands follow it on the connection); this process's callers get
-        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout.
-        var payload = failure is null ? LockResultCodec.Encode(result) : LockResultCodec.Encode(null, failure.SourceException.Message);
-        _ = SettleLockAsync(db, lockKey, payload, state, lockedAt);
-        failure?.Throw();
-        return result;
+        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout. An abandoned
+        // run (timeout, or every waiter cancelled) leaves no result: the lock is released so that a waiter takes over.
+        _ = SettleLockAsync(db, lockKey, Payload(run, cancellationToken), state, lockedAt);
+        return await run.ConfigureAwait(false);
     }
 
     // Writes payload under the lock (PSETEX), or releases it when there is none; then publishes for the waiters.
@@ -735,11 +668,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         var command = payload is null
             ? db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument)
             : db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
-        var publish = _notifyWaiters ? AfterStarted(command, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+        var publish = _options.NotifyWaiters ? Started(() => PublishAsync(db, lockKey)) : Task.FromResult(0L);
         await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private Task PublishAsync(IDatabase db, string lockKey)
+    private Task<long> PublishAsync(IDatabase db, string lockKey)
         => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
 
     // Never throws. Hands a lock this process holds to its waiters: payload written under it, or the lock released when
@@ -751,27 +684,19 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         {
             try
             {
-                if (payload is not null)
+                await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                if (retried && payload is not null)
                 {
-                    try
-                    {
-                        await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
-                        if (retried)
-                        {
-                            LogResultWrittenLate(_logger, state.Key);
-                        }
-
-                        return;
-                    }
-                    catch (RedisServerException)
-                    {
-                        payload = null;
-                        LogLockReleased(_logger, state.Key);
-                    }
+                    LogResultWrittenLate(_logger, state.Key);
                 }
 
-                await WriteOrReleaseAsync(db, lockKey, null, state.Ttl).ConfigureAwait(false);
                 return;
+            }
+            catch (RedisServerException) when (payload is not null)
+            {
+                payload = null;
+                LogLockReleased(_logger, state.Key);
+                continue;
             }
             catch (ObjectDisposedException ex)
             {
@@ -786,12 +711,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 LogResultNotWritten(_logger, state.Key, ex.Message);
             }
 
-            if (_time.GetElapsedTime(lockedAt) + retryDelay >= state.WaitFor || Volatile.Read(ref _disposed) != 0)
+            if (_options.TimeProvider.GetElapsedTime(lockedAt) + retryDelay >= state.WaitFor || Volatile.Read(ref _disposed) != 0)
             {
                 return;
             }
 
-            await Task.Delay(retryDelay, _time).ConfigureAwait(false);
+            await Task.Delay(retryDelay, _options.TimeProvider).ConfigureAwait(false);
             retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
         }
     }

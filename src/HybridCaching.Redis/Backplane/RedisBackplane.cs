@@ -14,13 +14,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private readonly Func<IConnectionMultiplexer, bool> _isCluster;
     private readonly ICacheBackplaneListener _listener;
     private readonly ILogger _logger;
+    private readonly RedisCacheOptions _options;
     private readonly string _channelName;
-    private readonly string _prefix;
-    private readonly string _lockPrefix;
-    private readonly int _database;
-    private readonly RedisBackplaneMode _mode;
-    private readonly TimeSpan _window;
-    private readonly TimeProvider _time;
     private readonly byte[] _instanceId = RandomNumberGenerator.GetBytes(BackplaneMessage.InstanceIdLength);
     private readonly Channel<string?> _queue = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
@@ -29,13 +24,15 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private IConnectionMultiplexer? _multiplexer;
     private RedisChannel _channel;
     private RedisChannel _keyspaceChannel;
-    private long _messagesPublished;
-    private long _keysPublished;
-    private long _messagesReceived;
-    private long _bytesReceived;
-    private long _ownIgnored;
-    private long _gaps;
     private int _disposed;
+
+    // Counters for tests and the load benchmark (incremented with Interlocked).
+    internal long MessagesPublished;
+    internal long KeysPublished;
+    internal long MessagesReceived;
+    internal long BytesReceived;
+    internal long OwnMessagesIgnored;
+    internal long Gaps;
 
     public RedisBackplane(
         Task<IConnectionMultiplexer> connecting,
@@ -48,34 +45,17 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         _isCluster = isCluster;
         _listener = listener;
         _logger = logger;
-        _prefix = options.Prefix;
-        _lockPrefix = options.LockPrefix;
-        _database = options.Database ?? -1;
-        _mode = options.Backplane;
-        _window = options.BackplaneCoalesceWindow;
-        _time = options.TimeProvider;
+        _options = options;
         _channelName = "!backplane!" + options.Prefix;
         _running = RunAsync();
     }
 
     internal Task Subscribed => _subscribed.Task;
 
-    internal long MessagesPublished => Interlocked.Read(ref _messagesPublished);
-
-    internal long KeysPublished => Interlocked.Read(ref _keysPublished);
-
-    internal long MessagesReceived => Interlocked.Read(ref _messagesReceived);
-
-    internal long BytesReceived => Interlocked.Read(ref _bytesReceived);
-
-    internal long OwnMessagesIgnored => Interlocked.Read(ref _ownIgnored);
-
-    internal long Gaps => Interlocked.Read(ref _gaps);
-
     public void KeyChanged(string key)
     {
         // With keyspace notifications Redis announces the write itself.
-        if (_mode == RedisBackplaneMode.PubSub)
+        if (_options.Backplane == RedisBackplaneMode.PubSub)
         {
             _queue.Writer.TryWrite(key);
         }
@@ -83,27 +63,19 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
     public void Cleared() => _queue.Writer.TryWrite(null);
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            Stop();
-        }
+        Dispose();
+        await _running.ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        Stop();
-        await _running.ConfigureAwait(false);
-    }
-
-    private void Stop()
-    {
         _queue.Writer.TryComplete();
         _stopping.Cancel();
         var multiplexer = _multiplexer;
@@ -114,7 +86,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             {
                 var subscriber = multiplexer.GetSubscriber();
                 subscriber.Unsubscribe(_channel, null, CommandFlags.FireAndForget);
-                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                if (_options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
                     subscriber.Unsubscribe(_keyspaceChannel, null, CommandFlags.FireAndForget);
                 }
@@ -169,11 +141,11 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                 _channel = _isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
                 var subscriber = multiplexer.GetSubscriber();
                 await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
-                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                if (_options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
-                    var database = _database >= 0 ? _database : multiplexer.GetDatabase().Database;
-                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(_prefix)}*");
-                    var skip = $"__keyspace@{database}__:".Length + _prefix.Length;
+                    var database = _options.Database ?? multiplexer.GetDatabase().Database;
+                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(_options.Prefix)}*");
+                    var skip = $"__keyspace@{database}__:".Length + _options.Prefix.Length;
                     await subscriber.SubscribeAsync(_keyspaceChannel, (channel, _) => OnKeyspaceEvent(channel, skip)).ConfigureAwait(false);
                 }
 
@@ -183,7 +155,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             {
                 failed = true;
                 LogSubscribeFailed(_logger, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(1), _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
         }
 
@@ -204,9 +176,10 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         var keys = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
         {
-            if (_window > TimeSpan.Zero)
+            var window = _options.BackplaneCoalesceWindow;
+            if (window > TimeSpan.Zero)
             {
-                await Task.Delay(_window, _time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(window, _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
 
             var clear = false;
@@ -222,7 +195,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     keys.Add(key);
                 }
 
-                if (_window <= TimeSpan.Zero)
+                if (window <= TimeSpan.Zero)
                 {
                     break; // no coalescing: one message per announcement
                 }
@@ -240,7 +213,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     await PublishAsync(multiplexer, message).ConfigureAwait(false);
                 }
 
-                Interlocked.Add(ref _keysPublished, keys.Count);
+                Interlocked.Add(ref KeysPublished, keys.Count);
                 keys.Clear();
             }
         }
@@ -258,11 +231,11 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             }
             catch (OperationCanceledException) when (!publish.IsCompleted)
             {
-                ResponseGuard.Observe(publish);
+                TaskObservation.ObserveFailure(publish);
                 throw;
             }
 
-            Interlocked.Increment(ref _messagesPublished);
+            Interlocked.Increment(ref MessagesPublished);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -280,8 +253,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             return;
         }
 
-        Interlocked.Increment(ref _messagesReceived);
-        Interlocked.Add(ref _bytesReceived, bytes.Length);
+        Interlocked.Increment(ref MessagesReceived);
+        Interlocked.Add(ref BytesReceived, bytes.Length);
         if (!BackplaneMessage.TryRead(bytes, out var sender, out var cleared, out var keys))
         {
             LogMalformed(_logger, bytes.Length);
@@ -290,7 +263,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
         if (sender.SequenceEqual(_instanceId))
         {
-            Interlocked.Increment(ref _ownIgnored);
+            Interlocked.Increment(ref OwnMessagesIgnored);
             return;
         }
 
@@ -307,15 +280,15 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private void OnKeyspaceEvent(RedisChannel channel, int skip)
     {
         var name = channel.ToString();
-        Interlocked.Increment(ref _messagesReceived);
-        Interlocked.Add(ref _bytesReceived, name.Length);
+        Interlocked.Increment(ref MessagesReceived);
+        Interlocked.Add(ref BytesReceived, name.Length);
         if (name.Length <= skip)
         {
             return;
         }
 
         var key = name[skip..];
-        if (_prefix.Length == 0 && key.StartsWith(_lockPrefix, StringComparison.Ordinal))
+        if (_options.Prefix.Length == 0 && key.StartsWith(_options.LockPrefix, StringComparison.Ordinal))
         {
             return; // lock keys are not cached values
         }
@@ -335,7 +308,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
     private void OnGap()
     {
-        Interlocked.Increment(ref _gaps);
+        Interlocked.Increment(ref Gaps);
         LogGap(_logger);
         _listener.OnCleared();
     }
