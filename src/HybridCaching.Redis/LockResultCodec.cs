@@ -92,12 +92,12 @@ internal static class LockResultCodec
 
     private static ReadOnlySpan<byte> ErrKey => [0xa3, (byte)'E', (byte)'r', (byte)'r'];
 
-    // The race's outcome: a RaceResult, or the leader's failure as a RemoteRaceException.
-    public static RaceResult ToRaceResult(byte[]? value, string? error) => error switch
+    // The race's outcome a leader left: a RaceResult, or its failure as a RemoteRaceException.
+    public static RaceResult ToRaceResult(ReadOnlyMemory<byte> data) => Decode(data) switch
     {
-        null or "" => new RaceResult(value),
-        NoCacheError => new RaceResult(value, NoCache: true),
-        NotFoundError => new RaceResult(null),
-        _ => throw new RemoteRaceException(error),
+        (var value, null or "") => new RaceResult(value),
+        (var value, NoCacheError) => new RaceResult(value, NoCache: true),
+        (_, NotFoundError) => new RaceResult(null),
+        (_, var error) => throw new RemoteRaceException(error),
     };
 }

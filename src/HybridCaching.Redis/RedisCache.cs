@@ -29,7 +29,7 @@ namespace HybridCaching.Redis;
 /// released), so no server waits on a leader that is not running.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock keys '{_lockKeyPrefix,nq}…')")]
-public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable, ICacheBackplaneSource
+public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewal, IDisposable, ICacheBackplaneSource
 {
     private const string ClearKey = "!clear!";
     private const int ScanPageSize = 1000;
@@ -43,6 +43,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     // Releases a lock still held by its leader's placeholder.
     private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    // Renews a key's TTL (ARGV[2] ms) only while it holds the bytes read (ARGV[1]): one key, so cluster-safe.
+    private const string RenewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
     private static readonly RedisValue[] PlaceholderArgument = [LockResultCodec.PlaceholderText];
 
@@ -131,6 +134,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         _writeConnectWait = writeConnectWait;
         _logger = logger ?? NullLogger.Instance;
         _guard = new ResponseGuard(options.OperationTimeout, options.TimeProvider, ProbeAsync, _logger);
+
+        async Task ProbeAsync() => await (await connecting.ConfigureAwait(false)).GetDatabase(_database).PingAsync().ConfigureAwait(false);
     }
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
@@ -143,7 +148,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     {
         ArgumentNullException.ThrowIfNull(listener);
         ThrowIfDisposed();
-        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger);
+        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger).Start();
     }
 
     /// <inheritdoc/>
@@ -187,13 +192,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
 
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
-        var valueKeys = new RedisKey[list.Count];
-        var lockKeys = new RedisKey[list.Count];
-        for (var i = 0; i < list.Count; i++)
-        {
-            valueKeys[i] = _prefix + list[i];
-            lockKeys[i] = _lockKeyPrefix + list[i];
-        }
+        var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
+        var lockKeys = list.Select(key => (RedisKey)(_lockKeyPrefix + key)).ToArray();
 
         // The race result a recent run left under the lock key would answer the next miss with the deleted value.
         await _guard.WaitAsync(Task.WhenAll(DeleteKeys(db, valueKeys), DeleteRaceResults(db, lockKeys)), cancellationToken).ConfigureAwait(false);
@@ -224,16 +224,22 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 + "nothing was deleted.");
         }
 
-        await RaceAsync(
-            ClearKey,
-            async token =>
-            {
-                await ClearCoreAsync(token).ConfigureAwait(false);
-                return new RaceResult(null);
-            },
-            ClearWaitFor,
-            ClearSuppression,
-            cancellationToken).ConfigureAwait(false);
+        await RaceAsync(ClearKey, ClearCoreAsync, ClearWaitFor, ClearSuppression, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One round trip: a script that compares the stored value with <paramref name="expected"/> and runs
+    /// <c>PEXPIRE</c> on a match, so a key removed or rewritten since the read is left as it is.</remarks>
+    public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(expected);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ThrowIfDisposed();
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
+        var renew = db.ScriptEvaluateAsync(RenewScript, [(RedisKey)(_prefix + key)], [expected, Milliseconds(ttl)]);
+        await _guard.WaitAsync(renew, cancellationToken).ConfigureAwait(false);
+        return (long)await renew.ConfigureAwait(false) == 1;
     }
 
     /// <summary>Sends a <c>PING</c> through the cache's connection, bounded like every round trip: by
@@ -299,47 +305,28 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     /// <remarks>Never waits for an owned multiplexer's first connection attempt (an unreachable Redis can keep it going for
     /// the connect timeout): that multiplexer is closed when the attempt ends. Commands still waiting are failed.</remarks>
     /// <returns>A task that completes when done.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (StartDispose() is { } multiplexer)
-        {
-            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            multiplexer.Dispose();
-        }
+        Dispose(); // closing without letting commands complete does not wait for anything
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Disposes the multiplexer when the cache created it (for hosts that dispose synchronously).</summary>
     /// <remarks>Like <see cref="DisposeAsync"/>, never waits for an owned multiplexer's first connection attempt.</remarks>
     public void Dispose()
     {
-        if (StartDispose() is { } multiplexer)
-        {
-            CloseNow(multiplexer);
-        }
-    }
-
-    // Returns the owned multiplexer to close now; one still making its first connection attempt is closed when it ends.
-    private IConnectionMultiplexer? StartDispose()
-    {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return null;
+            return;
         }
 
         _guard.Dispose();
         _disposing.Cancel();
-        if (!_ownsMultiplexer)
+        if (_ownsMultiplexer)
         {
-            return null;
+            // At once, or when the first connection attempt ends.
+            _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-
-        if (_connecting.IsCompleted)
-        {
-            return _connecting.IsCompletedSuccessfully ? Completed(_connecting) : null;
-        }
-
-        _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return null;
     }
 
     // The constructors StackExchange.Redis 2.x offers are marked obsolete in 3.x (which prefers one taking CommandFlags,
@@ -476,12 +463,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         return await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ProbeAsync()
-    {
-        var multiplexer = await _connecting.ConfigureAwait(false);
-        await multiplexer.GetDatabase(_database).PingAsync().ConfigureAwait(false);
-    }
-
     // Known once a server is connected; false until then.
     private bool IsCluster(IConnectionMultiplexer multiplexer)
     {
@@ -544,7 +525,15 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 {
                     // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work here.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
-                    return await RunHereAsync(state, db, lockKey, set, cancellationToken).ConfigureAwait(false);
+                    if (db is null || set is null || !MayHoldLock(set))
+                    {
+                        return await state.Fn(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // That lock attempt may still take the lock: it is handed this run's result.
+                    var run = InvokeAsync(state.Fn, cancellationToken);
+                    _ = HandOverLateLockAsync(db, lockKey, set, run, state, cancellationToken);
+                    return await run.ConfigureAwait(false);
                 }
                 catch when (db is not null && set is not null && MayHoldLock(set))
                 {
@@ -560,10 +549,14 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
                 if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
                 {
-                    (byte[]? Value, string? Error) decoded;
+                    if (attempt > 0)
+                    {
+                        CacheTelemetry.RecordWait("servers", _options.TimeProvider.GetElapsedTime(started));
+                    }
+
                     try
                     {
-                        decoded = LockResultCodec.Decode(current);
+                        return LockResultCodec.ToRaceResult(current);
                     }
                     catch (MessagePackSerializationException ex)
                     {
@@ -571,13 +564,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                         LogUnreadableResult(_logger, state.Key, ex.Message);
                         return await state.Fn(cancellationToken).ConfigureAwait(false);
                     }
-
-                    if (attempt > 0)
-                    {
-                        CacheTelemetry.RecordWait("servers", _options.TimeProvider.GetElapsedTime(started));
-                    }
-
-                    return LockResultCodec.ToRaceResult(decoded.Value, decoded.Error);
                 }
 
                 if (!subscribeTried)
@@ -599,33 +585,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
                 var delay = _options.RetryDelay(attempt);
                 delay = delay < remaining ? delay : remaining;
-                if (waiter is not null)
-                {
-                    await waiter.WaitAsync(delay, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.Delay(delay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-                }
+                await (waiter?.WaitAsync(delay, cancellationToken) ?? Task.Delay(delay, _options.TimeProvider, cancellationToken)).ConfigureAwait(false);
             }
         }
         finally
         {
             waiter?.Dispose();
         }
-    }
-
-    // Redis did not answer the lock attempt in time. When that attempt may still take the lock, it is handed this run's result.
-    private async Task<RaceResult> RunHereAsync(RaceState state, IDatabase? db, string lockKey, Task<RedisResult>? lockAttempt, CancellationToken cancellationToken)
-    {
-        if (db is null || lockAttempt is null || !MayHoldLock(lockAttempt))
-        {
-            return await state.Fn(cancellationToken).ConfigureAwait(false);
-        }
-
-        var run = InvokeAsync(state.Fn, cancellationToken);
-        _ = HandOverLateLockAsync(db, lockKey, lockAttempt, run, state, cancellationToken);
-        return await run.ConfigureAwait(false);
     }
 
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
@@ -721,7 +687,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    private async Task ClearCoreAsync(CancellationToken cancellationToken)
+    private async Task<RaceResult> ClearCoreAsync(CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var multiplexer = db.Multiplexer;
@@ -734,13 +700,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         foreach (var server in primaries)
         {
             await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
-        }
 
-        // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
-        foreach (var server in primaries)
-        {
+            // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
             await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
         }
+
+        return new RaceResult(null);
     }
 
     // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys.
@@ -750,10 +715,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         do
         {
             _guard.ThrowIfUnresponsive();
-            var reply = await _guard.WaitAsync(
-                server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None),
-                cancellationToken).ConfigureAwait(false);
-            var parts = (RedisResult[]?)reply;
+            var scan = server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None);
+            await _guard.WaitAsync(scan, cancellationToken).ConfigureAwait(false);
+            var parts = (RedisResult[]?)await scan.ConfigureAwait(false);
             if (parts is not { Length: 2 })
             {
                 throw new RedisException("Unexpected SCAN reply.");

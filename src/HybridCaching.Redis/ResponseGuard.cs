@@ -35,12 +35,6 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
     }
 
-    public async Task<T> WaitAsync<T>(Task<T> pending, CancellationToken cancellationToken)
-    {
-        await WaitAsync((Task)pending, cancellationToken).ConfigureAwait(false);
-        return await pending.ConfigureAwait(false);
-    }
-
     // WaitAsync in one method less (for the hot path): the caller sends a failure of the task returned through Failed.
     public Task Bound(Task pending, TimeSpan budget, CancellationToken cancellationToken)
         => pending.IsCompleted ? pending : pending.WaitAsync(budget < timeout ? budget : timeout, time, cancellationToken);

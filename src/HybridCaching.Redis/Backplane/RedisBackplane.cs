@@ -8,19 +8,19 @@ namespace HybridCaching.Redis;
 // Announcements travel on one pub/sub channel per prefix (sharded on a cluster), coalesced over BackplaneCoalesceWindow;
 // with KeyspaceNotifications, Redis's own keyspace events announce every write, whoever made it. A dropped subscription
 // (reconnect, failover) is a gap: when it is restored the listener clears its level.
-internal sealed partial class RedisBackplane : ICacheBackplane
+internal sealed partial class RedisBackplane(
+    Task<IConnectionMultiplexer> connecting,
+    Func<IConnectionMultiplexer, bool> isCluster,
+    RedisCacheOptions options,
+    ICacheBackplaneListener listener,
+    ILogger logger) : ICacheBackplane
 {
-    private readonly Task<IConnectionMultiplexer> _connecting;
-    private readonly Func<IConnectionMultiplexer, bool> _isCluster;
-    private readonly ICacheBackplaneListener _listener;
-    private readonly ILogger _logger;
-    private readonly RedisCacheOptions _options;
-    private readonly string _channelName;
+    private readonly string _channelName = "!backplane!" + options.Prefix;
     private readonly byte[] _instanceId = RandomNumberGenerator.GetBytes(BackplaneMessage.InstanceIdLength);
     private readonly Channel<string?> _queue = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _running;
+    private Task _running = Task.CompletedTask;
     private IConnectionMultiplexer? _multiplexer;
     private RedisChannel _channel;
     private RedisChannel _keyspaceChannel;
@@ -34,28 +34,19 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     internal long OwnMessagesIgnored;
     internal long Gaps;
 
-    public RedisBackplane(
-        Task<IConnectionMultiplexer> connecting,
-        Func<IConnectionMultiplexer, bool> isCluster,
-        RedisCacheOptions options,
-        ICacheBackplaneListener listener,
-        ILogger logger)
-    {
-        _connecting = connecting;
-        _isCluster = isCluster;
-        _listener = listener;
-        _logger = logger;
-        _options = options;
-        _channelName = "!backplane!" + options.Prefix;
-        _running = RunAsync();
-    }
-
     internal Task Subscribed => _subscribed.Task;
+
+    // Connects and subscribes in the background, then publishes what is announced.
+    public RedisBackplane Start()
+    {
+        _running = RunAsync();
+        return this;
+    }
 
     public void KeyChanged(string key)
     {
         // With keyspace notifications Redis announces the write itself.
-        if (_options.Backplane == RedisBackplaneMode.PubSub)
+        if (options.Backplane == RedisBackplaneMode.PubSub)
         {
             _queue.Writer.TryWrite(key);
         }
@@ -86,7 +77,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             {
                 var subscriber = multiplexer.GetSubscriber();
                 subscriber.Unsubscribe(_channel, null, CommandFlags.FireAndForget);
-                if (_options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
+                if (options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
                     subscriber.Unsubscribe(_keyspaceChannel, null, CommandFlags.FireAndForget);
                 }
@@ -95,7 +86,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogSubscribeFailed(_logger, ex.Message);
+                LogSubscribeFailed(logger, ex.Message);
             }
         }
     }
@@ -106,7 +97,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         try
         {
             // Disposal does not wait for a first connection attempt that an unreachable Redis keeps going.
-            var multiplexer = await _connecting.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            var multiplexer = await connecting.WaitAsync(_stopping.Token).ConfigureAwait(false);
             await SubscribeAsync(multiplexer).ConfigureAwait(false);
             await PumpAsync(multiplexer).ConfigureAwait(false);
         }
@@ -117,7 +108,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogSubscribeFailed(_logger, ex.Message);
+            LogSubscribeFailed(logger, ex.Message);
         }
         finally
         {
@@ -138,14 +129,14 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not connected.");
                 }
 
-                _channel = _isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
+                _channel = isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
                 var subscriber = multiplexer.GetSubscriber();
                 await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
-                if (_options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
+                if (options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
-                    var database = _options.Database ?? multiplexer.GetDatabase().Database;
-                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(_options.Prefix)}*");
-                    var skip = $"__keyspace@{database}__:".Length + _options.Prefix.Length;
+                    var database = options.Database ?? multiplexer.GetDatabase().Database;
+                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(options.Prefix)}*");
+                    var skip = $"__keyspace@{database}__:".Length + options.Prefix.Length;
                     await subscriber.SubscribeAsync(_keyspaceChannel, (channel, _) => OnKeyspaceEvent(channel, skip)).ConfigureAwait(false);
                 }
 
@@ -154,8 +145,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 failed = true;
-                LogSubscribeFailed(_logger, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+                LogSubscribeFailed(logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
         }
 
@@ -176,10 +167,10 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         var keys = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
         {
-            var window = _options.BackplaneCoalesceWindow;
+            var window = options.BackplaneCoalesceWindow;
             if (window > TimeSpan.Zero)
             {
-                await Task.Delay(window, _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(window, options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
 
             var clear = false;
@@ -223,25 +214,17 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     {
         try
         {
-            // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout).
+            // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout): observed.
             var publish = multiplexer.GetSubscriber().PublishAsync(_channel, message);
-            try
-            {
-                await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!publish.IsCompleted)
-            {
-                TaskObservation.ObserveFailure(publish);
-                throw;
-            }
-
+            TaskObservation.ObserveFailure(publish);
+            await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
             Interlocked.Increment(ref MessagesPublished);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Lost: the other instances keep their copies until freshFor/TTL, or until their own subscription gap
             // (which a Redis outage also causes) makes them clear.
-            LogPublishFailed(_logger, ex.Message);
+            LogPublishFailed(logger, ex.Message);
         }
     }
 
@@ -257,7 +240,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         Interlocked.Add(ref BytesReceived, bytes.Length);
         if (!BackplaneMessage.TryRead(bytes, out var sender, out var cleared, out var keys))
         {
-            LogMalformed(_logger, bytes.Length);
+            LogMalformed(logger, bytes.Length);
             return;
         }
 
@@ -269,11 +252,11 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
         if (cleared)
         {
-            _listener.OnCleared();
+            listener.OnCleared();
         }
         else if (keys.Count > 0)
         {
-            _listener.OnKeysChanged(keys);
+            listener.OnKeysChanged(keys);
         }
     }
 
@@ -288,12 +271,12 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         }
 
         var key = name[skip..];
-        if (_options.Prefix.Length == 0 && key.StartsWith(_options.LockPrefix, StringComparison.Ordinal))
+        if (options.Prefix.Length == 0 && key.StartsWith(options.LockPrefix, StringComparison.Ordinal))
         {
             return; // lock keys are not cached values
         }
 
-        _listener.OnKeysChanged([key]);
+        listener.OnKeysChanged([key]);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -309,8 +292,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     private void OnGap()
     {
         Interlocked.Increment(ref Gaps);
-        LogGap(_logger);
-        _listener.OnCleared();
+        LogGap(logger);
+        listener.OnCleared();
     }
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Backplane announcement not published ({Reason}); other instances keep their copies until they expire or reconnect.")]
