@@ -55,6 +55,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private readonly string _prefix;
     private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
+    private readonly TimeSpan _operationTimeout;
+    private readonly TimeProvider _time;
 
     // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout): not dropped for it.
     private readonly TimeSpan _writeConnectWait;
@@ -131,9 +133,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
+        _operationTimeout = options.OperationTimeout;
+        _time = options.TimeProvider;
         _writeConnectWait = writeConnectWait;
         _logger = logger ?? NullLogger.Instance;
-        _guard = new ResponseGuard(options.OperationTimeout, options.TimeProvider, ProbeAsync, _logger);
+        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
 
         async Task ProbeAsync() => await (await connecting.ConfigureAwait(false)).GetDatabase(_database).PingAsync().ConfigureAwait(false);
     }
@@ -156,7 +160,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("get", _options.OperationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken);
+        return Timed("get", _operationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -165,9 +169,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("fetch", _options.OperationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), static reply => (byte[]?)reply.Value is { } value
-            ? new CacheFetchResult(value, reply.Expiry ?? Timeout.InfiniteTimeSpan)
-            : CacheFetchResult.NotFound, cancellationToken);
+        return Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -253,7 +255,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Timed("ping", _options.OperationTimeout, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
+        return Timed("ping", _operationTimeout, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
     }
 
     /// <inheritdoc/>
@@ -274,7 +276,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             new RaceState(this, key, fn, waitFor, ttl),
             static (state, token) => state.Cache.RaceAcrossServersAsync(state, token),
             waitFor,
-            _options.TimeProvider,
+            _time,
             cancellationToken);
     }
 
@@ -360,17 +362,16 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
     }
 
+    private static CacheFetchResult ToFetchResult(RedisValueWithExpiry reply)
+        => (byte[]?)reply.Value is { } value ? new CacheFetchResult(value, reply.Expiry ?? Timeout.InfiniteTimeSpan) : CacheFetchResult.NotFound;
+
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
     // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
     private static bool MayHoldLock(Task<RedisResult> lockAttempt)
         => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !Completed(lockAttempt).IsNull);
 
-    // The work as a task, a synchronous throw included.
-    private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
-        => await fn(cancellationToken).ConfigureAwait(false);
-
-    // A command's task, a throw while starting it turned into a faulted task (so every one started together is awaited).
+    // A command's (or the work's) task, a throw while starting it turned into a faulted task (so every one started together is awaited).
     private static Task<T> Started<T>(Func<Task<T>> start)
     {
         try
@@ -414,7 +415,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
-            return _connectWaitExpired && connectWait <= _options.OperationTimeout
+            return _connectWaitExpired && connectWait <= _operationTimeout
                 ? throw NotConnected("Still connecting to Redis; the command was not sent.")
                 : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, cancellationToken));
         }
@@ -438,12 +439,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            await _connecting.WaitAsync(connectWait, _options.TimeProvider, waiting.Token).ConfigureAwait(false);
+            await _connecting.WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Only a wait of the full OperationTimeout makes later reads fail fast; a race's shorter budget does not.
-            if (connectWait >= _options.OperationTimeout)
+            if (connectWait >= _operationTimeout)
             {
                 _connectWaitExpired = true;
             }
@@ -483,7 +484,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         : Started(() => db.KeyDeleteAsync(keys));
 
     private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
-        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))).ToList());
+        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))));
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
@@ -493,11 +494,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
 
         var lockKey = _lockKeyPrefix + state.Key;
-        var started = _options.TimeProvider.GetTimestamp();
+        var started = _time.GetTimestamp();
 
         // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
         // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
-        var stepBudget = state.WaitFor / 3 < _options.OperationTimeout ? state.WaitFor / 3 : _options.OperationTimeout;
+        var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_options.NotifyWaiters;
         try
@@ -514,7 +515,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 try
                 {
                     db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
-                    attemptStarted = _options.TimeProvider.GetTimestamp();
+                    attemptStarted = _time.GetTimestamp();
                     set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
                     var get = Started(() => db.StringGetAsync(lockKey));
                     await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
@@ -531,7 +532,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                     }
 
                     // That lock attempt may still take the lock: it is handed this run's result.
-                    var run = InvokeAsync(state.Fn, cancellationToken);
+                    var run = Started(() => state.Fn(cancellationToken));
                     _ = HandOverLateLockAsync(db, lockKey, set, run, state, cancellationToken);
                     return await run.ConfigureAwait(false);
                 }
@@ -551,7 +552,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 {
                     if (attempt > 0)
                     {
-                        CacheTelemetry.RecordWait("servers", _options.TimeProvider.GetElapsedTime(started));
+                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
                     }
 
                     try
@@ -570,14 +571,14 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _options.TimeProvider, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
                     }
                 }
 
-                var remaining = state.WaitFor - _options.TimeProvider.GetElapsedTime(started);
+                var remaining = state.WaitFor - _time.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero)
                 {
                     throw new TimeoutException($"Waited {(long)state.WaitFor.TotalMilliseconds} ms for another server's result for key '{state.Key}'.");
@@ -585,7 +586,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
                 var delay = _options.RetryDelay(attempt);
                 delay = delay < remaining ? delay : remaining;
-                await (waiter?.WaitAsync(delay, cancellationToken) ?? Task.Delay(delay, _options.TimeProvider, cancellationToken)).ConfigureAwait(false);
+                await (waiter?.WaitAsync(delay, cancellationToken) ?? Task.Delay(delay, _time, cancellationToken)).ConfigureAwait(false);
             }
         }
         finally
@@ -596,7 +597,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
     // instead, or is released when there is none, so no server waits on a leader that is not running.
-    private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
+    private async Task HandOverLateLockAsync(
+        IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
     {
         await ((Task)lockAttempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!MayHoldLock(lockAttempt))
@@ -604,7 +606,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             return;
         }
 
-        var lockedAt = _options.TimeProvider.GetTimestamp();
+        var lockedAt = _time.GetTimestamp();
         LogLateLock(_logger, state.Key);
         if (run is not null)
         {
@@ -617,7 +619,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
     private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
-        var run = InvokeAsync(state.Fn, cancellationToken);
+        var run = Started(() => state.Fn(cancellationToken));
         await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         // The write is sent now (this process's later commands follow it on the connection); this process's callers get
@@ -677,12 +679,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 LogResultNotWritten(_logger, state.Key, ex.Message);
             }
 
-            if (_options.TimeProvider.GetElapsedTime(lockedAt) + retryDelay >= state.WaitFor || Volatile.Read(ref _disposed) != 0)
+            if (_time.GetElapsedTime(lockedAt) + retryDelay >= state.WaitFor || Volatile.Read(ref _disposed) != 0)
             {
                 return;
             }
 
-            await Task.Delay(retryDelay, _options.TimeProvider).ConfigureAwait(false);
+            await Task.Delay(retryDelay, _time).ConfigureAwait(false);
             retryDelay = retryDelay * 2 < TimeSpan.FromSeconds(1) ? retryDelay * 2 : TimeSpan.FromSeconds(1);
         }
     }
