@@ -28,13 +28,13 @@ internal static class LockResultCodec
         writer.WriteMapHeader((value is null ? 0 : 1) + (hasError ? 1 : 0));
         if (value is not null)
         {
-            writer.WriteRaw(ResKey);
+            writer.Write("Res"); // a fixstr, as Go writes it
             writer.Write(value);
         }
 
         if (hasError)
         {
-            writer.WriteRaw(ErrKey);
+            writer.Write("Err");
             writer.Write(error);
         }
 
@@ -87,17 +87,12 @@ internal static class LockResultCodec
 
     private static bool Is(ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected) => name.IsSingleSegment && name.FirstSpan.SequenceEqual(expected);
 
-    // Keys pre-encoded as fixstr.
-    private static ReadOnlySpan<byte> ResKey => [0xa3, (byte)'R', (byte)'e', (byte)'s'];
-
-    private static ReadOnlySpan<byte> ErrKey => [0xa3, (byte)'E', (byte)'r', (byte)'r'];
-
-    // The race's outcome: a RaceResult, or the leader's failure as a RemoteRaceException.
-    public static RaceResult ToRaceResult(byte[]? value, string? error) => error switch
+    // The race's outcome a leader left: a RaceResult, or its failure as a RemoteRaceException.
+    public static RaceResult ToRaceResult(ReadOnlyMemory<byte> data) => Decode(data) switch
     {
-        null or "" => new RaceResult(value),
-        NoCacheError => new RaceResult(value, NoCache: true),
-        NotFoundError => new RaceResult(null),
-        _ => throw new RemoteRaceException(error),
+        (var value, null or "") => new RaceResult(value),
+        (var value, NoCacheError) => new RaceResult(value, NoCache: true),
+        (_, NotFoundError) => new RaceResult(null),
+        (_, var error) => throw new RemoteRaceException(error),
     };
 }

@@ -4,23 +4,9 @@ namespace HybridCaching.Redis;
 
 // A waiter's subscription to the notification channel of one lock key: WaitAsync returns as soon as a leader publishes
 // there, or when the poll delay passes. Each wake-up only means "look again".
-internal sealed class RaceWaiter : IDisposable
+internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time) : IDisposable
 {
-    private readonly ISubscriber _subscriber;
-    private readonly RedisChannel _channel;
-    private readonly TimeProvider _time;
-    private readonly Action<RedisChannel, RedisValue> _handler;
-    private readonly EventHandler<ConnectionFailedEventArgs> _restored;
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time)
-    {
-        _subscriber = subscriber;
-        _channel = channel;
-        _time = time;
-        _handler = (_, _) => Notify();
-        _restored = (_, _) => Notify();
-    }
 
     // Null when the subscription fails within the budget (the caller polls only).
     public static async Task<RaceWaiter?> TrySubscribeAsync(
@@ -32,8 +18,8 @@ internal sealed class RaceWaiter : IDisposable
             guard.ThrowIfUnresponsive();
 
             // A notification published while a connection was being restored is lost: look again after every restore.
-            subscriber.Multiplexer.ConnectionRestored += waiter._restored;
-            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter._handler), cancellationToken, budget).ConfigureAwait(false);
+            subscriber.Multiplexer.ConnectionRestored += waiter.OnRestored;
+            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter.OnMessage), cancellationToken, budget).ConfigureAwait(false);
             return waiter;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -58,7 +44,7 @@ internal sealed class RaceWaiter : IDisposable
     {
         try
         {
-            await Volatile.Read(ref _signal).Task.WaitAsync(delay, _time, cancellationToken).ConfigureAwait(false);
+            await Volatile.Read(ref _signal).Task.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -69,10 +55,10 @@ internal sealed class RaceWaiter : IDisposable
     // The server-side unsubscribe is sent without waiting for it.
     public void Dispose()
     {
-        _subscriber.Multiplexer.ConnectionRestored -= _restored;
+        subscriber.Multiplexer.ConnectionRestored -= OnRestored;
         try
         {
-            _subscriber.Unsubscribe(_channel, _handler, CommandFlags.FireAndForget);
+            subscriber.Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
@@ -80,5 +66,8 @@ internal sealed class RaceWaiter : IDisposable
         }
     }
 
-    private void Notify() => Volatile.Read(ref _signal).TrySetResult();
+    // Equal delegates of these (same waiter, same method) unsubscribe what was subscribed.
+    private void OnMessage(RedisChannel notified, RedisValue message) => Volatile.Read(ref _signal).TrySetResult();
+
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e) => Volatile.Read(ref _signal).TrySetResult();
 }

@@ -29,7 +29,7 @@ namespace HybridCaching.Redis;
 /// released), so no server waits on a leader that is not running.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock keys '{_lockKeyPrefix,nq}…')")]
-public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable, ICacheBackplaneSource
+public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewal, IDisposable, ICacheBackplaneSource
 {
     private const string ClearKey = "!clear!";
     private const int ScanPageSize = 1000;
@@ -44,6 +44,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     // Releases a lock still held by its leader's placeholder.
     private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
+    // Renews a key's TTL (ARGV[2] ms) only while it holds the bytes read (ARGV[1]): one key, so cluster-safe.
+    private const string RenewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
     private static readonly RedisValue[] PlaceholderArgument = [LockResultCodec.PlaceholderText];
 
     private readonly Task<IConnectionMultiplexer> _connecting;
@@ -52,15 +55,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     private readonly string _prefix;
     private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
-    private readonly bool _skipLock;
-    private readonly bool _notifyWaiters;
-    private readonly bool _allowClearingWholeDatabase;
     private readonly TimeSpan _operationTimeout;
+    private readonly TimeProvider _time;
 
     // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout): not dropped for it.
     private readonly TimeSpan _writeConnectWait;
-    private readonly Func<int, TimeSpan> _retryDelay;
-    private readonly TimeProvider _time;
     private readonly ResponseGuard _guard;
     private readonly CancellationTokenSource _disposing = new();
 
@@ -129,20 +128,18 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         _ownsMultiplexer = ownsMultiplexer;
 
         // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
-        ResponseGuard.Observe(connecting);
+        TaskObservation.ObserveFailure(connecting);
         _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
-        _skipLock = options.SkipLock;
-        _notifyWaiters = options.NotifyWaiters;
-        _allowClearingWholeDatabase = options.AllowClearingWholeDatabase;
         _operationTimeout = options.OperationTimeout;
-        _writeConnectWait = writeConnectWait;
-        _retryDelay = options.RetryDelay;
         _time = options.TimeProvider;
+        _writeConnectWait = writeConnectWait;
         _logger = logger ?? NullLogger.Instance;
         _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
+
+        async Task ProbeAsync() => await (await connecting.ConfigureAwait(false)).GetDatabase(_database).PingAsync().ConfigureAwait(false);
     }
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
@@ -155,7 +152,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     {
         ArgumentNullException.ThrowIfNull(listener);
         ThrowIfDisposed();
-        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger);
+        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger).Start();
     }
 
     /// <inheritdoc/>
@@ -168,18 +165,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
     /// <inheritdoc/>
     /// <remarks>A key stored without expiry reports <see cref="Timeout.InfiniteTimeSpan"/> as its time to live.</remarks>
-    public async ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        var fetched = await Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), static reply => reply, cancellationToken).ConfigureAwait(false);
-        var value = (byte[]?)fetched.Value;
-        if (value is null)
-        {
-            return CacheFetchResult.NotFound;
-        }
-
-        return new CacheFetchResult(value, fetched.Expiry ?? Timeout.InfiniteTimeSpan);
+        return Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -204,16 +194,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
 
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
-        var valueKeys = new RedisKey[list.Count];
-        var lockKeys = new RedisKey[list.Count];
-        for (var i = 0; i < list.Count; i++)
-        {
-            valueKeys[i] = _prefix + list[i];
-            lockKeys[i] = _lockKeyPrefix + list[i];
-        }
+        var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
+        var lockKeys = list.Select(key => (RedisKey)(_lockKeyPrefix + key)).ToArray();
 
         // The race result a recent run left under the lock key would answer the next miss with the deleted value.
-        await _guard.WaitAsync(Task.WhenAll(Started(() => DeleteKeys(db, valueKeys)), Started(() => DeleteRaceResults(db, lockKeys))), cancellationToken).ConfigureAwait(false);
+        await _guard.WaitAsync(Task.WhenAll(DeleteKeys(db, valueKeys), DeleteRaceResults(db, lockKeys)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -226,7 +211,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        if (_prefix.Length == 0 && !_allowClearingWholeDatabase)
+        if (_prefix.Length == 0 && !_options.AllowClearingWholeDatabase)
         {
             throw new InvalidOperationException(
                 "RedisCache.ClearAsync with an empty Prefix would delete every key in the database. Set RedisCacheOptions.Prefix "
@@ -241,16 +226,22 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 + "nothing was deleted.");
         }
 
-        await RaceAsync(
-            ClearKey,
-            async token =>
-            {
-                await ClearCoreAsync(token).ConfigureAwait(false);
-                return new RaceResult(null);
-            },
-            ClearWaitFor,
-            ClearSuppression,
-            cancellationToken).ConfigureAwait(false);
+        await RaceAsync(ClearKey, ClearCoreAsync, ClearWaitFor, ClearSuppression, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One round trip: a script that compares the stored value with <paramref name="expected"/> and runs
+    /// <c>PEXPIRE</c> on a match, so a key removed or rewritten since the read is left as it is.</remarks>
+    public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(expected);
+        CacheArgument.ThrowIfNotPositive(ttl);
+        ThrowIfDisposed();
+        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
+        var renew = db.ScriptEvaluateAsync(RenewScript, [(RedisKey)(_prefix + key)], [expected, Milliseconds(ttl)]);
+        await _guard.WaitAsync(renew, cancellationToken).ConfigureAwait(false);
+        return (long)await renew.ConfigureAwait(false) == 1;
     }
 
     /// <summary>Sends a <c>PING</c> through the cache's connection, bounded like every round trip: by
@@ -289,9 +280,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
             cancellationToken);
     }
 
-    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration) when anyone
-    // listens; a command failed before it was sent (Redis down or hung) is recorded too, with its error.type. The command
-    // takes its arguments as state and the reply is converted here, so a read costs one async method and no closure.
+    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration), failures
+    // included. Arguments travel as state and the reply is converted here: a read costs one async method and no closure.
     private async ValueTask<TResult> Timed<TState, TReply, TResult>(string operation, TimeSpan connectWait, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -300,20 +290,16 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         {
             var db = await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
             pending = command(db, state);
-            var reply = await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
+            await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
             CacheTelemetry.RecordRedis(operation, started, null);
-            return convert(reply);
+            return convert(await pending.ConfigureAwait(false));
         }
         catch (Exception ex)
         {
             var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue);
             CacheTelemetry.RecordRedis(operation, started, failure);
-            if (ReferenceEquals(failure, ex))
-            {
-                throw;
-            }
-
-            throw failure;
+            ExceptionDispatchInfo.Throw(failure);
+            throw;
         }
     }
 
@@ -321,47 +307,28 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
     /// <remarks>Never waits for an owned multiplexer's first connection attempt (an unreachable Redis can keep it going for
     /// the connect timeout): that multiplexer is closed when the attempt ends. Commands still waiting are failed.</remarks>
     /// <returns>A task that completes when done.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (StartDispose() is { } multiplexer)
-        {
-            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            multiplexer.Dispose();
-        }
+        Dispose(); // closing without letting commands complete does not wait for anything
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Disposes the multiplexer when the cache created it (for hosts that dispose synchronously).</summary>
     /// <remarks>Like <see cref="DisposeAsync"/>, never waits for an owned multiplexer's first connection attempt.</remarks>
     public void Dispose()
     {
-        if (StartDispose() is { } multiplexer)
-        {
-            CloseNow(multiplexer);
-        }
-    }
-
-    // Returns the owned multiplexer to close now; one still making its first connection attempt is closed when it ends.
-    private IConnectionMultiplexer? StartDispose()
-    {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return null;
+            return;
         }
 
         _guard.Dispose();
         _disposing.Cancel();
-        if (!_ownsMultiplexer)
+        if (_ownsMultiplexer)
         {
-            return null;
+            // At once, or when the first connection attempt ends.
+            _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-
-        if (_connecting.IsCompleted)
-        {
-            return _connecting.IsCompletedSuccessfully ? Completed(_connecting) : null;
-        }
-
-        _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return null;
     }
 
     // The constructors StackExchange.Redis 2.x offers are marked obsolete in 3.x (which prefers one taking CommandFlags,
@@ -395,32 +362,17 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
     }
 
+    private static CacheFetchResult ToFetchResult(RedisValueWithExpiry reply)
+        => (byte[]?)reply.Value is { } value ? new CacheFetchResult(value, reply.Expiry ?? Timeout.InfiniteTimeSpan) : CacheFetchResult.NotFound;
+
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
     // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
     private static bool MayHoldLock(Task<RedisResult> lockAttempt)
         => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !Completed(lockAttempt).IsNull);
 
-    // The work as a task, a synchronous throw included.
-    private static async Task<RaceResult> InvokeAsync(Func<CancellationToken, Task<RaceResult>> fn, CancellationToken cancellationToken)
-        => await fn(cancellationToken).ConfigureAwait(false);
-
-    // Starts a second command after one in flight; if that throws, the first one's outcome is observed.
-    private static TResult AfterStarted<TResult>(Task first, Func<TResult> start)
-    {
-        try
-        {
-            return start();
-        }
-        catch
-        {
-            ResponseGuard.Observe(first);
-            throw;
-        }
-    }
-
-    // A command's task, a throw while starting it turned into a faulted task (so every one started together is awaited).
-    private static Task Started(Func<Task> start)
+    // A command's (or the work's) task, a throw while starting it turned into a faulted task (so every one started together is awaited).
+    private static Task<T> Started<T>(Func<Task<T>> start)
     {
         try
         {
@@ -428,7 +380,28 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
         catch (Exception ex)
         {
-            return Task.FromException(ex);
+            return Task.FromException<T>(ex);
+        }
+    }
+
+    // What a finished run leaves its waiters: its result, its failure's message, or nothing when it was abandoned.
+    private static byte[]? Payload(Task<RaceResult> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+#pragma warning disable RS0030 // finished: no sync-over-async
+            return LockResultCodec.Encode(run.GetAwaiter().GetResult());
+#pragma warning restore RS0030
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+#pragma warning disable CA1031 // the run's failure reaches its caller; waiters get its message, as from any leader
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return LockResultCodec.Encode(null, ex.Message);
         }
     }
 
@@ -491,52 +464,31 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         return await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ProbeAsync()
-    {
-        var multiplexer = await _connecting.ConfigureAwait(false);
-        await multiplexer.GetDatabase(_database).PingAsync().ConfigureAwait(false);
-    }
-
+    // Known once a server is connected; false until then.
     private bool IsCluster(IConnectionMultiplexer multiplexer)
     {
-        var known = Volatile.Read(ref _topology);
-        if (known != 0)
+        if (Volatile.Read(ref _topology) == 0 && multiplexer.GetServers() is var servers && servers.Any(s => s.IsConnected))
         {
-            return known == 2;
+            Volatile.Write(ref _topology, servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1);
         }
 
-        var servers = multiplexer.GetServers();
-        if (!servers.Any(s => s.IsConnected))
-        {
-            return false;
-        }
-
-        var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
-        Volatile.Write(ref _topology, cluster ? 2 : 1);
-        return cluster;
+        return Volatile.Read(ref _topology) == 2;
     }
 
     private RedisChannel Channel(IConnectionMultiplexer multiplexer, string lockKey)
         => IsCluster(multiplexer) ? RedisChannel.Sharded(lockKey) : RedisChannel.Literal(lockKey);
 
     // DEL of many keys, one command per hash slot on a cluster.
-    private Task DeleteKeys(IDatabase db, RedisKey[] keys)
-    {
-        if (!IsCluster(db.Multiplexer))
-        {
-            return db.KeyDeleteAsync(keys);
-        }
-
-        var multiplexer = db.Multiplexer;
-        return Task.WhenAll(keys.GroupBy(multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList());
-    }
+    private Task DeleteKeys(IDatabase db, RedisKey[] keys) => IsCluster(db.Multiplexer)
+        ? Task.WhenAll(keys.GroupBy(db.Multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList())
+        : Started(() => db.KeyDeleteAsync(keys));
 
     private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
         => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))));
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
-        if (_skipLock)
+        if (_options.SkipLock)
         {
             return await state.Fn(cancellationToken).ConfigureAwait(false);
         }
@@ -548,7 +500,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
         var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
-        var subscribeTried = !_notifyWaiters;
+        var subscribeTried = !_options.NotifyWaiters;
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -565,7 +517,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
                     attemptStarted = _time.GetTimestamp();
                     set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
-                    var get = AfterStarted(set, () => db.StringGetAsync(lockKey));
+                    var get = Started(() => db.StringGetAsync(lockKey));
                     await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
                     acquired = !(await set.ConfigureAwait(false)).IsNull;
                     current = (byte[]?)await get.ConfigureAwait(false);
@@ -574,12 +526,20 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                 {
                     // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work here.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
-                    return await RunHereAsync(state, db, lockKey, set, cancellationToken).ConfigureAwait(false);
+                    if (db is null || set is null || !MayHoldLock(set))
+                    {
+                        return await state.Fn(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // That lock attempt may still take the lock: it is handed this run's result.
+                    var run = Started(() => state.Fn(cancellationToken));
+                    _ = HandOverLateLockAsync(db, lockKey, set, run, state, cancellationToken);
+                    return await run.ConfigureAwait(false);
                 }
                 catch when (db is not null && set is not null && MayHoldLock(set))
                 {
                     // The caller left while the lock attempt was in flight: a lock it takes all the same is released.
-                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state);
+                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state, cancellationToken);
                     throw;
                 }
 
@@ -590,10 +550,14 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
 
                 if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
                 {
-                    (byte[]? Value, string? Error) decoded;
+                    if (attempt > 0)
+                    {
+                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
+                    }
+
                     try
                     {
-                        decoded = LockResultCodec.Decode(current);
+                        return LockResultCodec.ToRaceResult(current);
                     }
                     catch (MessagePackSerializationException ex)
                     {
@@ -601,13 +565,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                         LogUnreadableResult(_logger, state.Key, ex.Message);
                         return await state.Fn(cancellationToken).ConfigureAwait(false);
                     }
-
-                    if (attempt > 0)
-                    {
-                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
-                    }
-
-                    return LockResultCodec.ToRaceResult(decoded.Value, decoded.Error);
                 }
 
                 if (!subscribeTried)
@@ -627,16 +584,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
                     throw new TimeoutException($"Waited {(long)state.WaitFor.TotalMilliseconds} ms for another server's result for key '{state.Key}'.");
                 }
 
-                var delay = _retryDelay(attempt);
+                var delay = _options.RetryDelay(attempt);
                 delay = delay < remaining ? delay : remaining;
-                if (waiter is not null)
-                {
-                    await waiter.WaitAsync(delay, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                }
+                await (waiter?.WaitAsync(delay, cancellationToken) ?? Task.Delay(delay, _time, cancellationToken)).ConfigureAwait(false);
             }
         }
         finally
@@ -645,87 +595,38 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    // Redis did not answer the lock attempt in time. When that attempt may still take the lock, it is handed this run's result.
-    private async Task<RaceResult> RunHereAsync(RaceState state, IDatabase? db, string lockKey, Task<RedisResult>? lockAttempt, CancellationToken cancellationToken)
-    {
-        if (db is null || lockAttempt is null || !MayHoldLock(lockAttempt))
-        {
-            return await state.Fn(cancellationToken).ConfigureAwait(false);
-        }
-
-        var run = InvokeAsync(state.Fn, cancellationToken);
-        _ = HandOverLateLockAsync(db, lockKey, lockAttempt, run, state);
-        return await run.ConfigureAwait(false);
-    }
-
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
     // instead, or is released when there is none, so no server waits on a leader that is not running.
-    private async Task HandOverLateLockAsync(IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state)
+    private async Task HandOverLateLockAsync(
+        IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
     {
-        try
-        {
-            if ((await lockAttempt.ConfigureAwait(false)).IsNull)
-            {
-                return;
-            }
-        }
-#pragma warning disable CA1031 // a lock attempt that failed took no lock: nothing to hand over
-        catch (Exception)
-#pragma warning restore CA1031
+        await ((Task)lockAttempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!MayHoldLock(lockAttempt))
         {
             return;
         }
 
         var lockedAt = _time.GetTimestamp();
         LogLateLock(_logger, state.Key);
-        byte[]? payload = null;
         if (run is not null)
         {
-            try
-            {
-                payload = LockResultCodec.Encode(await run.ConfigureAwait(false));
-            }
-            catch (OperationCanceledException)
-            {
-                // Abandoned: released below.
-            }
-#pragma warning disable CA1031 // the run's failure reached its caller; waiters get its message, as from any leader
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                payload = LockResultCodec.Encode(null, ex.Message);
-            }
+            await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await SettleLockAsync(db, lockKey, payload, state, lockedAt).ConfigureAwait(false);
+        await SettleLockAsync(db, lockKey, run is null ? null : Payload(run, runToken), state, lockedAt).ConfigureAwait(false);
     }
 
     // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
     private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
     {
-        RaceResult result = default;
-        ExceptionDispatchInfo? failure = null;
-        try
-        {
-            result = await state.Fn(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Abandoned (timeout, or every waiter cancelled): no result; the lock is released so that a waiter takes over.
-            _ = SettleLockAsync(db, lockKey, payload: null, state, lockedAt);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            failure = ExceptionDispatchInfo.Capture(ex);
-        }
+        var run = Started(() => state.Fn(cancellationToken));
+        await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         // The write is sent now (this process's later commands follow it on the connection); this process's callers get
-        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout.
-        var payload = failure is null ? LockResultCodec.Encode(result) : LockResultCodec.Encode(null, failure.SourceException.Message);
-        _ = SettleLockAsync(db, lockKey, payload, state, lockedAt);
-        failure?.Throw();
-        return result;
+        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout. An abandoned
+        // run (timeout, or every waiter cancelled) leaves no result: the lock is released so that a waiter takes over.
+        _ = SettleLockAsync(db, lockKey, Payload(run, cancellationToken), state, lockedAt);
+        return await run.ConfigureAwait(false);
     }
 
     // Writes payload under the lock (PSETEX), or releases it when there is none; then publishes for the waiters.
@@ -735,11 +636,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         var command = payload is null
             ? db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument)
             : db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
-        var publish = _notifyWaiters ? AfterStarted(command, () => PublishAsync(db, lockKey)) : Task.CompletedTask;
+        var publish = _options.NotifyWaiters ? Started(() => PublishAsync(db, lockKey)) : Task.FromResult(0L);
         await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private Task PublishAsync(IDatabase db, string lockKey)
+    private Task<long> PublishAsync(IDatabase db, string lockKey)
         => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
 
     // Never throws. Hands a lock this process holds to its waiters: payload written under it, or the lock released when
@@ -751,27 +652,19 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         {
             try
             {
-                if (payload is not null)
+                await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                if (retried && payload is not null)
                 {
-                    try
-                    {
-                        await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
-                        if (retried)
-                        {
-                            LogResultWrittenLate(_logger, state.Key);
-                        }
-
-                        return;
-                    }
-                    catch (RedisServerException)
-                    {
-                        payload = null;
-                        LogLockReleased(_logger, state.Key);
-                    }
+                    LogResultWrittenLate(_logger, state.Key);
                 }
 
-                await WriteOrReleaseAsync(db, lockKey, null, state.Ttl).ConfigureAwait(false);
                 return;
+            }
+            catch (RedisServerException) when (payload is not null)
+            {
+                payload = null;
+                LogLockReleased(_logger, state.Key);
+                continue;
             }
             catch (ObjectDisposedException ex)
             {
@@ -796,7 +689,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         }
     }
 
-    private async Task ClearCoreAsync(CancellationToken cancellationToken)
+    private async Task<RaceResult> ClearCoreAsync(CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var multiplexer = db.Multiplexer;
@@ -809,13 +702,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         foreach (var server in primaries)
         {
             await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
-        }
 
-        // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
-        foreach (var server in primaries)
-        {
+            // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
             await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
         }
+
+        return new RaceResult(null);
     }
 
     // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys.
@@ -825,10 +717,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, IDisposable,
         do
         {
             _guard.ThrowIfUnresponsive();
-            var reply = await _guard.WaitAsync(
-                server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None),
-                cancellationToken).ConfigureAwait(false);
-            var parts = (RedisResult[]?)reply;
+            var scan = server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None);
+            await _guard.WaitAsync(scan, cancellationToken).ConfigureAwait(false);
+            var parts = (RedisResult[]?)await scan.ConfigureAwait(false);
             if (parts is not { Length: 2 })
             {
                 throw new RedisException("Unexpected SCAN reply.");

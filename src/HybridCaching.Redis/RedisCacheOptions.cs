@@ -95,15 +95,10 @@ public sealed class RedisCacheOptions
             throw new ArgumentOutOfRangeException(nameof(Backplane), Backplane, "Unknown backplane mode.");
         }
 
-        if (BackplaneCoalesceWindow < TimeSpan.Zero || BackplaneCoalesceWindow > TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(BackplaneCoalesceWindow), BackplaneCoalesceWindow, "The coalesce window must be between 0 and 1 s.");
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(BackplaneCoalesceWindow, TimeSpan.Zero, nameof(BackplaneCoalesceWindow));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BackplaneCoalesceWindow, TimeSpan.FromSeconds(1), nameof(BackplaneCoalesceWindow));
+        ArgumentOutOfRangeException.ThrowIfNegative(Database ?? 0, nameof(Database));
 
-        if (Database is < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Database), Database, "The database number must not be negative.");
-        }
         if (Prefix.Length > 0 && Prefix.StartsWith(LockPrefix, StringComparison.Ordinal))
         {
             throw new ArgumentException("Prefix must not start with LockPrefix: Clear would skip every key.", nameof(Prefix));

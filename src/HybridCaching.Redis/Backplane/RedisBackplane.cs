@@ -8,74 +8,45 @@ namespace HybridCaching.Redis;
 // Announcements travel on one pub/sub channel per prefix (sharded on a cluster), coalesced over BackplaneCoalesceWindow;
 // with KeyspaceNotifications, Redis's own keyspace events announce every write, whoever made it. A dropped subscription
 // (reconnect, failover) is a gap: when it is restored the listener clears its level.
-internal sealed partial class RedisBackplane : ICacheBackplane
+internal sealed partial class RedisBackplane(
+    Task<IConnectionMultiplexer> connecting,
+    Func<IConnectionMultiplexer, bool> isCluster,
+    RedisCacheOptions options,
+    ICacheBackplaneListener listener,
+    ILogger logger) : ICacheBackplane
 {
-    private readonly Task<IConnectionMultiplexer> _connecting;
-    private readonly Func<IConnectionMultiplexer, bool> _isCluster;
-    private readonly ICacheBackplaneListener _listener;
-    private readonly ILogger _logger;
-    private readonly string _channelName;
-    private readonly string _prefix;
-    private readonly string _lockPrefix;
-    private readonly int _database;
-    private readonly RedisBackplaneMode _mode;
-    private readonly TimeSpan _window;
-    private readonly TimeProvider _time;
+    private readonly string _channelName = "!backplane!" + options.Prefix;
     private readonly byte[] _instanceId = RandomNumberGenerator.GetBytes(BackplaneMessage.InstanceIdLength);
     private readonly Channel<string?> _queue = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _running;
+    private Task _running = Task.CompletedTask;
     private IConnectionMultiplexer? _multiplexer;
     private RedisChannel _channel;
     private RedisChannel _keyspaceChannel;
-    private long _messagesPublished;
-    private long _keysPublished;
-    private long _messagesReceived;
-    private long _bytesReceived;
-    private long _ownIgnored;
-    private long _gaps;
     private int _disposed;
 
-    public RedisBackplane(
-        Task<IConnectionMultiplexer> connecting,
-        Func<IConnectionMultiplexer, bool> isCluster,
-        RedisCacheOptions options,
-        ICacheBackplaneListener listener,
-        ILogger logger)
-    {
-        _connecting = connecting;
-        _isCluster = isCluster;
-        _listener = listener;
-        _logger = logger;
-        _prefix = options.Prefix;
-        _lockPrefix = options.LockPrefix;
-        _database = options.Database ?? -1;
-        _mode = options.Backplane;
-        _window = options.BackplaneCoalesceWindow;
-        _time = options.TimeProvider;
-        _channelName = "!backplane!" + options.Prefix;
-        _running = RunAsync();
-    }
+    // Counters for tests and the load benchmark (incremented with Interlocked).
+    internal long MessagesPublished;
+    internal long KeysPublished;
+    internal long MessagesReceived;
+    internal long BytesReceived;
+    internal long OwnMessagesIgnored;
+    internal long Gaps;
 
     internal Task Subscribed => _subscribed.Task;
 
-    internal long MessagesPublished => Interlocked.Read(ref _messagesPublished);
-
-    internal long KeysPublished => Interlocked.Read(ref _keysPublished);
-
-    internal long MessagesReceived => Interlocked.Read(ref _messagesReceived);
-
-    internal long BytesReceived => Interlocked.Read(ref _bytesReceived);
-
-    internal long OwnMessagesIgnored => Interlocked.Read(ref _ownIgnored);
-
-    internal long Gaps => Interlocked.Read(ref _gaps);
+    // Connects and subscribes in the background, then publishes what is announced.
+    public RedisBackplane Start()
+    {
+        _running = RunAsync();
+        return this;
+    }
 
     public void KeyChanged(string key)
     {
         // With keyspace notifications Redis announces the write itself.
-        if (_mode == RedisBackplaneMode.PubSub)
+        if (options.Backplane == RedisBackplaneMode.PubSub)
         {
             _queue.Writer.TryWrite(key);
         }
@@ -83,27 +54,19 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
     public void Cleared() => _queue.Writer.TryWrite(null);
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            Stop();
-        }
+        Dispose();
+        await _running.ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        Stop();
-        await _running.ConfigureAwait(false);
-    }
-
-    private void Stop()
-    {
         _queue.Writer.TryComplete();
         _stopping.Cancel();
         var multiplexer = _multiplexer;
@@ -114,7 +77,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             {
                 var subscriber = multiplexer.GetSubscriber();
                 subscriber.Unsubscribe(_channel, null, CommandFlags.FireAndForget);
-                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                if (options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
                     subscriber.Unsubscribe(_keyspaceChannel, null, CommandFlags.FireAndForget);
                 }
@@ -123,7 +86,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogSubscribeFailed(_logger, ex.Message);
+                LogSubscribeFailed(logger, ex.Message);
             }
         }
     }
@@ -134,7 +97,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         try
         {
             // Disposal does not wait for a first connection attempt that an unreachable Redis keeps going.
-            var multiplexer = await _connecting.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            var multiplexer = await connecting.WaitAsync(_stopping.Token).ConfigureAwait(false);
             await SubscribeAsync(multiplexer).ConfigureAwait(false);
             await PumpAsync(multiplexer).ConfigureAwait(false);
         }
@@ -145,7 +108,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogSubscribeFailed(_logger, ex.Message);
+            LogSubscribeFailed(logger, ex.Message);
         }
         finally
         {
@@ -166,14 +129,14 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not connected.");
                 }
 
-                _channel = _isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
+                _channel = isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
                 var subscriber = multiplexer.GetSubscriber();
                 await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
-                if (_mode == RedisBackplaneMode.KeyspaceNotifications)
+                if (options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
                 {
-                    var database = _database >= 0 ? _database : multiplexer.GetDatabase().Database;
-                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(_prefix)}*");
-                    var skip = $"__keyspace@{database}__:".Length + _prefix.Length;
+                    var database = options.Database ?? multiplexer.GetDatabase().Database;
+                    _keyspaceChannel = RedisChannel.Pattern($"__keyspace@{database}__:{RedisGlob.Escape(options.Prefix)}*");
+                    var skip = $"__keyspace@{database}__:".Length + options.Prefix.Length;
                     await subscriber.SubscribeAsync(_keyspaceChannel, (channel, _) => OnKeyspaceEvent(channel, skip)).ConfigureAwait(false);
                 }
 
@@ -182,8 +145,8 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 failed = true;
-                LogSubscribeFailed(_logger, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ConfigureAwait(false);
+                LogSubscribeFailed(logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
         }
 
@@ -204,9 +167,10 @@ internal sealed partial class RedisBackplane : ICacheBackplane
         var keys = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
         {
-            if (_window > TimeSpan.Zero)
+            var window = options.BackplaneCoalesceWindow;
+            if (window > TimeSpan.Zero)
             {
-                await Task.Delay(_window, _time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(window, options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             }
 
             var clear = false;
@@ -222,7 +186,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     keys.Add(key);
                 }
 
-                if (_window <= TimeSpan.Zero)
+                if (window <= TimeSpan.Zero)
                 {
                     break; // no coalescing: one message per announcement
                 }
@@ -240,7 +204,7 @@ internal sealed partial class RedisBackplane : ICacheBackplane
                     await PublishAsync(multiplexer, message).ConfigureAwait(false);
                 }
 
-                Interlocked.Add(ref _keysPublished, keys.Count);
+                Interlocked.Add(ref KeysPublished, keys.Count);
                 keys.Clear();
             }
         }
@@ -250,25 +214,17 @@ internal sealed partial class RedisBackplane : ICacheBackplane
     {
         try
         {
-            // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout).
+            // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout): observed.
             var publish = multiplexer.GetSubscriber().PublishAsync(_channel, message);
-            try
-            {
-                await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!publish.IsCompleted)
-            {
-                ResponseGuard.Observe(publish);
-                throw;
-            }
-
-            Interlocked.Increment(ref _messagesPublished);
+            TaskObservation.ObserveFailure(publish);
+            await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref MessagesPublished);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Lost: the other instances keep their copies until freshFor/TTL, or until their own subscription gap
             // (which a Redis outage also causes) makes them clear.
-            LogPublishFailed(_logger, ex.Message);
+            LogPublishFailed(logger, ex.Message);
         }
     }
 
@@ -280,47 +236,47 @@ internal sealed partial class RedisBackplane : ICacheBackplane
             return;
         }
 
-        Interlocked.Increment(ref _messagesReceived);
-        Interlocked.Add(ref _bytesReceived, bytes.Length);
+        Interlocked.Increment(ref MessagesReceived);
+        Interlocked.Add(ref BytesReceived, bytes.Length);
         if (!BackplaneMessage.TryRead(bytes, out var sender, out var cleared, out var keys))
         {
-            LogMalformed(_logger, bytes.Length);
+            LogMalformed(logger, bytes.Length);
             return;
         }
 
         if (sender.SequenceEqual(_instanceId))
         {
-            Interlocked.Increment(ref _ownIgnored);
+            Interlocked.Increment(ref OwnMessagesIgnored);
             return;
         }
 
         if (cleared)
         {
-            _listener.OnCleared();
+            listener.OnCleared();
         }
         else if (keys.Count > 0)
         {
-            _listener.OnKeysChanged(keys);
+            listener.OnKeysChanged(keys);
         }
     }
 
     private void OnKeyspaceEvent(RedisChannel channel, int skip)
     {
         var name = channel.ToString();
-        Interlocked.Increment(ref _messagesReceived);
-        Interlocked.Add(ref _bytesReceived, name.Length);
+        Interlocked.Increment(ref MessagesReceived);
+        Interlocked.Add(ref BytesReceived, name.Length);
         if (name.Length <= skip)
         {
             return;
         }
 
         var key = name[skip..];
-        if (_prefix.Length == 0 && key.StartsWith(_lockPrefix, StringComparison.Ordinal))
+        if (options.Prefix.Length == 0 && key.StartsWith(options.LockPrefix, StringComparison.Ordinal))
         {
             return; // lock keys are not cached values
         }
 
-        _listener.OnKeysChanged([key]);
+        listener.OnKeysChanged([key]);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -335,9 +291,9 @@ internal sealed partial class RedisBackplane : ICacheBackplane
 
     private void OnGap()
     {
-        Interlocked.Increment(ref _gaps);
-        LogGap(_logger);
-        _listener.OnCleared();
+        Interlocked.Increment(ref Gaps);
+        LogGap(logger);
+        listener.OnCleared();
     }
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Backplane announcement not published ({Reason}); other instances keep their copies until they expire or reconnect.")]
