@@ -30,16 +30,16 @@ internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) :
     public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
     {
         // The body is a slice of the stored envelope, which nothing modifies once written: no copy per hit.
-        value = payload.StatusCode is < 100 or > 999
-            ? null!
-            : new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore);
-        if (value is null || !HttpResponsePolicy.IsShareable(value, varyCovers))
+        value = payload.StatusCode is >= 100 and <= 999
+            ? new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore)
+            : null!;
+        if (value is not null && HttpResponsePolicy.IsShareable(value, varyCovers))
         {
-            value = null!;
-            return false;
+            return true;
         }
 
-        return true;
+        value = null!;
+        return false;
     }
 
     // An entry read straight from the cache (a HEAD lookup) as a response to serve, or null.

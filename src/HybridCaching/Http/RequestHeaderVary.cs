@@ -8,17 +8,9 @@ namespace HybridCaching.Http;
 // the request key, a line break, then for each header in a fixed order (lower-cased, sorted): its name, then - when the
 // request lacks it, or its number of values and each value prefixed by its length, so values never run into each other
 // and two different requests never produce the same key (the default request key, an escaped URL, has no line break).
-internal sealed class RequestHeaderVary
+internal sealed class RequestHeaderVary(string[] sortedNames)
 {
-    private readonly string[] _names;
-
-    private RequestHeaderVary(string[] names)
-    {
-        _names = names;
-        Names = new HashSet<string>(names, StringComparer.OrdinalIgnoreCase);
-    }
-
-    public IReadOnlySet<string> Names { get; }
+    public IReadOnlySet<string> Names { get; } = new HashSet<string>(sortedNames, StringComparer.OrdinalIgnoreCase);
 
     // Null when no header is configured (keys stay as they are, shared with Go services).
     public static RequestHeaderVary? Create(IEnumerable<string> names)
@@ -31,7 +23,7 @@ internal sealed class RequestHeaderVary
     {
         var key = new StringBuilder(requestKey).Append('\n');
         var headers = request.Headers.NonValidated;
-        foreach (string name in _names)
+        foreach (string name in sortedNames)
         {
             key.Append(name);
             if (!headers.TryGetValues(name, out var values))
