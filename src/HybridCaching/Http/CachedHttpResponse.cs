@@ -57,9 +57,8 @@ public sealed class CachedHttpResponse
 
     /// <summary>
     /// What a request that ran the origin shares with the requests waiting on it when its response must not be
-    /// shared: it set a cookie, was marked <c>private</c>, <c>no-store</c> or <c>no-cache</c>, carried <c>Vary</c>,
-    /// was partial (206) or conditional (304), or its body was larger than the configured maximum. It is never
-    /// stored; each waiter that receives it sends its own request to the origin instead.
+    /// shared (see the safe defaults on <see cref="HttpCacheHandlerOptions"/>). It is never stored; each waiter that
+    /// receives it sends its own request to the origin instead.
     /// </summary>
     /// <remarks>
     /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>, left under a Redis
@@ -124,7 +123,8 @@ public sealed class CachedHttpResponse
         {
             if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase) && values is not null)
             {
-                (namedByConnection ??= []).AddRange(string.Join(',', values).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                var tokens = string.Join(',', values).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                (namedByConnection ??= []).AddRange(tokens);
             }
 
             if (!string.IsNullOrEmpty(name) && !PerDeliveryHeaders.Contains(name))

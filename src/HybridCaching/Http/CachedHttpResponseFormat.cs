@@ -20,11 +20,8 @@ internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) :
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return CachePayload.Write(
-            bestBefore,
-            value.Body.Span,
-            value.Headers.Select(static h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value)),
-            value.StatusCode);
+        var headers = value.Headers.Select(static h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value));
+        return CachePayload.Write(bestBefore, value.Body.Span, headers, value.StatusCode);
     }
 
     public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)

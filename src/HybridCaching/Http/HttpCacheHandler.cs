@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,9 +16,8 @@ namespace HybridCaching.Http;
 /// the origin (across servers too, over Redis) and share its response.
 /// </summary>
 /// <remarks>
-/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>.
-/// The factory creates new handler instances over time; set <see cref="HttpCacheHandlerOptions.CacheFunc"/> so they
-/// share one single-flight group.</para>
+/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>,
+/// and <see cref="HttpCacheHandlerOptions.CacheFunc"/> set so the instances it creates over time share one single-flight group.</para>
 /// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
 /// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
 /// A HEAD request is answered from a stored GET response (headers only, looked up in
@@ -45,7 +46,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private readonly Func<HttpRequestMessage, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpRequestMessage, Exception, HttpResponseMessage?>? _errorHandler;
     private readonly long _maxBody;
-    private readonly RequestHeaderVary? _vary;
+    private readonly string[] _varyNames;
     private readonly Func<string, bool>? _varyCovers;
     private readonly CachedHttpResponseFormat _format;
 
@@ -65,9 +66,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
         _maxBody = options.MaximumBodySize;
-        _vary = RequestHeaderVary.Create(options.VaryByRequestHeaders);
-        _varyCovers = _vary is null ? null : _vary.Names.Contains;
-        _format = _vary is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_varyCovers);
+        _varyNames = [.. options.VaryByRequestHeaders.Select(static n => n.Trim().ToLowerInvariant())
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        _varyCovers = _varyNames.Length == 0 ? null : new HashSet<string>(_varyNames, StringComparer.OrdinalIgnoreCase).Contains;
+        _format = _varyCovers is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_varyCovers);
     }
 
     /// <summary>Creates the handler over an inner handler.</summary>
@@ -90,7 +92,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return base.SendAsync(request, cancellationToken);
         }
 
-        key = _vary?.Key(key, request) ?? key;
+        if (_varyNames.Length > 0)
+        {
+            key = VaryKey(key, request);
+        }
+
         return request.Method == HttpMethod.Head
             ? SendHeadAsync(request, key, cancellationToken)
             : SendCachedAsync(request, key, new Call(this, request, headStale: null), cancellationToken);
@@ -121,6 +127,36 @@ public sealed class HttpCacheHandler : DelegatingHandler
     // All the headers of a message and its content, each with its values.
     private static List<KeyValuePair<string, string[]>> HeaderList(params HttpHeaders[] headers)
         => [.. headers.SelectMany(static h => h.NonValidated).Select(static h => new KeyValuePair<string, string[]>(h.Key, [.. h.Value]))];
+
+    // The key of a request's variant (VaryByRequestHeaders): a response whose Vary names only these headers can be
+    // stored and is never served to another variant. No header configured: keys stay as they are, shared with Go services.
+    // The request key, a line break, then for each header (lower-cased, sorted): its name, then - when the request
+    // lacks it, or its number of values and each value prefixed by its length, so values never run into each other and
+    // two different requests never produce the same key (the default request key, an escaped URL, has no line break).
+    private string VaryKey(string requestKey, HttpRequestMessage request)
+    {
+        var key = new StringBuilder(requestKey).Append('\n');
+        var headers = request.Headers.NonValidated;
+        foreach (string name in _varyNames)
+        {
+            key.Append(name);
+            if (!headers.TryGetValues(name, out var values))
+            {
+                key.Append(" -");
+                continue;
+            }
+
+            key.Append(' ').Append(values.Count.ToString(CultureInfo.InvariantCulture));
+            foreach (string value in values)
+            {
+                key.Append(' ').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
+            }
+
+            key.Append(';');
+        }
+
+        return key.ToString();
+    }
 
     private bool IsCacheable(HttpRequestMessage request)
         => (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
@@ -153,10 +189,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 : await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
         }
 
-        return await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false);
+        return await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendUncachedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    // The origin's response, labelled MISS (a label a stored copy never keeps: it is computed on each delivery).
+    private async Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         SetStatus(response, HttpCacheStatus.Miss);
@@ -186,11 +223,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         if (call.Finish(cached, out var origin) && origin is not null)
         {
-            SetStatus(origin, HttpCacheStatus.Miss);
             return origin;
         }
 
-        return cached.IsBypass ? await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
+        return cached.IsBypass ? await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
     }
 
     private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
@@ -218,9 +254,6 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         return response;
     }
-
-    private Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        => base.SendAsync(request, cancellationToken);
 
     // A background refresh: the recorded request (none: skipped), conditional on the stale entry's validators; a 304
     // refreshes the stale entry (its body kept), anything else is captured as on a miss.
