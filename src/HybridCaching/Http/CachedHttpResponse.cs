@@ -91,13 +91,9 @@ public sealed class CachedHttpResponse
     /// <returns>Whole seconds, never negative; <see langword="null"/> when there is no readable <c>Date</c> header.</returns>
     public TimeSpan? GetAge(DateTimeOffset now)
     {
-        if ((_date ??= ParseDate(_headers)) is not DateTimeOffset date)
-        {
-            return null;
-        }
-
-        var age = now - date;
-        return age > TimeSpan.Zero ? TimeSpan.FromSeconds(Math.Floor(age.TotalSeconds)) : TimeSpan.Zero;
+        return (_date ??= ParseDate(_headers)) is DateTimeOffset date
+            ? TimeSpan.FromSeconds(Math.Max(0, Math.Floor((now - date).TotalSeconds)))
+            : null;
     }
 
     // An HTTP date (RFC 9110 IMF-fixdate), e.g. for a Date header.
@@ -123,8 +119,7 @@ public sealed class CachedHttpResponse
         {
             if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase) && values is not null)
             {
-                var tokens = string.Join(',', values).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                (namedByConnection ??= []).AddRange(tokens);
+                (namedByConnection ??= []).AddRange(HttpResponsePolicy.Members(values));
             }
 
             if (!string.IsNullOrEmpty(name) && !PerDeliveryHeaders.Contains(name))

@@ -290,8 +290,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private async Task<CachedHttpResponse> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CacheFuncContext context, CancellationToken cancellationToken)
     {
         var content = response.Content;
-        var shared = new CachedHttpResponse((int)response.StatusCode, HeaderList(response.Headers), default);
-        if (!HttpResponsePolicy.IsShareable(shared, _varyCovers) || content.Headers.ContentLength > _maxBody)
+        var head = new CachedHttpResponse((int)response.StatusCode, HeaderList(response.Headers), default);
+        if (!HttpResponsePolicy.IsShareable(head, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
             context.NoCache = true;
             return CachedHttpResponse.Bypass;
@@ -328,7 +328,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         content.Dispose();
 
         var headers = HeaderList(response.Headers, response.Content.Headers);
-        if (!shared.Headers.ContainsKey("Date"))
+        if (!head.Headers.ContainsKey("Date"))
         {
             headers.Add(new("Date", [CachedHttpResponse.FormatHttpDate(_time.GetUtcNow())]));
         }

@@ -14,50 +14,27 @@ internal static class HttpResponsePolicy
     public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers;
-        if (response.StatusCode is 206 or 304 || headers.ContainsKey("Set-Cookie")
-            || (headers.TryGetValue("Vary", out string[]? vary) && !IsCoveredVary(vary, varyCovers)))
-        {
-            return false;
-        }
-
-        foreach (string value in headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : [])
-        {
-            foreach (string directive in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                var name = directive.AsSpan(0, directive.IndexOf('=') is >= 0 and var equals ? equals : directive.Length).TrimEnd();
-                if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("private", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        return response.StatusCode is not (206 or 304)
+            && !headers.ContainsKey("Set-Cookie")
+            && (!headers.TryGetValue("Vary", out string[]? vary) || IsCoveredVary(vary, varyCovers))
+            && (!headers.TryGetValue("Cache-Control", out string[]? cacheControl) || !Members(cacheControl).Any(IsUnshareableDirective));
     }
 
     // Whether Vary values hold * (the response varies by more than request headers).
     public static bool VariesByEverything(IEnumerable<string?> varyValues) => !IsCoveredVary(varyValues, AnyRequestHeader);
 
+    // The members of comma-separated header values, trimmed.
+    public static IEnumerable<string> Members(IEnumerable<string?> values)
+        => values.SelectMany(static v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
     private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
+        => covers is not null && Members(varyValues).All(name => name != "*" && covers(name));
+
+    private static bool IsUnshareableDirective(string directive)
     {
-        if (covers is null)
-        {
-            return false;
-        }
-
-        foreach (string? value in varyValues)
-        {
-            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (name == "*" || !covers(name))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        var name = directive.AsSpan(0, directive.IndexOf('=') is >= 0 and var equals ? equals : directive.Length).TrimEnd();
+        return name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("private", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -46,15 +46,10 @@ internal static class HttpValidators
     // when the stored response has a Last-Modified.
     public static bool IsNotModified(IReadOnlyList<string?> ifNoneMatch, IReadOnlyList<string?> ifModifiedSince, CachedHttpResponse stored)
     {
-        if (!IsValidatable(stored.StatusCode))
-        {
-            return false;
-        }
-
-        return ifNoneMatch.Count > 0
+        return IsValidatable(stored.StatusCode) && (ifNoneMatch.Count > 0
             ? TryParseEntityTag(Single(stored, "ETag"), out string? opaque, out _) && MatchesAny(ifNoneMatch, opaque)
             : ifModifiedSince.Count == 1 && TryParseHttpDate(ifModifiedSince[0], out var since)
-                && TryParseHttpDate(Single(stored, "Last-Modified"), out var modified) && modified <= since;
+                && TryParseHttpDate(Single(stored, "Last-Modified"), out var modified) && modified <= since);
     }
 
     // The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the 304 carries
@@ -65,12 +60,9 @@ internal static class HttpValidators
         {
             ["Date"] = [CachedHttpResponse.FormatHttpDate(now)],
         };
-        foreach (var (name, values) in notModifiedHeaders)
+        foreach (var (name, values) in notModifiedHeaders.Where(static h => !NotUpdatedFrom304.Contains(h.Key)))
         {
-            if (!NotUpdatedFrom304.Contains(name))
-            {
-                headers[name] = values;
-            }
+            headers[name] = values;
         }
 
         return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
@@ -97,16 +89,11 @@ internal static class HttpValidators
     // Parses one entity tag ("x" or W/"x") the whole of value holds.
     public static bool TryParseEntityTag(string? value, [NotNullWhen(true)] out string? opaque, out bool weak)
     {
-        var span = (value ?? string.Empty).AsSpan().Trim();
+        var span = value.AsSpan().Trim();
         int position = 0;
-        if (TryReadEntityTag(span, ref position, out var tag, out weak) && position == span.Length)
-        {
-            opaque = tag.ToString();
-            return true;
-        }
-
-        opaque = null;
-        return false;
+        bool parsed = TryReadEntityTag(span, ref position, out var tag, out weak) && position == span.Length;
+        opaque = parsed ? tag.ToString() : null;
+        return parsed;
     }
 
     // Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.
@@ -122,7 +109,7 @@ internal static class HttpValidators
     {
         foreach (string? value in ifNoneMatch)
         {
-            var span = (value ?? string.Empty).AsSpan();
+            var span = value.AsSpan();
             int position = 0;
             int member;
             while ((member = span[position..].IndexOfAnyExcept(" \t,")) >= 0)
