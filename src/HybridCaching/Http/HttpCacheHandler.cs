@@ -221,12 +221,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return handled;
         }
 
-        if (call.Finish(cached, out var origin) && origin is not null)
-        {
-            return origin;
-        }
-
-        return cached.IsBypass ? await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
+        // The leader returns the origin's own response; a waiter handed a Bypass asks the origin itself.
+        return call.Finish(cached, out var origin) && origin is not null ? origin
+            : cached.IsBypass ? await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false)
+            : ToResponse(cached, request);
     }
 
     private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
@@ -247,11 +245,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         var now = _time.GetUtcNow();
         SetStatus(response, HttpCacheStatus.Of(cached, now));
-        if (cached.GetAge(now) is { } age)
-        {
-            response.Headers.Age = age;
-        }
-
+        response.Headers.Age = cached.GetAge(now);
         return response;
     }
 

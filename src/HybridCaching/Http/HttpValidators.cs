@@ -77,13 +77,10 @@ internal static class HttpValidators
             return false;
         }
 
-        if (Single(stale, "ETag") is { } etag && TryParseEntityTag(etag, out _, out _))
-        {
-            return request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-        }
-
-        return Single(stale, "Last-Modified") is { } lastModified && TryParseHttpDate(lastModified, out _)
-            && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified);
+        return Single(stale, "ETag") is { } etag && TryParseEntityTag(etag, out _, out _)
+            ? request.Headers.TryAddWithoutValidation("If-None-Match", etag)
+            : Single(stale, "Last-Modified") is { } lastModified && TryParseHttpDate(lastModified, out _)
+                && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified);
     }
 
     // Parses one entity tag ("x" or W/"x") the whole of value holds.
