@@ -20,12 +20,11 @@ namespace HybridCaching.Http;
 /// and <see cref="HttpCacheHandlerOptions.CacheFunc"/> set so the instances it creates over time share one single-flight group.</para>
 /// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
 /// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
-/// A HEAD request is answered from a stored GET response (headers only, looked up in
-/// <see cref="HttpCacheHandlerOptions.Cache"/>); a HEAD miss is sent to the origin uncached and never joins
-/// (or leads) the GETs' single-flight run. The response of the request that went to the origin is buffered (up to
-/// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
-/// a response that will not be shared is returned as it came, unbuffered. The synchronous
-/// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
+/// A HEAD request is answered from a stored GET response (headers only, looked up in <see cref="HttpCacheHandlerOptions.Cache"/>);
+/// a HEAD miss is sent to the origin uncached and never joins (or leads) the GETs' single-flight run. The response of the
+/// request that went to the origin is buffered (up to <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is
+/// returned, since the cache needs all of it; a response that will not be shared is returned as it came, unbuffered.
+/// The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
 /// <para>The background refresh of a stale entry with an <c>ETag</c> (or a <c>Last-Modified</c>) is conditional: on
 /// 304 Not Modified the stored body is kept, its headers are updated from the 304 and it is stored as fresh. Callers
 /// never receive that 304. A caller's own conditional request passes through uncached.</para>
