@@ -2,9 +2,9 @@ namespace HybridCaching.Http;
 
 // A growable byte buffer whose storage never exceeds its limit (a MemoryStream doubles past it). Once stopped (Stop, or
 // Append past the limit) it holds and takes nothing: the response is then not cacheable.
-internal sealed class BoundedBuffer(long limit, long expectedLength = 0)
+internal sealed class BoundedBuffer(long limit)
 {
-    private byte[]? _buffer = expectedLength > 0 ? new byte[Math.Min(expectedLength, limit)] : [];
+    private byte[]? _buffer = [];
     private int _length;
 
     public bool IsCapturing => _buffer is not null;

@@ -20,20 +20,10 @@ public sealed class CachedHttpResponse
 {
     private const string BypassHeader = "X-Hybridcache-Bypass";
 
-    private static readonly HashSet<string> PerDeliveryHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection",
-        "Keep-Alive",
-        "Proxy-Connection",
-        "Proxy-Authenticate",
-        "Proxy-Authorization",
-        "TE",
-        "Trailer",
-        "Transfer-Encoding",
-        "Upgrade",
-        "Age",
-        HttpCacheStatus.HeaderName,
-    };
+    private static readonly HashSet<string> PerDeliveryHeaders = new(
+        ["Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
+            "Transfer-Encoding", "Upgrade", "Age", HttpCacheStatus.HeaderName],
+        StringComparer.OrdinalIgnoreCase);
 
     private static readonly object NoDate = new();
 
@@ -67,9 +57,8 @@ public sealed class CachedHttpResponse
 
     /// <summary>
     /// What a request that ran the origin shares with the requests waiting on it when its response must not be
-    /// shared: it set a cookie, was marked <c>private</c>, <c>no-store</c> or <c>no-cache</c>, carried <c>Vary</c>,
-    /// was partial (206) or conditional (304), or its body was larger than the configured maximum. It is never
-    /// stored; each waiter that receives it sends its own request to the origin instead.
+    /// shared (see the safe defaults on <see cref="HttpCacheHandlerOptions"/>). It is never stored; each waiter that
+    /// receives it sends its own request to the origin instead.
     /// </summary>
     /// <remarks>
     /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>, left under a Redis
@@ -102,29 +91,16 @@ public sealed class CachedHttpResponse
     /// <returns>Whole seconds, never negative; <see langword="null"/> when there is no readable <c>Date</c> header.</returns>
     public TimeSpan? GetAge(DateTimeOffset now)
     {
-        var parsed = _date ??= ParseDate(_headers);
-        if (parsed is not DateTimeOffset date)
-        {
-            return null;
-        }
-
-        var age = now - date;
-        return age > TimeSpan.Zero ? TimeSpan.FromSeconds(Math.Floor(age.TotalSeconds)) : TimeSpan.Zero;
+        return (_date ??= ParseDate(_headers)) is DateTimeOffset date
+            ? TimeSpan.FromSeconds(Math.Max(0, Math.Floor((now - date).TotalSeconds)))
+            : null;
     }
 
-    /// <summary>Formats a time as an HTTP date (RFC 9110 IMF-fixdate), e.g. for a <c>Date</c> header.</summary>
-    /// <param name="time">The time.</param>
-    /// <returns>The formatted date.</returns>
+    // An HTTP date (RFC 9110 IMF-fixdate), e.g. for a Date header.
     internal static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
 
-    /// <summary>Tells whether a header is dropped by the cache (hop-by-hop or computed on each delivery).</summary>
-    /// <param name="name">The header name.</param>
-    /// <returns><see langword="true"/> when the header is never stored.</returns>
-    internal static bool IsPerDeliveryHeader(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return PerDeliveryHeaders.Contains(name);
-    }
+    // Whether a header is never stored (hop-by-hop, or computed on each delivery).
+    internal static bool IsPerDeliveryHeader(string name) => PerDeliveryHeaders.Contains(name);
 
     // A response whose entry goes stale within a second records its request, so a background refresh can repeat it.
     internal bool IsNearlyStale(DateTimeOffset now) => BestBefore <= now + TimeSpan.FromSeconds(1);
@@ -138,45 +114,24 @@ public sealed class CachedHttpResponse
     private static Dictionary<string, string[]> EndToEnd(IEnumerable<KeyValuePair<string, string[]>>? headers)
     {
         var result = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
-        if (headers is null)
+        List<string>? namedByConnection = null;
+        foreach (var (name, values) in headers ?? [])
         {
-            return result;
-        }
-
-        HashSet<string>? namedByConnection = null;
-        foreach (var (name, values) in headers)
-        {
-            if (string.IsNullOrEmpty(name))
-            {
-                continue;
-            }
-
             if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase) && values is not null)
             {
-                foreach (string value in values)
-                {
-                    foreach (string token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        (namedByConnection ??= new(StringComparer.OrdinalIgnoreCase)).Add(token);
-                    }
-                }
+                (namedByConnection ??= []).AddRange(HttpResponsePolicy.Members(values));
             }
 
-            if (PerDeliveryHeaders.Contains(name))
+            if (!string.IsNullOrEmpty(name) && !PerDeliveryHeaders.Contains(name))
             {
-                continue;
+                string[] copy = values is null ? [] : Array.ConvertAll(values, static v => v ?? string.Empty);
+                result[name] = result.TryGetValue(name, out string[]? existing) ? [.. existing, .. copy] : copy;
             }
-
-            string[] copy = values is null ? [] : Array.ConvertAll(values, static v => v ?? string.Empty);
-            result[name] = result.TryGetValue(name, out string[]? existing) ? [.. existing, .. copy] : copy;
         }
 
-        if (namedByConnection is not null)
+        foreach (string name in namedByConnection ?? [])
         {
-            foreach (string name in namedByConnection)
-            {
-                result.Remove(name);
-            }
+            result.Remove(name);
         }
 
         return result;

@@ -3,8 +3,8 @@ namespace HybridCaching.Http;
 // Stores a CachedHttpResponse in the payload envelope the way the Go original stores HTTP responses: the body in Value,
 // the headers in Header, the status in StatusCode. An envelope without a valid status code (e.g. a plain CacheFunc
 // value under the same key) is not a response: TryRead refuses it and the entry is a miss. So is a response the safe
-// defaults never share (Set-Cookie, an uncovered Vary, Cache-Control no-store/private/no-cache, 206, 304), whoever wrote
-// it: the Go original stores such responses, and a .NET reader must not hand one user's cookie to another.
+// defaults (HttpResponsePolicy) never share, whoever wrote it: the Go original stores such responses, and a .NET reader
+// must not hand one user's cookie to another.
 internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) : ICachePayloadFormat<CachedHttpResponse>
 {
     // For keys that vary by no request header: refuses every response with Vary.
@@ -20,26 +20,18 @@ internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) :
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return CachePayload.Write(
-            bestBefore,
-            value.Body.Span,
-            value.Headers.Select(static h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value)),
-            value.StatusCode);
+        var headers = value.Headers.Select(static h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value));
+        return CachePayload.Write(bestBefore, value.Body.Span, headers, value.StatusCode);
     }
 
     public bool TryRead(scoped in CachePayload payload, out CachedHttpResponse value)
     {
         // The body is a slice of the stored envelope, which nothing modifies once written: no copy per hit.
-        value = payload.StatusCode is < 100 or > 999
-            ? null!
-            : new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore);
-        if (value is null || !HttpResponsePolicy.IsShareable(value, varyCovers))
-        {
-            value = null!;
-            return false;
-        }
-
-        return true;
+        var read = payload.StatusCode is >= 100 and <= 999
+            ? new CachedHttpResponse(payload.StatusCode, payload.ReadHeader(), payload.ValueMemory, payload.BestBefore)
+            : null;
+        value = read is not null && HttpResponsePolicy.IsShareable(read, varyCovers) ? read : null!;
+        return value is not null;
     }
 
     // The safe defaults apply to what the caller's own request produced as to any stored response.

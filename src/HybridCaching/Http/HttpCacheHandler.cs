@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,17 +16,15 @@ namespace HybridCaching.Http;
 /// the origin (across servers too, over Redis) and share its response.
 /// </summary>
 /// <remarks>
-/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>.
-/// The factory creates new handler instances over time; set <see cref="HttpCacheHandlerOptions.CacheFunc"/> so they
-/// share one single-flight group.</para>
+/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>,
+/// and <see cref="HttpCacheHandlerOptions.CacheFunc"/> set so the instances it creates over time share one single-flight group.</para>
 /// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
 /// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
-/// A HEAD request is answered from a stored GET response (headers only, looked up in
-/// <see cref="HttpCacheHandlerOptions.Cache"/>); a HEAD miss is sent to the origin uncached and never joins
-/// (or leads) the GETs' single-flight run. The response of the request that went to the origin is buffered (up to
-/// <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned, since the cache needs all of it;
-/// a response that will not be shared is returned as it came, unbuffered. The synchronous
-/// <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
+/// A HEAD request is answered from a stored GET response (headers only, looked up in <see cref="HttpCacheHandlerOptions.Cache"/>);
+/// a HEAD miss is sent to the origin uncached and never joins (or leads) the GETs' single-flight run. The response of the
+/// request that went to the origin is buffered (up to <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is
+/// returned, since the cache needs all of it; a response that will not be shared is returned as it came, unbuffered.
+/// The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
 /// <para>The background refresh of a stale entry with an <c>ETag</c> (or a <c>Last-Modified</c>) is conditional: on
 /// 304 Not Modified the stored body is kept, its headers are updated from the 304 and it is stored as fresh. Callers
 /// never receive that 304. A caller's own conditional request passes through uncached.</para>
@@ -32,6 +32,10 @@ namespace HybridCaching.Http;
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
 {
+    // A caller that sends validators of its own keeps its own copy: the origin answers it (a 304 included), uncached.
+    private static readonly string[] UncachedRequestHeaders =
+        ["Authorization", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"];
+
     private readonly CacheFunc _func;
     private readonly ICacheAdapter? _cache;
     private readonly TimeProvider _time;
@@ -41,7 +45,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private readonly Func<HttpRequestMessage, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpRequestMessage, Exception, HttpResponseMessage?>? _errorHandler;
     private readonly long _maxBody;
-    private readonly RequestHeaderVary? _vary;
+    private readonly string[] _varyNames;
     private readonly Func<string, bool>? _varyCovers;
     private readonly CachedHttpResponseFormat _format;
 
@@ -61,9 +65,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
         _maxBody = options.MaximumBodySize;
-        _vary = RequestHeaderVary.Create(options.VaryByRequestHeaders);
-        _varyCovers = _vary is null ? null : _vary.Names.Contains;
-        _format = _vary is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_varyCovers);
+        _varyNames = [.. options.VaryByRequestHeaders.Select(static n => n.Trim().ToLowerInvariant())
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        _varyCovers = _varyNames.Length == 0 ? null : new HashSet<string>(_varyNames, StringComparer.OrdinalIgnoreCase).Contains;
+        _format = _varyCovers is null ? CachedHttpResponseFormat.Instance : new CachedHttpResponseFormat(_varyCovers);
     }
 
     /// <summary>Creates the handler over an inner handler.</summary>
@@ -80,20 +85,15 @@ public sealed class HttpCacheHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsCacheable(request))
-        {
-            return base.SendAsync(request, cancellationToken);
-        }
-
-        string key = _requestKey(request);
+        string? key = IsCacheable(request) ? _requestKey(request) : null;
         if (string.IsNullOrEmpty(key))
         {
             return base.SendAsync(request, cancellationToken);
         }
 
-        if (_vary is not null)
+        if (_varyNames.Length > 0)
         {
-            key = _vary.Key(key, request);
+            key = VaryKey(key, request);
         }
 
         return request.Method == HttpMethod.Head
@@ -107,45 +107,62 @@ public sealed class HttpCacheHandler : DelegatingHandler
         response.Headers.TryAddWithoutValidation(HttpCacheStatus.HeaderName, status);
     }
 
-    private static HttpContent CopyHeaders(HttpContent from, HttpContent to)
+    private static void CopyHeaders(HttpHeaders from, HttpHeaders to)
     {
-        foreach (var header in from.Headers.NonValidated)
+        foreach (var header in from.NonValidated)
         {
-            to.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            to.TryAddWithoutValidation(header.Key, header.Value);
         }
+    }
 
-        return to;
+    // A GET repeating a request's line and headers: a background refresh may run after the caller's message is gone.
+    private static HttpRequestMessage CopyRequest(HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(HttpMethod.Get, request.RequestUri) { Version = request.Version, VersionPolicy = request.VersionPolicy };
+        CopyHeaders(request.Headers, copy.Headers);
+        return copy;
     }
 
     // All the headers of a message and its content, each with its values.
-    private static List<KeyValuePair<string, string[]>> HeaderList(HttpHeaders headers, HttpContent? content = null)
+    private static List<KeyValuePair<string, string[]>> HeaderList(params HttpHeaders[] headers)
+        => [.. headers.SelectMany(static h => h.NonValidated).Select(static h => new KeyValuePair<string, string[]>(h.Key, [.. h.Value]))];
+
+    // The key of a request's variant (VaryByRequestHeaders): a response whose Vary names only these headers can be
+    // stored and is never served to another variant. No header configured: keys stay as they are, shared with Go services.
+    // The request key, a line break, then for each header (lower-cased, sorted): its name, then - when the request
+    // lacks it, or its number of values and each value prefixed by its length, so values never run into each other and
+    // two different requests never produce the same key (the default request key, an escaped URL, has no line break).
+    private string VaryKey(string requestKey, HttpRequestMessage request)
     {
-        var list = new List<KeyValuePair<string, string[]>>();
-        foreach (var header in headers.NonValidated)
+        var key = new StringBuilder(requestKey).Append('\n');
+        var headers = request.Headers.NonValidated;
+        foreach (string name in _varyNames)
         {
-            list.Add(new(header.Key, [.. header.Value]));
+            key.Append(name);
+            if (!headers.TryGetValues(name, out var values))
+            {
+                key.Append(" -");
+                continue;
+            }
+
+            key.Append(' ').Append(values.Count.ToString(CultureInfo.InvariantCulture));
+            foreach (string value in values)
+            {
+                key.Append(' ').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
+            }
+
+            key.Append(';');
         }
 
-        if (content is not null)
-        {
-            list.AddRange(HeaderList(content.Headers));
-        }
-
-        return list;
+        return key.ToString();
     }
 
-    // A caller that sends validators of its own keeps its own copy: the origin answers it (a 304 included), uncached.
     private bool IsCacheable(HttpRequestMessage request)
-    {
-        var headers = request.Headers.NonValidated;
-        return (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
+        => (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
             && request.RequestUri is { IsAbsoluteUri: true }
             && request.Content is null
-            && !headers.Contains("Authorization")
-            && !headers.Contains("If-None-Match") && !headers.Contains("If-Modified-Since") && !headers.Contains("If-Match")
-            && !headers.Contains("If-Unmodified-Since") && !headers.Contains("If-Range")
+            && !Array.Exists(UncachedRequestHeaders, request.Headers.NonValidated.Contains)
             && _acceptRequest?.Invoke(request) != false;
-    }
 
     // A HEAD request: answered from a stored response, or sent to the origin uncached. It never leads a cold key's run:
     // its response has no body to share, so every GET waiting on it (here and, through a Redis lock, on other servers)
@@ -171,10 +188,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 : await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
         }
 
-        return await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false);
+        return await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendUncachedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    // The origin's response, labelled MISS (a label a stored copy never keeps: it is computed on each delivery).
+    private async Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         SetStatus(response, HttpCacheStatus.Miss);
@@ -202,13 +220,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return handled;
         }
 
-        if (call.Finish(cached, out var origin) && origin is not null)
-        {
-            SetStatus(origin, HttpCacheStatus.Miss);
-            return origin;
-        }
-
-        return cached.IsBypass ? await SendUncachedAsync(request, cancellationToken).ConfigureAwait(false) : ToResponse(cached, request);
+        // The leader returns the origin's own response; a waiter handed a Bypass asks the origin itself.
+        return call.Finish(cached, out var origin) && origin is not null ? origin
+            : cached.IsBypass ? await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false)
+            : ToResponse(cached, request);
     }
 
     private HttpResponseMessage ToResponse(CachedHttpResponse cached, HttpRequestMessage request)
@@ -217,12 +232,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         var content = new ReadOnlyMemoryContent(request.Method == HttpMethod.Head ? ReadOnlyMemory<byte>.Empty : cached.Body);
         foreach (var (name, values) in cached.Headers)
         {
-            if (string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            if (!response.Headers.TryAddWithoutValidation(name, values))
+            if (!string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase)
+                && !response.Headers.TryAddWithoutValidation(name, values))
             {
                 content.Headers.TryAddWithoutValidation(name, values);
             }
@@ -233,60 +244,55 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         var now = _time.GetUtcNow();
         SetStatus(response, HttpCacheStatus.Of(cached, now));
-        if (cached.GetAge(now) is { } age)
-        {
-            response.Headers.Age = age;
-        }
-
+        response.Headers.Age = cached.GetAge(now);
         return response;
     }
 
-    private Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        => base.SendAsync(request, cancellationToken);
-
-    // A background refresh: the recorded request again, conditional on the stale entry's validators; a 304 refreshes
-    // the stale entry (its body kept), anything else is captured as on a miss.
-    private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
+    // A background refresh: the recorded request (none: skipped), conditional on the stale entry's validators; a 304
+    // refreshes the stale entry (its body kept), anything else is captured as on a miss.
+    private async Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage? recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
     {
-        if (snapshot is null)
+        if (recorded is null)
         {
             HttpLog.RefreshSkipped(_logger, context.Key);
             context.NoCache = true;
             return CachedHttpResponse.Bypass;
         }
 
-        using var request = snapshot.ToRequest();
+        using var request = recorded;
         bool conditional = HttpValidators.AddValidators(request, stale);
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (conditional && response.StatusCode == HttpStatusCode.NotModified)
+        if (!conditional || response.StatusCode != HttpStatusCode.NotModified)
         {
-            var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content), _time.GetUtcNow());
-            if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
-            {
-                context.NoCache = true;
-                return CachedHttpResponse.Bypass;
-            }
-
-            context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
-            HttpLog.Revalidated(_logger, context.Key);
-            return refreshed;
+            return await CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
         }
 
-        return await CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
+        var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content.Headers), _time.GetUtcNow());
+        if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
+        {
+            context.NoCache = true;
+            return CachedHttpResponse.Bypass;
+        }
+
+        context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
+        HttpLog.Revalidated(_logger, context.Key);
+        return refreshed;
     }
 
     // Reads a response for the cache, leaving it readable by its caller: what to share with waiters (stored unless NoCache).
     private async Task<CachedHttpResponse> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CacheFuncContext context, CancellationToken cancellationToken)
     {
         var content = response.Content;
-        if (!HttpResponsePolicy.IsShareable(response, _varyCovers) || content.Headers.ContentLength > _maxBody)
+        var head = new CachedHttpResponse((int)response.StatusCode, HeaderList(response.Headers), default);
+        if (!HttpResponsePolicy.IsShareable(head, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
             context.NoCache = true;
             return CachedHttpResponse.Bypass;
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new BoundedBuffer(_maxBody, content.Headers.ContentLength ?? 0);
+        var buffer = new BoundedBuffer(_maxBody);
+        buffer.Reserve(content.Headers.ContentLength ?? 0);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -297,9 +303,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 {
                     // Too big to cache: the caller gets what was read so far followed by the rest, unbuffered.
                     byte[] prefix = [.. buffer.Written.Span, .. chunk.AsSpan(0, read)];
-                    response.Content = CopyHeaders(content, new StreamContent(new PrefixedReadStream(prefix, stream)));
+                    response.Content = new StreamContent(new PrefixedReadStream(prefix, stream));
+                    CopyHeaders(content.Headers, response.Content.Headers);
                     context.NoCache = true;
-            return CachedHttpResponse.Bypass;
+                    return CachedHttpResponse.Bypass;
                 }
             }
         }
@@ -309,11 +316,12 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         var body = buffer.Written;
-        response.Content = CopyHeaders(content, new ReadOnlyMemoryContent(body));
+        response.Content = new ReadOnlyMemoryContent(body);
+        CopyHeaders(content.Headers, response.Content.Headers);
         content.Dispose();
 
-        var headers = HeaderList(response.Headers, response.Content);
-        if (!response.Headers.NonValidated.Contains("Date"))
+        var headers = HeaderList(response.Headers, response.Content.Headers);
+        if (!head.Headers.ContainsKey("Date"))
         {
             headers.Add(new("Date", [CachedHttpResponse.FormatHttpDate(_time.GetUtcNow())]));
         }
@@ -323,26 +331,8 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return result;
     }
 
-    // The request line and headers a background refresh repeats (the caller's message may be gone by then).
-    private sealed class RequestSnapshot(Uri uri, Version version, HttpVersionPolicy versionPolicy, List<KeyValuePair<string, string[]>> headers)
-    {
-        public static RequestSnapshot Capture(HttpRequestMessage request)
-            => new(request.RequestUri!, request.Version, request.VersionPolicy, HeaderList(request.Headers));
-
-        public HttpRequestMessage ToRequest()
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = version, VersionPolicy = versionPolicy };
-            foreach (var (name, values) in headers)
-            {
-                request.Headers.TryAddWithoutValidation(name, values);
-            }
-
-            return request;
-        }
-    }
-
     // One caller's request and its factory, which sends it to the origin when this caller leads the run, or repeats it
-    // (conditional on the stale value the factory's context carries) when it runs a background refresh.
+    // (conditional on the stale value) when it runs a background refresh.
     private sealed class Call(HttpCacheHandler owner, HttpRequestMessage request, CachedHttpResponse? headStale)
     {
         private const int Waiting = 0;
@@ -352,7 +342,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         private readonly object _gate = new();
         private int _state;
         private HttpResponseMessage? _origin;
-        private RequestSnapshot? _snapshot;
+        private HttpRequestMessage? _recorded;
 
         // Ends this caller's part (its factory no longer touches its request); whether it led the run, and then the
         // origin's response. A result about to go stale (its hit may have started a refresh) records the request first.
@@ -363,7 +353,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
                 bool led = _state == Leading;
                 if (!led && result is { IsBypass: false } && result.IsNearlyStale(owner._time.GetUtcNow()))
                 {
-                    _snapshot ??= RequestSnapshot.Capture(request);
+                    _recorded ??= CopyRequest(request);
                 }
 
                 _state = Finished;
@@ -375,17 +365,11 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         public Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
         {
-            if (context.TryGetStaleValue(out CachedHttpResponse? stale))
+            // A background refresh, or a HEAD that found a stale entry and leads because the entry vanished since: it runs
+            // the refresh it would have started (a GET the waiting GETs can share; a HEAD response has no body to share).
+            if (context.TryGetStaleValue(out CachedHttpResponse? stale) || (stale = headStale) is not null)
             {
-                return owner.RefreshAsync(Snapshot(), stale, context, cancellationToken);
-            }
-
-            if (request.Method == HttpMethod.Head)
-            {
-                // Only a HEAD that found a stale entry gets here, and only leads if the entry vanished since: it
-                // runs the refresh it would have started (a GET), conditional on the entry it found, which the
-                // waiting GETs can share; a HEAD response would have no body to share.
-                return owner.RefreshAsync(Snapshot(), headStale, context, cancellationToken);
+                return owner.RefreshAsync(RequestToRepeat(), stale, context, cancellationToken);
             }
 
             lock (_gate)
@@ -403,13 +387,13 @@ public sealed class HttpCacheHandler : DelegatingHandler
             return LeadAsync(context, cancellationToken);
         }
 
-        // The request to repeat: read from the caller's message while the caller is still here, or the one it recorded
-        // when it finished (none if its hit was not about to go stale: the refresh is then skipped).
-        private RequestSnapshot? Snapshot()
+        // Copied from the caller's message while the caller is still here, else from the one it recorded when it finished
+        // (none if its hit was not about to go stale: the refresh is then skipped).
+        private HttpRequestMessage? RequestToRepeat()
         {
             lock (_gate)
             {
-                return _state == Finished ? _snapshot : RequestSnapshot.Capture(request);
+                return _state != Finished ? CopyRequest(request) : _recorded is null ? null : CopyRequest(_recorded);
             }
         }
 

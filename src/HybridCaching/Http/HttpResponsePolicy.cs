@@ -7,74 +7,34 @@ internal static class HttpResponsePolicy
     // request header a Vary names is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
 
-    // Whether a response may be handed to other callers at all (and so, perhaps, stored): not partial, not a 304, no
-    // cookie, no Vary naming a header varyCovers does not cover (e.g. those the cache key varies by; null: any Vary
-    // refuses the response, * always does), and no Cache-Control directive that forbids it.
-    public static bool IsShareable(HttpResponseMessage response, Func<string, bool>? varyCovers = null)
-    {
-        var headers = response.Headers.NonValidated;
-        return IsShareable(
-            (int)response.StatusCode,
-            headers.Contains("Set-Cookie")
-                || (headers.TryGetValues("Vary", out var vary) && !IsCoveredVary(vary, varyCovers)),
-            headers.TryGetValues("Cache-Control", out var cacheControl) ? cacheControl : null);
-    }
-
-    // The same rule for a response read from the cache, whoever wrote it (the Go original stores every response).
+    // Whether a response may be handed to other callers at all (and so, perhaps, stored), whoever wrote it (the Go
+    // original stores every response): not partial, not a 304, no cookie, no Vary naming a header varyCovers does not
+    // cover (e.g. those the cache key varies by; null: any Vary refuses the response, * always does), and no
+    // Cache-Control no-store, private or no-cache (with or without an argument, in any case).
     public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers;
-        return IsShareable(
-            response.StatusCode,
-            headers.ContainsKey("Set-Cookie") || (headers.TryGetValue("Vary", out string[]? vary) && !IsCoveredVary(vary, varyCovers)),
-            headers.TryGetValue("Cache-Control", out string[]? cacheControl) ? cacheControl : null);
+        return response.StatusCode is not (206 or 304)
+            && !headers.ContainsKey("Set-Cookie")
+            && (!headers.TryGetValue("Vary", out string[]? vary) || IsCoveredVary(vary, varyCovers))
+            && (!headers.TryGetValue("Cache-Control", out string[]? cacheControl) || !Members(cacheControl).Any(IsUnshareableDirective));
     }
 
     // Whether Vary values hold * (the response varies by more than request headers).
     public static bool VariesByEverything(IEnumerable<string?> varyValues) => !IsCoveredVary(varyValues, AnyRequestHeader);
 
+    // The members of comma-separated header values, trimmed.
+    public static IEnumerable<string> Members(IEnumerable<string?> values)
+        => values.SelectMany(static v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
     private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
+        => covers is not null && Members(varyValues).All(name => name != "*" && covers(name));
+
+    private static bool IsUnshareableDirective(string directive)
     {
-        if (covers is null)
-        {
-            return false;
-        }
-
-        foreach (string? value in varyValues)
-        {
-            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (name == "*" || !covers(name))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        var name = directive.AsSpan(0, directive.IndexOf('=') is >= 0 and var equals ? equals : directive.Length).TrimEnd();
+        return name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("private", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase);
     }
-
-    // Whether Cache-Control values hold no-store, private or no-cache (with or without an argument, in any case).
-    private static bool HasUnshareableDirective(IEnumerable<string> cacheControlValues)
-    {
-        foreach (string value in cacheControlValues)
-        {
-            foreach (string directive in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                int equals = directive.IndexOf('=', StringComparison.Ordinal);
-                var name = (equals < 0 ? directive : directive[..equals]).AsSpan().Trim();
-                if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("private", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsShareable(int status, bool hasCookieOrUncoveredVary, IEnumerable<string>? cacheControl)
-        => status is not (206 or 304) && !hasCookieOrUncoveredVary && (cacheControl is null || !HasUnshareableDirective(cacheControl));
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 
@@ -10,33 +11,15 @@ namespace HybridCaching.Http;
 internal static class HttpValidators
 {
     // The headers a 304 answered from the cache carries (RFC 9110 §15.4.5), besides X-Cache and Age.
-    private static readonly HashSet<string> NotModifiedHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Cache-Control",
-        "Content-Location",
-        "Date",
-        "ETag",
-        "Expires",
-        "Last-Modified",
-        "Vary",
-    };
+    private static readonly HashSet<string> NotModifiedHeaders = new(
+        ["Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"], StringComparer.OrdinalIgnoreCase);
 
     // A 304's own fields that must not replace the stored response's (RFC 9111 §3.2: they describe the 304, not the stored body).
-    private static readonly HashSet<string> NotUpdatedFrom304 = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Content-Length",
-        "Content-Encoding",
-        "Content-Range",
-        "Content-Type",
-    };
+    private static readonly HashSet<string> NotUpdatedFrom304 = new(
+        ["Content-Length", "Content-Encoding", "Content-Range", "Content-Type"], StringComparer.OrdinalIgnoreCase);
 
-    private static readonly string[] HttpDateFormats =
-    [
-        "r",                              // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-        "dddd, dd-MMM-yy HH:mm:ss 'GMT'", // obsolete RFC 850
-        "ddd MMM d HH:mm:ss yyyy",        // obsolete asctime
-        "ddd MMM  d HH:mm:ss yyyy",
-    ];
+    // IMF-fixdate (Sun, 06 Nov 1994 08:49:37 GMT), then the obsolete RFC 850 and asctime forms.
+    private static readonly string[] HttpDateFormats = ["r", "dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy", "ddd MMM  d HH:mm:ss yyyy"];
 
     public static bool IsNotModifiedHeader(string name) => NotModifiedHeaders.Contains(name);
 
@@ -59,27 +42,14 @@ internal static class HttpValidators
     public static bool IsValidatable(int statusCode) => statusCode is >= 200 and < 300;
 
     // Whether a GET or HEAD request's preconditions make the answer 304 (RFC 9110 §13.2.2): If-None-Match when present
-    // (weak comparison, * matches any), otherwise If-Modified-Since when the stored response has a Last-Modified.
+    // (weak comparison, * matches any), otherwise If-Modified-Since (ignored unless it is exactly one valid date, §13.1.3)
+    // when the stored response has a Last-Modified.
     public static bool IsNotModified(IReadOnlyList<string?> ifNoneMatch, IReadOnlyList<string?> ifModifiedSince, CachedHttpResponse stored)
     {
-        if (!IsValidatable(stored.StatusCode))
-        {
-            return false;
-        }
-
-        if (ifNoneMatch.Count > 0)
-        {
-            return stored.Headers.TryGetValue("ETag", out string[]? etags) && etags.Length == 1
-                && TryParseEntityTag(etags[0], out string? opaque, out _)
-                && MatchesAny(ifNoneMatch, opaque);
-        }
-
-        // Ignored unless it is exactly one valid date (RFC 9110 §13.1.3).
-        return ifModifiedSince.Count == 1
-            && TryParseHttpDate(ifModifiedSince[0], out var since)
-            && stored.Headers.TryGetValue("Last-Modified", out string[]? lastModified) && lastModified.Length == 1
-            && TryParseHttpDate(lastModified[0], out var modified)
-            && modified <= since;
+        return IsValidatable(stored.StatusCode) && (ifNoneMatch.Count > 0
+            ? TryParseEntityTag(Single(stored, "ETag"), out string? opaque, out _) && MatchesAny(ifNoneMatch, opaque)
+            : ifModifiedSince.Count == 1 && TryParseHttpDate(ifModifiedSince[0], out var since)
+                && TryParseHttpDate(Single(stored, "Last-Modified"), out var modified) && modified <= since);
     }
 
     // The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the 304 carries
@@ -90,12 +60,9 @@ internal static class HttpValidators
         {
             ["Date"] = [CachedHttpResponse.FormatHttpDate(now)],
         };
-        foreach (var (name, values) in notModifiedHeaders)
+        foreach (var (name, values) in notModifiedHeaders.Where(static h => !NotUpdatedFrom304.Contains(h.Key)))
         {
-            if (!NotUpdatedFrom304.Contains(name))
-            {
-                headers[name] = values;
-            }
+            headers[name] = values;
         }
 
         return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
@@ -110,55 +77,41 @@ internal static class HttpValidators
             return false;
         }
 
-        if (stale.Headers.TryGetValue("ETag", out string[]? etag) && etag.Length == 1 && TryParseEntityTag(etag[0], out _, out _))
-        {
-            return request.Headers.TryAddWithoutValidation("If-None-Match", etag[0]);
-        }
-
-        return stale.Headers.TryGetValue("Last-Modified", out string[]? lastModified) && lastModified.Length == 1
-            && TryParseHttpDate(lastModified[0], out _)
-            && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified[0]);
+        return Single(stale, "ETag") is { } etag && TryParseEntityTag(etag, out _, out _)
+            ? request.Headers.TryAddWithoutValidation("If-None-Match", etag)
+            : Single(stale, "Last-Modified") is { } lastModified && TryParseHttpDate(lastModified, out _)
+                && request.Headers.TryAddWithoutValidation("If-Modified-Since", lastModified);
     }
 
     // Parses one entity tag ("x" or W/"x") the whole of value holds.
-    public static bool TryParseEntityTag(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? opaque, out bool weak)
+    public static bool TryParseEntityTag(string? value, [NotNullWhen(true)] out string? opaque, out bool weak)
     {
-        var span = (value ?? string.Empty).AsSpan().Trim();
+        var span = value.AsSpan().Trim();
         int position = 0;
-        if (TryReadEntityTag(span, ref position, out var tag, out weak) && position == span.Length)
-        {
-            opaque = tag.ToString();
-            return true;
-        }
-
-        opaque = null;
-        return false;
+        bool parsed = TryReadEntityTag(span, ref position, out var tag, out weak) && position == span.Length;
+        opaque = parsed ? tag.ToString() : null;
+        return parsed;
     }
 
     // Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.
-    public static bool TryParseHttpDate(string? value, out DateTimeOffset date)
-        => DateTimeOffset.TryParseExact(
-            value?.Trim(),
-            HttpDateFormats,
-            CultureInfo.InvariantCulture,
-            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal,
-            out date);
+    public static bool TryParseHttpDate(string? value, out DateTimeOffset date) => DateTimeOffset.TryParseExact(
+        value?.Trim(), HttpDateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out date);
+
+    // A stored response's header when it has exactly one value.
+    private static string? Single(CachedHttpResponse stored, string name)
+        => stored.Headers.TryGetValue(name, out string[]? values) && values.Length == 1 ? values[0] : null;
 
     // Weak comparison (RFC 9110 §8.8.3.2) of a stored tag's opaque part against an If-None-Match list.
     private static bool MatchesAny(IReadOnlyList<string?> ifNoneMatch, string opaque)
     {
         foreach (string? value in ifNoneMatch)
         {
-            var span = (value ?? string.Empty).AsSpan();
+            var span = value.AsSpan();
             int position = 0;
-            while (true)
+            int member;
+            while ((member = span[position..].IndexOfAnyExcept(" \t,")) >= 0)
             {
-                SkipSeparators(span, ref position);
-                if (position >= span.Length)
-                {
-                    break;
-                }
-
+                position += member;
                 if (span[position] == '*')
                 {
                     return true;
@@ -180,31 +133,13 @@ internal static class HttpValidators
         return false;
     }
 
-    private static void SkipSeparators(ReadOnlySpan<char> span, ref int position)
-    {
-        while (position < span.Length && span[position] is ' ' or '\t' or ',')
-        {
-            position++;
-        }
-    }
-
     // entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc may be a comma, so quotes decide where a tag ends.
     private static bool TryReadEntityTag(ReadOnlySpan<char> span, ref int position, out ReadOnlySpan<char> opaque, out bool weak)
     {
         opaque = default;
-        int start = position;
-        weak = span[start..].StartsWith("W/", StringComparison.Ordinal);
-        if (weak)
-        {
-            start += 2;
-        }
-
-        if (start >= span.Length || span[start] != '"')
-        {
-            return false;
-        }
-
-        int end = span[(start + 1)..].IndexOf('"');
+        weak = span[position..].StartsWith("W/", StringComparison.Ordinal);
+        int start = position + (weak ? 2 : 0);
+        int end = start < span.Length && span[start] == '"' ? span[(start + 1)..].IndexOf('"') : -1;
         if (end < 0)
         {
             return false;

@@ -22,14 +22,13 @@ internal sealed class PrefixedReadStream(byte[] prefix, Stream rest) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer)
-        => TryReadPrefix(buffer, out int read) ? read : rest.Read(buffer);
+    public override int Read(Span<byte> buffer) => _offset < prefix.Length ? ReadPrefix(buffer) : rest.Read(buffer);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => TryReadPrefix(buffer.Span, out int read) ? new ValueTask<int>(read) : rest.ReadAsync(buffer, cancellationToken);
+        => _offset < prefix.Length ? new(ReadPrefix(buffer.Span)) : rest.ReadAsync(buffer, cancellationToken);
 
     public override void Flush()
     {
@@ -57,17 +56,11 @@ internal sealed class PrefixedReadStream(byte[] prefix, Stream rest) : Stream
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private bool TryReadPrefix(Span<byte> buffer, out int read)
+    private int ReadPrefix(Span<byte> buffer)
     {
-        read = 0;
-        if (_offset >= prefix.Length || buffer.IsEmpty)
-        {
-            return false;
-        }
-
-        read = Math.Min(buffer.Length, prefix.Length - _offset);
+        int read = Math.Min(buffer.Length, prefix.Length - _offset);
         prefix.AsSpan(_offset, read).CopyTo(buffer);
         _offset += read;
-        return true;
+        return read;
     }
 }
