@@ -121,7 +121,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer, TimeSpan writeConnectWait)
     {
-        options ??= new RedisCacheOptions();
+        // A copy: settings changed after construction neither take effect nor skip validation.
+        options = options?.Snapshot() ?? new RedisCacheOptions();
         options.Validate();
         _options = options;
         _connecting = connecting;

@@ -83,6 +83,8 @@ public sealed class RedisCacheOptions
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    internal RedisCacheOptions Snapshot() => (RedisCacheOptions)MemberwiseClone();
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Prefix);

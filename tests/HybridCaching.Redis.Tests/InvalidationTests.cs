@@ -73,8 +73,10 @@ public sealed class InvalidationTests(RedisServerFixture server)
     public async Task ClearAsync_EmptyPrefix_ThrowsAndDeletesNothing()
     {
         var scope = Guid.NewGuid().ToString("N")[..12];
-        await using var cache = await RedisTestCache.CreateAsync(server, new RedisCacheOptions { Prefix = string.Empty, LockPrefix = $"!lock!{scope}:", OperationTimeout = TimeSpan.FromSeconds(10) });
+        var options = new RedisCacheOptions { Prefix = string.Empty, LockPrefix = $"!lock!{scope}:", OperationTimeout = TimeSpan.FromSeconds(10) };
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
         await cache.SetAsync(scope, "v"u8.ToArray(), TimeSpan.FromMinutes(1));
+        options.AllowClearingWholeDatabase = true; // too late: the cache keeps the settings it was created with
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await cache.ClearAsync());
 

@@ -36,8 +36,11 @@ public class PeerL2HitBenchmarks
     private FusionCacheEntryOptions _fusionFromL2 = null!;
     private HybridCacheEntryOptions _microsoftFromL2 = null!;
 
+    // Synchronous on purpose: the in-process toolchain may start the workload before an async setup has finished.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _peers = await RedisPeers.StartAsync();
         _fusionFromL2 = _peers.Fusion.DefaultEntryOptions.Duplicate().SetSkipMemoryCacheRead(true);
