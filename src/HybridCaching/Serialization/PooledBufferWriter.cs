@@ -100,11 +100,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
 
     private void Ensure(int sizeHint)
     {
-        if (sizeHint < 1)
-        {
-            sizeHint = 1;
-        }
-
+        sizeHint = Math.Max(sizeHint, 1);
         if (sizeHint <= _buffer.Length - _written)
         {
             return;

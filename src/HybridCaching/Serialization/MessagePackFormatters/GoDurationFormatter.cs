@@ -11,10 +11,6 @@ internal sealed class GoDurationFormatter : IMessagePackFormatter<TimeSpan>
 {
     private const long NanosecondsPerTick = 100;
 
-    private GoDurationFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoDurationFormatter Instance { get; } = new();
 

@@ -15,10 +15,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <remarks>No type is ever named by the data. Other extensions, nil map keys and repeated map keys are rejected.</remarks>
 internal sealed class GoObjectFormatter : IMessagePackFormatter<object?>
 {
-    private GoObjectFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoObjectFormatter Instance { get; } = new();
 

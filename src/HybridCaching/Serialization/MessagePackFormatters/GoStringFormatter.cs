@@ -11,10 +11,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// </summary>
 internal sealed class GoStringFormatter : IMessagePackFormatter<string?>
 {
-    private GoStringFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoStringFormatter Instance { get; } = new();
 

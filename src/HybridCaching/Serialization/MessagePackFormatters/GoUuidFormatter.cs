@@ -12,10 +12,6 @@ internal sealed class GoUuidFormatter : IMessagePackFormatter<Guid>
 {
     private const int Size = 16;
 
-    private GoUuidFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoUuidFormatter Instance { get; } = new();
 
