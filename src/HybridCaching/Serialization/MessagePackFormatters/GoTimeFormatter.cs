@@ -29,7 +29,7 @@ internal sealed class GoTimeFormatter : IMessagePackFormatter<DateTimeOffset>, I
     DateTime IMessagePackFormatter<DateTime>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => ReadUtc(ref reader);
 
     /// <summary>Reads a timestamp as a UTC <see cref="DateTime"/>, checking what MessagePack-CSharp's reader leaves unchecked.</summary>
-    /// <exception cref="MessagePackSerializationException">Not a timestamp, nanoseconds above 999,999,999, or outside the years 1–9999.</exception>
+    /// <exception cref="MessagePackSerializationException">Not a timestamp, or outside the years 1–9999.</exception>
     internal static DateTime ReadUtc(ref MessagePackReader reader)
     {
         if (reader.NextMessagePackType != MessagePackType.Extension)
