@@ -139,11 +139,9 @@ public sealed class CacheFuncHybridCache : MicrosoftHybridCache
     private static CacheEntryOptions? ToEntryOptions(HybridCacheEntryOptions? options)
         => options?.Expiration is { } expiration ? new CacheEntryOptions { Ttl = expiration } : null;
 
+    // A miss's Value is default (CacheGetResult.NotFound).
     private async ValueTask<T> GetOnlyAsync<T>(string key, CancellationToken cancellationToken)
-    {
-        var found = await CacheFunc.TryGetAsync<T>(key, cancellationToken).ConfigureAwait(false);
-        return found.Found ? found.Value! : default!;
-    }
+        => (await CacheFunc.TryGetAsync<T>(key, cancellationToken).ConfigureAwait(false)).Value!;
 
     private async ValueTask<T> CreateAndSetAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, string[]? tags, CacheEntryOptions? entryOptions, bool store, CancellationToken cancellationToken)

@@ -65,12 +65,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
 
     /// <inheritdoc/>
     /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
-    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        var stored = await _cache.GetAsync(key, token).ConfigureAwait(false);
-        return stored is null ? null : await SlideAsync(key, stored, returnValue: true, token).ConfigureAwait(false);
-    }
+    public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => ReadAsync(key, returnValue: true, token);
 
     /// <inheritdoc/>
     /// <exception cref="NotSupportedException">Always; use <see cref="SetAsync"/>.</exception>
@@ -113,15 +108,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
 
     /// <inheritdoc/>
     /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
-    public async Task RefreshAsync(string key, CancellationToken token = default)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        var stored = await _cache.GetAsync(key, token).ConfigureAwait(false);
-        if (stored is not null)
-        {
-            await SlideAsync(key, stored, returnValue: false, token).ConfigureAwait(false);
-        }
-    }
+    public Task RefreshAsync(string key, CancellationToken token = default) => ReadAsync(key, returnValue: false, token);
 
     /// <inheritdoc/>
     /// <exception cref="NotSupportedException">Always; use <see cref="RemoveAsync"/>.</exception>
@@ -134,12 +121,14 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         return _cache.DeleteAsync([key], token).AsTask();
     }
 
-    // A stored entry → its value (or null when unreadable or past its absolute expiry); a sliding entry has its TTL
+    // The stored entry's value (null when missing, unreadable or past its absolute expiry); a sliding entry has its TTL
     // renewed first, from now and capped by its absolute expiry, only if it still holds the bytes read (a remove or a
     // write since the read stands; the value read is still returned, as for a read just before them).
-    private async Task<byte[]?> SlideAsync(string key, byte[] stored, bool returnValue, CancellationToken token)
+    private async Task<byte[]?> ReadAsync(string key, bool returnValue, CancellationToken token)
     {
-        if (!DistributedEntry.TryRead(stored, out var entry, out _))
+        CacheArgument.ThrowIfInvalidKey(key);
+        var stored = await _cache.GetAsync(key, token).ConfigureAwait(false);
+        if (stored is null || !DistributedEntry.TryRead(stored, out var entry))
         {
             return null;
         }

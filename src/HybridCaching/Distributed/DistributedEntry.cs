@@ -22,10 +22,9 @@ internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpirat
         return bytes;
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> stored, out DistributedEntry entry, out ReadOnlySpan<byte> value)
+    public static bool TryRead(ReadOnlySpan<byte> stored, out DistributedEntry entry)
     {
         entry = default;
-        value = default;
         if (stored.Length < HeaderLength || !stored[..4].SequenceEqual(Magic))
         {
             return false;
@@ -41,7 +40,6 @@ internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpirat
         entry = new DistributedEntry(
             absolute == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(absolute),
             sliding == 0 ? null : TimeSpan.FromMilliseconds(sliding));
-        value = stored[HeaderLength..];
         return true;
     }
 

@@ -341,12 +341,25 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         CancellationToken cancellationToken)
     {
         var started = _timeProvider.GetTimestamp();
-        var run = new TrackedRun(fn);
+        // Whether the upstream race ran the work here, so an upstream failure can be told apart from the work's own.
+        bool ran = false, succeeded = false;
+        RaceResult result = default;
         try
         {
-            return await upstream.RaceAsync(key, run.InvokeAsync, waitFor, ttl, cancellationToken).ConfigureAwait(false);
+            return await upstream.RaceAsync(
+                key,
+                async token =>
+                {
+                    ran = true;
+                    result = await fn(token).ConfigureAwait(false);
+                    succeeded = true;
+                    return result;
+                },
+                waitFor,
+                ttl,
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!run.Started && IsUpstreamFailure(ex, cancellationToken)
+        catch (Exception ex) when (!ran && IsUpstreamFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))
         {
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
@@ -355,29 +368,11 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             var remaining = waitFor - _timeProvider.GetElapsedTime(started);
             return await RunHereAsync(key, fn, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (run.Succeeded && IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (succeeded && IsUpstreamFailure(ex, cancellationToken))
         {
             // The work ran here and succeeded; only sharing its result failed.
             UpstreamFailed("Race", key, ex);
-            return run.Result;
-        }
-    }
-
-    // Remembers whether the upstream race ran the work, so an upstream failure can be told apart from the work's own.
-    private sealed class TrackedRun(Func<CancellationToken, Task<RaceResult>> fn)
-    {
-        public bool Started { get; private set; }
-
-        public bool Succeeded { get; private set; }
-
-        public RaceResult Result { get; private set; }
-
-        public async Task<RaceResult> InvokeAsync(CancellationToken cancellationToken)
-        {
-            Started = true;
-            Result = await fn(cancellationToken).ConfigureAwait(false);
-            Succeeded = true;
-            return Result;
+            return result;
         }
     }
 }

@@ -65,7 +65,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new ValueTask<byte[]?>(_cache.TryGetValue(key, out var found) ? ((Entry)found!).Value : null);
+        return new ValueTask<byte[]?>(_cache.TryGetValue(key, out Entry? entry) ? entry!.Value : null);
     }
 
     /// <inheritdoc/>
@@ -73,15 +73,9 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_cache.TryGetValue(key, out var found))
-        {
-            return new ValueTask<CacheFetchResult>(CacheFetchResult.NotFound);
-        }
-
-        var entry = (Entry)found!;
-        var remaining = entry.ExpiresAt - _timeProvider.GetUtcNow();
+        var remaining = _cache.TryGetValue(key, out Entry? entry) ? entry!.ExpiresAt - _timeProvider.GetUtcNow() : TimeSpan.Zero;
         return new ValueTask<CacheFetchResult>(remaining > TimeSpan.Zero
-            ? new CacheFetchResult(entry.Value, remaining)
+            ? new CacheFetchResult(entry!.Value, remaining)
             : CacheFetchResult.NotFound);
     }
 
@@ -120,8 +114,8 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_writeGate)
         {
-            if (!_cache.TryGetValue(key, out var found) || found is not Entry entry
-                || !(ReferenceEquals(entry.Value, expected) || entry.Value.AsSpan().SequenceEqual(expected)))
+            if (!_cache.TryGetValue(key, out Entry? entry)
+                || !(ReferenceEquals(entry!.Value, expected) || entry.Value.AsSpan().SequenceEqual(expected)))
             {
                 return new ValueTask<bool>(false);
             }
@@ -182,14 +176,8 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_cache.TryGetValue(key, out var found))
-        {
-            entry = (Entry)found!;
-            return true;
-        }
-
-        entry = null;
-        return false;
+        entry = _cache.TryGetValue(key, out Entry? found) ? found : null;
+        return entry is not null;
     }
 
     /// <inheritdoc/>
@@ -198,15 +186,11 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         lock (_writeGate)
         {
-            if (_disposed || !_cache.TryGetValue(key, out var current) || !ReferenceEquals(current, entry))
+            // Replaced meanwhile, or too large (or unbounded) to keep decoded: the bytes stay, each hit decodes.
+            if (_disposed || !_cache.TryGetValue(key, out Entry? stored) || !ReferenceEquals(stored, entry)
+                || decodedBytes > _maxBytes - stored!.Charge)
             {
                 return;
-            }
-
-            var stored = (Entry)current!;
-            if (decodedBytes > _maxBytes - stored.Charge)
-            {
-                return; // too large (or unbounded) to keep decoded: the bytes stay, each hit decodes
             }
 
             Insert(key, new Entry(stored.Value, stored.ExpiresAt, stored.Charge + Math.Max(0, decodedBytes), decoded));

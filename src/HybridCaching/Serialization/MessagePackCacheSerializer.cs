@@ -30,6 +30,7 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
 
     private const string ReflectionMessage = "The default options resolve types without attributes by reflection and Reflection.Emit (MessagePack-CSharp's contractless resolver). For trimming and native AOT, pass options whose resolver is generated or written ahead of time.";
 
+    // Published once (LazyInitializer): callers racing on first use all get the same instance (Default.Options is DefaultOptions).
     private static MessagePackSerializerOptions? s_defaultOptions;
     private static MessagePackCacheSerializer? s_default;
 
@@ -55,7 +56,7 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         [RequiresUnreferencedCode(ReflectionMessage)]
         [RequiresDynamicCode(ReflectionMessage)]
-        get => Volatile.Read(ref s_defaultOptions) ?? PublishOnce(ref s_defaultOptions, MessagePackSerializerOptions.Standard
+        get => LazyInitializer.EnsureInitialized(ref s_defaultOptions, static () => MessagePackSerializerOptions.Standard
             .WithResolver(GoContractlessResolver.Instance)
             .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(DefaultMaxDepth)));
     }
@@ -65,13 +66,8 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     {
         [RequiresUnreferencedCode(ReflectionMessage)]
         [RequiresDynamicCode(ReflectionMessage)]
-        get => Volatile.Read(ref s_default) ?? PublishOnce(ref s_default, new MessagePackCacheSerializer(DefaultOptions));
+        get => LazyInitializer.EnsureInitialized(ref s_default, static () => new MessagePackCacheSerializer(DefaultOptions));
     }
-
-    // The first instance published wins, so callers racing on first use all get the same one (Default.Options is DefaultOptions).
-    private static TValue PublishOnce<TValue>(ref TValue? field, TValue created)
-        where TValue : class
-        => Interlocked.CompareExchange(ref field, created, null) ?? created;
 
     /// <summary>Gets the options this serializer uses.</summary>
     public MessagePackSerializerOptions Options { get; }

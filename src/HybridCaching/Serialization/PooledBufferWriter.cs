@@ -100,21 +100,17 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
 
     private void Ensure(int sizeHint)
     {
-        if (sizeHint < 1)
-        {
-            sizeHint = 1;
-        }
-
+        sizeHint = Math.Max(sizeHint, 1);
         if (sizeHint <= _buffer.Length - _written)
         {
             return;
         }
 
         long needed = (long)_written + sizeHint;
-        long size = Math.Max(needed, (long)_buffer.Length * 2);
-        if (size > Array.MaxLength)
+        long size = Math.Min(Math.Max(needed, (long)_buffer.Length * 2), Array.MaxLength);
+        if (size < needed)
         {
-            size = needed <= Array.MaxLength ? Array.MaxLength : throw new OutOfMemoryException("The serialized value is larger than an array can hold.");
+            throw new OutOfMemoryException("The serialized value is larger than an array can hold.");
         }
 
         byte[] larger = ArrayPool<byte>.Shared.Rent((int)size);

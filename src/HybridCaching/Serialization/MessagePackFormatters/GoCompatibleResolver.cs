@@ -5,8 +5,8 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 
 /// <summary>
 /// The formatters that make MessagePack-CSharp write what Go's <c>vmihailenco/msgpack</c> writes where the two differ:
-/// <see cref="TimeSpan"/> (<see cref="GoDurationFormatter"/>), <see cref="DateTime"/> (<see cref="GoDateTimeFormatter"/>),
-/// <see cref="DateTimeOffset"/> (<see cref="GoTimeFormatter"/>), <see cref="Guid"/> (<see cref="GoUuidFormatter"/>),
+/// <see cref="TimeSpan"/> (<see cref="GoDurationFormatter"/>), <see cref="DateTime"/> and <see cref="DateTimeOffset"/>
+/// (<see cref="GoTimeFormatter"/>), <see cref="Guid"/> (<see cref="GoUuidFormatter"/>),
 /// <see cref="decimal"/> (<see cref="GoDecimalFormatter"/>), their nullable forms, <see cref="string"/> (<see cref="GoStringFormatter"/>,
 /// which also reads bin) and <see cref="object"/>
 /// (<see cref="GoObjectFormatter"/>). Every other type is left to the resolvers after it.
@@ -35,8 +35,8 @@ public sealed class GoCompatibleResolver : IFormatterResolver
         private static object? Find(Type type) =>
             type == typeof(TimeSpan) ? GoDurationFormatter.Instance
             : type == typeof(TimeSpan?) ? new StaticNullableFormatter<TimeSpan>(GoDurationFormatter.Instance)
-            : type == typeof(DateTime) ? GoDateTimeFormatter.Instance
-            : type == typeof(DateTime?) ? new StaticNullableFormatter<DateTime>(GoDateTimeFormatter.Instance)
+            : type == typeof(DateTime) ? GoTimeFormatter.Instance
+            : type == typeof(DateTime?) ? new StaticNullableFormatter<DateTime>(GoTimeFormatter.Instance)
             : type == typeof(DateTimeOffset) ? GoTimeFormatter.Instance
             : type == typeof(DateTimeOffset?) ? new StaticNullableFormatter<DateTimeOffset>(GoTimeFormatter.Instance)
             : type == typeof(Guid) ? GoUuidFormatter.Instance

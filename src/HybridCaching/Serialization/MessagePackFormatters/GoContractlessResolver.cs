@@ -52,6 +52,10 @@ public sealed class GoContractlessResolver : IFormatterResolver
         }
     }
 
+    // The nesting of the graph being written on this thread: one counter for every type, so it is not in the generic class.
+    [ThreadStatic]
+    private static int t_writeDepth;
+
     private sealed class DepthLimited<T>(IMessagePackFormatter<T> inner) : IMessagePackFormatter<T>
     {
         public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options)
@@ -62,38 +66,22 @@ public sealed class GoContractlessResolver : IFormatterResolver
                 return;
             }
 
-            WriteDepth.Enter();
+            if (++t_writeDepth > MessagePackCacheSerializer.DefaultMaxDepth)
+            {
+                t_writeDepth--;
+                throw new MessagePackSerializationException($"The object graph is deeper than {MessagePackCacheSerializer.DefaultMaxDepth} levels (or cyclic).");
+            }
+
             try
             {
                 inner.Serialize(ref writer, value, options);
             }
             finally
             {
-                WriteDepth.Exit();
+                t_writeDepth--;
             }
         }
 
         public T Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => inner.Deserialize(ref reader, options);
-    }
-
-    /// <summary>The nesting of the graph being written on this thread (one counter for every type).</summary>
-    private static class WriteDepth
-    {
-        [ThreadStatic]
-        private static int t_depth;
-
-        /// <summary>Counts one more level; call <see cref="Exit"/> when it is written (also after an exception).</summary>
-        /// <exception cref="MessagePackSerializationException">The graph is deeper than <see cref="MessagePackCacheSerializer.DefaultMaxDepth"/>.</exception>
-        public static void Enter()
-        {
-            if (++t_depth > MessagePackCacheSerializer.DefaultMaxDepth)
-            {
-                t_depth--;
-                throw new MessagePackSerializationException($"The object graph is deeper than {MessagePackCacheSerializer.DefaultMaxDepth} levels (or cyclic).");
-            }
-        }
-
-        /// <summary>Counts one level less.</summary>
-        public static void Exit() => t_depth--;
     }
 }

@@ -10,10 +10,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// </summary>
 internal sealed class GoDecimalFormatter : IMessagePackFormatter<decimal>
 {
-    private GoDecimalFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoDecimalFormatter Instance { get; } = new();
 

@@ -11,32 +11,19 @@ internal sealed class GoDurationFormatter : IMessagePackFormatter<TimeSpan>
 {
     private const long NanosecondsPerTick = 100;
 
-    private GoDurationFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoDurationFormatter Instance { get; } = new();
 
     /// <inheritdoc/>
     /// <exception cref="OverflowException">The span is beyond Go's range (about ±292 years) and is neither <see cref="TimeSpan.MaxValue"/> nor <see cref="TimeSpan.MinValue"/>.</exception>
-    public void Serialize(ref MessagePackWriter writer, TimeSpan value, MessagePackSerializerOptions options)
-    {
-        long nanoseconds = value == TimeSpan.MaxValue ? long.MaxValue
-            : value == TimeSpan.MinValue ? long.MinValue
-            : checked(value.Ticks * NanosecondsPerTick);
-        writer.Write(nanoseconds);
-    }
+    public void Serialize(ref MessagePackWriter writer, TimeSpan value, MessagePackSerializerOptions options) => writer.Write(
+        value == TimeSpan.MaxValue ? long.MaxValue : value == TimeSpan.MinValue ? long.MinValue : checked(value.Ticks * NanosecondsPerTick));
 
     /// <inheritdoc/>
-    public TimeSpan Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    public TimeSpan Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadInt64() switch
     {
-        long nanoseconds = reader.ReadInt64();
-        return nanoseconds switch
-        {
-            long.MaxValue => TimeSpan.MaxValue,
-            long.MinValue => TimeSpan.MinValue,
-            _ => TimeSpan.FromTicks(nanoseconds / NanosecondsPerTick),
-        };
-    }
+        long.MaxValue => TimeSpan.MaxValue,
+        long.MinValue => TimeSpan.MinValue,
+        var nanoseconds => TimeSpan.FromTicks(nanoseconds / NanosecondsPerTick),
+    };
 }

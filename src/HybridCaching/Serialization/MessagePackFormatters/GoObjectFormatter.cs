@@ -15,10 +15,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// <remarks>No type is ever named by the data. Other extensions, nil map keys and repeated map keys are rejected.</remarks>
 internal sealed class GoObjectFormatter : IMessagePackFormatter<object?>
 {
-    private GoObjectFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoObjectFormatter Instance { get; } = new();
 
@@ -31,37 +27,28 @@ internal sealed class GoObjectFormatter : IMessagePackFormatter<object?>
     /// <inheritdoc/>
     public object? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
-        switch (reader.NextMessagePackType)
+        if (reader.TryReadNil())
         {
-            case MessagePackType.Nil:
-                reader.ReadNil();
-                return null;
-            case MessagePackType.Boolean:
-                return reader.ReadBoolean();
-            case MessagePackType.Integer:
-                if (reader.NextCode == MessagePackCode.UInt64)
-                {
-                    ulong value = reader.ReadUInt64();
-                    return value <= long.MaxValue ? (long)value : value;
-                }
-
-                return reader.ReadInt64();
-            case MessagePackType.Float:
-                return reader.NextCode == MessagePackCode.Float32 ? (object)reader.ReadSingle() : reader.ReadDouble();
-            case MessagePackType.String:
-                return reader.ReadString();
-            case MessagePackType.Binary:
-                return reader.ReadBytes()?.ToArray();
-            case MessagePackType.Extension:
-                return GoTimeFormatter.ReadUtc(ref reader);
-            case MessagePackType.Array:
-                return ReadArray(ref reader, options);
-            case MessagePackType.Map:
-                return ReadMap(ref reader, options);
-            default:
-                throw new MessagePackSerializationException($"Unexpected code 0x{reader.NextCode:x2}.");
+            return null;
         }
+
+        return reader.NextMessagePackType switch
+        {
+            MessagePackType.Boolean => reader.ReadBoolean(),
+            MessagePackType.Integer when reader.NextCode == MessagePackCode.UInt64 => FromUInt64(reader.ReadUInt64()),
+            MessagePackType.Integer => reader.ReadInt64(),
+            MessagePackType.Float when reader.NextCode == MessagePackCode.Float32 => reader.ReadSingle(),
+            MessagePackType.Float => reader.ReadDouble(),
+            MessagePackType.String => reader.ReadString(),
+            MessagePackType.Binary => reader.ReadBytes()?.ToArray(),
+            MessagePackType.Extension => GoTimeFormatter.ReadUtc(ref reader),
+            MessagePackType.Array => ReadArray(ref reader, options),
+            MessagePackType.Map => ReadMap(ref reader, options),
+            _ => throw new MessagePackSerializationException($"Unexpected code 0x{reader.NextCode:x2}."),
+        };
     }
+
+    private static object FromUInt64(ulong value) => value <= long.MaxValue ? (long)value : value;
 
     private object?[] ReadArray(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {

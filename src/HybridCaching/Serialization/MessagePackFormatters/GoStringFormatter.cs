@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using MessagePack;
 using MessagePack.Formatters;
@@ -11,10 +10,6 @@ namespace HybridCaching.Serialization.MessagePackFormatters;
 /// </summary>
 internal sealed class GoStringFormatter : IMessagePackFormatter<string?>
 {
-    private GoStringFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoStringFormatter Instance { get; } = new();
 
@@ -22,14 +17,6 @@ internal sealed class GoStringFormatter : IMessagePackFormatter<string?>
     public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value);
 
     /// <inheritdoc/>
-    public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-    {
-        if (reader.NextMessagePackType != MessagePackType.Binary)
-        {
-            return reader.ReadString();
-        }
-
-        ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
-        return bytes.IsSingleSegment ? Encoding.UTF8.GetString(bytes.FirstSpan) : Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) =>
+        reader.NextMessagePackType == MessagePackType.Binary ? Encoding.UTF8.GetString(reader.ReadBytes()!.Value) : reader.ReadString();
 }

@@ -12,10 +12,6 @@ internal sealed class GoUuidFormatter : IMessagePackFormatter<Guid>
 {
     private const int Size = 16;
 
-    private GoUuidFormatter()
-    {
-    }
-
     /// <summary>Gets the formatter (it has no state).</summary>
     public static GoUuidFormatter Instance { get; } = new();
 
@@ -34,8 +30,7 @@ internal sealed class GoUuidFormatter : IMessagePackFormatter<Guid>
     {
         if (reader.NextMessagePackType == MessagePackType.String)
         {
-            string text = reader.ReadString() ?? string.Empty;
-            return Guid.TryParse(text, out Guid parsed) ? parsed : throw new MessagePackSerializationException("The string is not a GUID.");
+            return Guid.TryParse(reader.ReadString(), out Guid parsed) ? parsed : throw new MessagePackSerializationException("The string is not a GUID.");
         }
 
         ReadOnlySequence<byte> bytes = reader.ReadBytes() ?? throw new MessagePackSerializationException("A GUID cannot be nil.");
