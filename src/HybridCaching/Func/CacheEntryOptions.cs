@@ -39,14 +39,7 @@ public sealed record CacheEntryOptions
 
     internal void ApplyTo(CacheFuncContext context)
     {
-        if (_freshFor is { } freshFor)
-        {
-            context.FreshFor = freshFor;
-        }
-
-        if (_ttl is { } ttl)
-        {
-            context.Ttl = ttl;
-        }
+        context.FreshFor = _freshFor ?? context.FreshFor;
+        context.Ttl = _ttl ?? context.Ttl;
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class CacheFunc
     {
         if (!local.TryGetLocal(key, out var entry))
         {
-            var deadline = Deadline.Start(_timeProvider, _waitFor);
+            var deadline = new Deadline(_timeProvider, _waitFor);
             return _localCopies is null
                 ? MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken)
                 : AwaitGetAsync<T, TFormat, TState>(ReadAsync(key, deadline, cancellationToken), key, call, format, deadline, cancellationToken);
@@ -27,13 +27,13 @@ public sealed partial class CacheFunc
 
         if (!TryParse<T>(key, entry.Value, out var payload))
         {
-            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return MissAsync<T, TFormat, TState>(key, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         if (payload.HasTags)
         {
             // Tagged values are not reused: every hit checks the tags.
-            return HitOrMiss<T, TFormat, TState>(key, payload, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return HitOrMiss<T, TFormat, TState>(key, payload, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
@@ -41,7 +41,7 @@ public sealed partial class CacheFunc
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryRead(key, payload, format, out T value))
         {
-            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return MissAsync<T, TFormat, TState>(key, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;

@@ -3,10 +3,6 @@ namespace HybridCaching;
 // Tags: storing them with entries, checking them on every read, invalidating them (TagInvalidations holds the times).
 public sealed partial class CacheFunc
 {
-    /// <summary>How long <see cref="RemoveByTagAsync"/> keeps an invalidation time: the ttl, or the longest ttl a tagged
-    /// entry has been written with by this instance if longer, so no entry it invalidates outlives it.</summary>
-    internal TimeSpan TagInvalidationTtl => TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
-
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
     /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
     /// write time when it is read.</summary>
@@ -20,7 +16,7 @@ public sealed partial class CacheFunc
     public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
-        return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
+        return _tagInvalidations.RemoveAsync(tag, TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl))), cancellationToken);
     }
 
     // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's

@@ -17,7 +17,7 @@ public sealed partial class CacheFunc
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var deadline = Deadline.Start(_timeProvider, _waitFor);
+        var deadline = new Deadline(_timeProvider, _waitFor);
         var read = ReadAsync(key, deadline, cancellationToken);
         return read.IsCompletedSuccessfully
             ? ToGetResultAsync<T>(key, read.Result, deadline, cancellationToken)
@@ -40,9 +40,9 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        var payload = Entry(value, tags: null, options, out var ttl);
         ForgetPendingRead(key);
-        return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
+        return _cache.SetAsync(key, payload, ttl, cancellationToken);
     }
 
     /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
