@@ -3,10 +3,8 @@ namespace HybridCaching;
 // Value reuse: a fresh hit on a local entry (ILocalCacheEntries) returns the value an earlier hit decoded.
 public sealed partial class CacheFunc
 {
-    // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
-    // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
-    // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
-    // reuses it from there); when the local entries are the whole cache, it is a miss.
+    // Reused only through a format of the same identity (serializer, HTTP response format). A key not held locally is read
+    // through the cache when it has a shared level (a hybrid cache copies it down), otherwise it is a miss.
     private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {

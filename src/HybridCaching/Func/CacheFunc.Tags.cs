@@ -19,9 +19,8 @@ public sealed partial class CacheFunc
         return _tagInvalidations.RemoveAsync(tag, TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl))), cancellationToken);
     }
 
-    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
-    // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
-    // three quarters for its race and factory.
+    // A tagged entry whose tags' times are not in memory yet: read them, then hit or miss. The entry's read and its tags'
+    // together take a quarter of waitFor at most, as a read alone does, leaving a miss three quarters.
     private async ValueTask<T> TaggedHitOrMissAsync<T, TFormat, TState>(string key, CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
@@ -34,10 +33,8 @@ public sealed partial class CacheFunc
         return await MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    // Reads the invalidation times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at
-    // most half, so the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the
-    // read failed or came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and
-    // is not remembered as "never invalidated"; a late answer is still copied to memory.
+    // Reads the times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at most half, so the
+    // factory keeps the rest): Unknown when the read failed or came too late (logged), leaving nothing behind.
     private async Task<TagInvalidations.State> ReadTagsAsync(string key, CachePayload payload, Deadline deadline, double share, CancellationToken cancellationToken)
     {
         if (deadline.Until(share) <= TimeSpan.Zero)

@@ -128,7 +128,7 @@ internal readonly struct CachePayload
     public static bool TryRead(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
         payload = default;
-        if (data.IsEmpty || !IsMapCode(data.Span[0]))
+        if (data.Span is not [>= 0x80 and <= 0x8f or 0xde or 0xdf, ..]) // not a fixmap, map16 or map32
         {
             return false;
         }
@@ -241,8 +241,6 @@ internal readonly struct CachePayload
     private static ReadOnlySpan<byte> StatusCodeKey => [0xaa, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x43, 0x6f, 0x64, 0x65];
 
     private static ReadOnlySpan<byte> VersionKey => [0xa1, 0x56];
-
-    private static bool IsMapCode(byte code) => (code & 0xf0) == 0x80 || code == 0xde || code == 0xdf;
 
     private static bool TryReadFields(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
