@@ -30,8 +30,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>, Func<CancellationToken, Task<T>>>(
-            key, new(static (fn, _, token) => fn(token), fn, options), SerializerFormat<T>(), cancellationToken);
+        return DoAsync(key, fn, static (fn, _, token) => fn(token), options, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -92,8 +91,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>, (Func<TState, CancellationToken, Task<T>> Fn, TState State)>(
-            key, new(static (call, _, token) => call.Fn(call.State, token), (fn, state)), SerializerFormat<T>(), cancellationToken);
+        return DoAsync(key, (fn, state), static (call, _, token) => call.fn(call.state, token), options: null, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CancellationToken, Task{T}}, CancellationToken)"/>,

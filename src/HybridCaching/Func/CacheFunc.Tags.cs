@@ -16,7 +16,8 @@ public sealed partial class CacheFunc
     public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
-        return _tagInvalidations.RemoveAsync(tag, TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl))), cancellationToken);
+        var keptFor = TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
+        return _tagInvalidations.RemoveAsync(tag, keptFor, cancellationToken);
     }
 
     // A tagged entry whose tags' times are not in memory yet: read them, then hit or miss. The entry's read and its tags'
