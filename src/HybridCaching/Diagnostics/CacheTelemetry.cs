@@ -41,19 +41,12 @@ internal static class CacheTelemetry
     public static string LevelOf(ICacheAdapter cache)
         => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom";
 
-    public static void Count(Counter<long> counter, in CacheTags tags)
+    // With a key, one more tag (key, value).
+    public static void Count(Counter<long> counter, in CacheTags tags, string? key = null, string? value = null)
     {
         if (counter.Enabled)
         {
-            counter.Add(1, tags.CacheName, tags.Level);
-        }
-    }
-
-    public static void Count(Counter<long> counter, in CacheTags tags, string key, string value)
-    {
-        if (counter.Enabled)
-        {
-            counter.Add(1, tags.With(key, value));
+            counter.Add(1, key is null ? new TagList { tags.CacheName, tags.Level } : tags.With(key, value!));
         }
     }
 
@@ -63,14 +56,6 @@ internal static class CacheTelemetry
         if (Errors.Enabled)
         {
             Errors.Add(1, new KeyValuePair<string, object?>(LevelTag, level), new KeyValuePair<string, object?>("operation", operation));
-        }
-    }
-
-    public static void RecordSince(Histogram<double> histogram, long startedTimestamp, TagList tags)
-    {
-        if (histogram.Enabled)
-        {
-            histogram.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tags);
         }
     }
 

@@ -11,12 +11,9 @@ namespace HybridCaching;
 /// <param name="Ttl">How long a computed value stays stored.</param>
 internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshFor, TimeSpan Ttl)
 {
-    /// <summary>20 seconds, 1 minute, 1 hour.</summary>
     public static CacheDurations Default { get; } = new(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
 
-    /// <summary>Throws for the first duration that is not positive, named as the settings name it unless other names
-    /// are given (a constructor's parameters); returns these durations.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A duration is zero or negative.</exception>
+    // Throws for the first duration that is not positive, named as its setting unless other names (a constructor's) are given.
     public CacheDurations Validate(string waitFor = nameof(WaitFor), string freshFor = nameof(FreshFor), string ttl = nameof(Ttl))
     {
         ThrowIfNotPositive(WaitFor, waitFor);
@@ -25,14 +22,11 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
         return this;
     }
 
-    /// <summary>The rule's message for each duration that is set and not positive, named as its setting after
-    /// <paramref name="prefix"/> (a configuration path, or nothing).</summary>
+    // The rule's message for each duration that is set and not positive, its name after prefix (a configuration path).
     public static IEnumerable<string> Problems(TimeSpan? waitFor, TimeSpan? freshFor, TimeSpan? ttl, string prefix = "")
         => new[] { Problem(waitFor, prefix + nameof(WaitFor)), Problem(freshFor, prefix + nameof(FreshFor)), Problem(ttl, prefix + nameof(Ttl)) }
             .OfType<string>();
 
-    /// <summary>Throws when <paramref name="value"/> is set and not positive.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">It is zero or negative.</exception>
     public static void ThrowIfNotPositive(TimeSpan? value, string name)
     {
         if (Problem(value, name) is { } problem)

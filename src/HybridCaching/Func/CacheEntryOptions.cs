@@ -8,19 +8,16 @@ namespace HybridCaching;
 /// refresh started by a call made with options runs that call's factory with the same options.</remarks>
 public sealed record CacheEntryOptions
 {
-    private readonly TimeSpan? _freshFor;
-    private readonly TimeSpan? _ttl;
-
     /// <summary>How long the value written by this call is fresh.</summary>
     /// <value>Null (the <see cref="CacheFunc"/>'s freshFor) or positive.</value>
     /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan? FreshFor
     {
-        get => _freshFor;
+        get;
         init
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(FreshFor));
-            _freshFor = value;
+            field = value;
         }
     }
 
@@ -29,24 +26,17 @@ public sealed record CacheEntryOptions
     /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan? Ttl
     {
-        get => _ttl;
+        get;
         init
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(Ttl));
-            _ttl = value;
+            field = value;
         }
     }
 
     internal void ApplyTo(CacheFuncContext context)
     {
-        if (_freshFor is { } freshFor)
-        {
-            context.FreshFor = freshFor;
-        }
-
-        if (_ttl is { } ttl)
-        {
-            context.Ttl = ttl;
-        }
+        context.FreshFor = FreshFor ?? context.FreshFor;
+        context.Ttl = Ttl ?? context.Ttl;
     }
 }

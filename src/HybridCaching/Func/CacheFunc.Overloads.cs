@@ -30,8 +30,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>, Func<CancellationToken, Task<T>>>(
-            key, new(static (fn, _, token) => fn(token), fn, options), SerializerFormat<T>(), cancellationToken);
+        return DoAsync(key, fn, static (fn, _, token) => fn(token), options, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -59,8 +58,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>, Func<CacheFuncContext, CancellationToken, Task<T>>>(
-            key, new(static (fn, context, token) => fn(context, token), fn, options), SerializerFormat<T>(), cancellationToken);
+        return DoAsync(key, fn, static (fn, context, token) => fn(context, token), options, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -93,8 +91,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoCoreAsync<T, SerializerPayloadFormat<T>, (Func<TState, CancellationToken, Task<T>> Fn, TState State)>(
-            key, new(static (call, _, token) => call.Fn(call.State, token), (fn, state)), SerializerFormat<T>(), cancellationToken);
+        return DoAsync(key, (fn, state), static (call, _, token) => call.fn(call.state, token), options: null, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -133,16 +130,7 @@ public sealed partial class CacheFunc
         return DoCoreAsync<T, SerializerPayloadFormat<T>, TState>(key, new(fn, state, options, tags), SerializerFormat<T>(), cancellationToken);
     }
 
-    /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// with a custom payload format (e.g. one that stores HTTP status codes and headers in the envelope).</summary>
-    /// <typeparam name="TState">What the factory needs.</typeparam>
-    /// <typeparam name="T">The value type.</typeparam>
-    /// <param name="key">The cache key; not null or empty.</param>
-    /// <param name="state">Passed to <paramref name="fn"/> when it runs.</param>
-    /// <param name="fn">The factory.</param>
-    /// <param name="format">Turns values into envelopes and back.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
-    /// <returns>The value.</returns>
+    // With a custom payload format (e.g. one that stores HTTP status codes and headers in the envelope).
     internal ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
@@ -150,8 +138,7 @@ public sealed partial class CacheFunc
         return DoCoreAsync<T, ICachePayloadFormat<T>, TState>(key, new(fn, state), format, cancellationToken);
     }
 
-    /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CacheFuncContext, CancellationToken, Task{T}}, ICachePayloadFormat{T}, CancellationToken)"/>
-    /// with a factory without state.</summary>
+    // The same, with a factory without state.
     internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);

@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 
 namespace HybridCaching;
 
-// Reads of stored entries. Hot reads coalesce: a read the cache cannot answer at once (Redis) is shared while it is
-// pending, so concurrent callers of a key in this process make one round trip. A write through this function forgets
-// the key's pending read first, so no caller that starts after the write gets bytes read before it.
+// Hot reads coalesce: a read the cache cannot answer at once (Redis) is shared while pending, one round trip per key. A
+// write through this function forgets the key's pending read first: no caller after it gets bytes read before it.
 public sealed partial class CacheFunc
 {
     private readonly ConcurrentDictionary<string, Task<byte[]?>> _pendingReads = new(StringComparer.Ordinal);

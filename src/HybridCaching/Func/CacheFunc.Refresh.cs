@@ -14,10 +14,13 @@ public sealed partial class CacheFunc
             return;
         }
 
-        // The refresh outlives the stale caller: it must not carry the caller's execution context
-        // (activity, logging scopes, HttpContext accessor) into work done after that caller has finished.
-        RefreshStarted();
-        // Its span is a new trace linked to the caller's.
+        lock (_refreshCountGate)
+        {
+            _refreshCount++;
+        }
+
+        // The refresh outlives the stale caller: it must not carry the caller's execution context (activity, logging
+        // scopes, HttpContext accessor) into work done after that caller has finished. Its span is a new trace linked to the caller's.
         var caller = Activity.Current?.Context ?? default;
         using (ExecutionContext.SuppressFlow())
         {
@@ -31,7 +34,7 @@ public sealed partial class CacheFunc
         using var activity = StartActivity("hybridcaching.refresh", key, caller);
         try
         {
-            var deadline = Deadline.Start(_timeProvider, _waitFor);
+            var deadline = new Deadline(_timeProvider, _waitFor);
             using var timeout = new CancellationTokenSource(_waitFor, _timeProvider);
 
             // Another server may have refreshed it already.
@@ -42,7 +45,7 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true) { StaleValue = stale };
+            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: true, StoreResult: true) { StaleValue = stale };
             await RunOnceAsync(run, deadline.Remaining, timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
@@ -60,7 +63,16 @@ public sealed partial class CacheFunc
         finally
         {
             _refreshing.TryRemove(key, out _);
-            RefreshEnded();
+            TaskCompletionSource? idle = null;
+            lock (_refreshCountGate)
+            {
+                if (--_refreshCount == 0)
+                {
+                    (idle, _refreshesIdle) = (_refreshesIdle, null);
+                }
+            }
+
+            idle?.TrySetResult();
         }
     }
 
@@ -71,16 +83,7 @@ public sealed partial class CacheFunc
     /// <summary>The number of background refreshes under way.</summary>
     /// <remarks>Test support, with <see cref="WhenBackgroundRefreshesIdleAsync"/>: a test (yours or ours) can assert that
     /// a stale hit started a refresh, or that none is left running. Not a health signal.</remarks>
-    public int PendingBackgroundRefreshes
-    {
-        get
-        {
-            lock (_refreshCountGate)
-            {
-                return _refreshCount;
-            }
-        }
-    }
+    public int PendingBackgroundRefreshes => Volatile.Read(ref _refreshCount);
 
     /// <summary>Completes when no background refresh is under way: at once if none is, otherwise when the last
     /// one running ends (written, failed, or found already refreshed). Meant for tests: after a stale hit, await it
@@ -102,28 +105,5 @@ public sealed partial class CacheFunc
             _refreshesIdle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _refreshesIdle.Task.WaitAsync(cancellationToken);
         }
-    }
-
-    private void RefreshStarted()
-    {
-        lock (_refreshCountGate)
-        {
-            _refreshCount++;
-        }
-    }
-
-    private void RefreshEnded()
-    {
-        TaskCompletionSource? idle = null;
-        lock (_refreshCountGate)
-        {
-            if (--_refreshCount == 0)
-            {
-                idle = _refreshesIdle;
-                _refreshesIdle = null;
-            }
-        }
-
-        idle?.TrySetResult();
     }
 }

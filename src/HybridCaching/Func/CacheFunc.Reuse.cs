@@ -3,16 +3,14 @@ namespace HybridCaching;
 // Value reuse: a fresh hit on a local entry (ILocalCacheEntries) returns the value an earlier hit decoded.
 public sealed partial class CacheFunc
 {
-    // The hit path with value reuse: a fresh hit on a local entry returns the value an earlier hit decoded from the same
-    // bytes through a format of the same identity (serializer, HTTP response format), without decoding; anything else
-    // goes the usual way. Not held locally: a hybrid cache may copy the value down from its upstream (the next hit
-    // reuses it from there); when the local entries are the whole cache, it is a miss.
+    // Reused only through a format of the same identity (serializer, HTTP response format). A key not held locally is read
+    // through the cache when it has a shared level (a hybrid cache copies it down), otherwise it is a miss.
     private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         if (!local.TryGetLocal(key, out var entry))
         {
-            var deadline = Deadline.Start(_timeProvider, _waitFor);
+            var deadline = new Deadline(_timeProvider, _waitFor);
             return _localCopies is null
                 ? MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken)
                 : AwaitGetAsync<T, TFormat, TState>(ReadAsync(key, deadline, cancellationToken), key, call, format, deadline, cancellationToken);
@@ -27,13 +25,13 @@ public sealed partial class CacheFunc
 
         if (!TryParse<T>(key, entry.Value, out var payload))
         {
-            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return MissAsync<T, TFormat, TState>(key, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         if (payload.HasTags)
         {
             // Tagged values are not reused: every hit checks the tags.
-            return HitOrMiss<T, TFormat, TState>(key, payload, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return HitOrMiss<T, TFormat, TState>(key, payload, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         // What the decode allocates bounds what the decoded value holds (everything it holds that is new was allocated
@@ -41,7 +39,7 @@ public sealed partial class CacheFunc
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         if (!TryRead(key, payload, format, out T value))
         {
-            return MissAsync<T, TFormat, TState>(key, call, format, Deadline.Start(_timeProvider, _waitFor), cancellationToken);
+            return MissAsync<T, TFormat, TState>(key, call, format, new Deadline(_timeProvider, _waitFor), cancellationToken);
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;

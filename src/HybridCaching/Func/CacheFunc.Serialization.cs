@@ -17,10 +17,8 @@ public sealed partial class CacheFunc
         get => MessagePackCacheSerializer.Default;
     }
 
-    // The serializer of a CacheFunc given none. A native AOT app cannot emit code, which the default needs (and the
-    // trimmer drops MessagePack-CSharp's dynamic resolvers there): its CacheFunc without a serializer still serves what
-    // needs none (the HTTP middleware and handler), and a typed call fails naming the fix. A trimmed app that still
-    // JIT-compiles keeps the reflection path, as any reflection serializer does: docs/serialization.md tells it to pass one.
+    // A native AOT app cannot emit code, which the default needs: its CacheFunc given no serializer still serves what needs
+    // none (the HTTP caches), and a typed call fails naming the fix. A trimmed JIT app keeps the reflection path.
     [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = "Only a CacheFunc given no serializer uses the reflection default; native AOT apps get MissingSerializer, and docs/serialization.md tells trimmed apps to pass a serializer.")]
     [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification = "Reached only when RuntimeFeature.IsDynamicCodeSupported.")]
     private static ICacheSerializer DefaultSerializerOrMissing()
@@ -54,14 +52,9 @@ public sealed partial class CacheFunc
     private bool TryParse<T>(string key, byte[]? stored, out CachePayload payload)
     {
         payload = default;
-        if (stored is null)
+        if (stored is null || CachePayload.TryRead(stored, out payload))
         {
-            return false;
-        }
-
-        if (CachePayload.TryRead(stored, out payload))
-        {
-            return true;
+            return stored is not null;
         }
 
         Log.DecodeFailed(_logger, key, typeof(T).Name);

@@ -22,9 +22,8 @@ public sealed partial class CacheFunc
             cancellationToken);
     }
 
-    // A fresh untagged entry readable as T that a run just stored locally, which a caller that missed before that write and joined after its
-    // run had ended would otherwise compute again (a cache with a race has the race's result for that). Only a miss's
-    // first run looks: a background refresh, and a run that must compute its own value, do not.
+    // A fresh untagged entry readable as T that a run just stored locally, which a caller that missed before that write and
+    // joined after its run ended would compute again (a race has its result for that). Only a miss's first run looks.
     private byte[]? StoredMeanwhile<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run)
         where TFormat : ICachePayloadFormat<T>
         => run is { IsBackgroundRefresh: false, StoreResult: true } && _localEntries is not null
@@ -102,38 +101,23 @@ public sealed partial class CacheFunc
         }
     }
 
-    /// <summary>One call's factory and how it would run, should the call start the key's run; it records the payload its
-    /// run produced, so the call can tell its own result from one produced elsewhere.</summary>
-    private sealed class FactoryRun<T, TFormat, TState>(CacheFunc func, string key, Invocation<TState, T> invocation, TFormat format, ICacheRace? race, bool isBackgroundRefresh, bool storeResult)
+    /// <summary>One call's factory and how it would run, should the call start the key's run (through <see cref="Race"/>
+    /// across servers, or here when it is null); it records the payload and value its own run produced (none until it
+    /// ran), so the call can tell its own result from one produced elsewhere.</summary>
+    private sealed record FactoryRun<T, TFormat, TState>(
+        CacheFunc Func, string Key, Invocation<TState, T> Invocation, TFormat Format, ICacheRace? Race, bool IsBackgroundRefresh, bool StoreResult)
         where TFormat : ICachePayloadFormat<T>
     {
-        public CacheFunc Func => func;
-
-        public string Key => key;
-
-        public Invocation<TState, T> Invocation => invocation;
-
-        public TFormat Format => format;
-
-        /// <summary>The race across servers to run the factory in; none to run it here.</summary>
-        public ICacheRace? Race => race;
-
-        public bool IsBackgroundRefresh => isBackgroundRefresh;
-
         /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>).</summary>
         public T? StaleValue { get; init; }
-
-        public bool StoreResult => storeResult;
 
         /// <summary>How long the run may take (what is left of the call's waitFor when it started).</summary>
         public TimeSpan WaitFor { get; set; }
 
-        /// <summary>The payload this call's own factory produced; none until (unless) it ran.</summary>
         public byte[]? Produced { get; set; }
 
-        /// <summary>The value this call's own factory produced (when <see cref="Produced"/> is set).</summary>
         public T? ProducedValue { get; set; }
 
-        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
+        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => Func.RunFactoryAsync(this, cancellationToken).AsTask();
     }
 }

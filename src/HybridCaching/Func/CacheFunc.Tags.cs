@@ -3,10 +3,6 @@ namespace HybridCaching;
 // Tags: storing them with entries, checking them on every read, invalidating them (TagInvalidations holds the times).
 public sealed partial class CacheFunc
 {
-    /// <summary>How long <see cref="RemoveByTagAsync"/> keeps an invalidation time: the ttl, or the longest ttl a tagged
-    /// entry has been written with by this instance if longer, so no entry it invalidates outlives it.</summary>
-    internal TimeSpan TagInvalidationTtl => TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
-
     /// <summary>Makes every entry carrying <paramref name="tag"/> a miss from now on, on every server sharing the cache,
     /// without scanning it: the tag's invalidation time is stored in the cache and compared with each tagged entry's
     /// write time when it is read.</summary>
@@ -20,12 +16,12 @@ public sealed partial class CacheFunc
     public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
-        return _tagInvalidations.RemoveAsync(tag, TagInvalidationTtl, cancellationToken);
+        var keptFor = TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
+        return _tagInvalidations.RemoveAsync(tag, keptFor, cancellationToken);
     }
 
-    // A tagged entry whose tags' invalidation times are not in memory yet: read them, then hit or miss. The entry's
-    // read and its tags' together take a quarter of waitFor at most, as a read alone does: a hung cache leaves a miss
-    // three quarters for its race and factory.
+    // A tagged entry whose tags' times are not in memory yet: read them, then hit or miss. The entry's read and its tags'
+    // together take a quarter of waitFor at most, as a read alone does, leaving a miss three quarters.
     private async ValueTask<T> TaggedHitOrMissAsync<T, TFormat, TState>(string key, CachePayload payload, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
@@ -38,10 +34,8 @@ public sealed partial class CacheFunc
         return await MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    // Reads the invalidation times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at
-    // most half, so the factory keeps the other half) after the call began: Valid or Invalidated, or Unknown when the
-    // read failed or came too late (logged). A failed read leaves nothing behind, so it never hides an invalidation and
-    // is not remembered as "never invalidated"; a late answer is still copied to memory.
+    // Reads the times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at most half, so the
+    // factory keeps the rest): Unknown when the read failed or came too late (logged), leaving nothing behind.
     private async Task<TagInvalidations.State> ReadTagsAsync(string key, CachePayload payload, Deadline deadline, double share, CancellationToken cancellationToken)
     {
         if (deadline.Until(share) <= TimeSpan.Zero)

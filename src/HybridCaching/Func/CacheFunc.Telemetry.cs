@@ -15,7 +15,10 @@ public sealed partial class CacheFunc
     private void RecordFactoryRun(long started, string outcome)
     {
         CacheTelemetry.Count(CacheTelemetry.FactoryRuns, _tags, "outcome", outcome);
-        CacheTelemetry.RecordSince(CacheTelemetry.FactoryDuration, started, _tags.With("outcome", outcome));
+        if (CacheTelemetry.FactoryDuration.Enabled)
+        {
+            CacheTelemetry.FactoryDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _tags.With("outcome", outcome));
+        }
     }
 
     // A span of this cache function's work (null, and free, when nobody listens), linked to the caller's trace when

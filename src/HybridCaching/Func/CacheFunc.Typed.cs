@@ -17,7 +17,7 @@ public sealed partial class CacheFunc
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var deadline = Deadline.Start(_timeProvider, _waitFor);
+        var deadline = new Deadline(_timeProvider, _waitFor);
         var read = ReadAsync(key, deadline, cancellationToken);
         return read.IsCompletedSuccessfully
             ? ToGetResultAsync<T>(key, read.Result, deadline, cancellationToken)
@@ -40,9 +40,9 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, _timeProvider.GetUtcNow() + (options?.FreshFor ?? _freshFor));
+        var payload = Entry(value, tags: null, options, out var ttl);
         ForgetPendingRead(key);
-        return _cache.SetAsync(key, payload, options?.Ttl ?? _ttl, cancellationToken);
+        return _cache.SetAsync(key, payload, ttl, cancellationToken);
     }
 
     /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
@@ -51,8 +51,7 @@ public sealed partial class CacheFunc
     internal Task StoreComputedAsync<T>(string key, T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = Entry(value, tags, options, out var ttl);
-        return StoreAsync(key, payload, ttl);
+        return StoreAsync(key, Entry(value, tags, options, out var ttl), ttl);
     }
 
     /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
@@ -124,19 +123,14 @@ public sealed partial class CacheFunc
     // Stored bytes, parsed once, as TryGetAsync's result: not found when a tag invalidates them (or its time cannot be
     // read by half of waitFor) or they cannot be read as T.
     private ValueTask<CacheGetResult<T>> ToGetResultAsync<T>(string key, byte[]? stored, Deadline deadline, CancellationToken cancellationToken)
-    {
-        if (!TryParse<T>(key, stored, out var payload))
-        {
-            return new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound);
-        }
-
-        return _tagInvalidations.Check(payload) switch
-        {
-            TagInvalidations.State.Valid => new ValueTask<CacheGetResult<T>>(ToGetResult<T>(key, payload)),
-            TagInvalidations.State.Invalidated => new ValueTask<CacheGetResult<T>>(CacheGetResult<T>.NotFound),
-            _ => ReadTagsThenGetAsync<T>(key, payload, deadline, cancellationToken),
-        };
-    }
+        => TryParse<T>(key, stored, out var payload)
+            ? _tagInvalidations.Check(payload) switch
+            {
+                TagInvalidations.State.Valid => new(ToGetResult<T>(key, payload)),
+                TagInvalidations.State.Invalidated => new(CacheGetResult<T>.NotFound),
+                _ => ReadTagsThenGetAsync<T>(key, payload, deadline, cancellationToken),
+            }
+            : new(CacheGetResult<T>.NotFound);
 
     private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, CachePayload payload, Deadline deadline, CancellationToken cancellationToken)
         => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid

@@ -112,7 +112,7 @@ public sealed partial class CacheFunc
             return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, call, format, cancellationToken);
         }
 
-        var deadline = Deadline.Start(_timeProvider, _waitFor);
+        var deadline = new Deadline(_timeProvider, _waitFor);
         var read = ReadAsync(key, deadline, cancellationToken);
         return read.IsCompletedSuccessfully
             ? HitOrMiss<T, TFormat, TState>(key, read.Result, call, format, deadline, cancellationToken)
@@ -149,8 +149,7 @@ public sealed partial class CacheFunc
             : MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken);
     }
 
-    // A readable entry's value, counted as a fresh or stale hit; a stale one starts the background refresh (its factory
-    // sees the stale value).
+    // A readable entry's value, counted as a fresh or stale hit; a stale one starts the background refresh.
     private bool TryHit<T, TFormat, TState>(string key, in CachePayload payload, Invocation<TState, T> call, TFormat format, out T value)
         where TFormat : ICachePayloadFormat<T>
     {
@@ -178,7 +177,7 @@ public sealed partial class CacheFunc
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: false, storeResult: true);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: false, StoreResult: true);
         var shared = await RunOnceAsync(run, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         var readable = TryParse<T>(key, shared.Value, out var payload);
         var invalidated = readable && _tagInvalidations.Check(payload, unreadableInvalidates: false) switch
@@ -213,7 +212,7 @@ public sealed partial class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
-        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, race: null, isBackgroundRefresh: false, storeResult: invalidated);
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, Race: null, IsBackgroundRefresh: false, StoreResult: invalidated);
         var own = await RunOnceAsync(here, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
     }

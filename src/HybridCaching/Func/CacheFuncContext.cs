@@ -4,9 +4,6 @@ namespace HybridCaching;
 /// result not be cached.</summary>
 public sealed class CacheFuncContext
 {
-    private TimeSpan _freshFor;
-    private TimeSpan _ttl;
-    private IReadOnlyCollection<string>? _tags;
     private readonly object? _staleValue;
 
     internal CacheFuncContext(string key, bool isBackgroundRefresh, object? staleValue = null)
@@ -53,11 +50,11 @@ public sealed class CacheFuncContext
     /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan FreshFor
     {
-        get => _freshFor;
+        get;
         set
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(FreshFor));
-            _freshFor = value;
+            field = value;
         }
     }
 
@@ -67,11 +64,11 @@ public sealed class CacheFuncContext
     /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan Ttl
     {
-        get => _ttl;
+        get;
         set
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(Ttl));
-            _ttl = value;
+            field = value;
         }
     }
 
@@ -82,7 +79,7 @@ public sealed class CacheFuncContext
     /// <exception cref="ArgumentException">Set to tags holding a null or empty tag, or one with an unpaired surrogate.</exception>
     public IReadOnlyCollection<string>? Tags
     {
-        get => _tags;
+        get;
         set
         {
             if (value is not null)
@@ -90,7 +87,7 @@ public sealed class CacheFuncContext
                 TagInvalidations.ThrowIfInvalid(value, nameof(Tags));
             }
 
-            _tags = value;
+            field = value;
         }
     }
 }

@@ -7,17 +7,11 @@ using Microsoft.Extensions.Primitives;
 
 namespace HybridCaching;
 
-/// <summary>
-/// A zero-copy view over a stored payload envelope: the MessagePack map that wraps every cached value
-/// with its best-before time (and, for HTTP responses, a status code and headers), in the format the Go
-/// original writes.
-/// </summary>
-/// <remarks>
-/// The envelope is a map keyed by field name — <c>BestBefore</c> (timestamp), <c>Value</c> (bin),
-/// <c>Header</c> (map of string to array of string), <c>StatusCode</c> (int), <c>V</c> (int, always 1) —
-/// with empty fields left out. <see cref="TryRead"/> runs on every cache hit, so it allocates nothing:
-/// <see cref="Value"/> is a slice of the stored bytes and the headers are decoded only when asked for.
-/// </remarks>
+/// <summary>A zero-copy view over a stored payload envelope, in the format the Go original writes: a MessagePack map
+/// keyed by field name (<c>BestBefore</c> timestamp, <c>Value</c> bin, <c>Header</c> map of string to array of string,
+/// <c>StatusCode</c> int, <c>V</c> int, always 1), empty fields left out.</summary>
+/// <remarks><see cref="TryRead"/> runs on every cache hit, so it allocates nothing: <see cref="Value"/> is a slice of
+/// the stored bytes and the headers are decoded only when asked for.</remarks>
 internal readonly struct CachePayload
 {
     /// <summary>The only envelope version this library reads and writes.</summary>
@@ -26,12 +20,11 @@ internal readonly struct CachePayload
     private readonly ReadOnlyMemory<byte> _header;
     private readonly ReadOnlyMemory<byte> _tags;
 
-    private CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<byte> value, ReadOnlyMemory<byte> header, bool hasHeader, int statusCode, ReadOnlyMemory<byte> tags, DateTimeOffset written)
+    private CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<byte> value, ReadOnlyMemory<byte> header, int statusCode, ReadOnlyMemory<byte> tags, DateTimeOffset written)
     {
         BestBefore = bestBefore;
         ValueMemory = value;
         _header = header;
-        HasHeader = hasHeader;
         StatusCode = statusCode;
         _tags = tags;
         Written = written;
@@ -43,8 +36,7 @@ internal readonly struct CachePayload
     /// <summary>Gets when a tagged entry was written (the .NET-only <c>Written</c> field); <c>default</c> when absent.</summary>
     public DateTimeOffset Written { get; }
 
-    /// <summary>Decodes the entry's tags.</summary>
-    /// <returns>The tags; empty when the entry has none.</returns>
+    /// <summary>Decodes the entry's tags; empty when it has none.</summary>
     public string[] ReadTags()
     {
         if (_tags.IsEmpty)
@@ -53,25 +45,12 @@ internal readonly struct CachePayload
         }
 
         var reader = new MessagePackReader(_tags);
-        var tags = new string[reader.ReadArrayHeader()];
-        for (int i = 0; i < tags.Length; i++)
-        {
-            tags[i] = ReadText(ref reader);
-        }
-
-        return tags;
+        return ReadTexts(ref reader);
     }
 
-    /// <summary>
-    /// Adds the .NET-only fields <c>Tags</c> (array of str) and <c>Written</c> (timestamp) to an envelope written by
-    /// <see cref="Write(DateTimeOffset, ReadOnlySpan{byte}, IEnumerable{KeyValuePair{string, IEnumerable{string}}}?, int)"/>.
-    /// Go's msgpack decoder skips map fields its struct does not declare, so Go still reads the entry; an entry without
-    /// tags is never passed here and stays byte-identical to Go's.
-    /// </summary>
-    /// <param name="envelope">The envelope (a fixmap of at most 13 fields).</param>
-    /// <param name="tags">The tags; not empty.</param>
-    /// <param name="written">When the entry was written.</param>
-    /// <returns>The tagged envelope.</returns>
+    /// <summary>Adds the .NET-only fields <c>Tags</c> (array of str) and <c>Written</c> (timestamp) to an envelope this
+    /// library wrote. Go's decoder skips map fields its struct does not declare, so Go still reads the entry; an entry
+    /// without tags is never passed here and stays byte-identical to Go's.</summary>
     internal static byte[] WithTags(byte[] envelope, IReadOnlyCollection<string> tags, DateTimeOffset written)
     {
         if (envelope.Length == 0 || (envelope[0] & 0xf0) != 0x80 || (envelope[0] & 0x0f) > 13)
@@ -116,7 +95,7 @@ internal readonly struct CachePayload
     public int StatusCode { get; }
 
     /// <summary>Gets a value indicating whether the envelope carries headers (<see cref="ReadHeader"/> decodes them).</summary>
-    public bool HasHeader { get; }
+    public bool HasHeader => !_header.IsEmpty;
 
     /// <summary>Decodes the headers: names compared case-insensitively, every value kept separately.</summary>
     /// <returns>The headers, or <see langword="null"/> when the envelope has none.</returns>
@@ -129,29 +108,12 @@ internal readonly struct CachePayload
 
         // TryRead validated the structure, so this cannot meet malformed data.
         var reader = new MessagePackReader(_header);
-        return ReadHeaderMap(ref reader);
-    }
-
-    private static Dictionary<string, string[]> ReadHeaderMap(ref MessagePackReader reader)
-    {
         int count = reader.ReadMapHeader();
         var headers = new Dictionary<string, string[]>(count, StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < count; i++)
         {
             string name = ReadText(ref reader);
-            string[] values;
-            if (reader.TryReadNil())
-            {
-                values = [];
-            }
-            else
-            {
-                values = new string[reader.ReadArrayHeader()];
-                for (int j = 0; j < values.Length; j++)
-                {
-                    values[j] = ReadText(ref reader);
-                }
-            }
+            string[] values = reader.TryReadNil() ? [] : ReadTexts(ref reader);
 
             // Names that differ only in case (possible from other writers) are merged, never dropped.
             headers[name] = headers.TryGetValue(name, out string[]? existing) ? [.. existing, .. values] : values;
@@ -160,25 +122,20 @@ internal readonly struct CachePayload
         return headers;
     }
 
-    /// <summary>Reads an envelope without allocating.</summary>
-    /// <param name="data">The stored bytes.</param>
-    /// <param name="payload">The envelope, valid while <paramref name="data"/> is.</param>
-    /// <returns>
-    /// <see langword="true"/> for a well-formed version-1 envelope; <see langword="false"/> (never an exception)
-    /// for anything else: garbage, truncation, trailing bytes, a missing or different <c>V</c>, or a field of the
-    /// wrong type. Unknown fields are skipped; field names are matched exactly.
-    /// </returns>
+    /// <summary>Reads an envelope without allocating (<paramref name="payload"/> is valid while <paramref name="data"/> is):
+    /// <see langword="false"/>, never an exception, for anything but a well-formed version-1 envelope (garbage, truncation,
+    /// trailing bytes, a missing or different <c>V</c>, a field of the wrong type). Unknown fields are skipped; names match exactly.</summary>
     public static bool TryRead(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
         payload = default;
-        if (data.IsEmpty || !IsMapCode(data.Span[0]))
+        if (data.Span is not [>= 0x80 and <= 0x8f or 0xde or 0xdf, ..]) // not a fixmap, map16 or map32
         {
             return false;
         }
 
         try
         {
-            return TryReadCore(data, out payload);
+            return TryReadFields(data, out payload);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
@@ -189,21 +146,12 @@ internal readonly struct CachePayload
         }
     }
 
-    /// <summary>Writes an envelope (fields in the order BestBefore, Value, Header, StatusCode, V; empty ones left out).</summary>
-    /// <param name="bestBefore">When the value goes stale; <c>default</c> leaves the field out.</param>
-    /// <param name="value">The value's bytes; empty leaves the field out.</param>
-    /// <param name="header">HTTP headers (e.g. <c>HttpResponseMessage.Headers</c>); <see langword="null"/> or empty leaves the field out.</param>
-    /// <param name="statusCode">The HTTP status code; 0 leaves the field out.</param>
-    /// <returns>The encoded envelope, exactly sized.</returns>
+    /// <summary>Writes an envelope, exactly sized: fields in the order BestBefore, Value, Header, StatusCode, V, the empty
+    /// ones (<c>default</c>, empty, null, 0) left out. <paramref name="header"/> is e.g. <c>HttpResponseMessage.Headers</c>.</summary>
     public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, IEnumerable<string>>>? header = null, int statusCode = 0)
         => Write(bestBefore, value, header?.Select(static entry => KeyValuePair.Create(entry.Key, new StringValues(entry.Value as string[] ?? entry.Value?.ToArray()))), statusCode);
 
-    /// <summary>Writes an envelope with ASP.NET Core-style headers (e.g. an <c>IHeaderDictionary</c>).</summary>
-    /// <param name="bestBefore">When the value goes stale; <c>default</c> leaves the field out.</param>
-    /// <param name="value">The value's bytes; empty leaves the field out.</param>
-    /// <param name="header">The headers; <see langword="null"/> or empty leaves the field out. Every value is kept separately.</param>
-    /// <param name="statusCode">The HTTP status code; 0 leaves the field out.</param>
-    /// <returns>The encoded envelope, exactly sized.</returns>
+    /// <summary>Writes an envelope with ASP.NET Core-style headers (e.g. an <c>IHeaderDictionary</c>), every value kept separately.</summary>
     public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, StringValues>>? header, int statusCode = 0)
     {
         PooledBufferWriter headerBuffer = PooledBufferWriter.Rent();
@@ -294,29 +242,23 @@ internal readonly struct CachePayload
 
     private static ReadOnlySpan<byte> VersionKey => [0xa1, 0x56];
 
-    private static bool IsMapCode(byte code) => (code & 0xf0) == 0x80 || code == 0xde || code == 0xdf;
-
-    private static bool TryReadCore(ReadOnlyMemory<byte> data, out CachePayload payload)
-    {
-        var reader = new MessagePackReader(data);
-        return TryReadFields(ref reader, data, out payload);
-    }
-
-    private static bool TryReadFields(scoped ref MessagePackReader reader, ReadOnlyMemory<byte> data, out CachePayload payload)
+    private static bool TryReadFields(ReadOnlyMemory<byte> data, out CachePayload payload)
     {
         payload = default;
+        var reader = new MessagePackReader(data);
         ReadOnlySpan<byte> bytes = data.Span;
         int count = reader.ReadMapHeader();
 
         DateTimeOffset bestBefore = default;
         ReadOnlyMemory<byte> value = default;
         ReadOnlyMemory<byte> header = default;
-        bool hasHeader = false;
         int statusCode = 0;
         long version = 0;
         ReadOnlyMemory<byte> tags = default;
         DateTimeOffset written = default;
 
+        // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty); a nil V, or a known
+        // field of another type, makes the envelope unreadable.
         for (int i = 0; i < count; i++)
         {
             if (!IsStringLike(reader.NextMessagePackType))
@@ -325,95 +267,50 @@ internal readonly struct CachePayload
             }
 
             ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
-
             MessagePackType type = reader.NextMessagePackType;
-            if (type == MessagePackType.Nil && !Is(key, "V"u8))
+            if (Is(key, "BestBefore"u8) && type is MessagePackType.Nil or MessagePackType.Extension)
             {
-                // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty).
-                reader.Skip();
-                if (Is(key, "BestBefore"u8))
-                {
-                    bestBefore = default;
-                }
-                else if (Is(key, "Value"u8))
-                {
-                    value = default;
-                }
-                else if (Is(key, "Header"u8))
-                {
-                    hasHeader = false;
-                    header = default;
-                }
-                else if (Is(key, "StatusCode"u8))
-                {
-                    statusCode = 0;
-                }
+                bestBefore = reader.TryReadNil() ? default : ReadTime(ref reader);
             }
-            else if (Is(key, "BestBefore"u8))
+            else if (Is(key, "Value"u8) && (type == MessagePackType.Nil || IsStringLike(type)))
             {
-                if (type != MessagePackType.Extension)
-                {
-                    return false;
-                }
-
-                bestBefore = new DateTimeOffset(GoTimeFormatter.ReadUtc(ref reader), TimeSpan.Zero);
+                value = reader.TryReadNil() ? default : data[ReadStringLikeRange(ref reader)];
             }
-            else if (Is(key, "Value"u8))
-            {
-                if (!IsStringLike(type))
-                {
-                    return false;
-                }
-
-                value = data[ReadStringLikeRange(ref reader)];
-            }
-            else if (Is(key, "Header"u8))
+            else if (Is(key, "Header"u8) && type is MessagePackType.Nil or MessagePackType.Map)
             {
                 int start = (int)reader.Consumed;
-                if (type != MessagePackType.Map || !TrySkipHeader(ref reader))
+                if (!reader.TryReadNil() && !TrySkipHeader(ref reader))
                 {
                     return false;
                 }
 
-                hasHeader = true;
-                header = data.Slice(start, (int)reader.Consumed - start);
+                header = type == MessagePackType.Nil ? default : data[start..(int)reader.Consumed];
             }
-            else if (Is(key, "StatusCode"u8))
+            else if (Is(key, "StatusCode"u8) && type is MessagePackType.Nil or MessagePackType.Integer)
             {
-                if (type != MessagePackType.Integer)
-                {
-                    return false;
-                }
-
-                statusCode = reader.ReadInt32();
+                statusCode = reader.TryReadNil() ? 0 : reader.ReadInt32();
             }
-            else if (Is(key, "Tags"u8))
+            else if (Is(key, "Tags"u8) && type == MessagePackType.Array)
             {
                 int start = (int)reader.Consumed;
-                if (type != MessagePackType.Array || !TrySkipStrings(ref reader))
+                if (!TrySkipStrings(ref reader))
                 {
                     return false;
                 }
 
-                tags = data.Slice(start, (int)reader.Consumed - start);
+                tags = data[start..(int)reader.Consumed];
             }
-            else if (Is(key, "Written"u8))
+            else if (Is(key, "Written"u8) && type == MessagePackType.Extension)
             {
-                if (type != MessagePackType.Extension)
-                {
-                    return false;
-                }
-
-                written = new DateTimeOffset(GoTimeFormatter.ReadUtc(ref reader), TimeSpan.Zero);
+                written = ReadTime(ref reader);
             }
-            else if (Is(key, "V"u8))
+            else if (Is(key, "V"u8) && type == MessagePackType.Integer)
             {
-                if (type != MessagePackType.Integer)
-                {
-                    return false;
-                }
-
                 version = reader.ReadInt64();
+            }
+            else if ((type != MessagePackType.Nil || Is(key, "V"u8)) && IsField(key))
+            {
+                return false;
             }
             else
             {
@@ -426,9 +323,15 @@ internal readonly struct CachePayload
             return false;
         }
 
-        payload = new CachePayload(bestBefore, value, header, hasHeader, statusCode, tags, written);
+        payload = new CachePayload(bestBefore, value, header, statusCode, tags, written);
         return true;
     }
+
+    private static bool IsField(ReadOnlySpan<byte> key)
+        => Is(key, "BestBefore"u8) || Is(key, "Value"u8) || Is(key, "Header"u8) || Is(key, "StatusCode"u8)
+            || Is(key, "Tags"u8) || Is(key, "Written"u8) || Is(key, "V"u8);
+
+    private static DateTimeOffset ReadTime(ref MessagePackReader reader) => new(GoTimeFormatter.ReadUtc(ref reader), TimeSpan.Zero);
 
     /// <summary>Checks that the header map is string → array of strings (or nil) and moves past it.</summary>
     private static bool TrySkipHeader(ref MessagePackReader reader)
@@ -471,32 +374,30 @@ internal readonly struct CachePayload
     /// <summary>Reads a str or a bin (Go reads them interchangeably), returning where its bytes are in the reader's input.</summary>
     private static Range ReadStringLikeRange(scoped ref MessagePackReader reader)
     {
-        int length;
-        if (reader.NextMessagePackType == MessagePackType.Binary)
-        {
-            length = (int)reader.ReadBytes()!.Value.Length;
-        }
-        else if (reader.TryReadStringSpan(out ReadOnlySpan<byte> span))
-        {
-            length = span.Length;
-        }
-        else
-        {
-            length = (int)reader.ReadStringSequence()!.Value.Length;
-        }
-
+        int length = (int)ReadStringLike(ref reader).Length;
         int end = (int)reader.Consumed;
         return (end - length)..end;
     }
 
     /// <summary>Reads a str or a bin (Go reads them interchangeably) as a slice of the input.</summary>
-    private static ReadOnlySequence<byte> ReadStringLike(ref MessagePackReader reader) =>
+    private static ReadOnlySequence<byte> ReadStringLike(scoped ref MessagePackReader reader) =>
         (reader.NextMessagePackType == MessagePackType.Binary ? reader.ReadBytes() : reader.ReadStringSequence()) ?? default;
 
     private static string ReadText(ref MessagePackReader reader)
     {
         ReadOnlySequence<byte> text = ReadStringLike(ref reader);
         return text.IsSingleSegment ? Encoding.UTF8.GetString(text.FirstSpan) : Encoding.UTF8.GetString(text.ToArray());
+    }
+
+    private static string[] ReadTexts(ref MessagePackReader reader)
+    {
+        var texts = new string[reader.ReadArrayHeader()];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            texts[i] = ReadText(ref reader);
+        }
+
+        return texts;
     }
 
     private static bool Is(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name) => key.SequenceEqual(name);

@@ -11,7 +11,8 @@ internal readonly struct Deadline
     private readonly long _began;
     private readonly TimeSpan _waitFor;
 
-    private Deadline(TimeProvider clock, TimeSpan waitFor)
+    /// <summary>Starts a call's deadline now.</summary>
+    public Deadline(TimeProvider clock, TimeSpan waitFor)
     {
         _clock = clock;
         _began = clock.GetTimestamp();
@@ -23,9 +24,6 @@ internal readonly struct Deadline
 
     /// <summary>When the call began, in the clock's wall time.</summary>
     public DateTimeOffset Began => _clock.GetUtcNow() - _clock.GetElapsedTime(_began);
-
-    /// <summary>Starts a call's deadline now.</summary>
-    public static Deadline Start(TimeProvider clock, TimeSpan waitFor) => new(clock, waitFor);
 
     /// <summary>What is left until a <paramref name="share"/> of waitFor has passed since the call began (zero or less: nothing).</summary>
     public TimeSpan Until(double share) => _waitFor * share - _clock.GetElapsedTime(_began);

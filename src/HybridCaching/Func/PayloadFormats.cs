@@ -31,21 +31,7 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
         }
     }
 
-    public bool TryRead(scoped in CachePayload payload, out T value)
-    {
-        try
-        {
-            value = serializer.Deserialize<T>(payload.Value);
-            return true;
-        }
-#pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            value = default!;
-            return false;
-        }
-    }
+    public bool TryRead(scoped in CachePayload payload, out T value) => Deserialize(payload, out value) is null;
 
     // The producer keeps its own instance once this serializer has read a T back: a type it writes but cannot read
     // (MessagePack-CSharp and a dictionary keyed by DateOnly) is still decoded, and refused, on every miss.
@@ -67,17 +53,21 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
     }
 
     public Exception? ExplainUnreadable(scoped in CachePayload payload)
+        => Deserialize(payload, out _) is { } ex ? Failure("wrote it but cannot read it back", ex) : null;
+
+    private Exception? Deserialize(scoped in CachePayload payload, out T value)
     {
         try
         {
-            _ = serializer.Deserialize<T>(payload.Value);
+            value = serializer.Deserialize<T>(payload.Value);
             return null;
         }
-#pragma warning disable CA1031 // the serializer's exception, whatever it is, is the cause reported
+#pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss (the exception is its cause)
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return Failure("wrote it but cannot read it back", ex);
+            value = default!;
+            return ex;
         }
     }
 

@@ -46,16 +46,7 @@ internal static class ImmutableType<T>
     private static bool IsImmutable(Type type)
         => type.IsPrimitive
             || type.IsEnum
-            || type == typeof(string)
-            || type == typeof(decimal)
-            || type == typeof(DateTime)
-            || type == typeof(DateTimeOffset)
-            || type == typeof(TimeSpan)
-            || type == typeof(Guid)
-            || type == typeof(DateOnly)
-            || type == typeof(TimeOnly)
-            || type == typeof(Half)
-            || type == typeof(Int128)
-            || type == typeof(UInt128)
+            || ((Type[])[typeof(string), typeof(decimal), typeof(DateTime), typeof(DateTimeOffset), typeof(TimeSpan), typeof(Guid),
+                typeof(DateOnly), typeof(TimeOnly), typeof(Half), typeof(Int128), typeof(UInt128)]).Contains(type)
             || type.GetCustomAttribute<ImmutableObjectAttribute>(inherit: true)?.Immutable == true;
 }

@@ -81,7 +81,7 @@ internal sealed class SingleFlight<TResult>
         private readonly CancellationTokenSource _cts;
         private readonly long _started;
         private int _waiters;
-        private bool _abandoned;
+        private volatile bool _abandoned;
 
         public Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
             : base(TaskCreationOptions.RunContinuationsAsynchronously)
@@ -141,7 +141,7 @@ internal sealed class SingleFlight<TResult>
                     result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !IsAbandoned())
+            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !_abandoned)
             {
                 failure = new TimeoutException($"The call for key '{_key}' did not complete within {_timeout}.", ex);
             }
@@ -170,7 +170,7 @@ internal sealed class SingleFlight<TResult>
             else
             {
                 TrySetException(failure);
-                if (IsAbandoned())
+                if (_abandoned)
                 {
                     // No waiter is left to observe it.
                     _ = Task.Exception;
@@ -188,14 +188,6 @@ internal sealed class SingleFlight<TResult>
             {
                 Leave();
                 throw;
-            }
-        }
-
-        private bool IsAbandoned()
-        {
-            lock (this)
-            {
-                return _abandoned;
             }
         }
 
