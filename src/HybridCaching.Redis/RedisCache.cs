@@ -292,13 +292,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             var db = await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
             pending = command(db, state);
             await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
-            CacheTelemetry.RecordRedis(operation, started, null);
+            RedisTelemetry.Record(operation, started, null);
             return convert(await pending.ConfigureAwait(false));
         }
         catch (Exception ex)
         {
             var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue);
-            CacheTelemetry.RecordRedis(operation, started, failure);
+            RedisTelemetry.Record(operation, started, failure);
             ExceptionDispatchInfo.Throw(failure);
             throw;
         }
@@ -551,11 +551,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
                 if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
                 {
-                    if (attempt > 0)
-                    {
-                        CacheTelemetry.RecordWait("servers", _time.GetElapsedTime(started));
-                    }
-
                     try
                     {
                         return LockResultCodec.ToRaceResult(current);

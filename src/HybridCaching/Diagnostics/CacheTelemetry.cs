@@ -3,8 +3,9 @@ using System.Diagnostics.Metrics;
 
 namespace HybridCaching;
 
-// The library's one Meter and ActivitySource, both "HybridCaching", and their instruments (docs/observability.md). Every
-// record method checks Instrument.Enabled first: with no listener the hit path records and allocates nothing.
+// The core's Meter and ActivitySource, both "HybridCaching", and their instruments (docs/observability.md; the Redis
+// package has its own meter of that name). Every record method checks Instrument.Enabled first: with no listener the
+// hit path records and allocates nothing.
 internal static class CacheTelemetry
 {
     public const string Name = "HybridCaching";
@@ -26,7 +27,6 @@ internal static class CacheTelemetry
     public static readonly Counter<long> Waits = Meter.CreateCounter<long>("hybridcaching.waits", "{wait}", "Calls that waited on another caller's run (tag scope: process or servers).");
     public static readonly Histogram<double> WaitDuration = Meter.CreateHistogram<double>("hybridcaching.wait.duration", "s", "How long calls waited on another caller's run.");
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("hybridcaching.errors", "{error}", "Cache-level failures treated as misses or logged (tag operation: read, write, race).");
-    public static readonly Histogram<double> RedisDuration = Meter.CreateHistogram<double>("hybridcaching.redis.duration", "s", "How long Redis operations took (tag operation; error.type on failure).");
 
     public readonly struct CacheTags(string name, string level)
     {
@@ -71,21 +71,5 @@ internal static class CacheTelemetry
         {
             WaitDuration.Record(waited.TotalSeconds, tag);
         }
-    }
-
-    public static void RecordRedis(string operation, long startedTimestamp, Exception? failure)
-    {
-        if (!RedisDuration.Enabled)
-        {
-            return;
-        }
-
-        var tags = new TagList { { "operation", operation } };
-        if (failure is not null)
-        {
-            tags.Add("error.type", failure.GetType().FullName);
-        }
-
-        RedisDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tags);
     }
 }

@@ -16,10 +16,31 @@ public sealed partial class CacheFunc
             run.Key,
             run,
             static (run, token) => run.Race is { } race
-                ? new ValueTask<RaceResult>(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, run.Func._suppressFor, token))
+                ? new ValueTask<RaceResult>(run.Func.RaceAsync(race, run, token))
                 : run.Func.StoredMeanwhile(run) is { } stored ? new ValueTask<RaceResult>(new RaceResult(stored)) : run.Func.RunFactoryAsync(run, token),
             waitFor,
             cancellationToken);
+    }
+
+    // The race across servers. A result this run did not produce came from another server's run: a wait on it
+    // (hybridcaching.waits, scope "servers"), timed only when someone listens.
+    private Task<RaceResult> RaceAsync<T, TFormat, TState>(ICacheRace race, FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        var started = Stopwatch.GetTimestamp();
+        var racing = race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
+        return CacheTelemetry.Waits.Enabled || CacheTelemetry.WaitDuration.Enabled ? RecordServersWaitAsync(racing, run, started) : racing;
+
+        static async Task<RaceResult> RecordServersWaitAsync(Task<RaceResult> racing, FactoryRun<T, TFormat, TState> run, long started)
+        {
+            var result = await racing.ConfigureAwait(false);
+            if (run.Produced is null)
+            {
+                CacheTelemetry.RecordWait("servers", Stopwatch.GetElapsedTime(started));
+            }
+
+            return result;
+        }
     }
 
     // A fresh untagged entry readable as T that a run just stored locally, which a caller that missed before that write and
