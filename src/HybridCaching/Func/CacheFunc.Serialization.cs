@@ -31,7 +31,7 @@ public sealed partial class CacheFunc
 
         public void Serialize<T>(T value, IBufferWriter<byte> destination) => throw Missing<T>();
 
-        public T Deserialize<T>(ReadOnlySpan<byte> data) => throw Missing<T>();
+        public T Deserialize<T>(ReadOnlySequence<byte> data) => throw Missing<T>();
 
         private static InvalidOperationException Missing<T>() => new(
             $"This CacheFunc has no serializer for {typeof(T)}: in a native AOT app the default (MessagePack by reflection) cannot run. " +

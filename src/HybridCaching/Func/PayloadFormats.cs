@@ -1,3 +1,4 @@
+using System.Buffers;
 using HybridCaching.Serialization;
 
 namespace HybridCaching;
@@ -59,7 +60,7 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
     {
         try
         {
-            value = serializer.Deserialize<T>(payload.Value);
+            value = serializer.Deserialize<T>(new ReadOnlySequence<byte>(payload.ValueMemory));
             return null;
         }
 #pragma warning disable CA1031 // whatever a serializer throws on foreign bytes, the entry is a miss (the exception is its cause)

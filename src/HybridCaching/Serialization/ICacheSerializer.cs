@@ -16,21 +16,12 @@ public interface ICacheSerializer
     /// <param name="destination">Where the bytes go.</param>
     void Serialize<T>(T value, IBufferWriter<byte> destination);
 
-    /// <summary>Serializes <paramref name="value"/> into a new array.</summary>
-    /// <typeparam name="T">The declared type of the value.</typeparam>
-    /// <param name="value">The value; may be null.</param>
-    /// <returns>The serialized bytes.</returns>
-    byte[] Serialize<T>(T value)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        Serialize(value, buffer);
-        return buffer.WrittenSpan.ToArray();
-    }
-
     /// <summary>Deserializes a value of type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The type to read.</typeparam>
-    /// <param name="data">The bytes, as written by <see cref="Serialize{T}(T, IBufferWriter{byte})"/>.</param>
+    /// <param name="data">The bytes, as written by <see cref="Serialize{T}(T, IBufferWriter{byte})"/>: a slice of the stored
+    /// entry, read in place (it stays unchanged, but a formatter that keeps bytes should copy them, as MessagePack-CSharp
+    /// asks of every formatter).</param>
     /// <returns>The value.</returns>
     /// <exception cref="Exception">The data is not a valid encoding of <typeparamref name="T"/>; the exact type depends on the serializer.</exception>
-    T Deserialize<T>(ReadOnlySpan<byte> data);
+    T Deserialize<T>(ReadOnlySequence<byte> data);
 }

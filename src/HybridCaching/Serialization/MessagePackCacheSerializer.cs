@@ -88,29 +88,11 @@ public sealed class MessagePackCacheSerializer : ICacheSerializer
     public byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
 
     /// <inheritdoc/>
-    /// <remarks>
-    /// The input is copied to a pooled array first: MessagePack-CSharp reads <see cref="ReadOnlyMemory{T}"/>, not spans.
-    /// As MessagePack-CSharp requires of every formatter, a custom formatter must copy what it keeps rather than hold
-    /// slices of the reader's input.
-    /// </remarks>
     /// <exception cref="MessagePackSerializationException">The data is malformed, does not match <typeparamref name="T"/>, exceeds a limit, or has bytes left over.</exception>
-    public T Deserialize<T>(ReadOnlySpan<byte> data)
+    public T Deserialize<T>(ReadOnlySequence<byte> data)
     {
-        byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
-        try
-        {
-            data.CopyTo(copy);
-            T value = MessagePackSerializer.Deserialize<T>(new ReadOnlyMemory<byte>(copy, 0, data.Length), Options, out int bytesRead);
-            if (bytesRead != data.Length)
-            {
-                throw new MessagePackSerializationException($"{data.Length - bytesRead} bytes follow the {typeof(T)} value.");
-            }
-
-            return value;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(copy);
-        }
+        var reader = new MessagePackReader(data);
+        T value = MessagePackSerializer.Deserialize<T>(ref reader, Options);
+        return reader.End ? value : throw new MessagePackSerializationException($"{data.Length - reader.Consumed} bytes follow the {typeof(T)} value.");
     }
 }

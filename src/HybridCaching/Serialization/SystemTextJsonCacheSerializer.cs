@@ -54,7 +54,14 @@ public sealed class SystemTextJsonCacheSerializer : ICacheSerializer
     /// <inheritdoc/>
     /// <exception cref="JsonException">The data is not JSON of <typeparamref name="T"/>.</exception>
     /// <exception cref="NotSupportedException">The options know no contract for <typeparamref name="T"/>.</exception>
-    public T Deserialize<T>(ReadOnlySpan<byte> data) => JsonSerializer.Deserialize(data, TypeInfo<T>())!;
+    public T Deserialize<T>(ReadOnlySequence<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        var value = JsonSerializer.Deserialize(ref reader, TypeInfo<T>())!;
+
+        // Like a whole-buffer read, anything but whitespace after the value is an error (a second value throws in Read).
+        return reader.Read() ? throw new JsonException($"Data follows the {typeof(T)} value.") : value;
+    }
 
     private JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
 }

@@ -60,7 +60,7 @@ public sealed class CacheFuncRaceResultTests : IAsyncDisposable
         var result = Assert.Single(_recorder.Results);
         Assert.False(result.NoCache);
         Assert.True(CachePayload.TryRead(result.Value, out var payload));
-        Assert.Equal("uncached", CacheFunc.DefaultSerializer.Deserialize<string>(payload.Value));
+        Assert.Equal("uncached", CacheFunc.DefaultSerializer.Deserialize<string>(new System.Buffers.ReadOnlySequence<byte>(payload.ValueMemory)));
         Assert.Equal("uncached", value);
         Assert.Null(await _memory.GetAsync("k"));
     }

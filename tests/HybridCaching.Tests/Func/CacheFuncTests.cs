@@ -34,7 +34,7 @@ public sealed class CacheFuncTests : IAsyncDisposable
     {
         var stored = await cache.GetAsync(key);
         return stored is not null && CachePayload.TryRead(stored, out var payload)
-            ? CacheFunc.DefaultSerializer.Deserialize<string>(payload.Value)
+            ? CacheFunc.DefaultSerializer.Deserialize<string>(new System.Buffers.ReadOnlySequence<byte>(payload.ValueMemory))
             : null;
     }
 

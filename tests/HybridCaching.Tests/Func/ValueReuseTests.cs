@@ -197,7 +197,7 @@ public sealed class ValueReuseTests : IAsyncDisposable
     {
         public void Serialize<T>(T value, System.Buffers.IBufferWriter<byte> destination) => inner.Serialize(value, destination);
 
-        public T Deserialize<T>(ReadOnlySpan<byte> data) => inner.Deserialize<T>(data);
+        public T Deserialize<T>(System.Buffers.ReadOnlySequence<byte> data) => inner.Deserialize<T>(data);
     }
 
     [Fact]

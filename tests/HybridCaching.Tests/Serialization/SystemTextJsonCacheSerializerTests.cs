@@ -16,7 +16,7 @@ public class SystemTextJsonCacheSerializerTests
 
         Assert.Equal("""{"Sku":"SKU-1","Quantity":2,"Price":9.99}""", System.Text.Encoding.UTF8.GetString(data));
         Assert.Equal(line, serializer.Deserialize<OrderLine>(data));
-        Assert.Equal(["a", "b"], serializer.Deserialize<List<string>>("""["a","b"]"""u8));
+        Assert.Equal(["a", "b"], serializer.Deserialize<List<string>>("""["a","b"]"""u8.ToArray()));
     }
 
     [Fact]
