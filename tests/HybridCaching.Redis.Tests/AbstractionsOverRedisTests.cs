@@ -1,5 +1,5 @@
 using System.Text;
-using HybridCaching.Abstractions;
+using HybridCaching.MicrosoftHybrid;
 using HybridCaching.Distributed;
 using HybridCaching.Testing;
 using HybridCaching.Testing.Redis;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using HybridCaching.Abstractions;
+using HybridCaching.MicrosoftHybrid;
 using HybridCaching.Testing;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Time.Testing;

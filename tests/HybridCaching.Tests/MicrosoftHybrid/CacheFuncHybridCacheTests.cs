@@ -1,10 +1,10 @@
-using HybridCaching.Abstractions;
+using HybridCaching.MicrosoftHybrid;
 using HybridCaching.Tests.Func;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Time.Testing;
 using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
 
-namespace HybridCaching.Tests.Abstractions;
+namespace HybridCaching.Tests.MicrosoftHybrid;
 
 // A representative part of Microsoft's HybridCache contract, run against the CacheFunc-backed implementation.
 public sealed class CacheFuncHybridCacheTests : IAsyncDisposable

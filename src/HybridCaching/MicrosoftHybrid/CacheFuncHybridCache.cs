@@ -3,12 +3,12 @@
 #if NET10_0_OR_GREATER
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
-using MicrosoftHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
+using AbstractHybridCache = Microsoft.Extensions.Caching.Hybrid.HybridCache;
 
-namespace HybridCaching.Abstractions;
+namespace HybridCaching.MicrosoftHybrid;
 
 /// <summary>
-/// Microsoft's <see cref="MicrosoftHybridCache"/> abstraction implemented by a <see cref="CacheFunc"/>: code written
+/// Microsoft's <see cref="AbstractHybridCache"/> abstraction implemented by a <see cref="CacheFunc"/>: code written
 /// against Microsoft's API gets this library's stampede protection (across servers over Redis), background refresh
 /// of stale values and Go-compatible entries.
 /// </summary>
@@ -39,12 +39,12 @@ namespace HybridCaching.Abstractions;
 /// surrogate is refused with an <see cref="ArgumentException"/>.</para>
 /// </remarks>
 [DebuggerDisplay("{CacheFunc}")]
-public sealed class CacheFuncHybridCache : MicrosoftHybridCache
+public sealed class CacheFuncHybridCache : AbstractHybridCache
 {
     private const HybridCacheEntryFlags NoReads = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableDistributedCacheRead;
     private const HybridCacheEntryFlags NoWrites = HybridCacheEntryFlags.DisableLocalCacheWrite | HybridCacheEntryFlags.DisableDistributedCacheWrite;
 
-    /// <summary>Creates Microsoft's <see cref="MicrosoftHybridCache"/> over <paramref name="cacheFunc"/>.</summary>
+    /// <summary>Creates Microsoft's <see cref="AbstractHybridCache"/> over <paramref name="cacheFunc"/>.</summary>
     /// <param name="cacheFunc">The cache function that stores, reads and computes the entries.</param>
     public CacheFuncHybridCache(CacheFunc cacheFunc)
     {
