@@ -388,6 +388,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     // What a finished run leaves its waiters: its result, its failure's message, or nothing when it was abandoned.
     private static byte[]? Payload(Task<RaceResult> run, CancellationToken cancellationToken)
     {
+        Debug.Assert(run.IsCompleted, "Read only once finished.");
         try
         {
 #pragma warning disable RS0030 // finished: no sync-over-async

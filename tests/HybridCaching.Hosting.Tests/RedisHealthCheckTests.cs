@@ -119,7 +119,13 @@ public sealed class AppMultiplexerTests
             await using var multiplexer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.EndPoint);
             var services = new ServiceCollection();
             services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(multiplexer);
-            services.AddHybridCaching().AddRedis(configureCache: o => o.Prefix = "app:").AddCacheFunc();
+            // A generous operation timeout: on a loaded machine the default 500 ms can drop the write this test looks for
+            // (a timed-out write is logged, not retried), and what is tested is which multiplexer the level uses.
+            services.AddHybridCaching().AddRedis(configureCache: o =>
+            {
+                o.Prefix = "app:";
+                o.OperationTimeout = TimeSpan.FromSeconds(10);
+            }).AddCacheFunc();
             await using var provider = services.BuildServiceProvider();
             provider.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
 
