@@ -51,3 +51,8 @@ for app in console-di:SmokeConsole web:SmokeWeb; do
   cp ".ci/package-smoke/$folder/$project.csproj.template" "$work/$folder/$project.csproj"
   (cd "$work/$folder" && dotnet run -c Release -p:HybridCachingVersion="$version")
 done
+# The console app is memory-only on HybridCaching.Hosting: it must restore no StackExchange.Redis (issue 21).
+if grep -q '"StackExchange.Redis/' "$work/console-di/obj/project.assets.json"; then
+  echo "a memory-only app on HybridCaching.Hosting restored StackExchange.Redis" >&2
+  exit 1
+fi
