@@ -52,7 +52,9 @@ for app in console-di:SmokeConsole web:SmokeWeb; do
   (cd "$work/$folder" && dotnet run -c Release -p:HybridCachingVersion="$version")
 done
 # The console app is memory-only on HybridCaching.Hosting: it must restore no StackExchange.Redis (issue 21).
-if grep -q '"StackExchange.Redis/' "$work/console-di/obj/project.assets.json"; then
+assets="$work/console-di/obj/project.assets.json"
+[ -f "$assets" ] || { echo "no $assets to check" >&2; exit 1; }
+if grep -q '"StackExchange.Redis/' "$assets"; then
   echo "a memory-only app on HybridCaching.Hosting restored StackExchange.Redis" >&2
   exit 1
 fi
