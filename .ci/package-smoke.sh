@@ -51,3 +51,10 @@ for app in console-di:SmokeConsole web:SmokeWeb; do
   cp ".ci/package-smoke/$folder/$project.csproj.template" "$work/$folder/$project.csproj"
   (cd "$work/$folder" && dotnet run -c Release -p:HybridCachingVersion="$version")
 done
+# The console app is memory-only on HybridCaching.Hosting: it must restore no StackExchange.Redis (issue 21).
+assets="$work/console-di/obj/project.assets.json"
+[ -f "$assets" ] || { echo "no $assets to check" >&2; exit 1; }
+if grep -q '"StackExchange.Redis/' "$assets"; then
+  echo "a memory-only app on HybridCaching.Hosting restored StackExchange.Redis" >&2
+  exit 1
+fi

@@ -1,32 +1,41 @@
 using System.Diagnostics.CodeAnalysis;
-using HybridCaching.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace HybridCaching.Hosting;
 
 /// <summary>Adds cache levels and <see cref="CacheFunc"/>s to a service collection; returned by
 /// <see cref="HybridCachingServiceCollectionExtensions.AddHybridCaching(IServiceCollection, IConfiguration?)"/>.</summary>
-/// <remarks>The <see cref="ICacheAdapter"/> every <see cref="CacheFunc"/> runs over is the hybrid level when added,
-/// else Redis, else memory. Everything is a singleton; <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/>
-/// come from the container when registered there.</remarks>
+/// <remarks>The <see cref="ICacheAdapter"/> every <see cref="CacheFunc"/> runs over is the added level with the highest
+/// precedence (see <see cref="AddLevel"/>): the hybrid level when added, else Redis, else memory. Everything is a
+/// singleton; <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/> come from the container when registered there.
+/// <para>Other packages add their levels with extension methods over <see cref="Services"/>, <see cref="AddLevel"/>,
+/// <see cref="BindOptions"/>, <see cref="SettingPath"/>, <see cref="TimeProviderOf"/> and <see cref="LoggerOf"/>
+/// (the Redis and hybrid levels come from the HybridCaching.Redis package this way).</para></remarks>
 public sealed class HybridCachingBuilder
 {
     /// <summary>The name (and service key) of the default <see cref="CacheFunc"/>.</summary>
     public const string DefaultName = "default";
+
+    /// <summary>The <see cref="AddLevel"/> precedence of the memory level (<see cref="MemoryCache"/>).</summary>
+    public const int MemoryPrecedence = 0;
+
+    /// <summary>The <see cref="AddLevel"/> precedence of a shared level (the Redis level, <c>RedisCache</c>).</summary>
+    public const int SharedPrecedence = 1;
+
+    /// <summary>The <see cref="AddLevel"/> precedence of a level composed of others (the hybrid level, <see cref="HybridCache"/>).</summary>
+    public const int HybridPrecedence = 2;
 
     internal HybridCachingBuilder(IServiceCollection services, IConfiguration? configuration)
     {
         Services = services;
         Configuration = configuration;
         services.TryAddSingleton<ICacheAdapter>(sp =>
-            sp.GetService<HybridCache>() ?? (ICacheAdapter?)sp.GetService<RedisCache>() ?? sp.GetService<MemoryCache>()
+            sp.GetServices<AddedLevel>().MaxBy(level => level.Precedence)?.Resolve(sp)
             ?? throw new InvalidOperationException("No cache level is registered: call AddMemory(), AddRedis() or AddHybrid() on AddHybridCaching()."));
     }
 
@@ -42,62 +51,15 @@ public sealed class HybridCachingBuilder
     /// <returns>This builder.</returns>
     public HybridCachingBuilder AddMemory(Action<MemoryLevelOptions>? configure = null)
     {
-        Bind(Options.DefaultName, "Memory", configure, static (section, o) => section.Bind(o)).Validate(o => o.MaxItems > 0, Setting("Memory:MaxItems") + " must be positive.")
-            .Validate(o => o.MaxBytes > 0, Setting("Memory:MaxBytes") + " must be positive.")
-            .Validate(o => o.MaxTtl > TimeSpan.Zero, Setting("Memory:MaxTtl") + " must be a positive TimeSpan (e.g. \"01:00:00\").");
-        Services.TryAddSingleton(sp =>
+        BindOptions("Memory", static (section, o) => section.Bind(o), configure)
+            .Validate(o => o.MaxItems > 0, SettingPath("Memory:MaxItems") + " must be positive.")
+            .Validate(o => o.MaxBytes > 0, SettingPath("Memory:MaxBytes") + " must be positive.")
+            .Validate(o => o.MaxTtl > TimeSpan.Zero, SettingPath("Memory:MaxTtl") + " must be a positive TimeSpan (e.g. \"01:00:00\").");
+        return AddLevel(MemoryPrecedence, sp =>
         {
             var o = sp.GetRequiredService<IOptions<MemoryLevelOptions>>().Value;
-            return new MemoryCache(o.MaxItems, o.MaxBytes, o.MaxTtl, TimeOf(sp));
+            return new MemoryCache(o.MaxItems, o.MaxBytes, o.MaxTtl, TimeProviderOf(sp));
         });
-        return this;
-    }
-
-    /// <summary>Adds the Redis level (<see cref="RedisCache"/>), bound from <c>Redis</c>: over
-    /// <c>Redis:Configuration</c> when set, else over the <see cref="IConnectionMultiplexer"/> registered in the container.</summary>
-    /// <param name="configure">Changes the connection settings after binding.</param>
-    /// <param name="configureCache">Changes the cache settings (prefix, timeouts) after binding.</param>
-    /// <returns>This builder.</returns>
-    public HybridCachingBuilder AddRedis(Action<RedisLevelOptions>? configure = null, Action<RedisCacheOptions>? configureCache = null)
-    {
-        Bind(Options.DefaultName, "Redis", configure, static (section, o) => section.Bind(o)).Validate<IServiceProviderIsService>(
-            (o, isService) => !string.IsNullOrWhiteSpace(o.Configuration) || isService.IsService(typeof(IConnectionMultiplexer)),
-            Setting("Redis:Configuration") + " is empty and no IConnectionMultiplexer is registered: set one of them.");
-        Bind(Options.DefaultName, "Redis", configureCache, static (section, o) => section.Bind(o))
-            .Validate(o => o.OperationTimeout > TimeSpan.Zero || o.OperationTimeout == Timeout.InfiniteTimeSpan, Setting("Redis:OperationTimeout") + " must be a positive TimeSpan (e.g. \"00:00:00.500\").")
-            .Validate(o => !string.IsNullOrEmpty(o.LockPrefix), Setting("Redis:LockPrefix") + " must not be empty.")
-            .Validate(o => o.Database is null or >= 0, Setting("Redis:Database") + " must not be negative.");
-        Services.TryAddSingleton(sp =>
-        {
-            var connection = sp.GetRequiredService<IOptions<RedisLevelOptions>>().Value;
-            var options = sp.GetRequiredService<IOptions<RedisCacheOptions>>().Value;
-            options.TimeProvider = TimeOf(sp);
-            var logger = LoggerOf<RedisCache>(sp);
-            return string.IsNullOrWhiteSpace(connection.Configuration)
-                ? new RedisCache(sp.GetRequiredService<IConnectionMultiplexer>(), options, logger)
-                : new RedisCache(connection.Configuration, options, logger);
-        });
-        return this;
-    }
-
-    /// <summary>Adds the hybrid level (<see cref="HybridCache"/>): Redis upstream, memory downstream; adds those two
-    /// levels when not added yet.</summary>
-    /// <returns>This builder.</returns>
-    public HybridCachingBuilder AddHybrid()
-    {
-        if (!Services.Any(d => d.ServiceType == typeof(MemoryCache)))
-        {
-            AddMemory();
-        }
-
-        if (!Services.Any(d => d.ServiceType == typeof(RedisCache)))
-        {
-            AddRedis();
-        }
-
-        Services.TryAddSingleton(sp => new HybridCache(
-            sp.GetRequiredService<RedisCache>(), sp.GetRequiredService<MemoryCache>(), LoggerOf<HybridCache>(sp), TimeOf(sp)));
-        return this;
     }
 
     /// <summary>Adds a <see cref="CacheFunc"/> bound from <c>CacheFuncs:&lt;name&gt;</c> (<c>WaitFor</c>, <c>FreshFor</c>,
@@ -109,12 +71,12 @@ public sealed class HybridCachingBuilder
     public HybridCachingBuilder AddCacheFunc(string name = DefaultName, Action<CacheFuncOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        Bind(name, "CacheFuncs:" + name, configure, static (section, o) => section.Bind(o)).PostConfigure(o => o.Name = name);
-        Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, Setting("CacheFuncs:" + name + ":")));
+        BindOptions("CacheFuncs:" + name, static (section, o) => section.Bind(o), configure, name).PostConfigure(o => o.Name = name);
+        Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, SettingPath("CacheFuncs:" + name + ":")));
         Services.TryAddKeyedSingleton(name, (sp, _) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<CacheFuncOptions>>().Get(name);
-            options.TimeProvider ??= TimeOf(sp);
+            options.TimeProvider ??= TimeProviderOf(sp);
             options.Logger ??= LoggerOf<CacheFunc>(sp);
             return new CacheFunc(sp.GetRequiredService<ICacheAdapter>(), options);
         });
@@ -126,24 +88,84 @@ public sealed class HybridCachingBuilder
         return this;
     }
 
-    /// <summary>Adds a health check of the Redis level (a PING through its connection) to the app's health checks.</summary>
-    /// <remarks>It needs the Redis level (<see cref="AddRedis"/> or <see cref="AddHybrid"/>, before or after this call):
-    /// without it the host fails at start, naming the fix.</remarks>
-    /// <param name="name">The check's name.</param>
-    /// <param name="failureStatus">What a failed check reports.</param>
-    /// <param name="tags">Tags to filter checks by.</param>
+    /// <summary>Adds a cache level as a singleton of its own type (unless one of that type is registered already); of the
+    /// added levels, the one with the highest precedence is the <see cref="ICacheAdapter"/> the <see cref="CacheFunc"/>s, the HttpClient
+    /// handler and the middleware run over.</summary>
+    /// <typeparam name="TLevel">The level's type, under which it is registered.</typeparam>
+    /// <param name="precedence"><see cref="MemoryPrecedence"/>, <see cref="SharedPrecedence"/> or
+    /// <see cref="HybridPrecedence"/>, after what the level is.</param>
+    /// <param name="factory">Creates the level (once, on first use).</param>
     /// <returns>This builder.</returns>
-    public HybridCachingBuilder AddRedisHealthCheck(string name = "hybridcaching-redis", HealthStatus failureStatus = HealthStatus.Unhealthy, IEnumerable<string>? tags = null)
+    public HybridCachingBuilder AddLevel<TLevel>(int precedence, Func<IServiceProvider, TLevel> factory)
+        where TLevel : class, ICacheAdapter
     {
-        Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            name, sp => new RedisHealthCheck(sp.GetRequiredService<RedisCache>()), failureStatus, tags));
-        Services.AddOptions<HealthCheckServiceOptions>()
-            .Validate<IServiceProviderIsService>(
-                (_, isService) => isService.IsService(typeof(RedisCache)),
-                $"The health check '{name}' (AddRedisHealthCheck) checks the Redis level, which is not registered: call AddRedis() or AddHybrid() on AddHybridCaching(), or remove AddRedisHealthCheck().")
-            .ValidateOnStart();
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.TryAddSingleton(factory);
+        if (!Services.Any(d => !d.IsKeyedService && d.ImplementationInstance is AddedLevel level && level.Type == typeof(TLevel)))
+        {
+            Services.AddSingleton(new AddedLevel(typeof(TLevel), precedence, sp => sp.GetRequiredService<TLevel>()));
+        }
+
         return this;
     }
+
+    /// <summary>Registers options bound from a section of <see cref="Configuration"/> (and rebound when it changes), then
+    /// changed by <paramref name="configure"/>, and validated when the host starts.</summary>
+    /// <remarks>Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
+    /// type is known, the call is bound by generated code when the project turns on
+    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</remarks>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="section">The section's key under <see cref="Configuration"/> (e.g. <c>Redis</c>).</param>
+    /// <param name="bind">Binds the section to the options.</param>
+    /// <param name="configure">Changes the options after binding.</param>
+    /// <param name="optionsName">The options' name.</param>
+    /// <returns>The options builder, to add validations to (name settings in their messages with <see cref="SettingPath"/>).</returns>
+    public OptionsBuilder<TOptions> BindOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        string section, Action<IConfiguration, TOptions> bind, Action<TOptions>? configure = null, string? optionsName = null)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(bind);
+        optionsName ??= Options.DefaultName;
+        var builder = Services.AddOptions<TOptions>(optionsName);
+        if (Configuration is not null)
+        {
+            var settings = Configuration.GetSection(section);
+            builder.Configure(o => bind(settings, o));
+            Services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, settings));
+        }
+
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        return builder.ValidateOnStart();
+    }
+
+    /// <summary>The full configuration path of a setting, as validation messages name it: <paramref name="relative"/>
+    /// under the path of <see cref="Configuration"/> (<c>Redis:Prefix</c> → <c>HybridCaching:Redis:Prefix</c>).</summary>
+    /// <param name="relative">The setting's path under <see cref="Configuration"/>.</param>
+    /// <returns>The full path.</returns>
+    public string SettingPath(string relative)
+        => Configuration is IConfigurationSection section ? section.Path + ":" + relative : relative;
+
+    /// <summary>The <see cref="TimeProvider"/> a level runs on: the container's, else <see cref="TimeProvider.System"/>.</summary>
+    /// <param name="services">The app's service provider.</param>
+    /// <returns>The time provider.</returns>
+    public static TimeProvider TimeProviderOf(IServiceProvider services)
+        => services.GetService<TimeProvider>() ?? TimeProvider.System;
+
+    /// <summary>A logger for <typeparamref name="T"/> from the container's <see cref="ILoggerFactory"/>, else one that
+    /// logs nothing.</summary>
+    /// <typeparam name="T">The type whose name is the logger's category.</typeparam>
+    /// <param name="services">The app's service provider.</param>
+    /// <returns>The logger.</returns>
+    public static ILogger LoggerOf<T>(IServiceProvider services)
+        => services.GetService<ILoggerFactory>()?.CreateLogger<T>() ?? (ILogger)NullLogger.Instance;
+
+    // An added level: the ICacheAdapter is the one with the highest precedence.
+    private sealed record AddedLevel(Type Type, int Precedence, Func<IServiceProvider, ICacheAdapter> Resolve);
 
     // The durations' rule (CacheDurations) at start, each failure naming its setting's path.
     private sealed class DurationsValidation(string name, string settingPrefix) : IValidateOptions<CacheFuncOptions>
@@ -153,37 +175,5 @@ public sealed class HybridCachingBuilder
                 : CacheDurations.Problems(options.WaitFor, options.FreshFor, options.Ttl, settingPrefix).ToList() is { Count: > 0 } problems
                     ? ValidateOptionsResult.Fail(problems)
                     : ValidateOptionsResult.Success;
-    }
-
-    private static TimeProvider TimeOf(IServiceProvider sp) => sp.GetService<TimeProvider>() ?? TimeProvider.System;
-
-    private static ILogger LoggerOf<T>(IServiceProvider sp)
-        => sp.GetService<ILoggerFactory>()?.CreateLogger<T>() ?? (ILogger)NullLogger.Instance;
-
-    // The full configuration path of a setting, as the validation messages name it.
-    private string Setting(string relative)
-        => Configuration is IConfigurationSection section ? section.Path + ":" + relative : relative;
-
-    // Options named optionsName, bound from the section key (reloaded when it changes), then configured and validated at
-    // start. bind is a lambda at each call site, with the options type known there, so the configuration binding source
-    // generator writes the binding code (no reflection: trimming and native AOT safe).
-    private OptionsBuilder<TOptions> Bind<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
-        string optionsName, string key, Action<TOptions>? configure, Action<IConfiguration, TOptions> bind)
-        where TOptions : class
-    {
-        var builder = Services.AddOptions<TOptions>(optionsName);
-        if (Configuration is not null)
-        {
-            var section = Configuration.GetSection(key);
-            builder.Configure(o => bind(section, o));
-            Services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, section));
-        }
-
-        if (configure is not null)
-        {
-            builder.Configure(configure);
-        }
-
-        return builder.ValidateOnStart();
     }
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace HybridCaching.Hosting;
 
 /// <summary>Reports the Redis level healthy when a PING through its connection answers.</summary>
-/// <remarks>Registered by <see cref="HybridCachingBuilder.AddRedisHealthCheck"/>. The PING is
+/// <remarks>Registered by <see cref="Microsoft.Extensions.DependencyInjection.HybridCachingRedisBuilderExtensions.AddRedisHealthCheck"/>. The PING is
 /// <see cref="RedisCache.PingAsync"/>: bounded like every round trip of the cache by
 /// <see cref="RedisCacheOptions.OperationTimeout"/>, and on a fresh host it waits (bounded the same way) for the first
 /// connection rather than reporting it as a failure. A cache over Redis keeps serving (from memory, or by running the
