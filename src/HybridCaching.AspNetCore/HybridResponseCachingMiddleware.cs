@@ -26,7 +26,6 @@ internal sealed class HybridResponseCachingMiddleware
     private readonly Func<HttpContext, string> _requestKey;
     private readonly bool _isDefaultKey;
     private readonly EndpointPolicies _policies;
-    private readonly StoredTags? _storedTags;
     private readonly Func<HttpContext, bool>? _acceptRequest;
     private readonly Func<HttpContext, CachedHttpResponse, bool>? _acceptResponse;
     private readonly Func<HttpContext, Exception, Task>? _errorHandler;
@@ -42,14 +41,19 @@ internal sealed class HybridResponseCachingMiddleware
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
         _cache = options.Cache;
-        _func = options.CacheFunc
-            ?? new CacheFunc(options.Cache!, new CacheFuncOptions { Durations = options.Durations, TimeProvider = _time, Logger = _logger });
+        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
+        {
+            WaitFor = options.WaitFor,
+            FreshFor = options.FreshFor,
+            Ttl = options.Ttl,
+            TimeProvider = _time,
+            Logger = _logger,
+        });
         _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
         _contextFactory = services.GetService<IHttpContextFactory>();
         _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;
         _isDefaultKey = options.RequestKey is null;
         _policies = new EndpointPolicies(options, _func, _time, _logger);
-        _storedTags = _cache is null ? null : new StoredTags(_cache, _time);
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
@@ -73,7 +77,7 @@ internal sealed class HybridResponseCachingMiddleware
         return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, variant, isVariant: false);
     }
 
-    internal bool IsNearlyStale(CachedHttpResponse response) => response.IsNearlyStale(_time.GetUtcNow());
+    internal bool IsNearlyStale(CachedHttpResponse response) => HttpResponsePolicy.IsNearlyStale(response, _time.GetUtcNow());
 
     // The leader's run: the rest of the pipeline on this request's own context, its body copied for the waiters and
     // streamed to the client as fast as it reads. The pipeline sees cancellationToken as RequestAborted: it fires when
@@ -205,22 +209,18 @@ internal sealed class HybridResponseCachingMiddleware
         // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
         for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
-            byte[]? stored = null;
+            CachedHttpResponse? cached;
             try
             {
-                stored = await _cache.GetAsync(key, context.RequestAborted).ConfigureAwait(false);
-                if (stored is not null && !await _storedTags!.AreValidAsync(stored, context.RequestAborted).ConfigureAwait(false))
-                {
-                    stored = null; // evicted by a tag
-                }
+                cached = await _cache.GetHttpResponseAsync(key, callerMatchesVary: true, _time, context.RequestAborted).ConfigureAwait(false);
             }
-            catch (Exception ex) when (HttpLog.IsLookupFailure(ex, context.RequestAborted))
+            catch (Exception ex) when (HttpResponsePolicy.IsLookupFailure(ex, context.RequestAborted))
             {
                 Log.LookupFailed(_logger, key, ex);
-                stored = null;
+                cached = null;
             }
 
-            if (CachedHttpResponseFormat.VaryAllowed.ReadStored(stored) is not { } cached)
+            if (cached is null)
             {
                 break;
             }
@@ -244,7 +244,8 @@ internal sealed class HybridResponseCachingMiddleware
         Exception? error = null;
         try
         {
-            cached = await policy.Func.DoAsync(key, run, ResponseRun.Factory, CachedHttpResponseFormat.VaryAllowed, context.RequestAborted).ConfigureAwait(false);
+            cached = await policy.Func.DoHttpResponseAsync(key, run, ResponseRun.Factory, callerMatchesVary: true, context.RequestAborted)
+                .ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -335,7 +336,7 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         var now = _time.GetUtcNow();
-        headers[HttpCacheStatus.HeaderName] = HttpCacheStatus.Of(cached, now);
+        headers[HttpCacheStatus.HeaderName] = HttpResponsePolicy.StatusOf(cached, now);
         if (cached.GetAge(now) is { } age)
         {
             headers.Age = ((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture);

@@ -120,8 +120,6 @@ public sealed partial class HybridResponseCachingOptions
         return context.Request.GetEncodedUrl();
     }
 
-    internal CacheDurations Durations => new(WaitFor, FreshFor, Ttl);
-
     internal void Validate()
     {
         if (Cache is null && CacheFunc is null)
@@ -131,7 +129,7 @@ public sealed partial class HybridResponseCachingOptions
 
         if (CacheFunc is null)
         {
-            Durations.Validate();
+            new CacheDurations(WaitFor, FreshFor, Ttl).Validate();
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaximumVariants, nameof(MaximumVariants));

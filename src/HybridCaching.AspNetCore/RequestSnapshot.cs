@@ -22,7 +22,7 @@ internal sealed class RequestSnapshot
         var headers = new Dictionary<string, StringValues>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
         {
-            if (!CachedHttpResponse.IsPerDeliveryHeader(name)
+            if (!HttpResponsePolicy.IsPerDeliveryHeader(name)
                 && !ConditionalRequests.IsValidator(name)
                 && !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {

@@ -51,7 +51,7 @@ internal static class ResponsePolicy
 
         if (StringValues.IsNullOrEmpty(headers.Date))
         {
-            result.Add(new(HeaderNames.Date, [CachedHttpResponse.FormatHttpDate(now)]));
+            result.Add(new(HeaderNames.Date, [HttpValidators.FormatHttpDate(now)]));
         }
 
         if (varyMarker is not null)

@@ -85,7 +85,9 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Cac
             "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
         return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
         {
-            Durations = state.options.Durations with { WaitFor = w },
+            WaitFor = w,
+            FreshFor = state.options.FreshFor,
+            Ttl = state.options.Ttl,
             TimeProvider = state.time,
             Logger = state.logger,
         }), (cache, options, time, logger));

@@ -9,10 +9,11 @@ namespace HybridCaching.AspNetCore;
 /// <c>services.AddHybridResponseCaching(...)</c>; inject it where the data behind those responses changes.
 /// </summary>
 /// <remarks>Nothing is scanned or deleted: the tag's eviction time is stored in the cache (see
-/// <see cref="CacheFunc.RemoveByTagAsync"/>) and kept as long as the longest ttl of the middleware and of every policy
-/// it can see (the named ones and those of the app's endpoints), so no evicted response outlives it. An app that
-/// builds the middleware from options in hand evicts the same way with
-/// <c>new CacheFunc(cache, new CacheFuncOptions { Ttl = longestTtl }).RemoveByTagAsync(tag)</c>.</remarks>
+/// <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>) and kept as long as the longest ttl of the
+/// middleware and of every policy it can see (the named ones and those of the app's endpoints), so no evicted response
+/// outlives it. An app that builds the middleware from options in hand evicts the same way with
+/// <c>cacheFunc.RemoveByTagAsync(tag, keptFor: longestTtl)</c>
+/// (<see cref="CacheFunc.RemoveByTagAsync(string, TimeSpan, CancellationToken)"/>).</remarks>
 public sealed class HybridResponseCacheEvictor
 {
     private readonly HybridResponseCachingOptions _options;
@@ -31,15 +32,22 @@ public sealed class HybridResponseCacheEvictor
     public ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tag);
-        // The eviction must outlive the longest-lived entry it covers, whatever the ttl of the function that runs it.
-        var (cache, time) = _options.Cache is { } adapter ? (adapter, _options.TimeProvider) : (_options.CacheFunc!.Cache, _options.CacheFunc.TimeProvider);
-        return new CacheFunc(cache, new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = time }).RemoveByTagAsync(tag, cancellationToken);
+        // The eviction must outlive the longest-lived entry it covers, whatever the ttl of the function that runs it. A
+        // CacheFunc runs on the adapter and clock of the options (as they document), and adds its own ttl.
+        if (_options.CacheFunc is { } func)
+        {
+            return func.RemoveByTagAsync(tag, LongestTtl(), cancellationToken);
+        }
+
+        var options = new CacheFuncOptions { Ttl = LongestTtl(), TimeProvider = _options.TimeProvider };
+        return new CacheFunc(_options.Cache!, options).RemoveByTagAsync(tag, cancellationToken);
     }
 
+    // The longest ttl of the options and every policy (a CacheFunc's own ttl aside).
     internal TimeSpan LongestTtl()
     {
         // Policies with a waitFor of their own run on the options' durations, even beside a CacheFunc.
-        var longest = Max(_options.Ttl, _options.CacheFunc?.DefaultTtl);
+        var longest = _options.Ttl;
 
         foreach (var policy in _options.Policies.Values)
         {

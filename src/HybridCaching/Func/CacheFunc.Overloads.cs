@@ -62,7 +62,8 @@ public sealed partial class CacheFunc
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>,
-    /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync"/> on any of them makes it a miss.</summary>
+    /// storing <paramref name="tags"/> with the result: <see cref="RemoveByTagAsync(string, CancellationToken)"/> on any of
+    /// them makes it a miss.</summary>
     /// <typeparam name="T">The value type; null is a value and is cached.</typeparam>
     /// <param name="key">The cache key; not null or empty.</param>
     /// <param name="tags">The entry's tags; none null, empty or with an unpaired surrogate (they are stored as UTF-8).</param>

@@ -14,10 +14,21 @@ public sealed partial class CacheFunc
     /// invalidates tags of entries other processes write with longer ttls (and has not written such an entry itself since
     /// it started) needs a ttl at least that long.</remarks>
     public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+        => RemoveByTagAsync(tag, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Like <see cref="RemoveByTagAsync(string, CancellationToken)"/>, keeping the invalidation time at least
+    /// <paramref name="keptFor"/>: for an instance that invalidates tags of entries written with longer ttls than its own
+    /// (by other cache functions, or other processes).</summary>
+    /// <param name="tag">The tag; not null, empty or with an unpaired surrogate.</param>
+    /// <param name="keptFor">The longest ttl of the entries that may carry the tag; when shorter than this function's ttl
+    /// (or the longest ttl it has written a tagged entry with), that is used.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes once the time is stored.</returns>
+    public ValueTask RemoveByTagAsync(string tag, TimeSpan keptFor, CancellationToken cancellationToken = default)
     {
         TagInvalidations.ThrowIfInvalid(tag, nameof(tag));
-        var keptFor = TimeSpan.FromTicks(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)));
-        return _tagInvalidations.RemoveAsync(tag, keptFor, cancellationToken);
+        long longest = Math.Max(Math.Max(_ttl.Ticks, Interlocked.Read(ref _longestTaggedTtl)), keptFor.Ticks);
+        return _tagInvalidations.RemoveAsync(tag, TimeSpan.FromTicks(longest), cancellationToken);
     }
 
     // A tagged entry whose tags' times are not in memory yet: read them, then hit or miss. The entry's read and its tags'

@@ -10,7 +10,7 @@ public sealed partial class CacheFunc
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Whether a value was found, and the value. Like <c>DoAsync</c>, an entry that cannot be read as
     /// <typeparamref name="T"/> (garbage, another serializer's bytes), an entry invalidated by one of its tags
-    /// (<see cref="RemoveByTagAsync"/>; tag times not read by half of waitFor count as invalidating) and a failing
+    /// (<see cref="RemoveByTagAsync(string, CancellationToken)"/>; tag times not read by half of waitFor count as invalidating) and a failing
     /// cache (logged; the read is bounded by waitFor) count as not found.</returns>
     /// <remarks>Each call decodes the stored bytes, so the caller gets its own copy even when values are reused
     /// by <c>DoAsync</c>.</remarks>
@@ -55,7 +55,7 @@ public sealed partial class CacheFunc
     }
 
     /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
-    /// <paramref name="tags"/>: <see cref="RemoveByTagAsync"/> of any of them makes it a miss.</summary>
+    /// <paramref name="tags"/>: <see cref="RemoveByTagAsync(string, CancellationToken)"/> of any of them makes it a miss.</summary>
     /// <typeparam name="T">The value type; null is a value.</typeparam>
     /// <param name="key">The cache key; not null or empty.</param>
     /// <param name="value">The value.</param>

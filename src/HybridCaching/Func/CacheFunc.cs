@@ -89,15 +89,6 @@ public sealed partial class CacheFunc
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
-    /// <summary>How long entries stay stored unless a call says otherwise.</summary>
-    internal TimeSpan DefaultTtl => _ttl;
-
-    /// <summary>Gets the adapter this function runs on.</summary>
-    internal ICacheAdapter Cache => _cache;
-
-    /// <summary>Gets this function's clock.</summary>
-    internal TimeProvider TimeProvider => _timeProvider;
-
     private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 

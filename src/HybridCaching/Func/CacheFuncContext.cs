@@ -73,7 +73,7 @@ public sealed class CacheFuncContext
     }
 
     /// <summary>The tags stored with the result (set by the <c>DoAsync</c> overload that takes tags, or by the factory);
-    /// <see cref="CacheFunc.RemoveByTagAsync"/> makes every entry carrying one of them a miss. Entries without tags stay
+    /// <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/> makes every entry carrying one of them a miss. Entries without tags stay
     /// byte-identical to the Go original's.</summary>
     /// <value>Null, or tags none of which is null, empty or has an unpaired surrogate (tags are stored as UTF-8).</value>
     /// <exception cref="ArgumentException">Set to tags holding a null or empty tag, or one with an unpaired surrogate.</exception>

@@ -20,11 +20,6 @@ public sealed class CachedHttpResponse
 {
     private const string BypassHeader = "X-Hybridcache-Bypass";
 
-    private static readonly HashSet<string> PerDeliveryHeaders = new(
-        ["Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-            "Transfer-Encoding", "Upgrade", "Age", HttpCacheStatus.HeaderName],
-        StringComparer.OrdinalIgnoreCase);
-
     private static readonly object NoDate = new();
 
     private readonly Dictionary<string, string[]> _headers;
@@ -80,7 +75,7 @@ public sealed class CachedHttpResponse
 
     /// <summary>Gets the time after which the entry this response was read from is stale.</summary>
     /// <value><c>default</c> for a response not read from the cache, and for results written without one (the Go
-    /// original writes none on results it does not store); <see cref="HttpCacheStatus.Of"/> labels those MISS.</value>
+    /// original writes none on results it does not store); the caches label those <see cref="HttpCacheStatus.Miss"/>.</value>
     public DateTimeOffset BestBefore { get; }
 
     /// <summary>Gets a value indicating whether this is <see cref="Bypass"/> (possibly read back from the wire).</summary>
@@ -95,15 +90,6 @@ public sealed class CachedHttpResponse
             ? TimeSpan.FromSeconds(Math.Max(0, Math.Floor((now - date).TotalSeconds)))
             : null;
     }
-
-    // An HTTP date (RFC 9110 IMF-fixdate), e.g. for a Date header.
-    internal static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
-
-    // Whether a header is never stored (hop-by-hop, or computed on each delivery).
-    internal static bool IsPerDeliveryHeader(string name) => PerDeliveryHeaders.Contains(name);
-
-    // A response whose entry goes stale within a second records its request, so a background refresh can repeat it.
-    internal bool IsNearlyStale(DateTimeOffset now) => BestBefore <= now + TimeSpan.FromSeconds(1);
 
     private static object ParseDate(Dictionary<string, string[]> headers)
         => headers.TryGetValue("Date", out string[]? values) && values.Length > 0
@@ -122,7 +108,7 @@ public sealed class CachedHttpResponse
                 (namedByConnection ??= []).AddRange(HttpResponsePolicy.Members(values));
             }
 
-            if (!string.IsNullOrEmpty(name) && !PerDeliveryHeaders.Contains(name))
+            if (!string.IsNullOrEmpty(name) && !HttpResponsePolicy.IsPerDeliveryHeader(name))
             {
                 string[] copy = values is null ? [] : Array.ConvertAll(values, static v => v ?? string.Empty);
                 result[name] = result.TryGetValue(name, out string[]? existing) ? [.. existing, .. copy] : copy;

@@ -174,7 +174,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         {
             stored = _cache is null ? null : await _cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (HttpLog.IsLookupFailure(ex, cancellationToken))
+        catch (Exception ex) when (HttpResponsePolicy.IsLookupFailure(ex, cancellationToken))
         {
             HttpLog.LookupFailed(_logger, key, ex);
         }
@@ -243,7 +243,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         response.Content = content;
 
         var now = _time.GetUtcNow();
-        SetStatus(response, HttpCacheStatus.Of(cached, now));
+        SetStatus(response, HttpResponsePolicy.StatusOf(cached, now));
         response.Headers.Age = cached.GetAge(now);
         return response;
     }
@@ -323,7 +323,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         var headers = HeaderList(response.Headers, response.Content.Headers);
         if (!head.Headers.ContainsKey("Date"))
         {
-            headers.Add(new("Date", [CachedHttpResponse.FormatHttpDate(_time.GetUtcNow())]));
+            headers.Add(new("Date", [HttpValidators.FormatHttpDate(_time.GetUtcNow())]));
         }
 
         var result = new CachedHttpResponse((int)response.StatusCode, headers, body);
@@ -351,7 +351,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
             lock (_gate)
             {
                 bool led = _state == Leading;
-                if (!led && result is { IsBypass: false } && result.IsNearlyStale(owner._time.GetUtcNow()))
+                if (!led && result is { IsBypass: false } && HttpResponsePolicy.IsNearlyStale(result, owner._time.GetUtcNow()))
                 {
                     _recorded ??= CopyRequest(request);
                 }

@@ -20,8 +20,4 @@ public static class HttpCacheStatus
     /// result that carries no best-before time: one that was never stored, as the Go original leaves under its lock for
     /// a response it does not cache.</summary>
     public const string Miss = "MISS";
-
-    // The label of a response answered by the cache (a stored entry, or a concurrent run's result).
-    internal static string Of(CachedHttpResponse response, DateTimeOffset now)
-        => response.BestBefore == default ? Miss : response.BestBefore <= now ? Stale : Hit;
 }

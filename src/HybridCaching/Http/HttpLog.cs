@@ -5,10 +5,6 @@ namespace HybridCaching.Http;
 /// <summary>The HTTP handler's log messages (event ids 2000-2999).</summary>
 internal static partial class HttpLog
 {
-    // Whether a failed cache lookup is logged and taken as a miss (not the caller's cancellation, not a disposed cache).
-    public static bool IsLookupFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
     [LoggerMessage(EventId = 2001, EventName = "HttpClientRefreshSkipped", Level = LogLevel.Debug, Message = "Background refresh of '{Key}' skipped: no request was recorded to repeat.")]
     public static partial void RefreshSkipped(ILogger logger, string key);
 

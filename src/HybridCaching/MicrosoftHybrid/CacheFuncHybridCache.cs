@@ -33,7 +33,7 @@ namespace HybridCaching.MicrosoftHybrid;
 /// <item><see cref="HybridCacheEntryFlags.DisableCompression"/> → nothing to do: entries are never compressed.</item>
 /// </list>
 /// <para>Tags: stored with the entry (<see cref="CacheFunc.DoAsync{T}(string, IReadOnlyCollection{string}, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>);
-/// <see cref="RemoveByTagAsync(string, CancellationToken)"/> is <see cref="CacheFunc.RemoveByTagAsync"/>: every entry
+/// <see cref="RemoveByTagAsync(string, CancellationToken)"/> is <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>: every entry
 /// carrying the tag becomes a miss on every server, without scanning the cache (the invalidation is kept at least as
 /// long as the longest <see cref="HybridCacheEntryOptions.Expiration"/> given with tags here). A tag with an unpaired
 /// surrogate is refused with an <see cref="ArgumentException"/>.</para>

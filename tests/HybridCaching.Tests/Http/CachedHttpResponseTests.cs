@@ -87,7 +87,7 @@ public sealed class CachedHttpResponseTests
     public void GetAge_FromDateHeader_WholeSecondsNeverNegative()
     {
         var date = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var response = new CachedHttpResponse(200, [new("Date", [CachedHttpResponse.FormatHttpDate(date)])], ReadOnlyMemory<byte>.Empty);
+        var response = new CachedHttpResponse(200, [new("Date", [HttpValidators.FormatHttpDate(date)])], ReadOnlyMemory<byte>.Empty);
 
         Assert.Equal(TimeSpan.FromSeconds(90), response.GetAge(date.AddSeconds(90.7)));
         Assert.Equal(TimeSpan.Zero, response.GetAge(date.AddSeconds(-5)));

@@ -86,6 +86,6 @@ public sealed class HttpValidatorsTests
         Assert.Equal(["text/plain"], refreshed.Headers["Content-Type"]);
         Assert.Equal(["k"], refreshed.Headers["X-Kept"]);
         Assert.False(refreshed.Headers.ContainsKey("Content-Length"));
-        Assert.Equal([CachedHttpResponse.FormatHttpDate(now)], refreshed.Headers["Date"]);
+        Assert.Equal([HttpValidators.FormatHttpDate(now)], refreshed.Headers["Date"]);
     }
 }

@@ -58,7 +58,7 @@ internal static class HttpValidators
     {
         var headers = new Dictionary<string, string[]>(stored.Headers, StringComparer.OrdinalIgnoreCase)
         {
-            ["Date"] = [CachedHttpResponse.FormatHttpDate(now)],
+            ["Date"] = [FormatHttpDate(now)],
         };
         foreach (var (name, values) in notModifiedHeaders.Where(static h => !NotUpdatedFrom304.Contains(h.Key)))
         {
@@ -96,6 +96,9 @@ internal static class HttpValidators
     // Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.
     public static bool TryParseHttpDate(string? value, out DateTimeOffset date) => DateTimeOffset.TryParseExact(
         value?.Trim(), HttpDateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out date);
+
+    // An HTTP date (RFC 9110 IMF-fixdate), e.g. for a Date header.
+    public static string FormatHttpDate(DateTimeOffset time) => time.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
 
     // A stored response's header when it has exactly one value.
     private static string? Single(CachedHttpResponse stored, string name)

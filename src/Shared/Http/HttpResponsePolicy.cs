@@ -1,8 +1,14 @@
 namespace HybridCaching.Http;
 
-// The safe-default rules the HTTP caches apply to responses.
+// The rules the HTTP caches (the client handler and the ASP.NET Core middleware) apply alike to responses: the safe
+// defaults, what is never stored, the cache-status label, and which failed lookups are misses.
 internal static class HttpResponsePolicy
 {
+    private static readonly HashSet<string> PerDeliveryHeaders = new(
+        ["Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
+            "Transfer-Encoding", "Upgrade", "Age", HttpCacheStatus.HeaderName],
+        StringComparer.OrdinalIgnoreCase);
+
     // The Vary rule of a reader that checks the request's values itself (the middleware stores variants): every
     // request header a Vary names is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
@@ -26,6 +32,20 @@ internal static class HttpResponsePolicy
     // The members of comma-separated header values, trimmed.
     public static IEnumerable<string> Members(IEnumerable<string?> values)
         => values.SelectMany(static v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    // Whether a header is never stored (hop-by-hop, or computed on each delivery).
+    public static bool IsPerDeliveryHeader(string name) => PerDeliveryHeaders.Contains(name);
+
+    // A response whose entry goes stale within a second records its request, so a background refresh can repeat it.
+    public static bool IsNearlyStale(CachedHttpResponse response, DateTimeOffset now) => response.BestBefore <= now + TimeSpan.FromSeconds(1);
+
+    // The HttpCacheStatus label of a response answered by the cache (a stored entry, or a concurrent run's result).
+    public static string StatusOf(CachedHttpResponse response, DateTimeOffset now)
+        => response.BestBefore == default ? HttpCacheStatus.Miss : response.BestBefore <= now ? HttpCacheStatus.Stale : HttpCacheStatus.Hit;
+
+    // Whether a failed cache lookup is logged and taken as a miss (not the caller's cancellation, not a disposed cache).
+    public static bool IsLookupFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
     private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
         => covers is not null && Members(varyValues).All(name => name != "*" && covers(name));
