@@ -275,27 +275,13 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
 
         public IHttpResponseBodyFeature Wrap(IHttpResponseBodyFeature inner) => new Feature(this, inner);
 
-        private sealed class Feature(StalledClient owner, IHttpResponseBodyFeature inner) : Stream, IHttpResponseBodyFeature
+        private sealed class Feature(StalledClient owner, IHttpResponseBodyFeature inner) : WriteOnlyStream, IHttpResponseBodyFeature
         {
             private PipeWriter? _writer;
 
             public Stream Stream => this;
 
             public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
-
-            public override bool CanRead => false;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
 
             public void DisableBuffering() => inner.DisableBuffering();
 
@@ -318,9 +304,6 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
                 Interlocked.Increment(ref owner._completed);
             }
 
-            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-                => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
             public override async Task FlushAsync(CancellationToken cancellationToken)
             {
                 await owner._gate.Task.WaitAsync(cancellationToken);
@@ -329,13 +312,7 @@ public sealed class MiddlewareSlowClientTests : IAsyncDisposable
 
             public override void Flush() => throw new NotSupportedException();
 
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException();
         }
     }
 }

@@ -66,33 +66,43 @@ internal static class BackplaneMessage
             return cleared && message.Length == HeaderLength;
         }
 
-        // Each length is checked against what is left before its key is read.
-        var body = message[HeaderLength..].ToArray();
-        using var reader = new BinaryReader(new MemoryStream(body));
-        try
+        // Read in place (this runs for every message received); each length is checked against what is left before its
+        // key is read.
+        var rest = message[HeaderLength..];
+        while (!rest.IsEmpty)
         {
-            while (reader.BaseStream.Position < body.Length)
+            if (!TryRead7BitLength(rest, out var length, out var consumed) || length > rest.Length - consumed)
             {
-                var length = reader.Read7BitEncodedInt();
-                var start = (int)reader.BaseStream.Position;
-                if (length < 0 || length > body.Length - start)
-                {
-                    return false;
-                }
-
-                if (length > 0)
-                {
-                    keys.Add(Encoding.UTF8.GetString(body, start, length));
-                }
-
-                reader.BaseStream.Position = start + length;
+                return false;
             }
-        }
-        catch (Exception ex) when (ex is EndOfStreamException or FormatException)
-        {
-            return false;
+
+            if (length > 0)
+            {
+                keys.Add(Encoding.UTF8.GetString(rest.Slice(consumed, length)));
+            }
+
+            rest = rest[(consumed + length)..];
         }
 
         return true;
+    }
+
+    // BinaryWriter.Write(string)'s length prefix (7 bits a byte, low first), read from a span; false when truncated or
+    // longer than an int.
+    private static bool TryRead7BitLength(ReadOnlySpan<byte> source, out int value, out int consumed)
+    {
+        value = 0;
+        consumed = 0;
+        for (var shift = 0; shift < 32 && consumed < source.Length; shift += 7)
+        {
+            var b = source[consumed++];
+            value |= (b & 0x7f) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value >= 0;
+            }
+        }
+
+        return false;
     }
 }

@@ -27,9 +27,13 @@ public sealed partial class CacheFunc
     private Task<RaceResult> RaceAsync<T, TFormat, TState>(ICacheRace race, FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
+        if (!CacheTelemetry.Waits.Enabled && !CacheTelemetry.WaitDuration.Enabled)
+        {
+            return race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
+        }
+
         var started = Stopwatch.GetTimestamp();
-        var racing = race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
-        return CacheTelemetry.Waits.Enabled || CacheTelemetry.WaitDuration.Enabled ? RecordServersWaitAsync(racing, run, started) : racing;
+        return RecordServersWaitAsync(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken), run, started);
 
         static async Task<RaceResult> RecordServersWaitAsync(Task<RaceResult> racing, FactoryRun<T, TFormat, TState> run, long started)
         {

@@ -69,7 +69,7 @@ public static class HttpCachingExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        ArgumentException.ThrowIfNullOrEmpty(key);
+        CacheArgument.ThrowIfInvalidKey(key);
         byte[]? stored = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
         if (stored is null || !await AreTagsValidAsync(cache, stored, timeProvider ?? TimeProvider.System, cancellationToken).ConfigureAwait(false))
         {

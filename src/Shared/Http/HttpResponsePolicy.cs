@@ -23,7 +23,7 @@ internal static class HttpResponsePolicy
         return response.StatusCode is not (206 or 304)
             && !headers.ContainsKey("Set-Cookie")
             && (!headers.TryGetValue("Vary", out string[]? vary) || IsCoveredVary(vary, varyCovers))
-            && (!headers.TryGetValue("Cache-Control", out string[]? cacheControl) || !Members(cacheControl).Any(IsUnshareableDirective));
+            && (!headers.TryGetValue("Cache-Control", out string[]? cacheControl) || !HasUnshareableDirective(cacheControl));
     }
 
     // Whether Vary values hold * (the response varies by more than request headers).
@@ -47,8 +47,37 @@ internal static class HttpResponsePolicy
     public static bool IsLookupFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
+    // Loops rather than LINQ: this runs on every decode of a stored response (a hit without value reuse).
     private static bool IsCoveredVary(IEnumerable<string?> varyValues, Func<string, bool>? covers)
-        => covers is not null && Members(varyValues).All(name => name != "*" && covers(name));
+    {
+        if (covers is null)
+        {
+            return false;
+        }
+
+        foreach (var name in Members(varyValues))
+        {
+            if (name == "*" || !covers(name))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasUnshareableDirective(IEnumerable<string?> cacheControl)
+    {
+        foreach (var directive in Members(cacheControl))
+        {
+            if (IsUnshareableDirective(directive))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsUnshareableDirective(string directive)
     {
