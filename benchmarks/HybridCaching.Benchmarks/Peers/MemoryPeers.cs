@@ -24,6 +24,17 @@ internal sealed class MemoryPeers : IDisposable
     /// <summary>The runtime's cache holding the objects themselves: the floor for an in-process hit.</summary>
     public RuntimeMemoryCache Runtime { get; } = new(new MemoryCacheOptions());
 
+    /// <summary>The runtime's cache with the options the memory adapter needs (a size limit, statistics for its charged
+    /// bytes, the TimeProvider as its clock): the floor for a hit through <see cref="HybridCaching.MemoryCache"/>.</summary>
+#pragma warning disable CS0618 // ISystemClock: the adapter's way to give the runtime cache a TimeProvider
+    public RuntimeMemoryCache RuntimeBounded { get; } = new(new MemoryCacheOptions
+    {
+        SizeLimit = 64L << 20,
+        TrackStatistics = true,
+        Clock = new TimeProviderClock(),
+    });
+#pragma warning restore CS0618
+
     /// <summary>Ours by default: immutable types (string, [ImmutableObject(true)]) reused, others decoded per caller.</summary>
     public CacheFunc Ours { get; }
 
@@ -42,10 +53,18 @@ internal sealed class MemoryPeers : IDisposable
     public void Dispose()
     {
         Runtime.Dispose();
+        RuntimeBounded.Dispose();
         _oursMemory.Dispose();
         _oursReusingMemory.Dispose();
         Fusion.Dispose();
         FusionAutoClone.Dispose();
         _microsoftServices.Dispose();
     }
+
+#pragma warning disable CS0618
+    private sealed class TimeProviderClock : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => TimeProvider.System.GetUtcNow();
+    }
+#pragma warning restore CS0618
 }
