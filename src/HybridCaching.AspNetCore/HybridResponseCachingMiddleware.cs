@@ -48,6 +48,8 @@ internal sealed class HybridResponseCachingMiddleware
             Ttl = options.Ttl,
             TimeProvider = _time,
             Logger = _logger,
+            MaximumKeyLength = HttpResponsePolicy.MaximumKeyLength,
+            MaximumPayloadBytes = HttpResponsePolicy.MaximumPayloadBytes,
         });
         _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
         _contextFactory = services.GetService<IHttpContextFactory>();

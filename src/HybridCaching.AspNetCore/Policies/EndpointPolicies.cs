@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using HybridCaching.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -90,6 +91,8 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Cac
             Ttl = state.options.Ttl,
             TimeProvider = state.time,
             Logger = state.logger,
+            MaximumKeyLength = HttpResponsePolicy.MaximumKeyLength,
+            MaximumPayloadBytes = HttpResponsePolicy.MaximumPayloadBytes,
         }), (cache, options, time, logger));
     }
 }

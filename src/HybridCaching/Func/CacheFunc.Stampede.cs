@@ -92,7 +92,7 @@ public sealed partial class CacheFunc
         }
         run.Produced = payload;
         run.ProducedValue = value;
-        if (run.StoreResult && !context.NoCache)
+        if (run.StoreResult && !context.NoCache && !IsTooLarge(key, payload))
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
             var write = StoreAsync(key, payload, context.Ttl);

@@ -17,6 +17,11 @@ public sealed partial class CacheFunc
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        if (IsTooLong(key))
+        {
+            return new(CacheGetResult<T>.NotFound);
+        }
+
         var deadline = new Deadline(_timeProvider, _waitFor);
         var read = ReadAsync(key, deadline, cancellationToken);
         return read.IsCompletedSuccessfully
@@ -40,9 +45,7 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var payload = Entry(value, tags: null, options, out var ttl);
-        ForgetPendingRead(key);
-        return _cache.SetAsync(key, payload, ttl, cancellationToken);
+        return SetEntryAsync(key, Entry(value, tags: null, options, out var ttl), ttl, cancellationToken);
     }
 
     /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
@@ -51,7 +54,8 @@ public sealed partial class CacheFunc
     internal Task StoreComputedAsync<T>(string key, T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        return StoreAsync(key, Entry(value, tags, options, out var ttl), ttl);
+        var payload = Entry(value, tags, options, out var ttl);
+        return IsTooLong(key) || IsTooLarge(key, payload) ? Task.CompletedTask : StoreAsync(key, payload, ttl);
     }
 
     /// <summary>Like <see cref="SetAsync{T}(string, T, CacheEntryOptions?, CancellationToken)"/>, storing the entry with
@@ -67,9 +71,19 @@ public sealed partial class CacheFunc
     {
         CacheArgument.ThrowIfInvalidKey(key);
         TagInvalidations.ThrowIfInvalid(tags);
-        var payload = Entry(value, tags, options, out var ttl);
+        return SetEntryAsync(key, Entry(value, tags, options, out var ttl), ttl, cancellationToken);
+    }
+
+    // A typed write: nothing under a key too long to cache; an entry too large to store removes what the key held instead.
+    private ValueTask SetEntryAsync(string key, byte[] payload, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        if (IsTooLong(key))
+        {
+            return ValueTask.CompletedTask;
+        }
+
         ForgetPendingRead(key);
-        return _cache.SetAsync(key, payload, ttl, cancellationToken);
+        return IsTooLarge(key, payload) ? _cache.DeleteAsync([key], cancellationToken) : _cache.SetAsync(key, payload, ttl, cancellationToken);
     }
 
     // A value's envelope as a typed write stores it (with its tags, whose invalidations are then kept for its ttl).

@@ -81,6 +81,7 @@ public sealed partial class CacheFunc
         _localEntries = cache as ILocalCacheEntries;
         _localCopies = cache as ICacheLocalCopies;
         _reuseAll = options.ReuseValues;
+        (_maximumKeyLength, _maximumPayloadBytes) = (options.MaximumKeyLength, options.MaximumPayloadBytes);
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
         _tagInvalidations = new TagInvalidations(cache, _timeProvider);
@@ -98,6 +99,11 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        if (IsTooLong(key))
+        {
+            return UncachedAsync<T, TFormat, TState>(key, call, format, cancellationToken);
+        }
+
         if (_localEntries is not null && format.ReuseIdentity is { } identity)
         {
             return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, call, format, cancellationToken);

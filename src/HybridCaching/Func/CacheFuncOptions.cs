@@ -44,6 +44,25 @@ public sealed class CacheFuncOptions
     /// <value>Not empty; default <c>"default"</c>.</value>
     public string Name { get; set; } = "default";
 
+    /// <summary>The default <see cref="MaximumKeyLength"/>: 1,024 characters (as Microsoft's HybridCache).</summary>
+    public const int DefaultMaximumKeyLength = 1024;
+
+    /// <summary>The default <see cref="MaximumPayloadBytes"/>: 1 MiB (as Microsoft's HybridCache).</summary>
+    public const int DefaultMaximumPayloadBytes = 1 << 20;
+
+    /// <summary>The longest key that is cached. A call with a longer key runs its factory (once per key at a time in this
+    /// process, without a lock across servers) and returns its value without storing it; the first such key is logged
+    /// (a warning). <c>TryGetAsync</c> finds nothing under it, and <c>SetAsync</c> stores nothing.</summary>
+    /// <value>Positive; default <see cref="DefaultMaximumKeyLength"/>.</value>
+    public int MaximumKeyLength { get; set; } = DefaultMaximumKeyLength;
+
+    /// <summary>The largest entry that is stored: the serialized value with its envelope, in bytes. A larger value is
+    /// returned to its callers but not stored (<c>SetAsync</c> removes what the key held instead, so no older value is
+    /// served); the first such value is logged (a warning).</summary>
+    /// <value>Positive; default <see cref="DefaultMaximumPayloadBytes"/>. The HTTP handler and middleware lift it for the
+    /// cache functions they create: they bound response bodies themselves.</value>
+    public int MaximumPayloadBytes { get; set; } = DefaultMaximumPayloadBytes;
+
     /// <summary>The three durations as one value.</summary>
     internal CacheDurations Durations
     {
@@ -58,6 +77,8 @@ public sealed class CacheFuncOptions
             throw new ArgumentException("CacheFuncOptions.Name must not be empty.", nameof(Name));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaximumKeyLength);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaximumPayloadBytes);
         Durations.Validate();
     }
 }

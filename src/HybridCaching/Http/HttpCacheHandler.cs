@@ -59,7 +59,14 @@ public sealed class HttpCacheHandler : DelegatingHandler
         _logger = options.Logger ?? NullLogger.Instance;
         _cache = options.Cache;
         _func = options.CacheFunc
-            ?? new CacheFunc(options.Cache!, new CacheFuncOptions { Durations = options.Durations, TimeProvider = _time, Logger = options.Logger });
+            ?? new CacheFunc(options.Cache!, new CacheFuncOptions
+            {
+                Durations = options.Durations,
+                TimeProvider = _time,
+                Logger = options.Logger,
+                MaximumKeyLength = HttpResponsePolicy.MaximumKeyLength,
+                MaximumPayloadBytes = HttpResponsePolicy.MaximumPayloadBytes,
+            });
         _requestKey = options.RequestKey ?? HttpCacheHandlerOptions.DefaultRequestKey;
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;

@@ -9,6 +9,11 @@ internal static class HttpResponsePolicy
             "Transfer-Encoding", "Upgrade", "Age", HttpCacheStatus.HeaderName],
         StringComparer.OrdinalIgnoreCase);
 
+    // The limits of the cache functions the HTTP caches create: keys (URLs) as long as a request line Kestrel accepts
+    // (8 KiB), and no payload limit of the CacheFunc's own, since each bounds response bodies itself.
+    public const int MaximumKeyLength = 8 * 1024;
+    public const int MaximumPayloadBytes = int.MaxValue;
+
     // The Vary rule of a reader that checks the request's values itself (the middleware stores variants): every
     // request header a Vary names is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
