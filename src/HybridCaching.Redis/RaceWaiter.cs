@@ -30,21 +30,14 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         }
     }
 
-    // Forgets a notification already seen: called before looking at the lock again.
-    public void Reset()
-    {
-        var current = Volatile.Read(ref _signal);
-        if (current.Task.IsCompleted)
-        {
-            Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
-        }
-    }
-
+    // Returns at a notification, which is then forgotten (the caller looks again next), or once delay has passed.
     public async Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
+        var signal = Volatile.Read(ref _signal);
         try
         {
-            await Volatile.Read(ref _signal).Task.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
+            await signal.Task.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
+            Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), signal);
         }
         catch (TimeoutException)
         {

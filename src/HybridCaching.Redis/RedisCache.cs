@@ -114,12 +114,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
     }
 
-    internal RedisCache(IConnectionMultiplexer multiplexer, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer)
-        : this(Task.FromResult(multiplexer), options, logger, ownsMultiplexer, TimeSpan.Zero)
-    {
-    }
-
-    private RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer, TimeSpan writeConnectWait)
+    internal RedisCache(Task<IConnectionMultiplexer> connecting, RedisCacheOptions? options, ILogger? logger, bool ownsMultiplexer, TimeSpan writeConnectWait)
     {
         // A copy: settings changed after construction neither take effect nor skip validation.
         options = options?.Snapshot() ?? new RedisCacheOptions();
@@ -138,7 +133,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         _time = options.TimeProvider;
         _writeConnectWait = writeConnectWait;
         _logger = logger ?? NullLogger.Instance;
-        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger);
+        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger, _disposing.Token);
 
         async Task ProbeAsync() => await (await connecting.ConfigureAwait(false)).GetDatabase(_database).PingAsync().ConfigureAwait(false);
     }
@@ -153,7 +148,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         ArgumentNullException.ThrowIfNull(listener);
         ThrowIfDisposed();
-        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, IsCluster, _options, listener, _logger).Start();
+        return _options.Backplane == RedisBackplaneMode.Off ? null : new RedisBackplane(_connecting, Channel, _options, listener, _logger).Start();
     }
 
     /// <inheritdoc/>
@@ -274,7 +269,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         ThrowIfDisposed();
         return BoundedRun.RunAsync(
             key,
-            new RaceState(this, key, fn, waitFor, ttl),
+            new RaceState(this, key, _lockKeyPrefix + key, fn, waitFor, ttl),
             static (state, token) => state.Cache.RaceAcrossServersAsync(state, token),
             waitFor,
             _time,
@@ -323,8 +318,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             return;
         }
 
-        _guard.Dispose();
-        _disposing.Cancel();
+        _disposing.Cancel(); // (not disposed: the guard's probe and connection waits may still read its token)
         if (_ownsMultiplexer)
         {
             // At once, or when the first connection attempt ends.
@@ -389,22 +383,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private static byte[]? Payload(Task<RaceResult> run, CancellationToken cancellationToken)
     {
         Debug.Assert(run.IsCompleted, "Read only once finished.");
-        try
+        if (run.IsCompletedSuccessfully)
         {
-#pragma warning disable RS0030 // finished: no sync-over-async
-            return LockResultCodec.Encode(run.GetAwaiter().GetResult());
-#pragma warning restore RS0030
+            return LockResultCodec.Encode(Completed(run));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
-#pragma warning disable CA1031 // the run's failure reaches its caller; waiters get its message, as from any leader
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return LockResultCodec.Encode(null, ex.Message);
-        }
+
+        var failure = run.Exception?.InnerException ?? new TaskCanceledException(run);
+        return failure is OperationCanceledException && cancellationToken.IsCancellationRequested ? null : LockResultCodec.Encode(null, failure.Message);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -441,7 +426,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            await _connecting.WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
+            // WhenAny: a failed attempt is not thrown here but reported by DatabaseAsync, as a connection failure.
+            await Task.WhenAny(_connecting).WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -458,10 +444,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             ThrowIfDisposed();
             throw;
         }
-        catch (Exception) when (!_connecting.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested)
-        {
-            // Reported as a connection failure below.
-        }
 
         return await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
     }
@@ -477,8 +459,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         return Volatile.Read(ref _topology) == 2;
     }
 
-    private RedisChannel Channel(IConnectionMultiplexer multiplexer, string lockKey)
-        => IsCluster(multiplexer) ? RedisChannel.Sharded(lockKey) : RedisChannel.Literal(lockKey);
+    private RedisChannel Channel(IConnectionMultiplexer multiplexer, string name)
+        => IsCluster(multiplexer) ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
 
     // DEL of many keys, one command per hash slot on a cluster.
     private Task DeleteKeys(IDatabase db, RedisKey[] keys) => IsCluster(db.Multiplexer)
@@ -495,7 +477,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             return await state.Fn(cancellationToken).ConfigureAwait(false);
         }
 
-        var lockKey = _lockKeyPrefix + state.Key;
         var started = _time.GetTimestamp();
 
         // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
@@ -508,7 +489,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             for (var attempt = 0; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                waiter?.Reset();
                 IDatabase? db = null;
                 Task<RedisResult>? set = null;
                 bool acquired;
@@ -518,36 +498,37 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 {
                     db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
                     attemptStarted = _time.GetTimestamp();
-                    set = db.ExecuteAsync("SET", (RedisKey)lockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
-                    var get = Started(() => db.StringGetAsync(lockKey));
+                    set = db.ExecuteAsync("SET", (RedisKey)state.LockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
+                    var get = Started(() => db.StringGetAsync(state.LockKey));
                     await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
                     acquired = !(await set.ConfigureAwait(false)).IsNull;
                     current = (byte[]?)await get.ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
                 {
-                    // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work here.
+                    // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work
+                    // here. A lock attempt still in flight that takes the lock all the same is handed this run's result.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
-                    if (db is null || set is null || !MayHoldLock(set))
-                    {
-                        return await state.Fn(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    // That lock attempt may still take the lock: it is handed this run's result.
                     var run = Started(() => state.Fn(cancellationToken));
-                    _ = HandOverLateLockAsync(db, lockKey, set, run, state, cancellationToken);
+                    _ = HandOverLateLockAsync(db, set, run, state, cancellationToken);
                     return await run.ConfigureAwait(false);
                 }
-                catch when (db is not null && set is not null && MayHoldLock(set))
+                catch
                 {
                     // The caller left while the lock attempt was in flight: a lock it takes all the same is released.
-                    _ = HandOverLateLockAsync(db, lockKey, set, run: null, state, cancellationToken);
+                    _ = HandOverLateLockAsync(db, set, run: null, state, cancellationToken);
                     throw;
                 }
 
                 if (acquired)
                 {
-                    return await LeadAsync(db, lockKey, state, attemptStarted, cancellationToken).ConfigureAwait(false);
+                    // The write is sent before this process's callers get their result (its later commands follow it on the
+                    // connection), but not waited for: a hung Redis must not turn a computed value into a timeout. An
+                    // abandoned run (timeout, or every waiter cancelled) leaves no result: the lock is released for a waiter.
+                    var run = Started(() => state.Fn(cancellationToken));
+                    await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    _ = SettleLockAsync(db, Payload(run, cancellationToken), state, attemptStarted);
+                    return await run.ConfigureAwait(false);
                 }
 
                 if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
@@ -568,7 +549,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, lockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, state.LockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
@@ -594,9 +575,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
     // instead, or is released when there is none, so no server waits on a leader that is not running.
-    private async Task HandOverLateLockAsync(
-        IDatabase db, string lockKey, Task<RedisResult> lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
+    private async Task HandOverLateLockAsync(IDatabase? db, Task<RedisResult>? lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
     {
+        if (db is null || lockAttempt is null)
+        {
+            return;
+        }
+
         await ((Task)lockAttempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!MayHoldLock(lockAttempt))
         {
@@ -610,46 +595,27 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await SettleLockAsync(db, lockKey, run is null ? null : Payload(run, runToken), state, lockedAt).ConfigureAwait(false);
+        await SettleLockAsync(db, run is null ? null : Payload(run, runToken), state, lockedAt).ConfigureAwait(false);
     }
 
-    // lockedAt: when the lock attempt that won was sent, so the lock is known to be ours until lockedAt + waitFor.
-    private async Task<RaceResult> LeadAsync(IDatabase db, string lockKey, RaceState state, long lockedAt, CancellationToken cancellationToken)
-    {
-        var run = Started(() => state.Fn(cancellationToken));
-        await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
-        // The write is sent now (this process's later commands follow it on the connection); this process's callers get
-        // their result without waiting for it: a hung Redis must not turn a computed value into a timeout. An abandoned
-        // run (timeout, or every waiter cancelled) leaves no result: the lock is released so that a waiter takes over.
-        _ = SettleLockAsync(db, lockKey, Payload(run, cancellationToken), state, lockedAt);
-        return await run.ConfigureAwait(false);
-    }
-
-    // Writes payload under the lock (PSETEX), or releases it when there is none; then publishes for the waiters.
-    private async Task WriteOrReleaseAsync(IDatabase db, string lockKey, byte[]? payload, TimeSpan ttl)
-    {
-        _guard.ThrowIfUnresponsive();
-        var command = payload is null
-            ? db.ScriptEvaluateAsync(ReleaseScript, [lockKey], PlaceholderArgument)
-            : db.ExecuteAsync("PSETEX", (RedisKey)lockKey, Milliseconds(ttl), payload);
-        var publish = _options.NotifyWaiters ? Started(() => PublishAsync(db, lockKey)) : Task.FromResult(0L);
-        await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private Task<long> PublishAsync(IDatabase db, string lockKey)
-        => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, lockKey), RedisValue.EmptyString);
-
-    // Never throws. Hands a lock this process holds to its waiters: payload written under it, or the lock released when
-    // there is none or the server refuses it. A failed attempt is retried until the lock would expire by itself.
-    private async Task SettleLockAsync(IDatabase db, string lockKey, byte[]? payload, RaceState state, long lockedAt)
+    // Never throws. Hands a lock this process holds to its waiters: payload written under it (PSETEX), or the lock released
+    // when there is none or the server refuses it; then publishes for the waiters. A failed attempt is retried until the
+    // lock would expire by itself: lockedAt is when the winning lock attempt was sent, the lock is ours until lockedAt + waitFor.
+    private async Task SettleLockAsync(IDatabase db, byte[]? payload, RaceState state, long lockedAt)
     {
         var retryDelay = TimeSpan.FromMilliseconds(50);
         for (var retried = false; ; retried = true)
         {
             try
             {
-                await WriteOrReleaseAsync(db, lockKey, payload, state.Ttl).ConfigureAwait(false);
+                _guard.ThrowIfUnresponsive();
+                var command = payload is null
+                    ? db.ScriptEvaluateAsync(ReleaseScript, [state.LockKey], PlaceholderArgument)
+                    : db.ExecuteAsync("PSETEX", (RedisKey)state.LockKey, Milliseconds(state.Ttl), payload);
+                Task publish = _options.NotifyWaiters
+                    ? Started(() => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, state.LockKey), RedisValue.EmptyString))
+                    : Task.CompletedTask;
+                await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
                 if (retried && payload is not null)
                 {
                     LogResultWrittenLate(_logger, state.Key);
@@ -689,8 +655,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private async Task<RaceResult> ClearCoreAsync(CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
-        var multiplexer = db.Multiplexer;
-        var primaries = multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
+        var primaries = db.Multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
         if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
         {
             throw NotConnected("Not every Redis primary is connected; nothing was cleared.");
@@ -753,7 +718,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private static partial void LogLateLock(ILogger logger, string key);
 
     private sealed record RaceState(
-        RedisCache Cache, string Key, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);
+        RedisCache Cache, string Key, string LockKey, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);
 
     // The result of a task that has completed successfully (the caller checked): reading it does not block.
     private static T Completed<T>(Task<T> task)

@@ -4,13 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace HybridCaching.Redis;
 
 // Bounds every Redis round trip by OperationTimeout and the caller's token. A server that lets one run past it (hung:
-// SIGSTOP, a stalled network) is marked unresponsive: calls fail at once until a background PING is answered. A call
-// abandoned at its bound is observed, so a late failure raises no UnobservedTaskException.
-internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time, Func<Task> ping, ILogger logger) : IDisposable
+// SIGSTOP, a stalled network) is marked unresponsive: calls fail at once until a background PING is answered (or stopping
+// fires). A call abandoned at its bound is observed, so a late failure raises no UnobservedTaskException.
+internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time, Func<Task> ping, ILogger logger, CancellationToken stopping)
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly CancellationTokenSource _disposed = new();
     private int _unresponsive;
 
     public void ThrowIfUnresponsive()
@@ -68,27 +67,20 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         return new TimeoutException($"Redis did not answer within {(long)timeout.TotalMilliseconds} ms.");
     }
 
-    public void Dispose() => _disposed.Cancel(); // (not disposed: the probe may still read its token)
-
     // Never throws: PINGs until the server answers one in time (or the cache is disposed), then lets calls through again.
     private async Task ProbeAsync()
     {
-        var stop = _disposed.Token;
-        while (!stop.IsCancellationRequested)
+        while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(ProbeInterval, time, stop).ConfigureAwait(false);
-                await WaitAsync(ping(), stop).ConfigureAwait(false);
+                await Task.Delay(ProbeInterval, time, stopping).ConfigureAwait(false);
+                await WaitAsync(ping(), stopping).ConfigureAwait(false);
                 Volatile.Write(ref _unresponsive, 0);
                 LogResponsiveAgain(logger);
                 return;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // a failed probe only means "not yet": try again after the interval
+#pragma warning disable CA1031 // a failed probe only means "not yet": try again after the interval (the loop ends once stopping)
             catch (Exception)
 #pragma warning restore CA1031
             {

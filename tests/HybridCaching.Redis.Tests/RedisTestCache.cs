@@ -40,7 +40,7 @@ internal static class RedisTestCache
 
     /// <summary>A cache on its own connected multiplexer, which it disposes.</summary>
     public static async Task<RedisCache> CreateAsync(ConfigurationOptions configuration, RedisCacheOptions? options = null)
-        => new(await ConnectionMultiplexer.ConnectAsync(configuration), options ?? CacheOptions(), logger: null, ownsMultiplexer: true);
+        => new(Task.FromResult<IConnectionMultiplexer>(await ConnectionMultiplexer.ConnectAsync(configuration)), options ?? CacheOptions(), logger: null, ownsMultiplexer: true, TimeSpan.Zero);
 
     /// <summary>The database of a cache's multiplexer, for raw commands.</summary>
     public static IDatabase Db(this RedisCache cache) => cache.Multiplexer!.GetDatabase();

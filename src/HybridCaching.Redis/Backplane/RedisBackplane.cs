@@ -10,7 +10,7 @@ namespace HybridCaching.Redis;
 // (reconnect, failover) is a gap: when it is restored the listener clears its level.
 internal sealed partial class RedisBackplane(
     Task<IConnectionMultiplexer> connecting,
-    Func<IConnectionMultiplexer, bool> isCluster,
+    Func<IConnectionMultiplexer, string, RedisChannel> channelOf,
     RedisCacheOptions options,
     ICacheBackplaneListener listener,
     ILogger logger) : ICacheBackplane
@@ -118,8 +118,7 @@ internal sealed partial class RedisBackplane(
 
     private async Task SubscribeAsync(IConnectionMultiplexer multiplexer)
     {
-        var failed = false;
-        while (true)
+        for (var failed = false; ; failed = true)
         {
             _stopping.Token.ThrowIfCancellationRequested();
             try
@@ -129,7 +128,7 @@ internal sealed partial class RedisBackplane(
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not connected.");
                 }
 
-                _channel = isCluster(multiplexer) ? RedisChannel.Sharded(_channelName) : RedisChannel.Literal(_channelName);
+                _channel = channelOf(multiplexer, _channelName);
                 var subscriber = multiplexer.GetSubscriber();
                 await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
                 if (options.Backplane == RedisBackplaneMode.KeyspaceNotifications)
@@ -139,26 +138,25 @@ internal sealed partial class RedisBackplane(
                     var skip = $"__keyspace@{database}__:".Length + options.Prefix.Length;
                     await subscriber.SubscribeAsync(_keyspaceChannel, (channel, _) => OnKeyspaceEvent(channel, skip)).ConfigureAwait(false);
                 }
-
-                break;
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                failed = true;
                 LogSubscribeFailed(logger, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+                continue;
             }
-        }
 
-        _multiplexer = multiplexer;
-        multiplexer.ConnectionRestored += OnConnectionRestored;
-        if (failed)
-        {
-            // Writes made before the subscription took effect were not heard.
-            OnGap();
-        }
+            _multiplexer = multiplexer;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+            if (failed)
+            {
+                // Writes made before the subscription took effect were not heard.
+                OnGap();
+            }
 
-        _subscribed.TrySetResult();
+            _subscribed.TrySetResult();
+            return;
+        }
     }
 
     private async Task PumpAsync(IConnectionMultiplexer multiplexer)
