@@ -89,7 +89,11 @@ public sealed class HybridCachingBuilder
         }
 
         BindOptions(Section + name, static (section, o) => section.Bind(o), configure, name).PostConfigure(o => o.Name = name);
-        Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, SettingPath(Section + name + ":")));
+        if (added)
+        {
+            Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, SettingPath(Section + name + ":")));
+        }
+
         Services.TryAddKeyedSingleton(name, (sp, _) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<CacheFuncOptions>>().Get(name);
@@ -130,9 +134,10 @@ public sealed class HybridCachingBuilder
     /// changed by <paramref name="configure"/>, and validated when the host starts.</summary>
     /// <remarks>The section's keys are checked at start too: each must name a settable property of
     /// <typeparamref name="TOptions"/> (a misspelled key fails, naming the nearest one), and a TimeSpan must not be a bare
-    /// number (<c>"30"</c> reads as 30 days). Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
+    /// number (<c>"30"</c> reads as 30 days).
+    /// <para>Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
     /// type is known, the call is bound by generated code when the project turns on
-    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</remarks>
+    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</para></remarks>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="section">The section's key under <see cref="Configuration"/> (e.g. <c>Redis</c>).</param>
     /// <param name="bind">Binds the section to the options.</param>

@@ -23,7 +23,7 @@ internal sealed class RedisConfigurationValidation(string settingPath) : IValida
             var suggestion = Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Host.Length > 0
                 ? $"\"{parsed.Host}:{(parsed.IsDefaultPort || parsed.Port < 0 ? 6379 : parsed.Port)}{(parsed.Scheme == "rediss" ? ",ssl=true" : string.Empty)}\""
                 : Example;
-            return $"{settingPath} is a URI ({parsed?.Scheme}://…), which StackExchange.Redis does not read: write host:port, e.g. {suggestion}"
+            return $"{settingPath} is a URI ({uri[..uri.IndexOf("://", StringComparison.Ordinal)]}://…), which StackExchange.Redis does not read: write host:port, e.g. {suggestion}"
                 + " (a password goes after a comma: \",password=…\").";
         }
 
