@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace HybridCaching.Hosting.Tests;
@@ -19,6 +20,19 @@ public sealed class ConfigurationMistakeTests
             ["HybridCaching:CacheFuncs:products:FreshFr is not a key HybridCaching reads: did you mean HybridCaching:CacheFuncs:products:FreshFor? "
                 + "(Keys here: WaitFor, FreshFor, Ttl, ReuseValues, Name.)"],
             failures);
+    }
+
+    [Fact]
+    public async Task HostStartAsync_MisspelledSetting_FailsTheStart()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["HybridCaching:Memory:MaxItem"] = "10" });
+        builder.Services.AddHybridCaching(builder.Configuration.GetSection("HybridCaching")).AddMemory();
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.StartsWith("HybridCaching:Memory:MaxItem is not a key HybridCaching reads: did you mean HybridCaching:Memory:MaxItems?", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
