@@ -30,10 +30,13 @@ public sealed class HybridCachingBuilder
     /// <summary>The <see cref="AddLevel"/> precedence of a level composed of others (the hybrid level, <see cref="HybridCache"/>).</summary>
     public const int HybridPrecedence = 2;
 
+    private readonly SettingKeys? _settingKeys;
+
     internal HybridCachingBuilder(IServiceCollection services, IConfiguration? configuration)
     {
         Services = services;
         Configuration = configuration;
+        _settingKeys = configuration is null ? null : SettingKeys.For(services, configuration);
         services.TryAddSingleton<ICacheAdapter>(sp =>
             sp.GetServices<AddedLevel>().MaxBy(level => level.Precedence)?.Resolve(sp)
             ?? throw new InvalidOperationException("No cache level is registered: call AddMemory(), AddRedis() or AddHybrid() on AddHybridCaching()."));
@@ -63,16 +66,34 @@ public sealed class HybridCachingBuilder
     }
 
     /// <summary>Adds a <see cref="CacheFunc"/> bound from <c>CacheFuncs:&lt;name&gt;</c> (<c>WaitFor</c>, <c>FreshFor</c>,
-    /// <c>Ttl</c> as TimeSpan strings, <c>ReuseValues</c>). The default one is resolvable as <see cref="CacheFunc"/>; every
-    /// one, the default included, as a keyed service under its name (<c>[FromKeyedServices("products")] CacheFunc</c>).</summary>
+    /// <c>Ttl</c> as TimeSpan strings, <c>ReuseValues</c>) over <c>CacheFuncs:default</c>: a named one takes each key its
+    /// section leaves out from the default's. The default one is resolvable as <see cref="CacheFunc"/>; every one, the default
+    /// included, as a keyed service under its name (<c>[FromKeyedServices("products")] CacheFunc</c>).</summary>
+    /// <remarks>Resolving a keyed <see cref="CacheFunc"/> under a name never added throws an
+    /// <see cref="InvalidOperationException"/> naming the key and the added names (also from <c>GetKeyedService</c>, which
+    /// would otherwise return null); a service whose every constructor asks for one (<c>[FromKeyedServices]</c>) fails the
+    /// host's start the same way.</remarks>
     /// <param name="name">Its name: the service key and the <c>cache.name</c> tag of its metrics.</param>
     /// <param name="configure">Changes the settings after binding.</param>
     /// <returns>This builder.</returns>
     public HybridCachingBuilder AddCacheFunc(string name = DefaultName, Action<CacheFuncOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        BindOptions("CacheFuncs:" + name, static (section, o) => section.Bind(o), configure, name).PostConfigure(o => o.Name = name);
-        Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, SettingPath("CacheFuncs:" + name + ":")));
+        const string Section = SettingKeys.CacheFuncs + ":";
+        var added = CacheFuncNames.Add(Services, name);
+        if (Configuration is not null && name != DefaultName && added)
+        {
+            var defaults = Configuration.GetSection(Section + DefaultName);
+            Services.AddOptions<CacheFuncOptions>(name).Configure(o => defaults.Bind(o));
+            _settingKeys!.Add<CacheFuncOptions>(Section + DefaultName);
+        }
+
+        BindOptions(Section + name, static (section, o) => section.Bind(o), configure, name).PostConfigure(o => o.Name = name);
+        if (added)
+        {
+            Services.AddSingleton<IValidateOptions<CacheFuncOptions>>(new DurationsValidation(name, SettingPath(Section + name + ":")));
+        }
+
         Services.TryAddKeyedSingleton(name, (sp, _) =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<CacheFuncOptions>>().Get(name);
@@ -111,16 +132,19 @@ public sealed class HybridCachingBuilder
 
     /// <summary>Registers options bound from a section of <see cref="Configuration"/> (and rebound when it changes), then
     /// changed by <paramref name="configure"/>, and validated when the host starts.</summary>
-    /// <remarks>Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
+    /// <remarks>The section's keys are checked at start too: each must name a settable property of
+    /// <typeparamref name="TOptions"/> (a misspelled key fails, naming the nearest one), and a TimeSpan must not be a bare
+    /// number (<c>"30"</c> reads as 30 days).
+    /// <para>Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
     /// type is known, the call is bound by generated code when the project turns on
-    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</remarks>
+    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</para></remarks>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="section">The section's key under <see cref="Configuration"/> (e.g. <c>Redis</c>).</param>
     /// <param name="bind">Binds the section to the options.</param>
     /// <param name="configure">Changes the options after binding.</param>
     /// <param name="optionsName">The options' name.</param>
     /// <returns>The options builder, to add validations to (name settings in their messages with <see cref="SettingPath"/>).</returns>
-    public OptionsBuilder<TOptions> BindOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+    public OptionsBuilder<TOptions> BindOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>(
         string section, Action<IConfiguration, TOptions> bind, Action<TOptions>? configure = null, string? optionsName = null)
         where TOptions : class
     {
@@ -131,6 +155,7 @@ public sealed class HybridCachingBuilder
         if (Configuration is not null)
         {
             var settings = Configuration.GetSection(section);
+            _settingKeys!.Add<TOptions>(section);
             builder.Configure(o => bind(settings, o));
             Services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, settings));
         }

@@ -1,11 +1,14 @@
 namespace HybridCaching;
 
 /// <summary>
-/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive). Every settings type
-/// that carries them (the options of <see cref="CacheFunc"/>, <see cref="Http.HttpCacheHandler"/> and the ASP.NET Core
-/// middleware, its policies and attribute, <see cref="CacheEntryOptions"/>, <see cref="CacheFuncContext"/>, the Hosting
-/// package's start-up validation) checks them here, so all accept and reject alike, in the same words.
+/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive, and FreshFor is at
+/// most Ttl). Every settings type that carries them (the options of <see cref="CacheFunc"/>,
+/// <see cref="Http.HttpCacheHandler"/> and the ASP.NET Core middleware, its policies and attribute,
+/// <see cref="CacheEntryOptions"/>, <see cref="CacheFuncContext"/>, the Hosting package's start-up validation) checks them
+/// here, so all accept and reject alike, in the same words.
 /// </summary>
+/// <remarks>FreshFor longer than Ttl has no use: the value expires before it goes stale, so it is never served stale and
+/// FreshFor acts as Ttl; most likely the two were swapped.</remarks>
 /// <param name="WaitFor">How long a factory run, and every caller waiting on it, may take.</param>
 /// <param name="FreshFor">How long a computed value is fresh.</param>
 /// <param name="Ttl">How long a computed value stays stored.</param>
@@ -13,18 +16,25 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
 {
     public static CacheDurations Default { get; } = new(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
 
-    // Throws for the first duration that is not positive, named as its setting unless other names (a constructor's) are given.
+    // Throws for the first duration that breaks the rule, named as its setting unless other names (a constructor's) are given.
     public CacheDurations Validate(string waitFor = nameof(WaitFor), string freshFor = nameof(FreshFor), string ttl = nameof(Ttl))
     {
         ThrowIfNotPositive(WaitFor, waitFor);
         ThrowIfNotPositive(FreshFor, freshFor);
         ThrowIfNotPositive(Ttl, ttl);
+        ThrowIfFreshForLonger(FreshFor, Ttl, freshFor, ttl);
         return this;
     }
 
-    // The rule's message for each duration that is set and not positive, its name after prefix (a configuration path).
+    // The rule's message for each duration that is set and breaks it, its name after prefix (a configuration path).
     public static IEnumerable<string> Problems(TimeSpan? waitFor, TimeSpan? freshFor, TimeSpan? ttl, string prefix = "")
-        => new[] { Problem(waitFor, prefix + nameof(WaitFor)), Problem(freshFor, prefix + nameof(FreshFor)), Problem(ttl, prefix + nameof(Ttl)) }
+        => new[]
+            {
+                Problem(waitFor, prefix + nameof(WaitFor)),
+                Problem(freshFor, prefix + nameof(FreshFor)),
+                Problem(ttl, prefix + nameof(Ttl)),
+                freshFor > TimeSpan.Zero ? OrderProblem(freshFor, ttl, prefix + nameof(FreshFor), prefix + nameof(Ttl)) : null,
+            }
             .OfType<string>();
 
     public static void ThrowIfNotPositive(TimeSpan? value, string name)
@@ -35,6 +45,21 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
         }
     }
 
+    // Throws when both are set and freshFor is the longer, naming the parameter being set.
+    public static void ThrowIfFreshForLonger(TimeSpan? freshFor, TimeSpan? ttl, string freshForName = nameof(FreshFor), string ttlName = nameof(Ttl), string? paramName = null)
+    {
+        if (OrderProblem(freshFor, ttl, freshForName, ttlName) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(paramName ?? freshForName, problem);
+        }
+    }
+
     private static string? Problem(TimeSpan? value, string name)
         => value <= TimeSpan.Zero ? $"{name} must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"{value}\"." : null;
+
+    private static string? OrderProblem(TimeSpan? freshFor, TimeSpan? ttl, string freshForName, string ttlName)
+        => freshFor > ttl && ttl > TimeSpan.Zero
+            ? $"{freshForName} (\"{freshFor}\") is longer than {ttlName} (\"{ttl}\"): a value would expire before it goes stale. "
+                + $"Set {freshForName} to at most \"{ttl}\", or {ttlName} to at least \"{freshFor}\"."
+            : null;
 }

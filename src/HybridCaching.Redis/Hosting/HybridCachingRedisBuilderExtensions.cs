@@ -2,6 +2,7 @@ using HybridCaching;
 using HybridCaching.Hosting;
 using HybridCaching.Redis;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -24,6 +25,8 @@ public static class HybridCachingRedisBuilderExtensions
         builder.BindOptions("Redis", static (section, o) => section.Bind(o), configure).Validate<IServiceProviderIsService>(
             (o, isService) => !string.IsNullOrWhiteSpace(o.Configuration) || isService.IsService(typeof(IConnectionMultiplexer)),
             builder.SettingPath("Redis:Configuration") + " is empty and no IConnectionMultiplexer is registered: set one of them.");
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisLevelOptions>>(
+            new RedisConfigurationValidation(builder.SettingPath("Redis:Configuration"))));
         builder.BindOptions("Redis", static (section, o) => section.Bind(o), configureCache)
             .Validate(
                 o => o.OperationTimeout > TimeSpan.Zero || o.OperationTimeout == Timeout.InfiniteTimeSpan,

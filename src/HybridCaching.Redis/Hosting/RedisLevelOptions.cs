@@ -7,6 +7,7 @@ public sealed class RedisLevelOptions
 {
     /// <summary>A StackExchange.Redis configuration string (e.g. <c>localhost:6379,password=…</c>).</summary>
     /// <value>Default none: the <see cref="StackExchange.Redis.IConnectionMultiplexer"/> registered in the container is
-    /// used, and the start fails when there is none.</value>
+    /// used, and the start fails when there is none. A string with no usable endpoint (<c>localhost:notaport</c>, or a
+    /// <c>redis://</c> URI, which StackExchange.Redis does not read) fails the start too.</value>
     public string? Configuration { get; set; }
 }

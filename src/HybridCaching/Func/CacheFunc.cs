@@ -48,7 +48,7 @@ public sealed partial class CacheFunc
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
     /// <param name="waitFor">How long a call may take before a <see cref="TimeoutException"/>; positive.</param>
-    /// <param name="freshFor">How long a value is fresh before a hit triggers a background refresh; positive.</param>
+    /// <param name="freshFor">How long a value is fresh before a hit triggers a background refresh; positive, at most <paramref name="ttl"/>.</param>
     /// <param name="ttl">How long a value stays stored; positive.</param>
     /// <param name="serializer">Turns values into bytes; MessagePack when null.</param>
     public CacheFunc(ICacheAdapter cache, TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer = null)

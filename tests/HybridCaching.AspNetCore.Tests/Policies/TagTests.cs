@@ -120,7 +120,7 @@ public sealed class TagTests : IAsyncDisposable
     {
         var time = new FakeTimeProvider();
         await using var cache = new MemoryCache(10_000, 1 << 26, TimeSpan.Zero, time);
-        var func = new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromHours(2), Ttl = TimeSpan.FromMinutes(1), TimeProvider = time });
+        var func = new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10), FreshFor = TimeSpan.FromMinutes(1), Ttl = TimeSpan.FromMinutes(1), TimeProvider = time });
         int runs = 0;
         await using var app = await TestApp.StartAsync(
             options: null,

@@ -107,7 +107,7 @@ public abstract class CacheFuncConformanceTests : AdapterSuite
         await WaitUntilRefreshedAsync(func, "a", CacheFunc.DefaultSerializer.Serialize("d"));
 
         // System.Text.Json cannot read what MessagePack (the default) wrote: a miss, not an error.
-        var json = new CacheFunc(Cache, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2), SystemTextJsonCacheSerializer.Default);
+        var json = new CacheFunc(Cache, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), SystemTextJsonCacheSerializer.Default);
         Assert.Equal("asdf", await json.DoAsync("a", Returns("asdf")));
 
         var expected = await Assert.ThrowsAsync<InvalidOperationException>(

@@ -70,6 +70,27 @@ public sealed class CacheDurationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public void FreshForLongerThanTtl_EverySettingsType_ThrowsTheSameMessageNamingBoth()
+    {
+        TimeSpan wait = TimeSpan.FromSeconds(5), fresh = TimeSpan.FromHours(1), ttl = TimeSpan.FromMinutes(30);
+
+        AssertLongerRejected("freshFor", "ttl", fresh, ttl, () => new CacheFunc(_memory, wait, fresh, ttl));
+        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => new CacheFunc(_memory, new CacheFuncOptions { FreshFor = fresh, Ttl = ttl }));
+        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => new HttpCacheHandler(new HttpCacheHandlerOptions { Cache = _memory, FreshFor = fresh, Ttl = ttl }));
+        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => _ = new CacheEntryOptions { FreshFor = fresh, Ttl = ttl }, paramName: "Ttl");
+        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => _ = new CacheEntryOptions { Ttl = ttl, FreshFor = fresh });
+    }
+
+    [Fact]
+    public void FreshForEqualToTtlOrOnlyOneSetPerCall_IsAccepted()
+    {
+        var hour = TimeSpan.FromHours(1);
+        _ = new CacheFunc(_memory, hour, hour, hour);
+        Assert.Equal(TimeSpan.FromDays(1), new CacheEntryOptions { FreshFor = TimeSpan.FromDays(1) }.FreshFor); // the func's Ttl decides
+        Assert.Equal(hour, new CacheEntryOptions { FreshFor = hour, Ttl = hour }.Ttl);
+    }
+
+    [Fact]
     public void Options_SmallestPositiveDurations_AreAccepted()
     {
         var tick = TimeSpan.FromTicks(1);

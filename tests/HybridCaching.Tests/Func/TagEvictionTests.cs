@@ -39,7 +39,7 @@ public sealed class TagEvictionTests : IAsyncDisposable
     private CacheFunc NewFunc(ICacheAdapter cache, TimeSpan? ttl = null) => new(cache, new CacheFuncOptions
     {
         WaitFor = WaitFor,
-        FreshFor = TimeSpan.FromMinutes(10),
+        FreshFor = ttl < TimeSpan.FromMinutes(10) ? ttl.Value : TimeSpan.FromMinutes(10), // at most the ttl
         Ttl = ttl ?? TimeSpan.FromHours(1),
         TimeProvider = _time,
     });
