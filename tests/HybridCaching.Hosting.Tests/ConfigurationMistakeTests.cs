@@ -18,7 +18,7 @@ public sealed class ConfigurationMistakeTests
 
         Assert.Equal(
             ["HybridCaching:CacheFuncs:products:FreshFr is not a key HybridCaching reads: did you mean HybridCaching:CacheFuncs:products:FreshFor? "
-                + "(Keys here: WaitFor, FreshFor, Ttl, ReuseValues, Name.)"],
+                + "(Keys here: WaitFor, FreshFor, Ttl, ReuseValues, Name, MaximumKeyLength, MaximumPayloadBytes.)"],
             failures);
     }
 
