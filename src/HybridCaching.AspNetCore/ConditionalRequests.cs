@@ -5,20 +5,11 @@ using Microsoft.Net.Http.Headers;
 namespace HybridCaching.AspNetCore;
 
 // Conditional requests against the cache: a stored 2xx response gets a strong ETag from its bytes unless the app set
-// one, and a GET or HEAD answered from the cache whose If-None-Match (or, without it, If-Modified-Since) holds is
+// one (ResponsePolicy.ToCached), and a GET or HEAD answered from the cache whose If-None-Match (or, without it, If-Modified-Since) holds is
 // answered 304 without running the app. The request that runs the pipeline has its validators removed first: the
 // waiters and the cache need the full response (an app's own 304 could not be shared), and its client receives it.
 internal static class ConditionalRequests
 {
-    public static void AddETag(List<KeyValuePair<string, string[]>> headers, int statusCode, ReadOnlyMemory<byte> body)
-    {
-        if (HttpValidators.IsValidatable(statusCode)
-            && !headers.Exists(static h => string.Equals(h.Key, HeaderNames.ETag, StringComparison.OrdinalIgnoreCase)))
-        {
-            headers.Add(new(HeaderNames.ETag, [HttpValidators.ComputeETag(statusCode, body.Span)]));
-        }
-    }
-
     public static bool IsNotModified(HttpRequest request, CachedHttpResponse cached)
     {
         var headers = request.Headers;
