@@ -92,8 +92,10 @@ internal sealed class HybridResponseCachingMiddleware
             features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
             AddMissHeader(context);
 
-            // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
-            ConditionalRequests.RemoveValidators(context.Request.Headers);
+            // The pipeline makes the full response for everyone (an app's own 304 could not be shared), and this
+            // request's client receives it.
+            context.Request.Headers.Remove(HeaderNames.IfNoneMatch);
+            context.Request.Headers.Remove(HeaderNames.IfModifiedSince);
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
             result = Evaluate(context, body.Captured, policy, variant, cacheContext);
@@ -256,41 +258,40 @@ internal sealed class HybridResponseCachingMiddleware
             {
                 ExceptionDispatchInfo.Throw(error!);
             }
-
-            return;
         }
-
-        if (cached.IsBypass)
+        else if (cached.IsBypass)
         {
             // The run this request waited on produced a response that must not be shared: make its own.
             await PassThroughAsync(context).ConfigureAwait(false);
-            return;
         }
-
-        if (!ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
+        else if (ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
         {
-            // Another request's variant: this request's own lives under the key plus its values. A variant that does
-            // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
-            if (!isVariant)
-            {
-                // Counted with the key's own header values, if any, under the key without them.
-                var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
-                await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
-                return;
-            }
-
+            await WriteAsync(context, cached).ConfigureAwait(false);
+        }
+        else if (!isVariant)
+        {
+            // Another request's variant: this request's own lives under the key plus its values, counted with the key's
+            // own header values, if any, under the key without them.
+            var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
+            await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
+        }
+        else
+        {
+            // A variant that does not match either (its Vary changed since) is not served: the request runs the
+            // pipeline uncached.
             Log.VariantMismatch(_logger, key);
             await PassThroughAsync(context).ConfigureAwait(false);
-            return;
         }
-
-        await WriteAsync(context, cached).ConfigureAwait(false);
     }
 
+    // A response from the cache, or 304 Not Modified (without running the app) when the request's If-None-Match (or,
+    // without it, If-Modified-Since) holds against the stored response's validators (its own, or the computed ETag).
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
     {
         var response = context.Response;
-        bool notModified = ConditionalRequests.IsNotModified(context.Request, cached);
+        var validators = context.Request.Headers;
+        bool notModified = (validators.IfNoneMatch.Count > 0 || validators.IfModifiedSince.Count > 0)
+            && HttpValidators.IsNotModified(validators.IfNoneMatch, validators.IfModifiedSince, cached);
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : cached.StatusCode;
         var headers = response.Headers;
         foreach (var (name, values) in cached.Headers)

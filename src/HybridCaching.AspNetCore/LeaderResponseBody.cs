@@ -41,7 +41,6 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         Send,
         Flush,
         Complete,
-        Stop,
     }
 
     // The body written so far (read once the pipeline has finished), or null once the copy has stopped.
@@ -295,7 +294,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
             while (true)
             {
                 await SendHeldAsync().ConfigureAwait(false);
-                ClientStep step;
+                ClientStep? step;
                 lock (_gate)
                 {
                     if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
@@ -303,16 +302,16 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
                         continue;
                     }
 
-                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : ClientStep.Stop;
+                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : null;
                     _completePending = _flushPending = false;
-                    if (step == ClientStep.Stop)
+                    if (step is null)
                     {
                         _pumping = false;
                         return;
                     }
                 }
 
-                await ForwardAsync(step, default, keep: true, clientAborted).ConfigureAwait(false);
+                await ForwardAsync(step.Value, default, keep: true, clientAborted).ConfigureAwait(false);
             }
         }
         finally

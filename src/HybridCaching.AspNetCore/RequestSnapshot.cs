@@ -22,8 +22,10 @@ internal sealed class RequestSnapshot
         var headers = new Dictionary<string, StringValues>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
         {
+            // Validators are never recorded: the refresh makes the full response.
             if (!HttpResponsePolicy.IsPerDeliveryHeader(name)
-                && !ConditionalRequests.IsValidator(name)
+                && !string.Equals(name, HeaderNames.IfNoneMatch, StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(name, HeaderNames.IfModifiedSince, StringComparison.OrdinalIgnoreCase)
                 && !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
                 headers[name] = values;

@@ -19,7 +19,8 @@ internal static class ResponsePolicy
     }
 
     // The response as the cache stores it: with a Date added when the app set none (so Age can be computed on hits), the
-    // request's Vary marker in place of any the app set, and a strong ETag on a 2xx the app did not tag (ConditionalRequests).
+    // request's Vary marker in place of any the app set, and a strong ETag on a 2xx the app did not tag (so conditional
+    // requests can be answered from the cache).
     public static CachedHttpResponse ToCached(HttpResponse response, ReadOnlyMemory<byte> body, DateTimeOffset now, string? varyMarker)
     {
         var headers = response.Headers;

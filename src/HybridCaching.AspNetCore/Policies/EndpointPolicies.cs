@@ -82,17 +82,14 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Tim
             return null;
         }
 
-        if (options.Cache is null)
-        {
-            throw new InvalidOperationException(
-                "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
-        }
-
         return _funcs.GetOrAdd(wait, NewFunc, (options, time, logger));
     }
 
     private static CacheFunc NewFunc(TimeSpan waitFor, (HybridResponseCachingOptions Options, TimeProvider Time, ILogger Logger) state)
-        => new(state.Options.Cache!, new CacheFuncOptions
+    {
+        var cache = state.Options.Cache ?? throw new InvalidOperationException(
+            "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
+        return new CacheFunc(cache, new CacheFuncOptions
         {
             WaitFor = waitFor,
             FreshFor = state.Options.FreshFor,
@@ -100,4 +97,5 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Tim
             TimeProvider = state.Time,
             Logger = state.Logger,
         });
+    }
 }

@@ -3,9 +3,10 @@ namespace HybridCaching.Http;
 // One caller's part in a CacheFunc call of an HTTP cache (the client handler's or the middleware's). Its factory either
 // leads the run, sending the caller's own request to the origin while the caller waits, or runs a background refresh
 // its stale hit started, repeating the caller's request (TRecorded: copied while the caller is still here, or recorded
-// when it finished with a result about to go stale; without one the refresh is skipped). The caller's request is touched only until Finish; a factory
-// called later (another server held the lock and this process's single-flight called it late) does not lead: it hands
-// the waiters Bypass. TLead holds what the leader's caller gets back besides the shared result.
+// when it finished with a result about to go stale; without one the refresh is skipped). The caller's request is
+// touched only until Finish; a factory called later (another server held the lock and this process's single-flight
+// called it late) does not lead: it hands the waiters Bypass. TLead holds what the leading caller gets besides the
+// shared result.
 internal abstract class HttpCacheCall<TRecorded, TLead>(TimeProvider time, CachedHttpResponse? staleFound = null)
     where TRecorded : class
     where TLead : class
