@@ -17,7 +17,6 @@ namespace HybridCaching.AspNetCore;
 internal sealed class HybridResponseCachingMiddleware
 {
     private readonly RequestDelegate _next;
-    private readonly CacheFunc _func;
     private readonly ICacheAdapter? _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -41,27 +40,21 @@ internal sealed class HybridResponseCachingMiddleware
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger("HybridCaching.AspNetCore.HybridResponseCaching") ?? NullLogger.Instance;
         _cache = options.Cache;
-        _func = options.CacheFunc ?? new CacheFunc(options.Cache!, new CacheFuncOptions
-        {
-            WaitFor = options.WaitFor,
-            FreshFor = options.FreshFor,
-            Ttl = options.Ttl,
-            TimeProvider = _time,
-            Logger = _logger,
-            MaximumKeyLength = HttpResponsePolicy.MaximumKeyLength,
-            MaximumPayloadBytes = HttpResponsePolicy.MaximumPayloadBytes,
-        });
         _scopeFactory = services.GetRequiredService<IServiceScopeFactory>();
         _contextFactory = services.GetService<IHttpContextFactory>();
         _requestKey = options.RequestKey ?? HybridResponseCachingOptions.DefaultRequestKey;
         _isDefaultKey = options.RequestKey is null;
-        _policies = new EndpointPolicies(options, _func, _time, _logger);
+        _policies = new EndpointPolicies(options, _time, _logger);
         _acceptRequest = options.AcceptRequest;
         _acceptResponse = options.AcceptResponse;
         _errorHandler = options.ErrorHandler;
         _maximumBodySize = options.MaximumBodySize;
         _variants = new VariantLimit(options.MaximumVariants, _time);
     }
+
+    internal TimeProvider Time => _time;
+
+    internal ILogger Logger => _logger;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -78,8 +71,6 @@ internal sealed class HybridResponseCachingMiddleware
 
         return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, variant, isVariant: false);
     }
-
-    internal bool IsNearlyStale(CachedHttpResponse response) => HttpResponsePolicy.IsNearlyStale(response, _time.GetUtcNow());
 
     // The leader's run: the rest of the pipeline on this request's own context, its body copied for the waiters and
     // streamed to the client as fast as it reads. The pipeline sees cancellationToken as RequestAborted: it fires when
@@ -101,8 +92,10 @@ internal sealed class HybridResponseCachingMiddleware
             features.Set<IHttpRequestLifetimeFeature>(new LeaderLifetime(originalLifetime, cancellationToken));
             AddMissHeader(context);
 
-            // The pipeline makes the full response for everyone (an app's own 304 could not be shared).
-            ConditionalRequests.RemoveValidators(context.Request.Headers);
+            // The pipeline makes the full response for everyone (an app's own 304 could not be shared), and this
+            // request's client receives it.
+            context.Request.Headers.Remove(HeaderNames.IfNoneMatch);
+            context.Request.Headers.Remove(HeaderNames.IfModifiedSince);
             await _next(context).ConfigureAwait(false);
             await body.FlushWriterAsync().ConfigureAwait(false);
             result = Evaluate(context, body.Captured, policy, variant, cacheContext);
@@ -121,30 +114,6 @@ internal sealed class HybridResponseCachingMiddleware
 
         ended.TrySetResult(body.DrainAsync());
         return result;
-    }
-
-    // A background refresh: the pipeline on a fresh context built from the recorded request, in its own DI scope and
-    // with a clean execution context, so nothing of the finished request is touched.
-    internal Task<CachedHttpResponse> RefreshAsync(RequestSnapshot? snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
-    {
-        if (snapshot is null)
-        {
-            Log.RefreshSkipped(_logger, cacheContext.Key);
-            cacheContext.NoCache = true;
-            return Task.FromResult(CachedHttpResponse.Bypass);
-        }
-
-        if (ExecutionContext.IsFlowSuppressed())
-        {
-            return RefreshCoreAsync(snapshot, policy, variant, cacheContext, cancellationToken);
-        }
-
-        // The async-locals of the request that found the entry stale (IHttpContextAccessor's holder among them)
-        // must neither be seen nor be changed by the refresh.
-        using (ExecutionContext.SuppressFlow())
-        {
-            return Task.Run(() => RefreshCoreAsync(snapshot, policy, variant, cacheContext, cancellationToken), CancellationToken.None);
-        }
     }
 
     // EndpointsOnly mode without an endpoint: passed through; if routing then picks one with a policy, the middleware
@@ -254,7 +223,7 @@ internal sealed class HybridResponseCachingMiddleware
             error = ex;
         }
 
-        if (run.Finish(cached) is { } ran)
+        if (run.Finish(cached)?.Task.Unwrap() is { } ran)
         {
             // This request ran the pipeline itself: it ends once its own client has been sent the whole response, and
             // its own exception is what counts, even if the run took longer than waitFor or its client went away.
@@ -289,41 +258,40 @@ internal sealed class HybridResponseCachingMiddleware
             {
                 ExceptionDispatchInfo.Throw(error!);
             }
-
-            return;
         }
-
-        if (cached.IsBypass)
+        else if (cached.IsBypass)
         {
             // The run this request waited on produced a response that must not be shared: make its own.
             await PassThroughAsync(context).ConfigureAwait(false);
-            return;
         }
-
-        if (!ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
+        else if (ResponseVary.Matches(cached, context.Request, isVariant, out string? marker))
         {
-            // Another request's variant: this request's own lives under the key plus its values. A variant that does
-            // not match either (its Vary changed since) is not served: the request runs the pipeline uncached.
-            if (!isVariant)
-            {
-                // Counted with the key's own header values, if any, under the key without them.
-                var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
-                await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
-                return;
-            }
-
+            await WriteAsync(context, cached).ConfigureAwait(false);
+        }
+        else if (!isVariant)
+        {
+            // Another request's variant: this request's own lives under the key plus its values, counted with the key's
+            // own header values, if any, under the key without them.
+            var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
+            await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
+        }
+        else
+        {
+            // A variant that does not match either (its Vary changed since) is not served: the request runs the
+            // pipeline uncached.
             Log.VariantMismatch(_logger, key);
             await PassThroughAsync(context).ConfigureAwait(false);
-            return;
         }
-
-        await WriteAsync(context, cached).ConfigureAwait(false);
     }
 
+    // A response from the cache, or 304 Not Modified (without running the app) when the request's If-None-Match (or,
+    // without it, If-Modified-Since) holds against the stored response's validators (its own, or the computed ETag).
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
     {
         var response = context.Response;
-        bool notModified = ConditionalRequests.IsNotModified(context.Request, cached);
+        var validators = context.Request.Headers;
+        bool notModified = (validators.IfNoneMatch.Count > 0 || validators.IfModifiedSince.Count > 0)
+            && HttpValidators.IsNotModified(validators.IfNoneMatch, validators.IfModifiedSince, cached);
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : cached.StatusCode;
         var headers = response.Headers;
         foreach (var (name, values) in cached.Headers)
@@ -361,7 +329,10 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    private async Task<CachedHttpResponse> RefreshCoreAsync(RequestSnapshot snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    // A background refresh: the pipeline on a fresh context built from the recorded request, in its own DI scope. The
+    // CacheFunc runs it with a clean execution context: the async-locals of the request that found the entry stale
+    // (IHttpContextAccessor's holder among them) are neither seen nor changed by it.
+    internal async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -395,14 +366,11 @@ internal sealed class HybridResponseCachingMiddleware
 
         if (missedPolicy || body is not { } captured || !ResponsePolicy.IsShareable(response, _maximumBodySize))
         {
-            cacheContext.NoCache = true;
-            return CachedHttpResponse.Bypass;
+            return HttpResponsePolicy.NotShared(cacheContext);
         }
 
-        var headers = ResponsePolicy.Headers(response.Headers, _time.GetUtcNow(), ResponseVary.Marker(response.Headers, context.Request));
         policy.Apply(cacheContext, context);
-        ConditionalRequests.AddETag(headers, response.StatusCode, captured);
-        var result = new CachedHttpResponse(response.StatusCode, headers, captured);
+        var result = ResponsePolicy.ToCached(response, captured, _time.GetUtcNow(), ResponseVary.Marker(response.Headers, context.Request));
         if (result.StatusCode >= StatusCodes.Status400BadRequest || _acceptResponse?.Invoke(context, result) == false)
         {
             cacheContext.NoCache = true;

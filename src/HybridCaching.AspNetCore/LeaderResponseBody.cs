@@ -41,7 +41,6 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         Send,
         Flush,
         Complete,
-        Stop,
     }
 
     // The body written so far (read once the pipeline has finished), or null once the copy has stopped.
@@ -70,6 +69,8 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         Check();
     }
 
+    // Written through this stream like any write; a file that would take the body past the limit stops the copy first,
+    // so none of it is buffered.
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
         await StartAsync(cancellationToken).ConfigureAwait(false);
@@ -82,33 +83,13 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
             }
         }
 
-        // Only the app's own calls stop the copy: IsCapturing can be read without _gate.
-        if (_capture.IsCapturing)
-        {
-            await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await SendHeldAsync().ConfigureAwait(false);
-            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _clientLock.Release();
-        }
+        await SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task CompleteAsync()
     {
         await FlushWriterAsync().ConfigureAwait(false);
-        await StartAsync(CancellationToken.None).ConfigureAwait(false);
-        if (!TryPump(default, flush: true, complete: true))
-        {
-            await ThroughAsync(ClientStep.Complete, default, CancellationToken.None).ConfigureAwait(false);
-        }
+        await PushAsync(ClientStep.Complete, default, CancellationToken.None).ConfigureAwait(false);
     }
 
     // Pushes through what the app left unflushed in Writer (without starting an empty response).
@@ -131,14 +112,8 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         return pipelineFailure ?? _failure?.SourceException;
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        if (!TryPump(buffer.Span))
-        {
-            await ThroughAsync(ClientStep.Send, buffer, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        => PushAsync(ClientStep.Send, buffer, cancellationToken);
 
     // Synchronous I/O the app asked for (AllowSynchronousIO): the response is started by a synchronous flush, and once
     // the copy has stopped every write goes through to the client here and waits for it.
@@ -156,14 +131,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    public override async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        if (!TryPump(default, flush: true))
-        {
-            await ThroughAsync(ClientStep.Flush, default, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public override Task FlushAsync(CancellationToken cancellationToken) => PushAsync(ClientStep.Flush, default, cancellationToken).AsTask();
 
     public override void Flush()
     {
@@ -171,6 +139,16 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         {
             Through(default, write: false);
             Check();
+        }
+    }
+
+    // A write, flush or completion of the response, started first: handed to the pump while the copy goes on, else done here.
+    private async ValueTask PushAsync(ClientStep step, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        if (!TryPump(data.Span, flush: step != ClientStep.Send, complete: step == ClientStep.Complete))
+        {
+            await ThroughAsync(step, data, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -316,7 +294,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
             while (true)
             {
                 await SendHeldAsync().ConfigureAwait(false);
-                ClientStep step;
+                ClientStep? step;
                 lock (_gate)
                 {
                     if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
@@ -324,16 +302,16 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
                         continue;
                     }
 
-                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : ClientStep.Stop;
+                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : null;
                     _completePending = _flushPending = false;
-                    if (step == ClientStep.Stop)
+                    if (step is null)
                     {
                         _pumping = false;
                         return;
                     }
                 }
 
-                await ForwardAsync(step, default, keep: true, clientAborted).ConfigureAwait(false);
+                await ForwardAsync(step.Value, default, keep: true, clientAborted).ConfigureAwait(false);
             }
         }
         finally

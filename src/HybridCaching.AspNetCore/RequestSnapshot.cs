@@ -22,8 +22,10 @@ internal sealed class RequestSnapshot
         var headers = new Dictionary<string, StringValues>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
         {
+            // Validators are never recorded: the refresh makes the full response.
             if (!HttpResponsePolicy.IsPerDeliveryHeader(name)
-                && !ConditionalRequests.IsValidator(name)
+                && !string.Equals(name, HeaderNames.IfNoneMatch, StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(name, HeaderNames.IfModifiedSince, StringComparison.OrdinalIgnoreCase)
                 && !string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
                 headers[name] = values;
@@ -34,13 +36,11 @@ internal sealed class RequestSnapshot
         {
             Protocol = request.Protocol,
             Scheme = request.Scheme,
-            Method = HttpMethods.Get,
             PathBase = request.PathBase.Value ?? string.Empty,
             Path = request.Path.Value ?? string.Empty,
             QueryString = request.QueryString.Value ?? string.Empty,
             RawTarget = (request.PathBase + request.Path).ToUriComponent() + request.QueryString.ToUriComponent(),
             Headers = new HeaderDictionary(headers),
-            Body = Stream.Null,
         };
         _endpoint = context.GetEndpoint();
         _routeValues = request.RouteValues.Count > 0 ? new RouteValueDictionary(request.RouteValues) : null;
@@ -62,7 +62,7 @@ internal sealed class RequestSnapshot
         {
             Protocol = _request.Protocol,
             Scheme = _request.Scheme,
-            Method = _request.Method,
+            Method = HttpMethods.Get,
             PathBase = _request.PathBase,
             Path = _request.Path,
             QueryString = _request.QueryString,

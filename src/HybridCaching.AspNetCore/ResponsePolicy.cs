@@ -8,39 +8,23 @@ namespace HybridCaching.AspNetCore;
 // The safe-default rules on responses, and a response's headers as the cache stores them.
 internal static class ResponsePolicy
 {
-    // Whether a response may be handed to other requests at all (and so, perhaps, stored): not partial, not a 304, no
-    // cookie, no Vary: * (other Vary values are stored per variant), no Cache-Control directive that forbids it, and no
-    // declared length over the limit.
+    // Whether a response may be handed to other requests at all (and so, perhaps, stored): the safe defaults every
+    // stored response is read back with (a Vary other than * is stored per variant), and no declared length over the limit.
     public static bool IsShareable(HttpResponse response, long maximumBodySize)
     {
-        if (response.StatusCode is StatusCodes.Status206PartialContent or StatusCodes.Status304NotModified)
-        {
-            return false;
-        }
-
         var headers = response.Headers;
-        if (!StringValues.IsNullOrEmpty(headers.SetCookie) || HttpResponsePolicy.VariesByEverything(headers.Vary))
-        {
-            return false;
-        }
-
-        var cacheControl = headers.CacheControl;
-        if (!StringValues.IsNullOrEmpty(cacheControl)
-            && (HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.NoStoreString)
-                || HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.PrivateString)
-                || HeaderUtilities.ContainsCacheDirective(cacheControl, CacheControlHeaderValue.NoCacheString)))
-        {
-            return false;
-        }
-
-        return !(response.ContentLength > maximumBodySize);
+        bool setsCookie = !StringValues.IsNullOrEmpty(headers.SetCookie);
+        return HttpResponsePolicy.IsShareable(response.StatusCode, setsCookie, headers.Vary, headers.CacheControl, HttpResponsePolicy.AnyRequestHeader)
+            && !(response.ContentLength > maximumBodySize);
     }
 
-    // With a Date added when the app set none (so Age can be computed on hits), and the request's Vary marker in place
-    // of any the app set.
-    public static List<KeyValuePair<string, string[]>> Headers(IHeaderDictionary headers, DateTimeOffset now, string? varyMarker)
+    // The response as the cache stores it: with a Date added when the app set none (so Age can be computed on hits), the
+    // request's Vary marker in place of any the app set, and a strong ETag on a 2xx the app did not tag (so conditional
+    // requests can be answered from the cache).
+    public static CachedHttpResponse ToCached(HttpResponse response, ReadOnlyMemory<byte> body, DateTimeOffset now, string? varyMarker)
     {
-        var result = new List<KeyValuePair<string, string[]>>(headers.Count + 2);
+        var headers = response.Headers;
+        var result = new List<KeyValuePair<string, string[]>>(headers.Count + 3);
         foreach (var (name, values) in headers)
         {
             if (!string.Equals(name, ResponseVary.MarkerHeader, StringComparison.OrdinalIgnoreCase))
@@ -59,6 +43,11 @@ internal static class ResponsePolicy
             result.Add(new(ResponseVary.MarkerHeader, [varyMarker]));
         }
 
-        return result;
+        if (HttpValidators.IsValidatable(response.StatusCode) && !headers.ContainsKey(HeaderNames.ETag))
+        {
+            result.Add(new(HeaderNames.ETag, [HttpValidators.ComputeETag(response.StatusCode, body.Span)]));
+        }
+
+        return new CachedHttpResponse(response.StatusCode, result, body);
     }
 }

@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging;
 namespace HybridCaching.AspNetCore;
 
 // Finds the policy of a request's endpoint (its last HybridResponseCachePolicy or CacheHybridResponseAttribute
-// metadata), resolved once per metadata object.
-internal sealed class EndpointPolicies(HybridResponseCachingOptions options, CacheFunc defaultFunc, TimeProvider time, ILogger logger)
+// metadata), resolved once per metadata object. The middleware's own cache function is options.CacheFunc, or one built
+// over options.Cache.
+internal sealed class EndpointPolicies(HybridResponseCachingOptions options, TimeProvider time, ILogger logger)
 {
     private readonly bool _endpointsOnly = options.EndpointsOnly;
-    private readonly EndpointPolicy _default = new(defaultFunc, new HybridResponseCachePolicy());
+    private readonly EndpointPolicy _default = new(options.CacheFunc ?? NewFunc(options.WaitFor, (options, time, logger)), new HybridResponseCachePolicy());
     private readonly ConcurrentDictionary<object, EndpointPolicy> _resolved = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<TimeSpan, CacheFunc> _funcs = new();
 
@@ -82,17 +83,22 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Cac
             return null;
         }
 
-        var cache = options.Cache ?? throw new InvalidOperationException(
+        return _funcs.GetOrAdd(wait, NewFunc, (options, time, logger));
+    }
+
+    private static CacheFunc NewFunc(TimeSpan waitFor, (HybridResponseCachingOptions Options, TimeProvider Time, ILogger Logger) state)
+    {
+        var cache = state.Options.Cache ?? throw new InvalidOperationException(
             "A hybrid response-caching policy that sets WaitFor needs HybridResponseCachingOptions.Cache: its own CacheFunc runs on that adapter.");
-        return _funcs.GetOrAdd(wait, static (w, state) => new CacheFunc(state.cache, new CacheFuncOptions
+        return new CacheFunc(cache, new CacheFuncOptions
         {
-            WaitFor = w,
-            FreshFor = state.options.FreshFor,
-            Ttl = state.options.Ttl,
-            TimeProvider = state.time,
-            Logger = state.logger,
+            WaitFor = waitFor,
+            FreshFor = state.Options.FreshFor,
+            Ttl = state.Options.Ttl,
+            TimeProvider = state.Time,
+            Logger = state.Logger,
             MaximumKeyLength = HttpResponsePolicy.MaximumKeyLength,
             MaximumPayloadBytes = HttpResponsePolicy.MaximumPayloadBytes,
-        }), (cache, options, time, logger));
+        });
     }
 }

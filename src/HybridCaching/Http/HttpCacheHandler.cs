@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -211,13 +212,13 @@ public sealed class HttpCacheHandler : DelegatingHandler
         CachedHttpResponse cached;
         try
         {
-            cached = await _func.DoAsync(key, call, static (call, context, token) => call.RunAsync(context, token), _format, cancellationToken).ConfigureAwait(false);
+            cached = await _func.DoAsync(key, call, Call.Factory, _format, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            bool leader = call.Finish(null, out var own);
-            own?.Dispose();
-            if ((leader && ex is not TimeoutException)
+            var lead = call.Finish(null);
+            lead?.Value?.Dispose();
+            if ((lead is not null && ex is not TimeoutException)
                 || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 || _errorHandler?.Invoke(request, ex) is not { } handled)
             {
@@ -228,7 +229,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         // The leader returns the origin's own response; a waiter handed a Bypass asks the origin itself.
-        return call.Finish(cached, out var origin) && origin is not null ? origin
+        return call.Finish(cached)?.Value is { } origin ? origin
             : cached.IsBypass ? await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false)
             : ToResponse(cached, request);
     }
@@ -255,17 +256,10 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return response;
     }
 
-    // A background refresh: the recorded request (none: skipped), conditional on the stale entry's validators; a 304
-    // refreshes the stale entry (its body kept), anything else is captured as on a miss.
-    private async Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage? recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
+    // A background refresh: the recorded request, conditional on the stale entry's validators; a 304 refreshes the stale
+    // entry (its body kept), anything else is captured as on a miss.
+    private async Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
     {
-        if (recorded is null)
-        {
-            HttpLog.RefreshSkipped(_logger, context.Key);
-            context.NoCache = true;
-            return CachedHttpResponse.Bypass;
-        }
-
         using var request = recorded;
         bool conditional = HttpValidators.AddValidators(request, stale);
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -277,8 +271,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content.Headers), _time.GetUtcNow());
         if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
         {
-            context.NoCache = true;
-            return CachedHttpResponse.Bypass;
+            return HttpResponsePolicy.NotShared(context);
         }
 
         context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
@@ -293,8 +286,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         var head = new CachedHttpResponse((int)response.StatusCode, HeaderList(response.Headers), default);
         if (!HttpResponsePolicy.IsShareable(head, _varyCovers) || content.Headers.ContentLength > _maxBody)
         {
-            context.NoCache = true;
-            return CachedHttpResponse.Bypass;
+            return HttpResponsePolicy.NotShared(context);
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -312,8 +304,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
                     byte[] prefix = [.. buffer.Written.Span, .. chunk.AsSpan(0, read)];
                     response.Content = new StreamContent(new PrefixedReadStream(prefix, stream));
                     CopyHeaders(content.Headers, response.Content.Headers);
-                    context.NoCache = true;
-                    return CachedHttpResponse.Bypass;
+                    return HttpResponsePolicy.NotShared(context);
                 }
             }
         }
@@ -338,83 +329,33 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return result;
     }
 
-    // One caller's request and its factory, which sends it to the origin when this caller leads the run, or repeats it
-    // (conditional on the stale value) when it runs a background refresh.
+    // One caller's request and its factory, which sends it to the origin when this caller leads the run (the lead holds
+    // the origin's response for the caller, unless it has gone), or repeats it (conditional on the stale value) when it
+    // runs a background refresh.
     private sealed class Call(HttpCacheHandler owner, HttpRequestMessage request, CachedHttpResponse? headStale)
+        : HttpCacheCall<HttpRequestMessage, StrongBox<HttpResponseMessage?>>(owner._time, headStale)
     {
-        private const int Waiting = 0;
-        private const int Leading = 1;
-        private const int Finished = 2;
+        protected override HttpRequestMessage Record() => CopyRequest(request);
 
-        private readonly object _gate = new();
-        private int _state;
-        private HttpResponseMessage? _origin;
-        private HttpRequestMessage? _recorded;
+        protected override StrongBox<HttpResponseMessage?> NewLead() => new();
 
-        // Ends this caller's part (its factory no longer touches its request); whether it led the run, and then the
-        // origin's response. A result about to go stale (its hit may have started a refresh) records the request first.
-        public bool Finish(CachedHttpResponse? result, out HttpResponseMessage? origin)
-        {
-            lock (_gate)
-            {
-                bool led = _state == Leading;
-                if (!led && result is { IsBypass: false } && HttpResponsePolicy.IsNearlyStale(result, owner._time.GetUtcNow()))
-                {
-                    _recorded ??= CopyRequest(request);
-                }
+        // A copy each time: the refresh disposes the request it sends.
+        protected override Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
+            => owner.RefreshAsync(CopyRequest(recorded), stale, context, cancellationToken);
 
-                _state = Finished;
-                origin = _origin;
-                _origin = null;
-                return led;
-            }
-        }
+        protected override void LogRefreshSkipped(string key) => HttpLog.RefreshSkipped(owner._logger, key);
 
-        public Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
-        {
-            // A background refresh, or a HEAD that found a stale entry and leads because the entry vanished since: it runs
-            // the refresh it would have started (a GET the waiting GETs can share; a HEAD response has no body to share).
-            if (context.TryGetStaleValue(out CachedHttpResponse? stale) || (stale = headStale) is not null)
-            {
-                return owner.RefreshAsync(RequestToRepeat(), stale, context, cancellationToken);
-            }
-
-            lock (_gate)
-            {
-                // A caller that has gone cannot lead.
-                if (_state != Waiting)
-                {
-                    context.NoCache = true;
-                    return Task.FromResult(CachedHttpResponse.Bypass);
-                }
-
-                _state = Leading;
-            }
-
-            return LeadAsync(context, cancellationToken);
-        }
-
-        // Copied from the caller's message while the caller is still here, else from the one it recorded when it finished
-        // (none if its hit was not about to go stale: the refresh is then skipped).
-        private HttpRequestMessage? RequestToRepeat()
-        {
-            lock (_gate)
-            {
-                return _state != Finished ? CopyRequest(request) : _recorded is null ? null : CopyRequest(_recorded);
-            }
-        }
-
-        private async Task<CachedHttpResponse> LeadAsync(CacheFuncContext context, CancellationToken cancellationToken)
+        protected override async Task<CachedHttpResponse> LeadAsync(StrongBox<HttpResponseMessage?> lead, CacheFuncContext context, CancellationToken cancellationToken)
         {
             HttpResponseMessage? response = await owner.SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
                 var result = await owner.CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
-                lock (_gate)
+                lock (Gate)
                 {
-                    if (_state == Leading)
+                    if (IsLeading)
                     {
-                        _origin = response;
+                        lead.Value = response;
                         response = null;
                     }
                 }

@@ -18,6 +18,13 @@ internal static class HttpResponsePolicy
     // request header a Vary names is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
 
+    // What a run whose response must not be shared hands its waiters (it is not stored either).
+    public static CachedHttpResponse NotShared(CacheFuncContext context)
+    {
+        context.NoCache = true;
+        return CachedHttpResponse.Bypass;
+    }
+
     // Whether a response may be handed to other callers at all (and so, perhaps, stored), whoever wrote it (the Go
     // original stores every response): not partial, not a 304, no cookie, no Vary naming a header varyCovers does not
     // cover (e.g. those the cache key varies by; null: any Vary refuses the response, * always does), and no
@@ -25,14 +32,16 @@ internal static class HttpResponsePolicy
     public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
         var headers = response.Headers;
-        return response.StatusCode is not (206 or 304)
-            && !headers.ContainsKey("Set-Cookie")
-            && (!headers.TryGetValue("Vary", out string[]? vary) || IsCoveredVary(vary, varyCovers))
-            && (!headers.TryGetValue("Cache-Control", out string[]? cacheControl) || !HasUnshareableDirective(cacheControl));
+        return IsShareable(response.StatusCode, headers.ContainsKey("Set-Cookie"), headers.GetValueOrDefault("Vary"), headers.GetValueOrDefault("Cache-Control"), varyCovers);
     }
 
-    // Whether Vary values hold * (the response varies by more than request headers).
-    public static bool VariesByEverything(IEnumerable<string?> varyValues) => !IsCoveredVary(varyValues, AnyRequestHeader);
+    // The same rule on a response being produced (the middleware's): its Vary and Cache-Control values, null or empty
+    // when it has none.
+    public static bool IsShareable(int statusCode, bool setsCookie, IEnumerable<string?>? vary, IEnumerable<string?>? cacheControl, Func<string, bool>? varyCovers)
+        => statusCode is not (206 or 304)
+            && !setsCookie
+            && (vary is null || IsCoveredVary(vary, varyCovers))
+            && (cacheControl is null || !HasUnshareableDirective(cacheControl));
 
     // The members of comma-separated header values, trimmed.
     public static IEnumerable<string> Members(IEnumerable<string?> values)
