@@ -7,12 +7,10 @@ namespace HybridCaching;
 // leaves the map when it ends, so a later call starts a new one. Each caller may cancel its own wait; the work's token
 // fires only at the timeout or when every waiter has cancelled. A run abandoned by all its callers is never joined.
 [DebuggerDisplay("InFlight = {Count}")]
-internal sealed class SingleFlight<TResult>
+internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
 {
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
-    private readonly TimeProvider _timeProvider;
-
-    public SingleFlight(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
+    private readonly TimeProvider _timeProvider = timeProvider ?? TimeProvider.System;
 
     public int Count => _flights.Count;
 

@@ -26,7 +26,7 @@ public sealed partial class HybridCache : ICacheRenewal
         {
             renewed = await upstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             UpstreamFailed("Renew", key, ex);
             return await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);

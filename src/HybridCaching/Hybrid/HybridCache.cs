@@ -127,7 +127,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             await _upstream.SetAsync(key, value, ttl).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, CancellationToken.None))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, CancellationToken.None))
         {
             UpstreamFailed("Set", key, ex);
         }
@@ -288,9 +288,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" or "Renew" => "write", _ => "race" });
     }
 
-    private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
     private async ValueTask<byte[]?> GetSlowAsync(ValueTask<byte[]?> local, string key, CancellationToken cancellationToken)
     {
         var value = await local.ConfigureAwait(false);
@@ -306,7 +303,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             fetched = await _upstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             UpstreamFailed("Fetch", key, ex);
             return null;
@@ -340,7 +337,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         TimeSpan ttl,
         CancellationToken cancellationToken)
     {
-        var started = _timeProvider.GetTimestamp();
+        var deadline = new Deadline(_timeProvider, waitFor);
         // Whether the upstream race ran the work here, so an upstream failure can be told apart from the work's own.
         bool ran = false, succeeded = false;
         RaceResult result = default;
@@ -359,16 +356,15 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
                 ttl,
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!ran && IsUpstreamFailure(ex, cancellationToken)
+        catch (Exception ex) when (!ran && CacheFunc.IsCacheFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))
         {
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
             // another server, or waitFor passing while waiting for it, is the race's outcome and is not retried.
             UpstreamFailed("Race", key, ex);
-            var remaining = waitFor - _timeProvider.GetElapsedTime(started);
-            return await RunHereAsync(key, fn, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+            return await RunHereAsync(key, fn, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (succeeded && IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (succeeded && CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             // The work ran here and succeeded; only sharing its result failed.
             UpstreamFailed("Race", key, ex);

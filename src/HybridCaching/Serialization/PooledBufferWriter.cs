@@ -31,21 +31,15 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>Takes one of the thread's cached writers (or a new one when both are in use, e.g. re-entrantly).</summary>
     public static PooledBufferWriter Rent()
     {
-        PooledBufferWriter? writer = t_cached;
-        if (writer is not null)
+        if (t_cached is { } cached)
         {
             t_cached = null;
-            return writer;
+            return cached;
         }
 
-        writer = t_spare;
-        if (writer is null)
-        {
-            return new PooledBufferWriter();
-        }
-
+        PooledBufferWriter? spare = t_spare;
         t_spare = null;
-        return writer;
+        return spare ?? new PooledBufferWriter();
     }
 
     /// <summary>Clears the writer and gives it back to the thread.</summary>
