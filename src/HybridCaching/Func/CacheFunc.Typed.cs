@@ -57,6 +57,7 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, IReadOnlyCollection<string> tags, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(tags);
         TagInvalidations.ThrowIfInvalid(tags);
         var payload = Entry(value, tags, options, out var ttl);
         ForgetPendingRead(key);
@@ -67,15 +68,8 @@ public sealed partial class CacheFunc
     private byte[] Entry<T>(T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options, out TimeSpan ttl)
     {
         var now = _timeProvider.GetUtcNow();
-        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor));
         ttl = options?.Ttl ?? _ttl;
-        if (tags is { Count: > 0 })
-        {
-            payload = CachePayload.WithTags(payload, tags, now);
-            NoteTaggedTtl(ttl);
-        }
-
-        return payload;
+        return Tagged(new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor)), tags, now, ttl);
     }
 
     /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the

@@ -121,13 +121,91 @@ internal readonly struct CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<
 
         try
         {
-            return TryReadFields(data, out payload);
+            var reader = new MessagePackReader(data);
+            ReadOnlySpan<byte> bytes = data.Span;
+            int count = reader.ReadMapHeader();
+
+            DateTimeOffset bestBefore = default;
+            ReadOnlyMemory<byte> value = default;
+            ReadOnlyMemory<byte> header = default;
+            int statusCode = 0;
+            long version = 0;
+            ReadOnlyMemory<byte> tags = default;
+            DateTimeOffset written = default;
+
+            // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty); a nil V, or a known
+            // field of another type, makes the envelope unreadable.
+            for (int i = 0; i < count; i++)
+            {
+                if (!IsStringLike(reader.NextMessagePackType))
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
+                MessagePackType type = reader.NextMessagePackType;
+                if (Is(key, "BestBefore"u8) && type is MessagePackType.Nil or MessagePackType.Extension)
+                {
+                    bestBefore = reader.TryReadNil() ? default : ReadTime(ref reader);
+                }
+                else if (Is(key, "Value"u8) && (type == MessagePackType.Nil || IsStringLike(type)))
+                {
+                    value = reader.TryReadNil() ? default : data[ReadStringLikeRange(ref reader)];
+                }
+                else if (Is(key, "Header"u8) && type is MessagePackType.Nil or MessagePackType.Map)
+                {
+                    int start = (int)reader.Consumed;
+                    if (!reader.TryReadNil() && !TrySkipHeader(ref reader))
+                    {
+                        return false;
+                    }
+
+                    header = type == MessagePackType.Nil ? default : data[start..(int)reader.Consumed];
+                }
+                else if (Is(key, "StatusCode"u8) && type is MessagePackType.Nil or MessagePackType.Integer)
+                {
+                    statusCode = reader.TryReadNil() ? 0 : reader.ReadInt32();
+                }
+                else if (Is(key, "Tags"u8) && type == MessagePackType.Array)
+                {
+                    int start = (int)reader.Consumed;
+                    if (!TrySkipStrings(ref reader))
+                    {
+                        return false;
+                    }
+
+                    tags = data[start..(int)reader.Consumed];
+                }
+                else if (Is(key, "Written"u8) && type == MessagePackType.Extension)
+                {
+                    written = ReadTime(ref reader);
+                }
+                else if (Is(key, "V"u8) && type == MessagePackType.Integer)
+                {
+                    version = reader.ReadInt64();
+                }
+                else if ((type != MessagePackType.Nil || Is(key, "V"u8)) && IsField(key))
+                {
+                    return false;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (!reader.End || version != CurrentVersion)
+            {
+                return false;
+            }
+
+            payload = new CachePayload(bestBefore, value, header, statusCode, tags, written);
+            return true;
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
             // What MessagePack-CSharp's reader raises for malformed, truncated or out-of-range data (a length beyond
             // Int32.MaxValue surfaces as ArgumentOutOfRangeException).
-            payload = default;
             return false;
         }
     }
@@ -214,91 +292,6 @@ internal readonly struct CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<
     private static ReadOnlySpan<byte> StatusCodeKey => [0xaa, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x43, 0x6f, 0x64, 0x65];
 
     private static ReadOnlySpan<byte> VersionKey => [0xa1, 0x56];
-
-    private static bool TryReadFields(ReadOnlyMemory<byte> data, out CachePayload payload)
-    {
-        payload = default;
-        var reader = new MessagePackReader(data);
-        ReadOnlySpan<byte> bytes = data.Span;
-        int count = reader.ReadMapHeader();
-
-        DateTimeOffset bestBefore = default;
-        ReadOnlyMemory<byte> value = default;
-        ReadOnlyMemory<byte> header = default;
-        int statusCode = 0;
-        long version = 0;
-        ReadOnlyMemory<byte> tags = default;
-        DateTimeOffset written = default;
-
-        // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty); a nil V, or a known
-        // field of another type, makes the envelope unreadable.
-        for (int i = 0; i < count; i++)
-        {
-            if (!IsStringLike(reader.NextMessagePackType))
-            {
-                return false;
-            }
-
-            ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
-            MessagePackType type = reader.NextMessagePackType;
-            if (Is(key, "BestBefore"u8) && type is MessagePackType.Nil or MessagePackType.Extension)
-            {
-                bestBefore = reader.TryReadNil() ? default : ReadTime(ref reader);
-            }
-            else if (Is(key, "Value"u8) && (type == MessagePackType.Nil || IsStringLike(type)))
-            {
-                value = reader.TryReadNil() ? default : data[ReadStringLikeRange(ref reader)];
-            }
-            else if (Is(key, "Header"u8) && type is MessagePackType.Nil or MessagePackType.Map)
-            {
-                int start = (int)reader.Consumed;
-                if (!reader.TryReadNil() && !TrySkipHeader(ref reader))
-                {
-                    return false;
-                }
-
-                header = type == MessagePackType.Nil ? default : data[start..(int)reader.Consumed];
-            }
-            else if (Is(key, "StatusCode"u8) && type is MessagePackType.Nil or MessagePackType.Integer)
-            {
-                statusCode = reader.TryReadNil() ? 0 : reader.ReadInt32();
-            }
-            else if (Is(key, "Tags"u8) && type == MessagePackType.Array)
-            {
-                int start = (int)reader.Consumed;
-                if (!TrySkipStrings(ref reader))
-                {
-                    return false;
-                }
-
-                tags = data[start..(int)reader.Consumed];
-            }
-            else if (Is(key, "Written"u8) && type == MessagePackType.Extension)
-            {
-                written = ReadTime(ref reader);
-            }
-            else if (Is(key, "V"u8) && type == MessagePackType.Integer)
-            {
-                version = reader.ReadInt64();
-            }
-            else if ((type != MessagePackType.Nil || Is(key, "V"u8)) && IsField(key))
-            {
-                return false;
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-
-        if (!reader.End || version != CurrentVersion)
-        {
-            return false;
-        }
-
-        payload = new CachePayload(bestBefore, value, header, statusCode, tags, written);
-        return true;
-    }
 
     private static bool IsField(ReadOnlySpan<byte> key)
         => Is(key, "BestBefore"u8) || Is(key, "Value"u8) || Is(key, "Header"u8) || Is(key, "StatusCode"u8)

@@ -34,10 +34,10 @@ internal sealed class TagInvalidations(ICacheAdapter cache, TimeProvider time)
 
     public static string Key(string tag) => KeyPrefix + tag;
 
-    public static void ThrowIfInvalid(IReadOnlyCollection<string> tags, string paramName = "tags")
+    // Null tags are none.
+    public static void ThrowIfInvalid(IReadOnlyCollection<string>? tags, string paramName = "tags")
     {
-        ArgumentNullException.ThrowIfNull(tags, paramName);
-        foreach (var tag in tags)
+        foreach (var tag in tags ?? [])
         {
             ThrowIfInvalid(tag, paramName);
         }

@@ -95,9 +95,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     /// <inheritdoc/>
     public async ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(value);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
