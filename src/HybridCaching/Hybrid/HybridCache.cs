@@ -40,7 +40,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     private readonly ILocalCacheEntries? _downstreamEntries;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly ICacheBackplane? _backplane;
     private readonly string _upstreamLevel; // the cache.level tag of the upstream failures counted here
     private long _invalidations; // bumped on every announcement received: a copy-down that raced one is skipped
     private volatile bool _disposed;
@@ -65,11 +64,11 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _downstreamEntries = downstream as ILocalCacheEntries;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
+        Backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
         _upstreamLevel = CacheTelemetry.LevelOf(upstream);
     }
 
-    internal ICacheBackplane? Backplane => _backplane;
+    internal ICacheBackplane? Backplane { get; }
 
     /// <inheritdoc/>
     long ICacheLocalCopies.InvalidationsReceived => Interlocked.Read(ref _invalidations);
@@ -106,12 +105,12 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             // Refused, or perhaps applied (a timeout, a cancellation): this instance keeps no copy, and the others are told
             // to drop theirs, so every one reads again what the upstream holds.
             await _downstream.DeleteAsync([key], CancellationToken.None).ConfigureAwait(false);
-            _backplane?.KeyChanged(key);
+            Backplane?.KeyChanged(key);
             throw;
         }
 
         await _downstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
-        _backplane?.KeyChanged(key);
+        Backplane?.KeyChanged(key);
     }
 
     /// <inheritdoc/>
@@ -130,7 +129,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             UpstreamFailed("Set", key, ex);
         }
 
-        _backplane?.KeyChanged(key);
+        Backplane?.KeyChanged(key);
     }
 
     /// <inheritdoc/>
@@ -174,7 +173,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             foreach (var key in list)
             {
-                _backplane?.KeyChanged(key);
+                Backplane?.KeyChanged(key);
             }
         }
     }
@@ -190,7 +189,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
         finally
         {
-            _backplane?.Cleared();
+            Backplane?.Cleared();
         }
     }
 
@@ -221,7 +220,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _disposed = true;
-        _backplane?.Dispose();
+        Backplane?.Dispose();
         _downstream.Dispose();
         _upstream.Dispose();
     }
@@ -235,9 +234,9 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _disposed = true;
-        if (_backplane is not null)
+        if (Backplane is not null)
         {
-            await _backplane.DisposeAsync().ConfigureAwait(false);
+            await Backplane.DisposeAsync().ConfigureAwait(false);
         }
 
         await _downstream.DisposeAsync().ConfigureAwait(false);

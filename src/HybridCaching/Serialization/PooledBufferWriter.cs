@@ -46,17 +46,12 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     public static void Return(PooledBufferWriter writer)
     {
         writer._written = 0;
-        if (writer._buffer.Length > MaxRetainedSize)
-        {
-            ArrayPool<byte>.Shared.Return(writer._buffer);
-            writer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-        }
-
-        if (t_cached is null)
+        bool retained = writer._buffer.Length <= MaxRetainedSize; // a grown buffer goes back to the pool, its writer with it
+        if (retained && t_cached is null)
         {
             t_cached = writer;
         }
-        else if (t_spare is null)
+        else if (retained && t_spare is null)
         {
             t_spare = writer;
         }
