@@ -24,6 +24,14 @@ internal static class CacheArgument
         return list;
     }
 
+    // A write's (or a renewal's) arguments: the key, the bytes and a positive ttl.
+    public static void ThrowIfInvalidWrite([NotNull] string? key, [NotNull] byte[]? value, TimeSpan ttl, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? valueName = null)
+    {
+        ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(value, valueName);
+        ThrowIfNotPositive(ttl);
+    }
+
     public static void ThrowIfInvalidRace([NotNull] string? key, [NotNull] Delegate? fn, TimeSpan waitFor, TimeSpan ttl)
     {
         ThrowIfInvalidKey(key);

@@ -55,9 +55,7 @@ public sealed class DistributedCacheAdapter : ICacheAdapter
     /// <inheritdoc/>
     public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(value);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl };
         return new ValueTask(_cache.SetAsync(key, value, options, cancellationToken));

@@ -72,6 +72,7 @@ public sealed partial class CacheFunc
     /// <returns>The value.</returns>
     public ValueTask<T> DoAsync<T>(string key, IReadOnlyCollection<string> tags, Func<CacheFuncContext, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(tags);
         TagInvalidations.ThrowIfInvalid(tags);
         ArgumentNullException.ThrowIfNull(fn);
         return DoCoreAsync<T, SerializerPayloadFormat<T>, Func<CacheFuncContext, CancellationToken, Task<T>>>(
@@ -122,11 +123,7 @@ public sealed partial class CacheFunc
     /// <exception cref="TimeoutException">The factory did not finish within waitFor.</exception>
     public ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CacheFuncContext, CancellationToken, Task<T>> fn, CacheEntryOptions? options, IReadOnlyCollection<string>? tags, CancellationToken cancellationToken = default)
     {
-        if (tags is not null)
-        {
-            TagInvalidations.ThrowIfInvalid(tags);
-        }
-
+        TagInvalidations.ThrowIfInvalid(tags);
         ArgumentNullException.ThrowIfNull(fn);
         return DoCoreAsync<T, SerializerPayloadFormat<T>, TState>(key, new(fn, state, options, tags), SerializerFormat<T>(), cancellationToken);
     }
@@ -137,13 +134,6 @@ public sealed partial class CacheFunc
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(format);
         return DoCoreAsync<T, ICachePayloadFormat<T>, TState>(key, new(fn, state), format, cancellationToken);
-    }
-
-    // The same, with a factory without state.
-    internal ValueTask<T> DoAsync<T>(string key, Func<CacheFuncContext, CancellationToken, Task<T>> fn, ICachePayloadFormat<T> format, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(fn);
-        return DoAsync(key, fn, static (fn, context, token) => fn(context, token), format, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/> for raw

@@ -14,11 +14,6 @@ public sealed partial class CacheFunc
             return;
         }
 
-        lock (_refreshCountGate)
-        {
-            _refreshCount++;
-        }
-
         // The refresh outlives the stale caller: it must not carry the caller's execution context (activity, logging
         // scopes, HttpContext accessor) into work done after that caller has finished. Its span is a new trace linked to the caller's.
         var caller = Activity.Current?.Context ?? default;
@@ -64,9 +59,9 @@ public sealed partial class CacheFunc
         {
             _refreshing.TryRemove(key, out _);
             TaskCompletionSource? idle = null;
-            lock (_refreshCountGate)
+            lock (_refreshesIdleGate)
             {
-                if (--_refreshCount == 0)
+                if (_refreshing.IsEmpty)
                 {
                     (idle, _refreshesIdle) = (_refreshesIdle, null);
                 }
@@ -76,14 +71,13 @@ public sealed partial class CacheFunc
         }
     }
 
-    private readonly object _refreshCountGate = new();
-    private int _refreshCount;
+    private readonly object _refreshesIdleGate = new();
     private TaskCompletionSource? _refreshesIdle;
 
     /// <summary>The number of background refreshes under way.</summary>
     /// <remarks>Test support, with <see cref="WhenBackgroundRefreshesIdleAsync"/>: a test (yours or ours) can assert that
     /// a stale hit started a refresh, or that none is left running. Not a health signal.</remarks>
-    public int PendingBackgroundRefreshes => Volatile.Read(ref _refreshCount);
+    public int PendingBackgroundRefreshes => _refreshing.Count;
 
     /// <summary>Completes when no background refresh is under way: at once if none is, otherwise when the last
     /// one running ends (written, failed, or found already refreshed). Meant for tests: after a stale hit, await it
@@ -95,9 +89,9 @@ public sealed partial class CacheFunc
     /// refresh started after this call returned its task is waited for too if it starts before the count reaches 0.</remarks>
     public Task WhenBackgroundRefreshesIdleAsync(CancellationToken cancellationToken = default)
     {
-        lock (_refreshCountGate)
+        lock (_refreshesIdleGate)
         {
-            if (_refreshCount == 0)
+            if (_refreshing.IsEmpty)
             {
                 return Task.CompletedTask;
             }

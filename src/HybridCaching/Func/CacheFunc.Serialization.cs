@@ -52,24 +52,17 @@ public sealed partial class CacheFunc
     private bool TryParse<T>(string key, byte[]? stored, out CachePayload payload)
     {
         payload = default;
-        if (stored is null || CachePayload.TryRead(stored, out payload))
-        {
-            return stored is not null;
-        }
-
-        Log.DecodeFailed(_logger, key, typeof(T).Name);
-        return false;
+        return stored is not null && (CachePayload.TryRead(stored, out payload) || DecodeFailed<T>(key));
     }
 
     // An envelope's value as T; one the format cannot read (logged) is a miss.
     private bool TryRead<T, TFormat>(string key, in CachePayload payload, TFormat format, out T value)
         where TFormat : ICachePayloadFormat<T>
-    {
-        if (format.TryRead(payload, out value))
-        {
-            return true;
-        }
+        => format.TryRead(payload, out value) || DecodeFailed<T>(key);
 
+    // Logs an entry that cannot be read as T; false: it is a miss.
+    private bool DecodeFailed<T>(string key)
+    {
         Log.DecodeFailed(_logger, key, typeof(T).Name);
         return false;
     }

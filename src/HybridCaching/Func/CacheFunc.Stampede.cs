@@ -27,13 +27,9 @@ public sealed partial class CacheFunc
     private Task<RaceResult> RaceAsync<T, TFormat, TState>(ICacheRace race, FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        if (!CacheTelemetry.Waits.Enabled && !CacheTelemetry.WaitDuration.Enabled)
-        {
-            return race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        return RecordServersWaitAsync(race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken), run, started);
+        var started = CacheTelemetry.Waits.Enabled || CacheTelemetry.WaitDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+        var racing = race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
+        return started == 0 ? racing : RecordServersWaitAsync(racing, run, started);
 
         static async Task<RaceResult> RecordServersWaitAsync(Task<RaceResult> racing, FactoryRun<T, TFormat, TState> run, long started)
         {
@@ -84,12 +80,7 @@ public sealed partial class CacheFunc
             RecordFactoryRun(factoryStarted, "ok");
         }
 
-        var payload = format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor);
-        if (context.Tags is { Count: > 0 } tags)
-        {
-            payload = CachePayload.WithTags(payload, tags, written);
-            NoteTaggedTtl(context.Ttl);
-        }
+        var payload = Tagged(format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor), context.Tags, written, context.Ttl);
         run.Produced = payload;
         run.ProducedValue = value;
         if (run.StoreResult && !context.NoCache && !IsTooLarge(key, payload))

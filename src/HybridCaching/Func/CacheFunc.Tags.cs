@@ -67,13 +67,21 @@ public sealed partial class CacheFunc
         }
     }
 
-    // Remembers the longest ttl of a tagged entry written here, before it is stored: invalidations are kept that long.
-    private void NoteTaggedTtl(TimeSpan ttl)
+    // An envelope with its tags, if any, written at `written`. The longest ttl of a tagged entry written here is noted
+    // before it is stored: invalidations are kept that long.
+    private byte[] Tagged(byte[] payload, IReadOnlyCollection<string>? tags, DateTimeOffset written, TimeSpan ttl)
     {
+        if (tags is not { Count: > 0 })
+        {
+            return payload;
+        }
+
         long longest;
         while (ttl.Ticks > (longest = Interlocked.Read(ref _longestTaggedTtl))
             && Interlocked.CompareExchange(ref _longestTaggedTtl, ttl.Ticks, longest) != longest)
         {
         }
+
+        return CachePayload.WithTags(payload, tags, written);
     }
 }

@@ -17,16 +17,7 @@ public sealed partial class CacheFunc
     public ValueTask<CacheGetResult<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        if (IsTooLong(key))
-        {
-            return new(CacheGetResult<T>.NotFound);
-        }
-
-        var deadline = new Deadline(_timeProvider, _waitFor);
-        var read = ReadAsync(key, deadline, cancellationToken);
-        return read.IsCompletedSuccessfully
-            ? ToGetResultAsync<T>(key, read.Result, deadline, cancellationToken)
-            : AwaitTryGetAsync<T>(read, key, deadline, cancellationToken);
+        return IsTooLong(key) ? new(CacheGetResult<T>.NotFound) : TryGetCoreAsync<T>(key, cancellationToken);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the same envelope <c>DoAsync</c>
@@ -43,10 +34,7 @@ public sealed partial class CacheFunc
     /// which are logged). A factory run or background refresh already under way for the key may still finish after
     /// this write and replace it with its own result.</remarks>
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        return SetEntryAsync(key, Entry(value, tags: null, options, out var ttl), ttl, cancellationToken);
-    }
+        => SetAsync(key, value, tags: [], options, cancellationToken);
 
     /// <summary>Stores a value a caller computed itself the way <c>DoAsync</c> stores its factory's result: a cache failure
     /// (over a hybrid cache, an upstream failure) is logged and counted, not thrown, with <paramref name="tags"/> (validated
@@ -70,13 +58,11 @@ public sealed partial class CacheFunc
     public ValueTask SetAsync<T>(string key, T value, IReadOnlyCollection<string> tags, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        ArgumentNullException.ThrowIfNull(tags);
         TagInvalidations.ThrowIfInvalid(tags);
-        return SetEntryAsync(key, Entry(value, tags, options, out var ttl), ttl, cancellationToken);
-    }
+        var payload = Entry(value, tags, options, out var ttl);
 
-    // A typed write: nothing under a key too long to cache; an entry too large to store removes what the key held instead.
-    private ValueTask SetEntryAsync(string key, byte[] payload, TimeSpan ttl, CancellationToken cancellationToken)
-    {
+        // Nothing under a key too long to cache; an entry too large to store removes what the key held instead.
         if (IsTooLong(key))
         {
             return ValueTask.CompletedTask;
@@ -90,15 +76,8 @@ public sealed partial class CacheFunc
     private byte[] Entry<T>(T value, IReadOnlyCollection<string>? tags, CacheEntryOptions? options, out TimeSpan ttl)
     {
         var now = _timeProvider.GetUtcNow();
-        var payload = new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor));
         ttl = options?.Ttl ?? _ttl;
-        if (tags is { Count: > 0 })
-        {
-            payload = CachePayload.WithTags(payload, tags, now);
-            NoteTaggedTtl(ttl);
-        }
-
-        return payload;
+        return Tagged(new SerializerPayloadFormat<T>(_serializer, reuse: false).Write(value, now + (options?.FreshFor ?? _freshFor)), tags, now, ttl);
     }
 
     /// <summary>Removes the value stored under <paramref name="key"/> (and any decoded value kept for reuse), so the
@@ -128,31 +107,24 @@ public sealed partial class CacheFunc
         return _cache.DeleteAsync(valid, cancellationToken);
     }
 
-    private async ValueTask<CacheGetResult<T>> AwaitTryGetAsync<T>(ValueTask<byte[]?> read, string key, Deadline deadline, CancellationToken cancellationToken)
+    // Stored bytes, parsed once: not found when a tag invalidates them (or its time cannot be read by half of waitFor) or
+    // they cannot be read as T.
+    private async ValueTask<CacheGetResult<T>> TryGetCoreAsync<T>(string key, CancellationToken cancellationToken)
     {
-        var stored = await read.ConfigureAwait(false);
-        return await ToGetResultAsync<T>(key, stored, deadline, cancellationToken).ConfigureAwait(false);
-    }
+        var deadline = new Deadline(_timeProvider, _waitFor);
+        if (!TryParse<T>(key, await ReadAsync(key, deadline, cancellationToken).ConfigureAwait(false), out var payload))
+        {
+            return CacheGetResult<T>.NotFound;
+        }
 
-    // Stored bytes, parsed once, as TryGetAsync's result: not found when a tag invalidates them (or its time cannot be
-    // read by half of waitFor) or they cannot be read as T.
-    private ValueTask<CacheGetResult<T>> ToGetResultAsync<T>(string key, byte[]? stored, Deadline deadline, CancellationToken cancellationToken)
-        => TryParse<T>(key, stored, out var payload)
-            ? _tagInvalidations.Check(payload) switch
-            {
-                TagInvalidations.State.Valid => new(ToGetResult<T>(key, payload)),
-                TagInvalidations.State.Invalidated => new(CacheGetResult<T>.NotFound),
-                _ => ReadTagsThenGetAsync<T>(key, payload, deadline, cancellationToken),
-            }
-            : new(CacheGetResult<T>.NotFound);
+        var verdict = _tagInvalidations.Check(payload);
+        if (verdict == TagInvalidations.State.Unknown)
+        {
+            verdict = await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false);
+        }
 
-    private async ValueTask<CacheGetResult<T>> ReadTagsThenGetAsync<T>(string key, CachePayload payload, Deadline deadline, CancellationToken cancellationToken)
-        => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) == TagInvalidations.State.Valid
-            ? ToGetResult<T>(key, payload)
-            : CacheGetResult<T>.NotFound;
-
-    private CacheGetResult<T> ToGetResult<T>(string key, in CachePayload payload)
-        => TryRead(key, payload, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value)
+        return verdict == TagInvalidations.State.Valid && TryRead(key, payload, new SerializerPayloadFormat<T>(_serializer, reuse: false), out T value)
             ? new CacheGetResult<T>(true, value, payload.BestBefore <= _timeProvider.GetUtcNow())
             : CacheGetResult<T>.NotFound;
+    }
 }

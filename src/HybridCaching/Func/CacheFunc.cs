@@ -90,7 +90,8 @@ public sealed partial class CacheFunc
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
+    // A cache failure to serve around (CacheFunc, HybridCache): neither the caller's own cancellation nor a disposed cache.
+    internal static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
     // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.

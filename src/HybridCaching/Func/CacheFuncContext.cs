@@ -82,11 +82,7 @@ public sealed class CacheFuncContext
         get;
         set
         {
-            if (value is not null)
-            {
-                TagInvalidations.ThrowIfInvalid(value, nameof(Tags));
-            }
-
+            TagInvalidations.ThrowIfInvalid(value, nameof(Tags));
             field = value;
         }
     }

@@ -3,7 +3,6 @@ using System.Text;
 using HybridCaching.Serialization;
 using HybridCaching.Serialization.MessagePackFormatters;
 using MessagePack;
-using Microsoft.Extensions.Primitives;
 
 namespace HybridCaching;
 
@@ -12,29 +11,19 @@ namespace HybridCaching;
 /// <c>StatusCode</c> int, <c>V</c> int, always 1), empty fields left out.</summary>
 /// <remarks><see cref="TryRead"/> runs on every cache hit, so it allocates nothing: <see cref="Value"/> is a slice of
 /// the stored bytes and the headers are decoded only when asked for.</remarks>
-internal readonly struct CachePayload
+internal readonly struct CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<byte> value, ReadOnlyMemory<byte> header, int statusCode, ReadOnlyMemory<byte> tags, DateTimeOffset written)
 {
     /// <summary>The only envelope version this library reads and writes.</summary>
     public const int CurrentVersion = 1;
 
-    private readonly ReadOnlyMemory<byte> _header;
-    private readonly ReadOnlyMemory<byte> _tags;
-
-    private CachePayload(DateTimeOffset bestBefore, ReadOnlyMemory<byte> value, ReadOnlyMemory<byte> header, int statusCode, ReadOnlyMemory<byte> tags, DateTimeOffset written)
-    {
-        BestBefore = bestBefore;
-        ValueMemory = value;
-        _header = header;
-        StatusCode = statusCode;
-        _tags = tags;
-        Written = written;
-    }
+    private readonly ReadOnlyMemory<byte> _header = header;
+    private readonly ReadOnlyMemory<byte> _tags = tags;
 
     /// <summary>Gets a value indicating whether the entry carries tags (the .NET-only <c>Tags</c> field; Go skips it).</summary>
     public bool HasTags => !_tags.IsEmpty;
 
     /// <summary>Gets when a tagged entry was written (the .NET-only <c>Written</c> field); <c>default</c> when absent.</summary>
-    public DateTimeOffset Written { get; }
+    public DateTimeOffset Written { get; } = written;
 
     /// <summary>Decodes the entry's tags; empty when it has none.</summary>
     public string[] ReadTags()
@@ -83,25 +72,22 @@ internal readonly struct CachePayload
     }
 
     /// <summary>Gets the time after which the value is stale; <c>default</c> when absent (Go's zero time maps here too).</summary>
-    public DateTimeOffset BestBefore { get; }
+    public DateTimeOffset BestBefore { get; } = bestBefore;
 
     /// <summary>Gets the cached value's bytes, a slice of the stored data; empty when absent.</summary>
     public ReadOnlySpan<byte> Value => ValueMemory.Span;
 
     /// <summary>Gets <see cref="Value"/> as a slice of the array <see cref="TryRead"/> was given.</summary>
-    public ReadOnlyMemory<byte> ValueMemory { get; }
+    public ReadOnlyMemory<byte> ValueMemory { get; } = value;
 
     /// <summary>Gets the HTTP status code; 0 when absent.</summary>
-    public int StatusCode { get; }
-
-    /// <summary>Gets a value indicating whether the envelope carries headers (<see cref="ReadHeader"/> decodes them).</summary>
-    public bool HasHeader => !_header.IsEmpty;
+    public int StatusCode { get; } = statusCode;
 
     /// <summary>Decodes the headers: names compared case-insensitively, every value kept separately.</summary>
     /// <returns>The headers, or <see langword="null"/> when the envelope has none.</returns>
     public Dictionary<string, string[]>? ReadHeader()
     {
-        if (!HasHeader)
+        if (_header.IsEmpty)
         {
             return null;
         }
@@ -135,66 +121,127 @@ internal readonly struct CachePayload
 
         try
         {
-            return TryReadFields(data, out payload);
+            var reader = new MessagePackReader(data);
+            ReadOnlySpan<byte> bytes = data.Span;
+            int count = reader.ReadMapHeader();
+
+            DateTimeOffset bestBefore = default;
+            ReadOnlyMemory<byte> value = default;
+            ReadOnlyMemory<byte> header = default;
+            int statusCode = 0;
+            long version = 0;
+            ReadOnlyMemory<byte> tags = default;
+            DateTimeOffset written = default;
+
+            // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty); a nil V, or a known
+            // field of another type, makes the envelope unreadable.
+            for (int i = 0; i < count; i++)
+            {
+                if (!IsStringLike(reader.NextMessagePackType))
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
+                MessagePackType type = reader.NextMessagePackType;
+                if (Is(key, "BestBefore"u8) && type is MessagePackType.Nil or MessagePackType.Extension)
+                {
+                    bestBefore = reader.TryReadNil() ? default : ReadTime(ref reader);
+                }
+                else if (Is(key, "Value"u8) && (type == MessagePackType.Nil || IsStringLike(type)))
+                {
+                    value = reader.TryReadNil() ? default : data[ReadStringLikeRange(ref reader)];
+                }
+                else if (Is(key, "Header"u8) && type is MessagePackType.Nil or MessagePackType.Map)
+                {
+                    int start = (int)reader.Consumed;
+                    if (!reader.TryReadNil() && !TrySkipHeader(ref reader))
+                    {
+                        return false;
+                    }
+
+                    header = type == MessagePackType.Nil ? default : data[start..(int)reader.Consumed];
+                }
+                else if (Is(key, "StatusCode"u8) && type is MessagePackType.Nil or MessagePackType.Integer)
+                {
+                    statusCode = reader.TryReadNil() ? 0 : reader.ReadInt32();
+                }
+                else if (Is(key, "Tags"u8) && type == MessagePackType.Array)
+                {
+                    int start = (int)reader.Consumed;
+                    if (!TrySkipStrings(ref reader))
+                    {
+                        return false;
+                    }
+
+                    tags = data[start..(int)reader.Consumed];
+                }
+                else if (Is(key, "Written"u8) && type == MessagePackType.Extension)
+                {
+                    written = ReadTime(ref reader);
+                }
+                else if (Is(key, "V"u8) && type == MessagePackType.Integer)
+                {
+                    version = reader.ReadInt64();
+                }
+                else if ((type != MessagePackType.Nil || Is(key, "V"u8)) && IsField(key))
+                {
+                    return false;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (!reader.End || version != CurrentVersion)
+            {
+                return false;
+            }
+
+            payload = new CachePayload(bestBefore, value, header, statusCode, tags, written);
+            return true;
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
             // What MessagePack-CSharp's reader raises for malformed, truncated or out-of-range data (a length beyond
             // Int32.MaxValue surfaces as ArgumentOutOfRangeException).
-            payload = default;
             return false;
         }
     }
 
     /// <summary>Writes an envelope, exactly sized: fields in the order BestBefore, Value, Header, StatusCode, V, the empty
-    /// ones (<c>default</c>, empty, null, 0) left out. <paramref name="header"/> is e.g. <c>HttpResponseMessage.Headers</c>.</summary>
+    /// ones (<c>default</c>, empty, null, 0) left out. <paramref name="header"/> is e.g. <c>HttpResponseMessage.Headers</c>;
+    /// every value is kept separately.</summary>
     public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, IEnumerable<string>>>? header = null, int statusCode = 0)
-        => Write(bestBefore, value, header?.Select(static entry => KeyValuePair.Create(entry.Key, new StringValues(entry.Value as string[] ?? entry.Value?.ToArray()))), statusCode);
-
-    /// <summary>Writes an envelope with ASP.NET Core-style headers (e.g. an <c>IHeaderDictionary</c>), every value kept separately.</summary>
-    public static byte[] Write(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, IEnumerable<KeyValuePair<string, StringValues>>? header, int statusCode = 0)
     {
-        PooledBufferWriter headerBuffer = PooledBufferWriter.Rent();
+        PooledBufferWriter? headerBuffer = header is null ? null : PooledBufferWriter.Rent();
+        PooledBufferWriter buffer = PooledBufferWriter.Rent();
         try
         {
             int headerCount = 0;
-            if (header is not null)
+            if (headerBuffer is not null)
             {
-                var writer = new MessagePackWriter(headerBuffer);
-                foreach (KeyValuePair<string, StringValues> entry in header)
+                var headerWriter = new MessagePackWriter(headerBuffer);
+                foreach (var (name, values) in header!)
                 {
-                    writer.Write(entry.Key ?? string.Empty);
-                    StringValues values = entry.Value;
-                    writer.WriteArrayHeader(values.Count);
-                    for (int i = 0; i < values.Count; i++)
+                    string[] texts = values as string[] ?? values?.ToArray() ?? [];
+                    headerWriter.Write(name ?? string.Empty);
+                    headerWriter.WriteArrayHeader(texts.Length);
+                    foreach (string? text in texts)
                     {
-                        writer.Write(values[i] ?? string.Empty);
+                        headerWriter.Write(text ?? string.Empty);
                     }
 
                     headerCount++;
                 }
 
-                writer.Flush();
+                headerWriter.Flush();
             }
 
-            return WriteEnvelope(bestBefore, value, headerCount, headerBuffer.WrittenSpan, statusCode);
-        }
-        finally
-        {
-            PooledBufferWriter.Return(headerBuffer);
-        }
-    }
-
-    private static byte[] WriteEnvelope(DateTimeOffset bestBefore, ReadOnlySpan<byte> value, int headerCount, ReadOnlySpan<byte> headerEntries, int statusCode)
-    {
-        bool hasBestBefore = bestBefore.UtcTicks != 0;
-        int fields = 1 + (hasBestBefore ? 1 : 0) + (value.IsEmpty ? 0 : 1) + (headerCount > 0 ? 1 : 0) + (statusCode != 0 ? 1 : 0);
-
-        PooledBufferWriter buffer = PooledBufferWriter.Rent();
-        try
-        {
+            bool hasBestBefore = bestBefore.UtcTicks != 0;
             var writer = new MessagePackWriter(buffer);
-            writer.WriteMapHeader(fields);
+            writer.WriteMapHeader(1 + (hasBestBefore ? 1 : 0) + (value.IsEmpty ? 0 : 1) + (headerCount > 0 ? 1 : 0) + (statusCode != 0 ? 1 : 0));
             if (hasBestBefore)
             {
                 writer.WriteRaw(BestBeforeKey);
@@ -211,7 +258,7 @@ internal readonly struct CachePayload
             {
                 writer.WriteRaw(HeaderKey);
                 writer.WriteMapHeader(headerCount);
-                writer.WriteRaw(headerEntries);
+                writer.WriteRaw(headerBuffer!.WrittenSpan);
             }
 
             if (statusCode != 0)
@@ -228,6 +275,10 @@ internal readonly struct CachePayload
         finally
         {
             PooledBufferWriter.Return(buffer);
+            if (headerBuffer is not null)
+            {
+                PooledBufferWriter.Return(headerBuffer);
+            }
         }
     }
 
@@ -241,91 +292,6 @@ internal readonly struct CachePayload
     private static ReadOnlySpan<byte> StatusCodeKey => [0xaa, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x43, 0x6f, 0x64, 0x65];
 
     private static ReadOnlySpan<byte> VersionKey => [0xa1, 0x56];
-
-    private static bool TryReadFields(ReadOnlyMemory<byte> data, out CachePayload payload)
-    {
-        payload = default;
-        var reader = new MessagePackReader(data);
-        ReadOnlySpan<byte> bytes = data.Span;
-        int count = reader.ReadMapHeader();
-
-        DateTimeOffset bestBefore = default;
-        ReadOnlyMemory<byte> value = default;
-        ReadOnlyMemory<byte> header = default;
-        int statusCode = 0;
-        long version = 0;
-        ReadOnlyMemory<byte> tags = default;
-        DateTimeOffset written = default;
-
-        // A nil field is an empty one (Go writes nil for an empty slice or map without omitempty); a nil V, or a known
-        // field of another type, makes the envelope unreadable.
-        for (int i = 0; i < count; i++)
-        {
-            if (!IsStringLike(reader.NextMessagePackType))
-            {
-                return false;
-            }
-
-            ReadOnlySpan<byte> key = bytes[ReadStringLikeRange(ref reader)];
-            MessagePackType type = reader.NextMessagePackType;
-            if (Is(key, "BestBefore"u8) && type is MessagePackType.Nil or MessagePackType.Extension)
-            {
-                bestBefore = reader.TryReadNil() ? default : ReadTime(ref reader);
-            }
-            else if (Is(key, "Value"u8) && (type == MessagePackType.Nil || IsStringLike(type)))
-            {
-                value = reader.TryReadNil() ? default : data[ReadStringLikeRange(ref reader)];
-            }
-            else if (Is(key, "Header"u8) && type is MessagePackType.Nil or MessagePackType.Map)
-            {
-                int start = (int)reader.Consumed;
-                if (!reader.TryReadNil() && !TrySkipHeader(ref reader))
-                {
-                    return false;
-                }
-
-                header = type == MessagePackType.Nil ? default : data[start..(int)reader.Consumed];
-            }
-            else if (Is(key, "StatusCode"u8) && type is MessagePackType.Nil or MessagePackType.Integer)
-            {
-                statusCode = reader.TryReadNil() ? 0 : reader.ReadInt32();
-            }
-            else if (Is(key, "Tags"u8) && type == MessagePackType.Array)
-            {
-                int start = (int)reader.Consumed;
-                if (!TrySkipStrings(ref reader))
-                {
-                    return false;
-                }
-
-                tags = data[start..(int)reader.Consumed];
-            }
-            else if (Is(key, "Written"u8) && type == MessagePackType.Extension)
-            {
-                written = ReadTime(ref reader);
-            }
-            else if (Is(key, "V"u8) && type == MessagePackType.Integer)
-            {
-                version = reader.ReadInt64();
-            }
-            else if ((type != MessagePackType.Nil || Is(key, "V"u8)) && IsField(key))
-            {
-                return false;
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-
-        if (!reader.End || version != CurrentVersion)
-        {
-            return false;
-        }
-
-        payload = new CachePayload(bestBefore, value, header, statusCode, tags, written);
-        return true;
-    }
 
     private static bool IsField(ReadOnlySpan<byte> key)
         => Is(key, "BestBefore"u8) || Is(key, "Value"u8) || Is(key, "Header"u8) || Is(key, "StatusCode"u8)
@@ -383,11 +349,7 @@ internal readonly struct CachePayload
     private static ReadOnlySequence<byte> ReadStringLike(scoped ref MessagePackReader reader) =>
         (reader.NextMessagePackType == MessagePackType.Binary ? reader.ReadBytes() : reader.ReadStringSequence()) ?? default;
 
-    private static string ReadText(ref MessagePackReader reader)
-    {
-        ReadOnlySequence<byte> text = ReadStringLike(ref reader);
-        return text.IsSingleSegment ? Encoding.UTF8.GetString(text.FirstSpan) : Encoding.UTF8.GetString(text.ToArray());
-    }
+    private static string ReadText(ref MessagePackReader reader) => Encoding.UTF8.GetString(ReadStringLike(ref reader));
 
     private static string[] ReadTexts(ref MessagePackReader reader)
     {

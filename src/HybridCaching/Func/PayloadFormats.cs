@@ -15,16 +15,12 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
         var buffer = PooledBufferWriter.Rent();
         try
         {
-            try
-            {
-                serializer.Serialize(value, buffer);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                throw Failure("cannot write it", ex);
-            }
-
+            serializer.Serialize(value, buffer);
             return CachePayload.Write(bestBefore, buffer.WrittenSpan);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw Failure("cannot write it", ex);
         }
         finally
         {

@@ -7,12 +7,10 @@ namespace HybridCaching;
 // leaves the map when it ends, so a later call starts a new one. Each caller may cancel its own wait; the work's token
 // fires only at the timeout or when every waiter has cancelled. A run abandoned by all its callers is never joined.
 [DebuggerDisplay("InFlight = {Count}")]
-internal sealed class SingleFlight<TResult>
+internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
 {
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
-    private readonly TimeProvider _timeProvider;
-
-    public SingleFlight(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
+    private readonly TimeProvider _timeProvider = timeProvider ?? TimeProvider.System;
 
     public int Count => _flights.Count;
 
@@ -48,7 +46,6 @@ internal sealed class SingleFlight<TResult>
             var flight = new Flight(this, key, timeout);
             if (_flights.TryAdd(key, flight))
             {
-                flight.TryJoin();
                 _ = flight.RunAsync(state, work);
                 return flight.WaitAsync(cancellationToken);
             }
@@ -71,31 +68,17 @@ internal sealed class SingleFlight<TResult>
     }
 
     // The run's outcome: the flight is its own TaskCompletionSource (one object less per run).
-    private sealed class Flight : TaskCompletionSource<TResult>, IDisposable
+    private sealed class Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
+        : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously), IDisposable
     {
         private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
-        private readonly SingleFlight<TResult> _owner;
-        private readonly string _key;
-        private readonly TimeSpan _timeout;
-        private readonly CancellationTokenSource _cts;
-        private readonly long _started;
-        private int _waiters;
+        // On the system clock the timeout's timer starts only if the work does not finish at once (most runs over a
+        // memory level do), counting from _started; another clock's timer (or a timeout no timer takes) starts at once.
+        private readonly long _started = IsLazy(owner, timeout) ? Stopwatch.GetTimestamp() : 0;
+        private readonly CancellationTokenSource _cts = IsLazy(owner, timeout) ? new() : new(timeout, owner._timeProvider);
+        private int _waiters = 1; // its creator, from the start: no joiner leaving first can abandon it
         private volatile bool _abandoned;
-
-        public Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
-            : base(TaskCreationOptions.RunContinuationsAsynchronously)
-        {
-            _owner = owner;
-            _key = key;
-            _timeout = timeout;
-
-            // On the system clock the timeout's timer starts only if the work does not finish at once (most runs over a
-            // memory level do), counting from here; another clock's timer (or a timeout no timer takes) starts here.
-            var lazy = ReferenceEquals(owner._timeProvider, TimeProvider.System) && timeout <= LongestTimer;
-            _cts = lazy ? new CancellationTokenSource() : new CancellationTokenSource(timeout, owner._timeProvider);
-            _started = lazy ? Stopwatch.GetTimestamp() : 0;
-        }
 
         public bool TryJoin()
         {
@@ -134,7 +117,7 @@ internal sealed class SingleFlight<TResult>
                     running = outcome.AsTask();
                     if (_started != 0)
                     {
-                        var remaining = _timeout - Stopwatch.GetElapsedTime(_started);
+                        var remaining = timeout - Stopwatch.GetElapsedTime(_started);
                         _cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
                     }
 
@@ -143,7 +126,7 @@ internal sealed class SingleFlight<TResult>
             }
             catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !_abandoned)
             {
-                failure = new TimeoutException($"The call for key '{_key}' did not complete within {_timeout}.", ex);
+                failure = new TimeoutException($"The call for key '{key}' did not complete within {timeout}.", ex);
             }
 #pragma warning disable CA1031 // every outcome, whatever its type, is delivered to all waiters
             catch (Exception ex)
@@ -153,7 +136,7 @@ internal sealed class SingleFlight<TResult>
             }
             finally
             {
-                _owner._flights.TryRemove(new KeyValuePair<string, Flight>(_key, this));
+                owner._flights.TryRemove(new KeyValuePair<string, Flight>(key, this));
                 _cts.Dispose();
                 if (running is { IsCompleted: false })
                 {
@@ -190,6 +173,9 @@ internal sealed class SingleFlight<TResult>
                 throw;
             }
         }
+
+        private static bool IsLazy(SingleFlight<TResult> owner, TimeSpan timeout)
+            => ReferenceEquals(owner._timeProvider, TimeProvider.System) && timeout <= LongestTimer;
 
         private void Leave()
         {

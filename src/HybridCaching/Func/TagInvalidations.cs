@@ -10,7 +10,7 @@ namespace HybridCaching;
 // in one round trip and copied locally, a never-invalidated tag as an empty marker for MarkerTtl (the backplane drops it
 // when another instance invalidates the tag). Local entries without a shared level are the whole cache. A failed read
 // leaves nothing behind: the entry is a miss and the next read asks again.
-internal sealed class TagInvalidations
+internal sealed class TagInvalidations(ICacheAdapter cache, TimeProvider time)
 {
     public const string KeyPrefix = "!tag!";
 
@@ -19,22 +19,11 @@ internal sealed class TagInvalidations
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly ICacheAdapter _cache;
-    private readonly ILocalCacheEntries? _local;
-    private readonly ICacheLocalCopies? _copies;
-    private readonly bool _localIsAll;
-    private readonly TimeProvider _time;
+    private readonly ILocalCacheEntries? _local = cache as ILocalCacheEntries;
+    private readonly ICacheLocalCopies? _copies = cache as ICacheLocalCopies;
 
-    public TagInvalidations(ICacheAdapter cache, TimeProvider time)
-    {
-        _cache = cache;
-        _time = time;
-        _local = cache as ILocalCacheEntries;
-        _copies = cache as ICacheLocalCopies;
-
-        // Times local entries do not hold are read (from the shared level, whose failures reach us), unless local is all.
-        _localIsAll = _local is not null && _copies is null;
-    }
+    // Times local entries do not hold are read (from the shared level, whose failures reach us), unless local is all.
+    private readonly bool _localIsAll = cache is ILocalCacheEntries and not ICacheLocalCopies;
 
     public enum State
     {
@@ -45,10 +34,10 @@ internal sealed class TagInvalidations
 
     public static string Key(string tag) => KeyPrefix + tag;
 
-    public static void ThrowIfInvalid(IReadOnlyCollection<string> tags, string paramName = "tags")
+    // Null tags are none.
+    public static void ThrowIfInvalid(IReadOnlyCollection<string>? tags, string paramName = "tags")
     {
-        ArgumentNullException.ThrowIfNull(tags, paramName);
-        foreach (var tag in tags)
+        foreach (var tag in tags ?? [])
         {
             ThrowIfInvalid(tag, paramName);
         }
@@ -107,7 +96,7 @@ internal sealed class TagInvalidations
         var keys = tags.Select(Key).Where(key => _local is null || !_local.TryGetLocal(key, out _)).Distinct(StringComparer.Ordinal).ToArray();
         var announcements = _copies?.InvalidationsReceived ?? 0;
         var times = await Task.WhenAll(keys.Select(key => ReadAsync(key, cancellationToken))).ConfigureAwait(false);
-        var valid = !times.Any(time => time.Found && InvalidatedAt(time.Value) >= written);
+        var valid = !times.Any(read => read.Found && InvalidatedAt(read.Value) >= written);
 
         // Copied only when no invalidation was announced meanwhile (what was read may predate it), and never over a time
         // written here meanwhile (RemoveAsync on this instance).
@@ -132,14 +121,14 @@ internal sealed class TagInvalidations
     public ValueTask RemoveAsync(string tag, TimeSpan ttl, CancellationToken cancellationToken)
     {
         // Exact (100 ns units since the Unix epoch): an entry written at or before this instant is invalidated.
-        var now = (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks).ToString(CultureInfo.InvariantCulture);
-        return _cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
+        var now = (time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks).ToString(CultureInfo.InvariantCulture);
+        return cache.SetAsync(Key(tag), Encoding.ASCII.GetBytes(now), ttl, cancellationToken);
     }
 
     // From a shared level, the time and its remaining ttl (to copy it); otherwise the time alone.
     private async Task<CacheFetchResult> ReadAsync(string key, CancellationToken cancellationToken)
         => _copies is null
-            ? new CacheFetchResult(await _cache.GetAsync(key, cancellationToken).ConfigureAwait(false), TimeSpan.Zero)
+            ? new CacheFetchResult(await cache.GetAsync(key, cancellationToken).ConfigureAwait(false), TimeSpan.Zero)
             : await _copies.FetchSharedAsync(key, cancellationToken).ConfigureAwait(false);
 
     // Empty (the "never" marker) → never; garbage (untrusted) → always, so tagged entries are misses rather than stale.

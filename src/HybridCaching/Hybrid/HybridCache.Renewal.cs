@@ -12,44 +12,32 @@ public sealed partial class HybridCache : ICacheRenewal
     /// keeps sliding on this server while Redis is away, as reads keep being served from memory.</remarks>
     public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(expected);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_upstream is not ICacheRenewal upstream)
         {
             return false;
         }
 
-        bool renewed;
+        bool? renewed; // null: the upstream failed
         try
         {
             renewed = await upstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             UpstreamFailed("Renew", key, ex);
-            return await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+            renewed = null;
         }
 
-        if (!renewed)
+        // Renewed upstream, or upstream away: the downstream copy follows (or goes, when it cannot renew conditionally).
+        if (renewed != false && _downstream is ICacheRenewal downstream)
         {
-            await _downstream.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-
-        await RenewDownstreamAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
-        return true;
-    }
-
-    private async ValueTask<bool> RenewDownstreamAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken)
-    {
-        if (_downstream is ICacheRenewal downstream)
-        {
-            return await downstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+            var renewedHere = await downstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+            return renewed ?? renewedHere;
         }
 
         await _downstream.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
-        return false;
+        return renewed == true;
     }
 }

@@ -40,7 +40,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     private readonly ILocalCacheEntries? _downstreamEntries;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly ICacheBackplane? _backplane;
     private readonly string _upstreamLevel; // the cache.level tag of the upstream failures counted here
     private long _invalidations; // bumped on every announcement received: a copy-down that raced one is skipped
     private volatile bool _disposed;
@@ -65,11 +64,11 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _downstreamEntries = downstream as ILocalCacheEntries;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
+        Backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
         _upstreamLevel = CacheTelemetry.LevelOf(upstream);
     }
 
-    internal ICacheBackplane? Backplane => _backplane;
+    internal ICacheBackplane? Backplane { get; }
 
     /// <inheritdoc/>
     long ICacheLocalCopies.InvalidationsReceived => Interlocked.Read(ref _invalidations);
@@ -95,9 +94,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     /// <inheritdoc/>
     public async ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(value);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
@@ -108,12 +105,12 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             // Refused, or perhaps applied (a timeout, a cancellation): this instance keeps no copy, and the others are told
             // to drop theirs, so every one reads again what the upstream holds.
             await _downstream.DeleteAsync([key], CancellationToken.None).ConfigureAwait(false);
-            _backplane?.KeyChanged(key);
+            Backplane?.KeyChanged(key);
             throw;
         }
 
         await _downstream.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
-        _backplane?.KeyChanged(key);
+        Backplane?.KeyChanged(key);
     }
 
     /// <inheritdoc/>
@@ -127,12 +124,12 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             await _upstream.SetAsync(key, value, ttl).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, CancellationToken.None))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, CancellationToken.None))
         {
             UpstreamFailed("Set", key, ex);
         }
 
-        _backplane?.KeyChanged(key);
+        Backplane?.KeyChanged(key);
     }
 
     /// <inheritdoc/>
@@ -176,7 +173,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             foreach (var key in list)
             {
-                _backplane?.KeyChanged(key);
+                Backplane?.KeyChanged(key);
             }
         }
     }
@@ -192,7 +189,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
         finally
         {
-            _backplane?.Cleared();
+            Backplane?.Cleared();
         }
     }
 
@@ -223,7 +220,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _disposed = true;
-        _backplane?.Dispose();
+        Backplane?.Dispose();
         _downstream.Dispose();
         _upstream.Dispose();
     }
@@ -237,9 +234,9 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _disposed = true;
-        if (_backplane is not null)
+        if (Backplane is not null)
         {
-            await _backplane.DisposeAsync().ConfigureAwait(false);
+            await Backplane.DisposeAsync().ConfigureAwait(false);
         }
 
         await _downstream.DisposeAsync().ConfigureAwait(false);
@@ -288,9 +285,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" or "Renew" => "write", _ => "race" });
     }
 
-    private static bool IsUpstreamFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
     private async ValueTask<byte[]?> GetSlowAsync(ValueTask<byte[]?> local, string key, CancellationToken cancellationToken)
     {
         var value = await local.ConfigureAwait(false);
@@ -306,7 +300,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         {
             fetched = await _upstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             UpstreamFailed("Fetch", key, ex);
             return null;
@@ -340,7 +334,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         TimeSpan ttl,
         CancellationToken cancellationToken)
     {
-        var started = _timeProvider.GetTimestamp();
+        var deadline = new Deadline(_timeProvider, waitFor);
         // Whether the upstream race ran the work here, so an upstream failure can be told apart from the work's own.
         bool ran = false, succeeded = false;
         RaceResult result = default;
@@ -359,16 +353,15 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
                 ttl,
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!ran && IsUpstreamFailure(ex, cancellationToken)
+        catch (Exception ex) when (!ran && CacheFunc.IsCacheFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))
         {
             // The upstream could not coordinate (e.g. it is down): run the work here. A leader's failure on
             // another server, or waitFor passing while waiting for it, is the race's outcome and is not retried.
             UpstreamFailed("Race", key, ex);
-            var remaining = waitFor - _timeProvider.GetElapsedTime(started);
-            return await RunHereAsync(key, fn, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+            return await RunHereAsync(key, fn, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (succeeded && IsUpstreamFailure(ex, cancellationToken))
+        catch (Exception ex) when (succeeded && CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
             // The work ran here and succeeded; only sharing its result failed.
             UpstreamFailed("Race", key, ex);

@@ -82,9 +82,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     /// <inheritdoc/>
     public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(value);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
 
         var charge = Math.Max(_minimumCharge, value.LongLength + (2L * key.Length));
@@ -108,9 +106,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     /// <remarks>The entry keeps its charge and any decoded value kept with it; the TTL is capped at the maximum TTL.</remarks>
     public ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(expected);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_writeGate)
         {

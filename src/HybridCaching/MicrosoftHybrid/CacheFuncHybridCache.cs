@@ -101,12 +101,10 @@ public sealed class CacheFuncHybridCache : AbstractHybridCache
     public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidKey(key);
-        var tagList = ToTags(tags);
+        var tagList = ToTags(tags) ?? [];
         return Has(options?.Flags ?? HybridCacheEntryFlags.None, NoWrites)
             ? default
-            : tagList is not null
-                ? CacheFunc.SetAsync(key, value, tagList, ToEntryOptions(options), cancellationToken)
-                : CacheFunc.SetAsync(key, value, ToEntryOptions(options), cancellationToken);
+            : CacheFunc.SetAsync(key, value, tagList, ToEntryOptions(options), cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -31,38 +31,27 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>Takes one of the thread's cached writers (or a new one when both are in use, e.g. re-entrantly).</summary>
     public static PooledBufferWriter Rent()
     {
-        PooledBufferWriter? writer = t_cached;
-        if (writer is not null)
+        if (t_cached is { } cached)
         {
             t_cached = null;
-            return writer;
+            return cached;
         }
 
-        writer = t_spare;
-        if (writer is null)
-        {
-            return new PooledBufferWriter();
-        }
-
+        PooledBufferWriter? spare = t_spare;
         t_spare = null;
-        return writer;
+        return spare ?? new PooledBufferWriter();
     }
 
     /// <summary>Clears the writer and gives it back to the thread.</summary>
     public static void Return(PooledBufferWriter writer)
     {
         writer._written = 0;
-        if (writer._buffer.Length > MaxRetainedSize)
-        {
-            ArrayPool<byte>.Shared.Return(writer._buffer);
-            writer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-        }
-
-        if (t_cached is null)
+        bool retained = writer._buffer.Length <= MaxRetainedSize; // a grown buffer goes back to the pool, its writer with it
+        if (retained && t_cached is null)
         {
             t_cached = writer;
         }
-        else if (t_spare is null)
+        else if (retained && t_spare is null)
         {
             t_spare = writer;
         }

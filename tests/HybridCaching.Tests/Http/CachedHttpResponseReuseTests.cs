@@ -30,6 +30,10 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
     private static CachedHttpResponse Response(string body, params (string Name, string Value)[] headers)
         => new(200, headers.Select(h => new KeyValuePair<string, string[]>(h.Name, [h.Value])), Encoding.UTF8.GetBytes(body));
 
+    // The key "r" through a response format, with a factory that needs no state.
+    private ValueTask<CachedHttpResponse> DoAsync(Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> fn, ICachePayloadFormat<CachedHttpResponse> format)
+        => _func.DoAsync("r", fn, static (fn, context, token) => fn(context, token), format);
+
     private static Func<CacheFuncContext, CancellationToken, Task<CachedHttpResponse>> Returns(CachedHttpResponse response)
         => (_, _) => Task.FromResult(response);
 
@@ -40,12 +44,12 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
     public async Task DoAsync_RepeatedMemoryHits_DecodeOnceAndShareOneResponse()
     {
         var format = new CountingFormat(CachedHttpResponseFormat.Instance);
-        await _func.DoAsync("r", Returns(Response("hello", ("Content-Type", "text/plain"))), format);
+        await DoAsync(Returns(Response("hello", ("Content-Type", "text/plain"))), format);
         format.Decodes = 0;
 
-        var first = await _func.DoAsync("r", NotCalled(), format);
-        var second = await _func.DoAsync("r", NotCalled(), format);
-        var third = await _func.DoAsync("r", NotCalled(), format);
+        var first = await DoAsync(NotCalled(), format);
+        var second = await DoAsync(NotCalled(), format);
+        var third = await DoAsync(NotCalled(), format);
 
         Assert.Equal(1, format.Decodes);
         Assert.Same(first, second);
@@ -57,9 +61,9 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
     [Fact]
     public async Task DoAsync_MemoryHit_BodyIsASliceOfTheStoredBytesNotACopy()
     {
-        await _func.DoAsync("r", Returns(Response("hello")), CachedHttpResponseFormat.Instance);
+        await DoAsync(Returns(Response("hello")), CachedHttpResponseFormat.Instance);
 
-        var hit = await _func.DoAsync("r", NotCalled(), CachedHttpResponseFormat.Instance);
+        var hit = await DoAsync(NotCalled(), CachedHttpResponseFormat.Instance);
 
         var stored = await _memory.GetAsync("r");
         Assert.True(MemoryMarshal.TryGetArray(hit.Body, out var segment));
@@ -71,17 +75,17 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
     public async Task DoAsync_EntryOverwrittenOrDeleted_NextHitSeesTheChange()
     {
         var format = CachedHttpResponseFormat.Instance;
-        await _func.DoAsync("r", Returns(Response("one")), format);
-        var reused = await _func.DoAsync("r", NotCalled(), format);
-        Assert.Same(reused, await _func.DoAsync("r", NotCalled(), format));
+        await DoAsync(Returns(Response("one")), format);
+        var reused = await DoAsync(NotCalled(), format);
+        Assert.Same(reused, await DoAsync(NotCalled(), format));
 
         await _memory.SetAsync("r", format.Write(Response("two"), _time.GetUtcNow() + TimeSpan.FromMinutes(1)), TimeSpan.FromHours(1));
-        var afterSet = await _func.DoAsync("r", NotCalled(), format);
+        var afterSet = await DoAsync(NotCalled(), format);
         Assert.NotSame(reused, afterSet);
         Assert.Equal("two", Encoding.UTF8.GetString(afterSet.Body.Span));
 
         await _memory.DeleteAsync(["r"]);
-        var afterDelete = await _func.DoAsync("r", Returns(Response("three")), format);
+        var afterDelete = await DoAsync(Returns(Response("three")), format);
         Assert.Equal("three", Encoding.UTF8.GetString(afterDelete.Body.Span));
     }
 
@@ -90,11 +94,11 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
     {
         // The safe-default check depends on the format: a response with Vary, read (and kept) by the format that
         // allows it, must still be refused by the format that does not.
-        await _func.DoAsync("r", Returns(Response("varied", ("Vary", "Accept-Language"))), CachedHttpResponseFormat.VaryAllowed);
-        var varied = await _func.DoAsync("r", NotCalled(), CachedHttpResponseFormat.VaryAllowed);
-        Assert.Same(varied, await _func.DoAsync("r", NotCalled(), CachedHttpResponseFormat.VaryAllowed));
+        await DoAsync(Returns(Response("varied", ("Vary", "Accept-Language"))), CachedHttpResponseFormat.VaryAllowed);
+        var varied = await DoAsync(NotCalled(), CachedHttpResponseFormat.VaryAllowed);
+        Assert.Same(varied, await DoAsync(NotCalled(), CachedHttpResponseFormat.VaryAllowed));
 
-        var strict = await _func.DoAsync("r", Returns(Response("own")), CachedHttpResponseFormat.Instance);
+        var strict = await DoAsync(Returns(Response("own")), CachedHttpResponseFormat.Instance);
 
         Assert.Equal("own", Encoding.UTF8.GetString(strict.Body.Span));
     }
@@ -109,7 +113,7 @@ public sealed class CachedHttpResponseReuseTests : IAsyncDisposable
 
         for (int i = 0; i < 3; i++)
         {
-            var response = await _func.DoAsync("r", (context, _) =>
+            var response = await DoAsync((context, _) =>
             {
                 runs++;
                 context.NoCache = true;
