@@ -4,15 +4,6 @@ namespace HybridCaching;
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Warning, Message = "Upstream cache {Operation} failed for key '{Key}'; serving from downstream.")]
-    public static partial void UpstreamFailed(ILogger logger, string operation, string key, Exception exception);
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Cache read failed for key '{Key}'; treating it as a miss.")]
-    public static partial void ReadFailed(ILogger logger, string key, Exception exception);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Cache write failed for key '{Key}'.")]
-    public static partial void WriteFailed(ILogger logger, string key, Exception exception);
-
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Background refresh failed for key '{Key}'; the stale value stays in use.")]
     public static partial void RefreshFailed(ILogger logger, string key, Exception exception);
 

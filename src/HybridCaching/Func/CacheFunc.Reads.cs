@@ -29,7 +29,13 @@ public sealed partial class CacheFunc
             return default;
         }
 
-        return pending.IsCompletedSuccessfully ? pending : LeadReadAsync(key, deadline.WithinAsync(pending.AsTask(), 0.25, cancellationToken), cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            _failures.Succeeded();
+            return pending;
+        }
+
+        return LeadReadAsync(key, deadline.WithinAsync(pending.AsTask(), 0.25, cancellationToken), cancellationToken);
     }
 
     private async ValueTask<byte[]?> LeadReadAsync(string key, Task<byte[]?> read, CancellationToken cancellationToken)
@@ -42,7 +48,9 @@ public sealed partial class CacheFunc
 
         try
         {
-            return await read.ConfigureAwait(false);
+            var value = await read.ConfigureAwait(false);
+            _failures.Succeeded();
+            return value;
         }
         catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {

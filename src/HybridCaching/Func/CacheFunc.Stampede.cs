@@ -106,12 +106,13 @@ public sealed partial class CacheFunc
         {
             // Over local copies of a shared level, a failed shared write keeps the local copy (logged and counted there).
             await (_localCopies is null ? _cache.SetAsync(key, payload, ttl) : _localCopies.StoreProducedAsync(key, payload, ttl)).ConfigureAwait(false);
+            _failures.Succeeded();
         }
 #pragma warning disable CA1031 // often detached from any caller: every failure is logged here, none is rethrown
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.WriteFailed(_logger, key, ex);
+            _failures.Failed("write", key, ex);
             CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "write");
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
         }

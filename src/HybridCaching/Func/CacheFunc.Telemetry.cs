@@ -5,10 +5,11 @@ namespace HybridCaching;
 // Telemetry: spans and factory-run metrics of this cache function (CacheTelemetry holds the instruments).
 public sealed partial class CacheFunc
 {
-    // A failed (or late) cache read, which the call takes as a miss.
+    // A failed (or late) cache read, which the call takes as a miss: counted, and logged as part of an outage (its start in
+    // full, reminders, its end).
     private void ReadFailed(string key, Exception exception)
     {
-        Log.ReadFailed(_logger, key, exception);
+        _failures.Failed("read", key, exception);
         CacheTelemetry.Count(CacheTelemetry.Errors, _tags, "operation", "read");
     }
 

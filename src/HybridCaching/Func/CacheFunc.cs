@@ -30,6 +30,7 @@ public sealed partial class CacheFunc
     private readonly ICacheSerializer _serializer;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly FailureLog _failures;
     private readonly TimeSpan _waitFor;
     private readonly TimeSpan _freshFor;
     private readonly TimeSpan _ttl;
@@ -76,6 +77,7 @@ public sealed partial class CacheFunc
         _serializer = options.Serializer ?? DefaultSerializerOrMissing();
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
+        _failures = new FailureLog(_logger, _timeProvider, CacheTelemetry.LevelOf(cache));
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _race = cache as ICacheRace;
         _localEntries = cache as ILocalCacheEntries;

@@ -40,6 +40,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     private readonly ILocalCacheEntries? _downstreamEntries;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly FailureLog _failures;
     private readonly string _upstreamLevel; // the cache.level tag of the upstream failures counted here
     private long _invalidations; // bumped on every announcement received: a copy-down that raced one is skipped
     private volatile bool _disposed;
@@ -66,6 +67,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         _timeProvider = timeProvider ?? TimeProvider.System;
         Backplane = (upstream as ICacheBackplaneSource)?.CreateBackplane(this);
         _upstreamLevel = CacheTelemetry.LevelOf(upstream);
+        _failures = new FailureLog(_logger, _timeProvider, _upstreamLevel);
     }
 
     internal ICacheBackplane? Backplane { get; }
@@ -123,6 +125,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         try
         {
             await _upstream.SetAsync(key, value, ttl).ConfigureAwait(false);
+            _failures.Succeeded();
         }
         catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, CancellationToken.None))
         {
@@ -277,11 +280,11 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             TaskScheduler.Default);
     }
 
-    // An upstream failure served around: logged, and counted under the upstream's level (no cache.name: this level is
-    // shared by every CacheFunc over it).
+    // An upstream failure served around: counted under the upstream's level (no cache.name: this level is shared by every
+    // CacheFunc over it), and logged as part of an outage (its start in full, reminders, its end).
     private void UpstreamFailed(string operation, string key, Exception ex)
     {
-        Log.UpstreamFailed(_logger, operation, key, ex);
+        _failures.Failed(operation, key, ex);
         CacheTelemetry.CountError(_upstreamLevel, operation switch { "Fetch" => "read", "Set" or "Renew" => "write", _ => "race" });
     }
 
@@ -299,6 +302,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         try
         {
             fetched = await _upstream.FetchAsync(key, cancellationToken).ConfigureAwait(false);
+            _failures.Succeeded();
         }
         catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
         {
@@ -340,7 +344,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         RaceResult result = default;
         try
         {
-            return await upstream.RaceAsync(
+            result = await upstream.RaceAsync(
                 key,
                 async token =>
                 {
@@ -352,6 +356,8 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
                 waitFor,
                 ttl,
                 cancellationToken).ConfigureAwait(false);
+            _failures.Succeeded();
+            return result;
         }
         catch (Exception ex) when (!ran && CacheFunc.IsCacheFailure(ex, cancellationToken)
             && ex is not (RemoteRaceException or TimeoutException))

@@ -81,4 +81,34 @@ public sealed class FailureLogTests
         Assert.DoesNotContain(key, message, StringComparison.Ordinal);
         Assert.Contains(new string('k', 128) + "…(9872 more)", message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task HybridOverADownUpstream_HundredCalls_OneWarning()
+    {
+        await using var memory = new MemoryCache(1000, 1 << 20, TimeSpan.Zero, _time);
+        await using var hybrid = new HybridCache(new FaultyCacheAdapter(), memory, _logger, _time);
+        var func = new CacheFunc(hybrid, new CacheFuncOptions { TimeProvider = _time, Logger = _logger });
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(i, await func.DoAsync($"k{i}", _ => Task.FromResult(i)));
+        }
+
+        var warning = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Equal(1100, warning.Id.Id);
+        Assert.NotNull(warning.Exception);
+    }
+
+    [Fact]
+    public async Task CacheFuncOverADownCache_HundredCalls_OneWarning()
+    {
+        var func = new CacheFunc(new FaultyCacheAdapter(), new CacheFuncOptions { TimeProvider = _time, Logger = _logger });
+
+        for (var i = 0; i < 100; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(async () => await func.DoAsync($"k{i}", _ => Task.FromResult(i)));
+        }
+
+        Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+    }
 }
