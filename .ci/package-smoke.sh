@@ -14,6 +14,9 @@ for package in HybridCaching HybridCaching.Redis HybridCaching.AspNetCore Hybrid
   for file in README.md LICENSE NOTICE; do
     grep -q " $file\$" <<<"$listing" || { echo "$package lacks $file" >&2; exit 1; }
   done
+  # The package README (package-readme.md) is what a gallery page shows: its links must be absolute.
+  relative="$(unzip -p "$work/feed/$package.$version.nupkg" README.md | grep -oE '\]\([^)]*\)' | grep -v '^](https://' || true)"
+  [ -z "$relative" ] || { echo "$package's README has relative links: $relative" >&2; exit 1; }
 done
 mkdir "$work/app"
 cp .ci/package-smoke/Program.cs "$work/app/"

@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace HybridCaching.Docs.Tests;
 
 /// <summary>
-/// Every ```csharp block of README.md and docs/*.md compiles, so a doc can't drift from the API.
+/// Every ```csharp block of README.md, package-readme.md and docs/*.md compiles, so a doc can't drift from the API.
 /// </summary>
 /// <remarks>
 /// The convention the docs follow:
@@ -76,6 +76,7 @@ public sealed class DocSnippetTests
         var snippets = AllSnippets.Value;
         Assert.True(snippets.Count >= 20, $"found only {snippets.Count} blocks");
         Assert.Contains(snippets, s => s.File == "README.md");
+        Assert.Contains(snippets, s => s.File == "package-readme.md");
     }
 
     [Fact]
@@ -212,7 +213,7 @@ public sealed class DocSnippetTests
 
     private static List<Snippet> Extract(string root)
     {
-        var files = new[] { Path.Combine(root, "README.md") }
+        var files = new[] { Path.Combine(root, "README.md"), Path.Combine(root, "package-readme.md") }
             .Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Order(StringComparer.Ordinal));
         var snippets = new List<Snippet>();
         foreach (var path in files)
