@@ -18,7 +18,7 @@ internal static class LockResultCodec
 
     public static ReadOnlySpan<byte> Placeholder => "1"u8;
 
-    public static byte[] Encode(RaceResult result) => Encode(result.Value, result.NoCache ? NoCacheError : null);
+    public static byte[] Encode(RaceResult result) => Encode(result.Value, error: null);
 
     public static byte[] Encode(byte[]? value, string? error)
     {
@@ -90,8 +90,7 @@ internal static class LockResultCodec
     // The race's outcome a leader left: a RaceResult, or its failure as a RemoteRaceException.
     public static RaceResult ToRaceResult(ReadOnlyMemory<byte> data) => Decode(data) switch
     {
-        (var value, null or "") => new RaceResult(value),
-        (var value, NoCacheError) => new RaceResult(value, NoCache: true),
+        (var value, null or "" or NoCacheError) => new RaceResult(value),
         (_, NotFoundError) => new RaceResult(null),
         (_, var error) => throw new RemoteRaceException(error),
     };

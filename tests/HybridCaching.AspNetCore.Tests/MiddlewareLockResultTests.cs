@@ -36,7 +36,6 @@ public sealed class MiddlewareLockResultTests : IAsyncDisposable
         });
         using (response)
         {
-            Assert.False(result.NoCache);
             Assert.True(CachePayload.TryRead(result.Value, out var payload));
             Assert.Equal(500, payload.StatusCode);
             Assert.Equal("boom page", Encoding.UTF8.GetString(payload.Value));
@@ -56,7 +55,6 @@ public sealed class MiddlewareLockResultTests : IAsyncDisposable
         });
         using (response)
         {
-            Assert.False(result.NoCache);
             Assert.True(CachePayload.TryRead(result.Value, out var payload));
             Assert.Equal(503, payload.StatusCode);
             Assert.True(payload.Value.IsEmpty);

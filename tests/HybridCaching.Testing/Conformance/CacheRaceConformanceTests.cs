@@ -63,7 +63,6 @@ public abstract class CacheRaceConformanceTests : AdapterSuite
             return key[prefix.Length..] switch
             {
                 "2" => new RaceResult(null),
-                "3" => new RaceResult(Bytes("3"), NoCache: true),
                 "4" => new RaceResult(null),
                 "5" => throw new TimeoutException("timeout on 5"),
                 var name => new RaceResult(Bytes(name)),
@@ -89,11 +88,6 @@ public abstract class CacheRaceConformanceTests : AdapterSuite
                 case "2" or "4":
                     Assert.Null((await run).Value);
                     break;
-                case "3":
-                    var noCache = await run;
-                    Assert.Equal("3", Text(noCache.Value));
-                    Assert.True(noCache.NoCache);
-                    break;
                 case "5":
                     var error = await Assert.ThrowsAnyAsync<Exception>(() => run);
                     Assert.Contains("timeout on 5", error.Message, StringComparison.Ordinal);
@@ -101,7 +95,6 @@ public abstract class CacheRaceConformanceTests : AdapterSuite
                 default:
                     var result = await run;
                     Assert.Equal(key[prefix.Length..], Text(result.Value));
-                    Assert.False(result.NoCache);
                     break;
             }
         }
