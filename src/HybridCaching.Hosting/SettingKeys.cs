@@ -47,11 +47,7 @@ internal sealed class SettingKeys : IValidateOptions<SettingKeys.Check>
     // Records that section (relative to the configuration) binds to TOptions.
     public void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>(string section)
     {
-        if (!_sections.TryGetValue(section, out var settings))
-        {
-            _sections[section] = settings = new(StringComparer.OrdinalIgnoreCase);
-        }
-
+        var settings = _sections.TryGetValue(section, out var added) ? added : _sections[section] = new(StringComparer.OrdinalIgnoreCase);
         foreach (var property in typeof(TOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
@@ -69,40 +65,34 @@ internal sealed class SettingKeys : IValidateOptions<SettingKeys.Check>
             : ValidateOptionsResult.Success;
 
     private IEnumerable<string> ProblemsUnder(IConfiguration node, string relative)
+        => node.GetChildren().SelectMany(child => Problems(child, relative, relative.Length == 0 ? child.Key : relative + ":" + child.Key));
+
+    private IEnumerable<string> Problems(IConfigurationSection child, string relative, string path)
     {
-        foreach (var child in node.GetChildren())
+        if (_sections.TryGetValue(path, out var settings))
         {
-            var path = relative.Length == 0 ? child.Key : relative + ":" + child.Key;
-            if (_sections.TryGetValue(path, out var settings))
-            {
-                foreach (var problem in SettingProblems(child, settings))
-                {
-                    yield return problem;
-                }
-            }
-            else if (path.Equals(CacheFuncs, StringComparison.OrdinalIgnoreCase) || SectionsUnder(path).Any())
-            {
-                foreach (var problem in ProblemsUnder(child, path))
-                {
-                    yield return problem;
-                }
-            }
-            else if (relative.Length == 0 && (_configuration is not IConfigurationSection || LevelSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase)))
-            {
-                // A root configuration holds the app's own keys too; a level's section is read when the level is added.
-            }
-            else if (relative.Equals(CacheFuncs, StringComparison.OrdinalIgnoreCase))
-            {
-                var added = SectionsUnder(relative).ToList();
-                yield return $"{child.Path} configures a CacheFunc that is not added: call AddCacheFunc(\"{child.Key}\"), or rename the section"
-                    + (added.Count == 0 ? " (no CacheFunc is added)." : $" to one of {string.Join(", ", added)} (nearest: {Nearest(child.Key, added)}).");
-            }
-            else
-            {
-                var known = SectionsUnder(relative).Concat(relative.Length == 0 ? LevelSections : []).Append(CacheFuncs).Distinct(StringComparer.OrdinalIgnoreCase);
-                yield return Unknown(child, known.ToList());
-            }
+            return SettingProblems(child, settings);
         }
+
+        if (path.Equals(CacheFuncs, StringComparison.OrdinalIgnoreCase) || SectionsUnder(path).Any())
+        {
+            return ProblemsUnder(child, path);
+        }
+
+        if (relative.Length == 0 && (_configuration is not IConfigurationSection || LevelSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase)))
+        {
+            return []; // a root configuration holds the app's own keys too; a level's section is read when the level is added
+        }
+
+        if (relative.Equals(CacheFuncs, StringComparison.OrdinalIgnoreCase))
+        {
+            var added = SectionsUnder(relative).ToList();
+            return [$"{child.Path} configures a CacheFunc that is not added: call AddCacheFunc(\"{child.Key}\"), or rename the section"
+                + (added.Count == 0 ? " (no CacheFunc is added)." : $" to one of {string.Join(", ", added)} (nearest: {Nearest(child.Key, added)}).")];
+        }
+
+        var known = SectionsUnder(relative).Concat(relative.Length == 0 ? LevelSections : []).Append(CacheFuncs).Distinct(StringComparer.OrdinalIgnoreCase);
+        return [Unknown(child, known.ToList())];
     }
 
     private static IEnumerable<string> SettingProblems(IConfigurationSection section, Dictionary<string, Type> settings)

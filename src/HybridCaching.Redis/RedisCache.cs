@@ -171,9 +171,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     /// <inheritdoc/>
     public async ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(value);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ThrowIfDisposed();
         await Timed("set", _writeConnectWait, (Key: (RedisKey)(_prefix + key), Value: value, Ttl: ttl), static (db, set) => db.ExecuteAsync("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)), static reply => reply, cancellationToken).ConfigureAwait(false);
     }
@@ -230,9 +228,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     /// <c>PEXPIRE</c> on a match, so a key removed or rewritten since the read is left as it is.</remarks>
     public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ArgumentNullException.ThrowIfNull(expected);
-        CacheArgument.ThrowIfNotPositive(ttl);
+        CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ThrowIfDisposed();
         var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
         var renew = db.ScriptEvaluateAsync(RenewScript, [(RedisKey)(_prefix + key)], [expected, Milliseconds(ttl)]);

@@ -71,32 +71,21 @@ public static class HttpCachingExtensions
         ArgumentNullException.ThrowIfNull(cache);
         CacheArgument.ThrowIfInvalidKey(key);
         byte[]? stored = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (stored is null || !await AreTagsValidAsync(cache, stored, timeProvider ?? TimeProvider.System, cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
 
-        return Format(callerMatchesVary).ReadStored(stored);
+        // Parsed once: bytes that are no entry, an entry carrying a tag removed after it was written, and one that is no
+        // response the safe defaults share are misses.
+        var invalidations = new TagInvalidations(cache, timeProvider ?? TimeProvider.System);
+        return stored is not null && CachePayload.TryRead(stored, out var payload)
+            && invalidations.Check(payload) switch
+            {
+                TagInvalidations.State.Unknown => await invalidations.IsValidAsync(payload.ReadTags(), payload.Written, cancellationToken).ConfigureAwait(false),
+                var known => known == TagInvalidations.State.Valid,
+            }
+            && Format(callerMatchesVary).TryRead(payload, out var cached) && !cached.IsBypass
+                ? cached
+                : null;
     }
 
     private static CachedHttpResponseFormat Format(bool callerMatchesVary)
         => callerMatchesVary ? CachedHttpResponseFormat.VaryAllowed : CachedHttpResponseFormat.Instance;
-
-    // An entry carrying a tag removed after it was written is a miss. Untagged entries, and bytes that are no entry at
-    // all (decoding refuses them), are valid here.
-    private static ValueTask<bool> AreTagsValidAsync(ICacheAdapter cache, byte[] stored, TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (!CachePayload.TryRead(stored, out var payload) || !payload.HasTags)
-        {
-            return ValueTask.FromResult(true);
-        }
-
-        var invalidations = new TagInvalidations(cache, time);
-        return invalidations.Check(payload) switch
-        {
-            TagInvalidations.State.Valid => ValueTask.FromResult(true),
-            TagInvalidations.State.Invalidated => ValueTask.FromResult(false),
-            _ => new ValueTask<bool>(invalidations.IsValidAsync(payload.ReadTags(), payload.Written, cancellationToken)),
-        };
-    }
 }
