@@ -156,7 +156,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("get", _operationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken);
+        return Timed("get", _operationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken, foreignIsMiss: true);
     }
 
     /// <inheritdoc/>
@@ -165,7 +165,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken);
+        return Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken, foreignIsMiss: true);
     }
 
     /// <inheritdoc/>
@@ -274,7 +274,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration), failures
     // included. Arguments travel as state and the reply is converted here: a read costs one async method and no closure.
-    private async ValueTask<TResult> Timed<TState, TReply, TResult>(string operation, TimeSpan connectWait, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken)
+    // A read (foreignIsMiss) of a key another program holds as another type (a hash, as Microsoft's RedisCache writes; a
+    // list) answers as a miss: only the reply's conversion of "nothing there" is returned, and Redis is not failing.
+    private async ValueTask<TResult> Timed<TState, TReply, TResult>(
+        string operation, TimeSpan connectWait, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
     {
         var started = Stopwatch.GetTimestamp();
         Task<TReply>? pending = null;
@@ -285,6 +288,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
             RedisTelemetry.Record(operation, started, null);
             return convert(await pending.ConfigureAwait(false));
+        }
+        catch (RedisServerException ex) when (foreignIsMiss && ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            RedisTelemetry.Record(operation, started, null);
+            return convert(default!);
         }
         catch (Exception ex)
         {
