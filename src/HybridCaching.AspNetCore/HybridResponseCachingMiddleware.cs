@@ -187,7 +187,7 @@ internal sealed class HybridResponseCachingMiddleware
             }
             catch (Exception ex) when (HttpResponsePolicy.IsLookupFailure(ex, context.RequestAborted))
             {
-                Log.LookupFailed(_logger, key, ex);
+                Log.LookupFailed(_logger, LoggedKey.Of(key), ex);
                 cached = null;
             }
 
@@ -279,7 +279,7 @@ internal sealed class HybridResponseCachingMiddleware
         {
             // A variant that does not match either (its Vary changed since) is not served: the request runs the
             // pipeline uncached.
-            Log.VariantMismatch(_logger, key);
+            Log.VariantMismatch(_logger, LoggedKey.Of(key));
             await PassThroughAsync(context).ConfigureAwait(false);
         }
     }
@@ -380,7 +380,7 @@ internal sealed class HybridResponseCachingMiddleware
             // MaximumVariants of this key are stored and alive: this one is answered and shared, not stored.
             if (Interlocked.Exchange(ref _warnedVariantLimit, 1) == 0)
             {
-                Log.VariantLimitReached(_logger, stored.BaseKey, _variants.Maximum);
+                Log.VariantLimitReached(_logger, LoggedKey.Of(stored.BaseKey), _variants.Maximum);
             }
 
             cacheContext.NoCache = true;

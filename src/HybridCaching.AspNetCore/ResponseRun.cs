@@ -21,5 +21,5 @@ internal sealed class ResponseRun(HybridResponseCachingMiddleware owner, HttpCon
     protected override Task<CachedHttpResponse> RefreshAsync(RequestSnapshot recorded, CachedHttpResponse? stale, CacheFuncContext cacheContext, CancellationToken cancellationToken)
         => owner.RefreshAsync(recorded, policy, variant, cacheContext, cancellationToken);
 
-    protected override void LogRefreshSkipped(string key) => Log.RefreshSkipped(owner.Logger, key);
+    protected override void LogRefreshSkipped(string key) => Log.RefreshSkipped(owner.Logger, LoggedKey.Of(key));
 }

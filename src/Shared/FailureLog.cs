@@ -10,9 +10,6 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
 {
     public static readonly TimeSpan ReminderInterval = TimeSpan.FromSeconds(30);
 
-    // Keys in log lines are cut to this many characters (a 10 MB key must not be printed on every warning).
-    private const int LoggedKeyLength = 128;
-
     private readonly object _gate = new();
     private volatile bool _failing;
     private DateTimeOffset _since;
@@ -21,9 +18,6 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
     private long _unlogged;
 
     public bool IsFailing => _failing;
-
-    public static string Shorten(string key)
-        => key.Length <= LoggedKeyLength ? key : string.Concat(key.AsSpan(0, LoggedKeyLength), "…(", (key.Length - LoggedKeyLength).ToString(System.Globalization.CultureInfo.InvariantCulture), " more)");
 
     public void Failed(string operation, string key, Exception exception)
     {
@@ -50,11 +44,11 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
 
         if (first)
         {
-            Started(logger, level, operation, Shorten(key), ReminderInterval, exception);
+            Started(logger, level, operation, LoggedKey.Of(key), ReminderInterval, exception);
         }
         else
         {
-            StillFailing(logger, level, unlogged + 1, now - _since, operation, Shorten(key), exception.GetType().Name, exception.Message);
+            StillFailing(logger, level, unlogged + 1, now - _since, operation, LoggedKey.Of(key), exception.GetType().Name, exception.Message);
         }
     }
 

@@ -20,7 +20,7 @@ public sealed partial class CacheFunc
 
         if (Interlocked.Exchange(ref _keyLimitLogged, 1) == 0)
         {
-            KeyTooLong(_logger, Name, FailureLog.Shorten(key), key.Length, _maximumKeyLength);
+            KeyTooLong(_logger, Name, LoggedKey.Of(key), key.Length, _maximumKeyLength);
         }
 
         return true;
@@ -35,7 +35,7 @@ public sealed partial class CacheFunc
 
         if (Interlocked.Exchange(ref _payloadLimitLogged, 1) == 0)
         {
-            PayloadTooLarge(_logger, Name, FailureLog.Shorten(key), payload.Length, _maximumPayloadBytes);
+            PayloadTooLarge(_logger, Name, LoggedKey.Of(key), payload.Length, _maximumPayloadBytes);
         }
 
         return true;

@@ -48,7 +48,7 @@ public sealed partial class CacheFunc
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.RefreshFailed(_logger, key, ex);
+            Log.RefreshFailed(_logger, LoggedKey.Of(key), ex);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "failed");
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().FullName);
 

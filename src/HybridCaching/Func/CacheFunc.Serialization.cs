@@ -63,7 +63,7 @@ public sealed partial class CacheFunc
     // Logs an entry that cannot be read as T; false: it is a miss.
     private bool DecodeFailed<T>(string key)
     {
-        Log.DecodeFailed(_logger, key, typeof(T).Name);
+        Log.DecodeFailed(_logger, LoggedKey.Of(key), typeof(T).Name);
         return false;
     }
 }

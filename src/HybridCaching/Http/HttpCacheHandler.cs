@@ -184,7 +184,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
         catch (Exception ex) when (HttpResponsePolicy.IsLookupFailure(ex, cancellationToken))
         {
-            HttpLog.LookupFailed(_logger, key, ex);
+            HttpLog.LookupFailed(_logger, LoggedKey.Of(key), ex);
         }
 
         if (_format.ReadStored(stored) is { } cached)
@@ -275,7 +275,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         }
 
         context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
-        HttpLog.Revalidated(_logger, context.Key);
+        HttpLog.Revalidated(_logger, LoggedKey.Of(context.Key));
         return refreshed;
     }
 
@@ -343,7 +343,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         protected override Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
             => owner.RefreshAsync(CopyRequest(recorded), stale, context, cancellationToken);
 
-        protected override void LogRefreshSkipped(string key) => HttpLog.RefreshSkipped(owner._logger, key);
+        protected override void LogRefreshSkipped(string key) => HttpLog.RefreshSkipped(owner._logger, LoggedKey.Of(key));
 
         protected override async Task<CachedHttpResponse> LeadAsync(StrongBox<HttpResponseMessage?> lead, CacheFuncContext context, CancellationToken cancellationToken)
         {

@@ -274,7 +274,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _ = pending.AsTask().ContinueWith(
-            t => Log.InvalidationFailed(_logger, operation, key, t.Exception!.GetBaseException()),
+            t => Log.InvalidationFailed(_logger, operation, LoggedKey.Of(key), t.Exception!.GetBaseException()),
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);

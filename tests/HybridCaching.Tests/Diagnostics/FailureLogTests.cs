@@ -79,7 +79,7 @@ public sealed class FailureLogTests
 
         var message = Assert.Single(_logger.Collector.GetSnapshot()).Message;
         Assert.DoesNotContain(key, message, StringComparison.Ordinal);
-        Assert.Contains(new string('k', 128) + "…(9872 more)", message, StringComparison.Ordinal);
+        Assert.Contains(new string('k', LoggedKey.MaximumLength) + "…(9872 more)", message, StringComparison.Ordinal);
     }
 
     [Fact]
