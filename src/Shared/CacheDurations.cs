@@ -1,14 +1,16 @@
 namespace HybridCaching;
 
 /// <summary>
-/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive, and FreshFor is at
-/// most Ttl). Every settings type that carries them (the options of <see cref="CacheFunc"/>,
+/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive; in configuration,
+/// FreshFor is at most Ttl too). Every settings type that carries them (the options of <see cref="CacheFunc"/>,
 /// <see cref="Http.HttpCacheHandler"/> and the ASP.NET Core middleware, its policies and attribute,
 /// <see cref="CacheEntryOptions"/>, <see cref="CacheFuncContext"/>, the Hosting package's start-up validation) checks them
 /// here, so all accept and reject alike, in the same words.
 /// </summary>
-/// <remarks>FreshFor longer than Ttl has no use: the value expires before it goes stale, so it is never served stale and
-/// FreshFor acts as Ttl; most likely the two were swapped.</remarks>
+/// <remarks>FreshFor longer than Ttl means a value expires before it goes stale: it is never served stale or refreshed in
+/// the background. In configuration that is most likely a mistake (the two swapped) and fails at start; in code it has a
+/// use (a short Ttl set alone, FreshFor left at its default, for a plain expiring cache) and is accepted, with a warning
+/// from <see cref="CacheFunc"/>.</remarks>
 /// <param name="WaitFor">How long a factory run, and every caller waiting on it, may take.</param>
 /// <param name="FreshFor">How long a computed value is fresh.</param>
 /// <param name="Ttl">How long a computed value stays stored.</param>
@@ -16,17 +18,17 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
 {
     public static CacheDurations Default { get; } = new(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
 
-    // Throws for the first duration that breaks the rule, named as its setting unless other names (a constructor's) are given.
+    // Throws for the first duration that is not positive, named as its setting unless other names (a constructor's) are given.
     public CacheDurations Validate(string waitFor = nameof(WaitFor), string freshFor = nameof(FreshFor), string ttl = nameof(Ttl))
     {
         ThrowIfNotPositive(WaitFor, waitFor);
         ThrowIfNotPositive(FreshFor, freshFor);
         ThrowIfNotPositive(Ttl, ttl);
-        ThrowIfFreshForLonger(FreshFor, Ttl, freshFor, ttl);
         return this;
     }
 
-    // The rule's message for each duration that is set and breaks it, its name after prefix (a configuration path).
+    // The configuration rule's message for each duration that is set and breaks it, its name after prefix (a configuration
+    // path): not positive, or FreshFor longer than Ttl.
     public static IEnumerable<string> Problems(TimeSpan? waitFor, TimeSpan? freshFor, TimeSpan? ttl, string prefix = "")
         => new[]
             {
@@ -42,15 +44,6 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
         if (Problem(value, name) is { } problem)
         {
             throw new ArgumentOutOfRangeException(name, problem);
-        }
-    }
-
-    // Throws when both are set and freshFor is the longer, naming the parameter being set.
-    public static void ThrowIfFreshForLonger(TimeSpan? freshFor, TimeSpan? ttl, string freshForName = nameof(FreshFor), string ttlName = nameof(Ttl), string? paramName = null)
-    {
-        if (OrderProblem(freshFor, ttl, freshForName, ttlName) is { } problem)
-        {
-            throw new ArgumentOutOfRangeException(paramName ?? freshForName, problem);
         }
     }
 

@@ -21,19 +21,10 @@ public static class DurationRule
     /// <summary>The one message a duration that breaks the rule gets, in code and in configuration alike.</summary>
     public static string Message(string name, TimeSpan value) => $"{name} must be a positive TimeSpan (e.g. \"00:01:00\"); it is \"{value}\".";
 
-    /// <summary>The one message FreshFor longer than Ttl gets, in code and in configuration alike.</summary>
+    /// <summary>The message configuration's start-up check gives FreshFor longer than Ttl.</summary>
     public static string LongerMessage(string freshForName, string ttlName, TimeSpan freshFor, TimeSpan ttl)
         => $"{freshForName} (\"{freshFor}\") is longer than {ttlName} (\"{ttl}\"): a value would expire before it goes stale. "
             + $"Set {freshForName} to at most \"{ttl}\", or {ttlName} to at least \"{freshFor}\".";
-
-    /// <summary>Asserts that <paramref name="act"/> rejects FreshFor (named <paramref name="freshForName"/>) longer than Ttl
-    /// (<paramref name="ttlName"/>) with the rule's message, naming parameter <paramref name="paramName"/>.</summary>
-    public static void AssertLongerRejected(string freshForName, string ttlName, TimeSpan freshFor, TimeSpan ttl, Action act, string? paramName = null)
-    {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(act);
-        Assert.Equal(paramName ?? freshForName, error.ParamName);
-        Assert.StartsWith(LongerMessage(freshForName, ttlName, freshFor, ttl), error.Message, StringComparison.Ordinal);
-    }
 
     /// <summary>Asserts that <paramref name="act"/> rejects <paramref name="value"/> as <paramref name="name"/> with the
     /// rule's message.</summary>

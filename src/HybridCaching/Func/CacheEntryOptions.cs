@@ -9,29 +9,28 @@ namespace HybridCaching;
 public sealed record CacheEntryOptions
 {
     /// <summary>How long the value written by this call is fresh.</summary>
-    /// <value>Null (the <see cref="CacheFunc"/>'s freshFor) or positive; at most <see cref="Ttl"/> when both are set.</value>
-    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration, or longer than <see cref="Ttl"/>.</exception>
+    /// <value>Null (the <see cref="CacheFunc"/>'s freshFor) or positive. Longer than the entry's ttl, the value expires
+    /// before it goes stale: it is never served stale or refreshed in the background.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan? FreshFor
     {
         get;
         init
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(FreshFor));
-            CacheDurations.ThrowIfFreshForLonger(value, Ttl);
             field = value;
         }
     }
 
     /// <summary>How long the value written by this call stays stored.</summary>
-    /// <value>Null (the <see cref="CacheFunc"/>'s ttl) or positive; at least <see cref="FreshFor"/> when both are set.</value>
-    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration, or shorter than <see cref="FreshFor"/>.</exception>
+    /// <value>Null (the <see cref="CacheFunc"/>'s ttl) or positive.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative duration.</exception>
     public TimeSpan? Ttl
     {
         get;
         init
         {
             CacheDurations.ThrowIfNotPositive(value, nameof(Ttl));
-            CacheDurations.ThrowIfFreshForLonger(FreshFor, value, paramName: nameof(Ttl));
             field = value;
         }
     }

@@ -49,7 +49,7 @@ public sealed partial class CacheFunc
     /// <summary>Creates a cache function wrapper.</summary>
     /// <param name="cache">Where values are stored.</param>
     /// <param name="waitFor">How long a call may take before a <see cref="TimeoutException"/>; positive.</param>
-    /// <param name="freshFor">How long a value is fresh before a hit triggers a background refresh; positive, at most <paramref name="ttl"/>.</param>
+    /// <param name="freshFor">How long a value is fresh before a hit triggers a background refresh; positive (longer than <paramref name="ttl"/>, values are never served stale: a warning is logged).</param>
     /// <param name="ttl">How long a value stays stored; positive.</param>
     /// <param name="serializer">Turns values into bytes; MessagePack when null.</param>
     public CacheFunc(ICacheAdapter cache, TimeSpan waitFor, TimeSpan freshFor, TimeSpan ttl, ICacheSerializer? serializer = null)
@@ -78,6 +78,10 @@ public sealed partial class CacheFunc
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
         _failures = new FailureLog(_logger, _timeProvider, CacheTelemetry.LevelOf(cache));
+        if (_freshFor > _ttl)
+        {
+            Log.FreshForLongerThanTtl(_logger, options.Name, _freshFor, _ttl);
+        }
         _local = new SingleFlight<RaceResult>(_timeProvider);
         _race = cache as ICacheRace;
         _localEntries = cache as ILocalCacheEntries;

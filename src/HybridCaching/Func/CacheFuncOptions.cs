@@ -11,7 +11,8 @@ public sealed class CacheFuncOptions
     public TimeSpan WaitFor { get; set; } = CacheDurations.Default.WaitFor;
 
     /// <summary>How long a computed value is fresh; a hit after that returns the value at once and refreshes it in the background.</summary>
-    /// <value>Positive, at most <see cref="Ttl"/> (checked when a <see cref="CacheFunc"/> is created); default 1 minute.</value>
+    /// <value>Positive; default 1 minute. Longer than <see cref="Ttl"/>, values expire before they go stale (never served
+    /// stale or refreshed): the <see cref="CacheFunc"/> logs a warning, and configuration refuses it at start.</value>
     public TimeSpan FreshFor { get; set; } = CacheDurations.Default.FreshFor;
 
     /// <summary>How long a computed value stays stored (a long TTL keeps serving stale values while the source is down).</summary>

@@ -1,10 +1,14 @@
 using HybridCaching.Http;
 using HybridCaching.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using static HybridCaching.Testing.DurationRule;
 
 namespace HybridCaching.Tests.Func;
 
-/// <summary>The one rule of WaitFor, FreshFor and Ttl (each positive), stated once for every settings type of the core
+/// <summary>The one rule of WaitFor, FreshFor and Ttl in code (each positive; FreshFor longer than Ttl is accepted with a
+/// warning), stated once for every settings type of the core
 /// package that carries them: each rejects zero and negative durations alike, with the same message.</summary>
 public sealed class CacheDurationsTests : IAsyncDisposable
 {
@@ -70,15 +74,35 @@ public sealed class CacheDurationsTests : IAsyncDisposable
     }
 
     [Fact]
-    public void FreshForLongerThanTtl_EverySettingsType_ThrowsTheSameMessageNamingBoth()
+    public void FreshForLongerThanTtl_InCode_IsAcceptedByEverySettingsType_AndTheCacheFuncWarnsOnce()
     {
         TimeSpan wait = TimeSpan.FromSeconds(5), fresh = TimeSpan.FromHours(1), ttl = TimeSpan.FromMinutes(30);
+        var logger = new FakeLogger();
 
-        AssertLongerRejected("freshFor", "ttl", fresh, ttl, () => new CacheFunc(_memory, wait, fresh, ttl));
-        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => new CacheFunc(_memory, new CacheFuncOptions { FreshFor = fresh, Ttl = ttl }));
-        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => new HttpCacheHandler(new HttpCacheHandlerOptions { Cache = _memory, FreshFor = fresh, Ttl = ttl }));
-        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => _ = new CacheEntryOptions { FreshFor = fresh, Ttl = ttl }, paramName: "Ttl");
-        AssertLongerRejected("FreshFor", "Ttl", fresh, ttl, () => _ = new CacheEntryOptions { Ttl = ttl, FreshFor = fresh });
+        _ = new CacheFunc(_memory, wait, fresh, ttl);
+        _ = new CacheFunc(_memory, new CacheFuncOptions { FreshFor = fresh, Ttl = ttl, Logger = logger });
+        _ = new HttpCacheHandler(new HttpCacheHandlerOptions { Cache = _memory, FreshFor = fresh, Ttl = ttl });
+        Assert.Equal((fresh, ttl), (new CacheEntryOptions { FreshFor = fresh, Ttl = ttl }.FreshFor, new CacheEntryOptions { FreshFor = fresh, Ttl = ttl }.Ttl));
+
+        var warning = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal((LogLevel.Warning, 1007), (warning.Level, warning.Id.Id));
+    }
+
+    [Fact]
+    public async Task FreshForLongerThanTtl_ValueExpiresBeforeItGoesStale_NeverRefreshedInTheBackground()
+    {
+        var time = new FakeTimeProvider();
+        await using var memory = new MemoryCache(100, 1 << 20, TimeSpan.Zero, time);
+        var func = new CacheFunc(memory, new CacheFuncOptions { FreshFor = TimeSpan.FromHours(1), Ttl = TimeSpan.FromMinutes(30), TimeProvider = time });
+        var runs = 0;
+        Task<string> Factory(CancellationToken _) => Task.FromResult($"v{++runs}");
+
+        Assert.Equal("v1", await func.DoAsync("k", Factory));
+        time.Advance(TimeSpan.FromMinutes(29));
+        Assert.Equal("v1", await func.DoAsync("k", Factory));
+        Assert.Equal(0, func.PendingBackgroundRefreshes);
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal("v2", await func.DoAsync("k", Factory));
     }
 
     [Fact]
