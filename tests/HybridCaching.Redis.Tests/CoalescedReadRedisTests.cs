@@ -1,0 +1,43 @@
+using System.Globalization;
+using HybridCaching.Testing.Redis;
+
+namespace HybridCaching.Redis.Tests;
+
+/// <summary>Issue 23's goal, counted by Redis itself: 64 concurrent Redis-only hits on one key in one process make at most
+/// 2 GETs (one shared round trip), read from <c>INFO commandstats</c>.</summary>
+[Collection(RedisCollection.Name)]
+[Trait("Category", "Redis")]
+public sealed class CoalescedReadRedisTests(RedisServerFixture server)
+{
+    private const int Callers = 64;
+
+    private async Task<long> GetCallsAsync()
+    {
+        var stats = RedisCli.ParseInfo(await RedisCli.CommandAsync(server.Port, "INFO", "commandstats"));
+        return stats.TryGetValue("cmdstat_get", out var line)
+            ? long.Parse(line.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)
+            : 0;
+    }
+
+    [Fact]
+    public async Task DoAsync_SixtyFourConcurrentHitsOnOneKey_AtMostTwoGetsReachRedis()
+    {
+        await using var cache = await RedisTestCache.CreateAsync(server);
+        var func = new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(20) });
+        var runs = 0;
+        Assert.Equal("v", await func.DoAsync("hot", _ => { runs++; return Task.FromResult("v"); }));
+        var before = await GetCallsAsync();
+
+        // Redis holds every command for 300 ms, so all 64 calls start while the first GET is pending (deterministic on a
+        // busy machine); without coalescing each would send its own.
+        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "300");
+        var calls = Enumerable.Range(0, Callers)
+            .Select(_ => func.DoAsync("hot", _ => { runs++; return Task.FromResult("other"); }).AsTask())
+            .ToList();
+        var values = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(values, value => Assert.Equal("v", value));
+        Assert.Equal(1, runs);
+        Assert.InRange(await GetCallsAsync() - before, 1, 2);
+    }
+}
