@@ -24,6 +24,7 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
         var now = timeProvider.GetUtcNow();
         bool first;
         long unlogged;
+        DateTimeOffset since;
         lock (_gate)
         {
             first = !_failing;
@@ -39,7 +40,7 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
                 return;
             }
 
-            (_lastLogged, unlogged, _unlogged) = (now, _unlogged, 0);
+            (_lastLogged, unlogged, _unlogged, since) = (now, _unlogged, 0, _since);
         }
 
         if (first)
@@ -48,7 +49,7 @@ internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvid
         }
         else
         {
-            StillFailing(logger, level, unlogged + 1, now - _since, operation, LoggedKey.Of(key), exception.GetType().Name, exception.Message);
+            StillFailing(logger, level, unlogged + 1, now - since, operation, LoggedKey.Of(key), exception.GetType().Name, exception.Message);
         }
     }
 

@@ -28,9 +28,9 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
         Assert.Equal("v", await func.DoAsync("hot", _ => { runs++; return Task.FromResult("v"); }));
         var before = await GetCallsAsync();
 
-        // Redis holds every command for 300 ms, so all 64 calls start while the first GET is pending (deterministic on a
-        // busy machine); without coalescing each would send its own.
-        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "300");
+        // Redis holds every command for a second (CLIENT UNPAUSE would wait for the pause too), far longer than starting 64
+        // calls takes, so all start while the first GET is pending; without coalescing each would send its own.
+        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "1000");
         var calls = Enumerable.Range(0, Callers)
             .Select(_ => func.DoAsync("hot", _ => { runs++; return Task.FromResult("other"); }).AsTask())
             .ToList();

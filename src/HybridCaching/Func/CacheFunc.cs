@@ -77,7 +77,8 @@ public sealed partial class CacheFunc
         _serializer = options.Serializer ?? DefaultSerializerOrMissing();
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _logger = options.Logger ?? NullLogger.Instance;
-        _failures = new FailureLog(_logger, _timeProvider, CacheTelemetry.LevelOf(cache));
+        var level = CacheTelemetry.LevelOf(cache);
+        _failures = new FailureLog(_logger, _timeProvider, level);
         if (_freshFor > _ttl)
         {
             Log.FreshForLongerThanTtl(_logger, options.Name, _freshFor, _ttl);
@@ -89,7 +90,7 @@ public sealed partial class CacheFunc
         _reuseAll = options.ReuseValues;
         (_maximumKeyLength, _maximumPayloadBytes) = (options.MaximumKeyLength, options.MaximumPayloadBytes);
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
-        _tags = new CacheTelemetry.CacheTags(options.Name, CacheTelemetry.LevelOf(cache));
+        _tags = new CacheTelemetry.CacheTags(options.Name, level);
         _tagInvalidations = new TagInvalidations(cache, _timeProvider);
     }
 
