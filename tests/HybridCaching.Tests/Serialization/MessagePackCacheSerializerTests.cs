@@ -375,6 +375,18 @@ public class MessagePackCacheSerializerTests
     }
 
     [Fact]
+    public void Deserialize_SequenceOfSegments_ReadsLikeOneBlock()
+    {
+        // "ab" then 1234567, split inside each value; then the same with a trailing byte in its own segment.
+        byte[] text = Convert.FromHexString("a26162"), number = Convert.FromHexString("ce0012d687");
+
+        Assert.Equal("ab", Serializer.Deserialize<string>(Segments(text[..1], text[1..])));
+        Assert.Equal(1_234_567, Serializer.Deserialize<int>(Segments(number[..2], number[2..])));
+        MessagePackSerializationException ex = Assert.Throws<MessagePackSerializationException>(() => Serializer.Deserialize<string>(Segments(text[..2], text[2..], [0x01])));
+        Assert.StartsWith("1 bytes follow", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Deserialize_NilIntoValueType_Throws()
     {
         Assert.Throws<MessagePackSerializationException>(() => Read<int>("c0"));
@@ -678,5 +690,24 @@ public class MessagePackCacheSerializerTests
         public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value?.ToUpperInvariant());
 
         public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString();
+    }
+
+    private static ReadOnlySequence<byte> Segments(params byte[][] parts)
+    {
+        var first = new Segment(parts[0], 0);
+        var last = first;
+        foreach (var part in parts[1..])
+        {
+            last = last.Append(part);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] bytes, long runningIndex) => (Memory, RunningIndex) = (bytes, runningIndex);
+
+        public Segment Append(byte[] bytes) => (Segment)(Next = new Segment(bytes, RunningIndex + Memory.Length));
     }
 }
