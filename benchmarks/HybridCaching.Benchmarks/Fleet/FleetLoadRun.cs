@@ -11,7 +11,7 @@ namespace HybridCaching.Benchmarks.Fleet;
 /// a hot-key storm (every worker misses one cold key at the same instant, repeated), steady reads with 1 % writes, and a
 /// write burst of 1,000 keys/s fleet-wide — measured from Redis's own counters per node (<see cref="NodeCounters"/>)
 /// and the workers' factory, backplane and latency counts. Writes fleet-load.md (<see cref="FleetReport"/>).
-/// Run: dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- fleet-load [sizes] [results folder] [seconds]
+/// Run: dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- fleet-load [sizes] [results folder] [seconds] [burst keys/s]
 /// </summary>
 internal static class FleetLoadRun
 {
@@ -22,14 +22,15 @@ internal static class FleetLoadRun
     public const int SlowStormKeys = 3;
     public const int SteadyKeys = 500;
     public const double SteadyOpsPerSecond = 2000;
-    public const double BurstKeysPerSecond = 1000;
+    public const double DefaultBurstKeysPerSecond = 1000;
 
     public static async Task RunAsync(string[] args)
     {
         var sizes = (args.Length > 0 ? args[0] : "2,4,8,16,32").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var folder = args.Length > 1 ? args[1] : "benchmarks/results";
         var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 3;
-        var report = new FleetReport(string.Join(' ', args));
+        var burstRate = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : DefaultBurstKeysPerSecond;
+        var report = new FleetReport(string.Join(' ', args), burstRate);
 
         var cluster = new RedisClusterFixture();
         await cluster.InitializeAsync();
@@ -53,7 +54,7 @@ internal static class FleetLoadRun
                     await run.StormAsync(workers, FactoryMilliseconds, StormKeys);
                     await run.StormAsync(workers, SlowFactoryMilliseconds, SlowStormKeys);
                     await run.SteadyAsync(workers, seconds);
-                    await run.BurstAsync(workers, seconds);
+                    await run.BurstAsync(workers, seconds, burstRate);
                 }
                 finally
                 {
@@ -66,7 +67,7 @@ internal static class FleetLoadRun
             await cluster.DisposeAsync();
         }
 
-        var path = Path.Combine(folder, "fleet-load.md");
+        var path = Path.Combine(folder, burstRate == DefaultBurstKeysPerSecond ? "fleet-load.md" : $"fleet-load-burst{burstRate.ToString(CultureInfo.InvariantCulture)}.md");
         await File.WriteAllTextAsync(path, report.Render());
         Console.WriteLine("Written to " + path);
     }
@@ -122,7 +123,7 @@ internal static class FleetLoadRun
                 var after = await NodeCounters.ReadAsync(admin, ports);
                 var workersAfter = await CountersAsync(workers);
 
-                // Every worker reads the key once more: do the copies the storm left in memory survive its announcements?
+                // Every worker reads the key once more: does it hold the storm's value in memory, or ask Redis again?
                 var rereads = await Task.WhenAll(workers.Select(w => w.RequestAsync(Invariant($"read {key}"))));
                 await Task.Delay(100);
                 var reread = await NodeCounters.ReadAsync(admin, ports);
@@ -148,8 +149,8 @@ internal static class FleetLoadRun
 
         public async Task SteadyAsync(List<FleetProtocol> workers, double seconds)
         {
-            // Twice: the first pass's copies of keys another worker computed are dropped by that worker's announcement of its
-            // result write (see the storm's second read); the second pass copies them again.
+            // Twice: a worker that waited for another's factory gets the race result without a copy in its memory level (see
+            // the storm's second read); the second pass reads those keys from Redis and copies them down.
             for (var pass = 0; pass < 2; pass++)
             {
                 await Task.WhenAll(workers.Select(w => w.RequestAsync(Invariant($"prefill {SteadyKeys}"))));
@@ -170,13 +171,13 @@ internal static class FleetLoadRun
             report.Add(result);
         }
 
-        public async Task BurstAsync(List<FleetProtocol> workers, double seconds)
+        public async Task BurstAsync(List<FleetProtocol> workers, double seconds, double keysPerSecond)
         {
             var result = new WorkloadResult("burst", n) { Seconds = seconds };
             var workersBefore = await CountersAsync(workers);
             var before = await NodeCounters.ReadAsync(admin, ports);
             var start = StartAt(TimeSpan.FromMilliseconds(300 + (10 * n)));
-            var rate = BurstKeysPerSecond / n;
+            var rate = keysPerSecond / n;
             var replies = await Task.WhenAll(workers.Select(w => w.RequestAsync(Invariant($"burst {seconds} {rate} {start}"))));
             await Task.Delay(500);
             var after = await NodeCounters.ReadAsync(admin, ports);

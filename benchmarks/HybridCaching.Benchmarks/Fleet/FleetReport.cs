@@ -8,7 +8,7 @@ namespace HybridCaching.Benchmarks.Fleet;
 
 /// <summary>Turns the fleet load run's measurements into fleet-load.md: one table per workload, the nodes' traffic, and
 /// least-squares lines in N of the hot-key storm's Redis work, with what they predict at 100 and 1,000 servers.</summary>
-internal sealed class FleetReport(string arguments)
+internal sealed class FleetReport(string arguments, double burstKeysPerSecond)
 {
     // Burst keys are "b" + 2 + 7 digits; a backplane message is [version][kind][8-byte instance id] then length + key each.
     private const int BurstKeyBytes = 11;
@@ -53,7 +53,7 @@ internal sealed class FleetReport(string arguments)
         {
             line($"## Hot-key storm, factory {group.Key} ms");
             line($"");
-            line($"Every worker calls `DoAsync` on the same cold key at the same wall-clock instant; {group.First().Events} keys in turn after one warm-up key. Per miss event (one key, all N callers). Commands and bytes are the primaries' (what clients sent); \"replicated\" is what the replicas applied. A waiter's lock attempts are `SET NX`+`GET` on the lock key's shard: 3 per waiter is the pub/sub path (before subscribing, after subscribing, after the wake-up), more means it polled. \"Next read\" is every worker calling `DoAsync` on the key once more after the storm's announcements arrived.");
+            line($"Every worker calls `DoAsync` on the same cold key at the same wall-clock instant; {group.First().Events} keys in turn after one warm-up key. Per miss event (one key, all N callers). Commands and bytes are the primaries' (what clients sent); \"replicated\" is what the replicas applied. A waiter's lock attempts are `SET NX`+`GET` on the lock key's shard: 3 per waiter is the pub/sub path (before subscribing, after subscribing, after the wake-up), more means it polled. \"Next read\" is every worker calling `DoAsync` on the key once more, 300 ms after the storm.");
             line($"");
             line($"| N | factory runs per key | Redis commands per event | by command | lock attempts per waiter | backplane messages received per event | KiB in / out per event | replicated commands | commands on the value / lock / backplane shard | next read: Redis commands (factory runs) | caller p50 / p99 | start spread |");
             line($"|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -96,9 +96,9 @@ internal sealed class FleetReport(string arguments)
 
     private void Burst(Action<FormattableString> line)
     {
-        line($"## Write burst, {FleetLoadRun.BurstKeysPerSecond:N0} keys/s fleet-wide");
+        line($"## Write burst, {burstKeysPerSecond:N0} keys/s fleet-wide");
         line($"");
-        line($"Every worker `SetAsync`s new keys at {FleetLoadRun.BurstKeysPerSecond:N0}/N per second (fixed-length keys, so keys received are counted from the bytes received). \"Received\" is what one server's backplane subscription got (own messages included, then ignored), averaged over the servers.");
+        line($"Every worker `SetAsync`s new keys at {burstKeysPerSecond:N0}/N per second (fixed-length keys, so keys received are counted from the bytes received). \"Received\" is what one server's backplane subscription got (own messages included, then ignored), averaged over the servers.");
         line($"");
         line($"| N | keys/s written | SPUBLISH/s (Redis) | messages received per server per s | other servers' keys received per server per s | backplane shard KiB/s out | hottest primary / others: commands, bytes out | SetAsync p50 / p99 |");
         line($"|---|---|---|---|---|---|---|---|");
@@ -168,7 +168,7 @@ internal sealed class FleetReport(string arguments)
         var bursts = Of("burst").ToList();
         if (bursts.Count >= 2)
         {
-            line($"Write burst ({FleetLoadRun.BurstKeysPerSecond:N0} keys/s fleet-wide), per second:");
+            line($"Write burst ({burstKeysPerSecond:N0} keys/s fleet-wide), per second:");
             line($"");
             line($"| per second | a | b | R² | predicted at N = 100 | at N = 1,000 |");
             line($"|---|---|---|---|---|---|");
