@@ -15,8 +15,6 @@ internal sealed class FleetProtocol : IAsyncDisposable
 
     private FleetProtocol(Process process) => _process = process;
 
-    public int Id => _process.Id;
-
     public static async Task<FleetProtocol> StartAsync(string endPoints, string prefix, int worker, int factoryMilliseconds)
     {
         // The same executable in worker mode: the apphost when run through it, else `dotnet <this dll>`.
@@ -37,15 +35,17 @@ internal sealed class FleetProtocol : IAsyncDisposable
         return protocol;
     }
 
-    public Task SendAsync(string command) => _process.StandardInput.WriteLineAsync(command).ContinueWith(_ => _process.StandardInput.FlushAsync(), TaskScheduler.Default).Unwrap();
+    public async Task SendAsync(string command)
+    {
+        await _process.StandardInput.WriteLineAsync(command);
+        await _process.StandardInput.FlushAsync();
+    }
 
     public async Task<string> RequestAsync(string command)
     {
         await SendAsync(command);
         return await ReadAsync(null);
     }
-
-    public Task<string> ReadReplyAsync() => ReadAsync(null);
 
     public async ValueTask DisposeAsync()
     {
