@@ -1,13 +1,27 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using HybridCaching.Benchmarks;
+using HybridCaching.Benchmarks.Fleet;
 using HybridCaching.Benchmarks.Http;
 
 // Run all:      dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*'
 // Run a class:  dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*HitPath*'
 // Serializer probe, ours vs bare MessagePack-CSharp (issue 21): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- serializer-probe [rounds]
 // Backplane load run (issue 13): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- backplane-load [seconds]
+// Fleet load run, N worker processes on a 3+3 cluster (issue 23): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- fleet-load [sizes, e.g. 2,4,8,16,32] [results folder] [seconds per steady/burst point] [burst keys/s, default 1000]
 // HTTP load run, ours vs OutputCache on Kestrel (issue 14): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- http-load [seconds per round] [results folder] [connections] [rounds]
+if (args.Length > 0 && args[0] == FleetLoadRun.Command)
+{
+    await FleetLoadRun.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == FleetWorker.Command)
+{
+    Environment.ExitCode = await FleetWorker.RunAsync(args[1..]);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "http-load")
 {
     await HttpLoadRun.RunAsync(args[1..]);
