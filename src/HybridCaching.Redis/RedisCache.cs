@@ -284,11 +284,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         string operation, TimeSpan connectWait, RedisKey key, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
     {
         var started = Stopwatch.GetTimestamp();
-        IDatabase? db = null;
         Task<TReply>? pending = null;
         try
         {
-            db = await DatabaseAsync(connectWait, key, cancellationToken).ConfigureAwait(false);
+            var db = await DatabaseAsync(connectWait, key, cancellationToken).ConfigureAwait(false);
             pending = command(db, state);
             await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
             RedisTelemetry.Record(operation, started, null);
@@ -301,7 +300,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
         catch (Exception ex)
         {
-            var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue, new GuardTarget(db?.Multiplexer, key));
+            // A command was sent (pending), so the multiplexer is there.
+            var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue, new GuardTarget(Multiplexer, key));
             RedisTelemetry.Record(operation, started, failure);
             ExceptionDispatchInfo.Throw(failure);
             throw;
