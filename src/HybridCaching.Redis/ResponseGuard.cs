@@ -68,6 +68,14 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
             return new TimeoutException($"Redis did not answer within the {(long)budget.TotalMilliseconds} ms this call could give it.");
         }
 
+        var endPoint = MarkUnresponsive(target);
+        return new TimeoutException($"Redis{(endPoint is null ? null : " at " + endPoint)} did not answer within {(long)timeout.TotalMilliseconds} ms.");
+    }
+
+    // Marks the target's server unresponsive (a command on it ran past the operation timeout) and starts its probe, unless
+    // it is marked already; returns that server, null when none is known (a keyless command on a cluster).
+    public EndPoint? MarkUnresponsive(in GuardTarget target)
+    {
         var endPoint = target.Resolve();
         if (endPoint is not null && target.Multiplexer is { } multiplexer && _unresponsive.TryAdd(endPoint, true))
         {
@@ -76,7 +84,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
             _ = ProbeAsync(multiplexer, endPoint);
         }
 
-        return new TimeoutException($"Redis{(endPoint is null ? null : " at " + endPoint)} did not answer within {(long)timeout.TotalMilliseconds} ms.");
+        return endPoint;
     }
 
     // Never throws: PINGs the server until it answers one in time (or the cache is disposed), then lets its calls through
