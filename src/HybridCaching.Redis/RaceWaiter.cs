@@ -10,16 +10,16 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
 
     // Null when the subscription fails within the budget (the caller polls only).
     public static async Task<RaceWaiter?> TrySubscribeAsync(
-        ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, TimeSpan budget, CancellationToken cancellationToken)
+        ISubscriber subscriber, RedisChannel channel, TimeProvider time, ResponseGuard guard, GuardTarget target, TimeSpan budget, CancellationToken cancellationToken)
     {
         var waiter = new RaceWaiter(subscriber, channel, time);
         try
         {
-            guard.ThrowIfUnresponsive();
+            guard.ThrowIfUnresponsive(target);
 
             // A notification published while a connection was being restored is lost: look again after every restore.
             subscriber.Multiplexer.ConnectionRestored += waiter.OnRestored;
-            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter.OnMessage), cancellationToken, budget).ConfigureAwait(false);
+            await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter.OnMessage), target, cancellationToken, budget).ConfigureAwait(false);
             return waiter;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

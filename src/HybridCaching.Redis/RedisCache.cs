@@ -133,9 +133,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         _time = options.TimeProvider;
         _writeConnectWait = writeConnectWait;
         _logger = logger ?? NullLogger.Instance;
-        _guard = new ResponseGuard(_operationTimeout, _time, ProbeAsync, _logger, _disposing.Token);
-
-        async Task ProbeAsync() => await (await connecting.ConfigureAwait(false)).GetDatabase(_database).PingAsync().ConfigureAwait(false);
+        _guard = new ResponseGuard(_operationTimeout, _time, _logger, _disposing.Token);
     }
 
     /// <summary>The multiplexer this cache runs on; <see langword="null"/> while an owned multiplexer is still making its
@@ -156,7 +154,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("get", _operationTimeout, _prefix + key, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken, foreignIsMiss: true);
+        var redisKey = (RedisKey)(_prefix + key);
+        return Timed("get", _operationTimeout, redisKey, redisKey, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken, foreignIsMiss: true);
     }
 
     /// <inheritdoc/>
@@ -165,7 +164,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Timed("fetch", _operationTimeout, _prefix + key, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken, foreignIsMiss: true);
+        var redisKey = (RedisKey)(_prefix + key);
+        return Timed("fetch", _operationTimeout, redisKey, redisKey, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken, foreignIsMiss: true);
     }
 
     /// <inheritdoc/>
@@ -173,7 +173,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ThrowIfDisposed();
-        await Timed("set", _writeConnectWait, (Key: (RedisKey)(_prefix + key), Value: value, Ttl: ttl), static (db, set) => db.ExecuteAsync("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)), static reply => reply, cancellationToken).ConfigureAwait(false);
+        var redisKey = (RedisKey)(_prefix + key);
+        await Timed("set", _writeConnectWait, redisKey, (Key: redisKey, Value: value, Ttl: ttl), static (db, set) => db.ExecuteAsync("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)), static reply => reply, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -187,12 +188,13 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             return;
         }
 
-        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, default, cancellationToken).ConfigureAwait(false);
         var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
         var lockKeys = list.Select(key => (RedisKey)(_lockKeyPrefix + key)).ToArray();
 
-        // The race result a recent run left under the lock key would answer the next miss with the deleted value.
-        await _guard.WaitAsync(Task.WhenAll(DeleteKeys(db, valueKeys), DeleteRaceResults(db, lockKeys)), cancellationToken).ConfigureAwait(false);
+        // The race result a recent run left under the lock key would answer the next miss with the deleted value. Each
+        // command is guarded on its own: keys of a server that does not answer fail, the others are deleted.
+        await Task.WhenAll(DeleteKeys(db, valueKeys, cancellationToken), DeleteRaceResults(db, lockKeys, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -230,9 +232,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ThrowIfDisposed();
-        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
-        var renew = db.ScriptEvaluateAsync(RenewScript, [(RedisKey)(_prefix + key)], [expected, Milliseconds(ttl)]);
-        await _guard.WaitAsync(renew, cancellationToken).ConfigureAwait(false);
+        var redisKey = (RedisKey)(_prefix + key);
+        var db = await DatabaseAsync(_writeConnectWait, redisKey, cancellationToken).ConfigureAwait(false);
+        var renew = db.ScriptEvaluateAsync(RenewScript, [redisKey], [expected, Milliseconds(ttl)]);
+        await _guard.WaitAsync(renew, new GuardTarget(db.Multiplexer, redisKey), cancellationToken).ConfigureAwait(false);
         return (long)await renew.ConfigureAwait(false) == 1;
     }
 
@@ -247,7 +250,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Timed("ping", _operationTimeout, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
+        return Timed("ping", _operationTimeout, default, 0, static (db, _) => db.PingAsync(), static latency => latency, cancellationToken).AsTask();
     }
 
     /// <inheritdoc/>
@@ -276,14 +279,15 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     // included. Arguments travel as state and the reply is converted here: a read costs one async method and no closure.
     // A read (foreignIsMiss) of a key another program holds as another type (a hash, as Microsoft's RedisCache writes; a
     // list) answers as a miss: only the reply's conversion of "nothing there" is returned, and Redis is not failing.
+    // The key names the server that serves the command (default for PING): the one the guard checks and may mark.
     private async ValueTask<TResult> Timed<TState, TReply, TResult>(
-        string operation, TimeSpan connectWait, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
+        string operation, TimeSpan connectWait, RedisKey key, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
     {
         var started = Stopwatch.GetTimestamp();
         Task<TReply>? pending = null;
         try
         {
-            var db = await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
+            var db = await DatabaseAsync(connectWait, key, cancellationToken).ConfigureAwait(false);
             pending = command(db, state);
             await _guard.Bound(pending, TimeSpan.MaxValue, cancellationToken).ConfigureAwait(false);
             RedisTelemetry.Record(operation, started, null);
@@ -296,7 +300,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
         catch (Exception ex)
         {
-            var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue);
+            // A command was sent (pending), so the multiplexer is there.
+            var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue, new GuardTarget(Multiplexer, key));
             RedisTelemetry.Record(operation, started, failure);
             ExceptionDispatchInfo.Throw(failure);
             throw;
@@ -398,17 +403,17 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    // Fails at once while Redis is known to be down or hung. A first connection attempt is waited for at most connectWait
-    // (OperationTimeout for a read, a step's budget for a race, ConnectTimeout for a write); once a wait of
+    // Fails at once while Redis is known to be down, or the server that serves key is hung (key default: no one key, as
+    // for PING or a multi-key command, which the caller guards per command). A first connection attempt is waited for at
+    // most connectWait (OperationTimeout for a read, a step's budget for a race, ConnectTimeout for a write); once a wait of
     // OperationTimeout has run out, calls that may not wait longer fail at once until the attempt ends.
-    private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, CancellationToken cancellationToken)
+    private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
     {
-        _guard.ThrowIfUnresponsive();
         if (!_connecting.IsCompleted)
         {
             return _connectWaitExpired && connectWait <= _operationTimeout
                 ? throw NotConnected("Still connecting to Redis; the command was not sent.")
-                : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, cancellationToken));
+                : new ValueTask<IDatabase>(WaitForMultiplexerAsync(connectWait, key, cancellationToken));
         }
 
         if (!_connecting.IsCompletedSuccessfully)
@@ -422,10 +427,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             throw NotConnected("Redis is not connected (reconnecting in the background); the command was not sent.");
         }
 
+        _guard.ThrowIfUnresponsive(new GuardTarget(multiplexer, key));
         return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
     }
 
-    private async Task<IDatabase> WaitForMultiplexerAsync(TimeSpan connectWait, CancellationToken cancellationToken)
+    private async Task<IDatabase> WaitForMultiplexerAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
     {
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
@@ -449,7 +455,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             throw;
         }
 
-        return await DatabaseAsync(connectWait, cancellationToken).ConfigureAwait(false);
+        return await DatabaseAsync(connectWait, key, cancellationToken).ConfigureAwait(false);
     }
 
     // Known once a server is connected; false until then.
@@ -467,12 +473,20 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         => IsCluster(multiplexer) ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
 
     // DEL of many keys, one command per hash slot on a cluster.
-    private Task DeleteKeys(IDatabase db, RedisKey[] keys) => IsCluster(db.Multiplexer)
-        ? Task.WhenAll(keys.GroupBy(db.Multiplexer.HashSlot).Select(slot => Started(() => db.KeyDeleteAsync(slot.ToArray()))).ToList())
-        : Started(() => db.KeyDeleteAsync(keys));
+    private Task DeleteKeys(IDatabase db, RedisKey[] keys, CancellationToken cancellationToken) => IsCluster(db.Multiplexer)
+        ? Task.WhenAll(keys.GroupBy(db.Multiplexer.HashSlot).Select(slot => Guarded(db, slot.First(), () => db.KeyDeleteAsync(slot.ToArray()), cancellationToken)).ToList())
+        : Guarded(db, keys[0], () => db.KeyDeleteAsync(keys), cancellationToken);
 
-    private static Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys)
-        => Task.WhenAll(lockKeys.Select(lockKey => Started(() => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument))));
+    private Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys, CancellationToken cancellationToken)
+        => Task.WhenAll(lockKeys.Select(lockKey => Guarded(db, lockKey, () => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument), cancellationToken)));
+
+    // One command on the server that serves key, not sent while that server is marked unresponsive, bounded like every round trip.
+    private async Task Guarded<T>(IDatabase db, RedisKey key, Func<Task<T>> start, CancellationToken cancellationToken)
+    {
+        var target = new GuardTarget(db.Multiplexer, key);
+        _guard.ThrowIfUnresponsive(target);
+        await _guard.WaitAsync(start(), target, cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task<RaceResult> RaceAcrossServersAsync(RaceState state, CancellationToken cancellationToken)
     {
@@ -500,11 +514,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 long attemptStarted;
                 try
                 {
-                    db = await DatabaseAsync(stepBudget, cancellationToken).ConfigureAwait(false);
+                    db = await DatabaseAsync(stepBudget, state.LockKey, cancellationToken).ConfigureAwait(false);
                     attemptStarted = _time.GetTimestamp();
                     set = db.ExecuteAsync("SET", (RedisKey)state.LockKey, LockResultCodec.PlaceholderText, "PX", Milliseconds(state.WaitFor), "NX");
                     var get = Started(() => db.StringGetAsync(state.LockKey));
-                    await _guard.WaitAsync(Task.WhenAll(set, get), cancellationToken, stepBudget).ConfigureAwait(false);
+                    await _guard.WaitAsync(Task.WhenAll(set, get), new GuardTarget(db.Multiplexer, state.LockKey), cancellationToken, stepBudget).ConfigureAwait(false);
                     acquired = !(await set.ConfigureAwait(false)).IsNull;
                     current = (byte[]?)await get.ConfigureAwait(false);
                 }
@@ -553,7 +567,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 {
                     // Subscribe, then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
-                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, state.LockKey), _time, _guard, stepBudget, cancellationToken).ConfigureAwait(false);
+                    waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, state.LockKey), _time, _guard, new GuardTarget(db.Multiplexer, state.LockKey), stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
                     {
                         continue;
@@ -612,14 +626,15 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         {
             try
             {
-                _guard.ThrowIfUnresponsive();
+                var target = new GuardTarget(db.Multiplexer, state.LockKey);
+                _guard.ThrowIfUnresponsive(target);
                 var command = payload is null
                     ? db.ScriptEvaluateAsync(ReleaseScript, [state.LockKey], PlaceholderArgument)
                     : db.ExecuteAsync("PSETEX", (RedisKey)state.LockKey, Milliseconds(state.Ttl), payload);
                 Task publish = _options.NotifyWaiters
                     ? Started(() => db.Multiplexer.GetSubscriber().PublishAsync(Channel(db.Multiplexer, state.LockKey), RedisValue.EmptyString))
                     : Task.CompletedTask;
-                await _guard.WaitAsync(Task.WhenAll(command, publish), CancellationToken.None).ConfigureAwait(false);
+                await _guard.WaitAsync(Task.WhenAll(command, publish), target, CancellationToken.None).ConfigureAwait(false);
                 if (retried && payload is not null)
                 {
                     LogResultWrittenLate(_logger, state.Key);
@@ -658,33 +673,36 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private async Task<RaceResult> ClearCoreAsync(CancellationToken cancellationToken)
     {
-        var db = await DatabaseAsync(_writeConnectWait, cancellationToken).ConfigureAwait(false);
+        var db = await DatabaseAsync(_writeConnectWait, default, cancellationToken).ConfigureAwait(false);
         var primaries = db.Multiplexer.GetServers().Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel).ToList();
         if (primaries.Count == 0 || primaries.Any(s => !s.IsConnected))
         {
             throw NotConnected("Not every Redis primary is connected; nothing was cleared.");
         }
 
+        // A clear needs every primary: one that does not answer fails it at once, before anything is deleted.
+        primaries.ForEach(server => _guard.ThrowIfUnresponsive(GuardTarget.Of(server)));
+
         foreach (var server in primaries)
         {
-            await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
+            await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys, cancellationToken), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
 
             // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
-            await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
+            await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys, cancellationToken), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
         }
 
         return new RaceResult(null);
     }
 
-    // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys.
+    // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys (and guards its commands).
     private async Task ScanAsync(IServer server, int database, string pattern, Func<RedisKey[], Task> onBatch, bool excludeLockKeys, CancellationToken cancellationToken)
     {
         RedisValue cursor = 0;
         do
         {
-            _guard.ThrowIfUnresponsive();
+            _guard.ThrowIfUnresponsive(GuardTarget.Of(server));
             var scan = server.ExecuteAsync(database, "SCAN", [cursor, "MATCH", pattern, "COUNT", ScanPageSize], CommandFlags.None);
-            await _guard.WaitAsync(scan, cancellationToken).ConfigureAwait(false);
+            await _guard.WaitAsync(scan, GuardTarget.Of(server), cancellationToken).ConfigureAwait(false);
             var parts = (RedisResult[]?)await scan.ConfigureAwait(false);
             if (parts is not { Length: 2 })
             {
@@ -697,7 +715,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 .ToArray();
             if (keys.Length > 0)
             {
-                await _guard.WaitAsync(onBatch(keys), cancellationToken).ConfigureAwait(false);
+                await onBatch(keys).ConfigureAwait(false);
             }
         }
         while (cursor != 0);

@@ -1,28 +1,38 @@
+using System.Collections.Concurrent;
+using System.Net;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
 // Bounds every Redis round trip by OperationTimeout and the caller's token. A server that lets one run past it (hung:
-// SIGSTOP, a stalled network) is marked unresponsive: calls fail at once until a background PING is answered (or stopping
-// fires). A call abandoned at its bound is observed, so a late failure raises no UnobservedTaskException.
-internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time, Func<Task> ping, ILogger logger, CancellationToken stopping)
+// SIGSTOP, a stalled network) is marked unresponsive: the calls it would serve fail at once until it answers a PING of its
+// own (or stopping fires). Only that server: on a cluster, keys of the other nodes go on using Redis; standalone and
+// Sentinel have one server (the primary), so there the whole Redis fails fast, as it did before servers were told apart.
+// A call abandoned at its bound is observed, so a late failure raises no UnobservedTaskException.
+internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
 
-    private int _unresponsive;
+    private readonly ConcurrentDictionary<EndPoint, bool> _unresponsive = new();
 
-    public void ThrowIfUnresponsive()
+    // How many servers are marked: read on every call, so that nothing is looked up while none is.
+    private int _marked;
+
+    // Fails at once while the server the target would reach is marked. One volatile read while no server is; the key's
+    // server is found (locally, from its hash slot) only while one is.
+    public void ThrowIfUnresponsive(in GuardTarget target)
     {
-        if (Volatile.Read(ref _unresponsive) != 0)
+        if (Volatile.Read(ref _marked) != 0 && target.Resolve() is { } endPoint && _unresponsive.ContainsKey(endPoint))
         {
-            throw new TimeoutException($"Redis did not answer within {(long)timeout.TotalMilliseconds} ms; failing fast until it answers again.");
+            throw new TimeoutException($"Redis at {endPoint} did not answer within {(long)timeout.TotalMilliseconds} ms; failing fast until it answers again.");
         }
     }
 
     // A budget shorter than the operation timeout (what a race can give this step of its waitFor) that runs out fails the
     // call only: the server is not marked unresponsive for it.
-    public async Task WaitAsync(Task pending, CancellationToken cancellationToken, TimeSpan? budget = null)
+    public async Task WaitAsync(Task pending, GuardTarget target, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
         try
         {
@@ -30,7 +40,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
         catch (Exception ex)
         {
-            ExceptionDispatchInfo.Throw(Failed(ex, pending, budget ?? TimeSpan.MaxValue));
+            ExceptionDispatchInfo.Throw(Failed(ex, pending, budget ?? TimeSpan.MaxValue, target));
         }
     }
 
@@ -39,8 +49,8 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         => pending.IsCompleted ? pending : pending.WaitAsync(budget < timeout ? budget : timeout, time, cancellationToken);
 
     // A command abandoned at its bound or on cancellation is observed; running out of the operation timeout (not a shorter
-    // budget) marks the server unresponsive. Returns the exception to throw.
-    public Exception Failed(Exception failure, Task pending, TimeSpan budget)
+    // budget) marks the target's server unresponsive. Returns the exception to throw.
+    public Exception Failed(Exception failure, Task pending, TimeSpan budget, in GuardTarget target)
     {
         if (pending.IsCompleted || failure is not (TimeoutException or OperationCanceledException))
         {
@@ -58,26 +68,41 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
             return new TimeoutException($"Redis did not answer within the {(long)budget.TotalMilliseconds} ms this call could give it.");
         }
 
-        if (Interlocked.Exchange(ref _unresponsive, 1) == 0)
-        {
-            LogUnresponsive(logger, (long)timeout.TotalMilliseconds);
-            _ = ProbeAsync();
-        }
-
-        return new TimeoutException($"Redis did not answer within {(long)timeout.TotalMilliseconds} ms.");
+        var endPoint = MarkUnresponsive(target);
+        return new TimeoutException($"Redis{(endPoint is null ? null : " at " + endPoint)} did not answer within {(long)timeout.TotalMilliseconds} ms.");
     }
 
-    // Never throws: PINGs until the server answers one in time (or the cache is disposed), then lets calls through again.
-    private async Task ProbeAsync()
+    // Marks the target's server unresponsive (a command on it ran past the operation timeout) and starts its probe, unless
+    // it is marked already; returns that server, null when none is known (a keyless command on a cluster).
+    public EndPoint? MarkUnresponsive(in GuardTarget target)
+    {
+        var endPoint = target.Resolve();
+        if (endPoint is not null && target.Multiplexer is { } multiplexer && _unresponsive.TryAdd(endPoint, true))
+        {
+            Interlocked.Increment(ref _marked);
+            LogUnresponsive(logger, endPoint, (long)timeout.TotalMilliseconds);
+            _ = ProbeAsync(multiplexer, endPoint);
+        }
+
+        return endPoint;
+    }
+
+    // Never throws: PINGs the server until it answers one in time (or the cache is disposed), then lets its calls through
+    // again. A server that no longer serves any slot (failed over) is pinged all the same: no key reaches it meanwhile.
+    private async Task ProbeAsync(IConnectionMultiplexer multiplexer, EndPoint endPoint)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(ProbeInterval, time, stopping).ConfigureAwait(false);
-                await WaitAsync(ping(), stopping).ConfigureAwait(false);
-                Volatile.Write(ref _unresponsive, 0);
-                LogResponsiveAgain(logger);
+                await WaitAsync(multiplexer.GetServer(endPoint).PingAsync(), default, stopping).ConfigureAwait(false);
+                if (_unresponsive.TryRemove(endPoint, out _))
+                {
+                    Interlocked.Decrement(ref _marked);
+                }
+
+                LogResponsiveAgain(logger, endPoint);
                 return;
             }
 #pragma warning disable CA1031 // a failed probe only means "not yet": try again after the interval (the loop ends once stopping)
@@ -88,9 +113,37 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
     }
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Redis did not answer within {TimeoutMs} ms: failing calls at once until it answers a PING.")]
-    private static partial void LogUnresponsive(ILogger logger, long timeoutMs);
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Redis at {EndPoint} did not answer within {TimeoutMs} ms: failing the calls it serves at once until it answers a PING.")]
+    private static partial void LogUnresponsive(ILogger logger, EndPoint endPoint, long timeoutMs);
 
-    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Redis answers again.")]
-    private static partial void LogResponsiveAgain(ILogger logger);
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Redis at {EndPoint} answers again.")]
+    private static partial void LogResponsiveAgain(ILogger logger, EndPoint endPoint);
+}
+
+// The server a command goes to, as the guard sees it: one the caller names (a SCAN), or the one serving a key, found only
+// when the guard needs it (locally: the multiplexer's slot map, no round trip). A keyless command (PING) on a cluster has
+// no known server: it is neither stopped nor marked. Default: no server (the probe's own PING).
+internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisKey key, EndPoint? server = null)
+{
+    public IConnectionMultiplexer? Multiplexer => multiplexer;
+
+    public static GuardTarget Of(IServer server) => new(server.Multiplexer, default, server.EndPoint);
+
+    public EndPoint? Resolve()
+    {
+        if (server is not null || multiplexer is null)
+        {
+            return server;
+        }
+
+        try
+        {
+            var owner = multiplexer.GetServer(key);
+            return key == default(RedisKey) && owner.ServerType == ServerType.Cluster ? null : owner.EndPoint;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or RedisException or ObjectDisposedException)
+        {
+            return null; // no server serves it now: nothing to stop or mark
+        }
+    }
 }

@@ -217,7 +217,7 @@ public sealed class ClusterTests(RedisClusterFixture cluster, ITestOutputHelper 
 
     // A cache key whose value key (prefix + key) hashes to the given slot: the prefix has no braces, so the key's own
     // hash tag decides.
-    private static string HashTaggedKey(string prefix, int slot, int i)
+    internal static string HashTaggedKey(string prefix, int slot, int i)
     {
         var key = RedisHashSlot.KeyIn(slot, ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(slot, RedisHashSlot.Of(prefix + key));

@@ -7,7 +7,10 @@ namespace HybridCaching.Redis;
 
 // Announcements travel on one pub/sub channel per prefix (sharded on a cluster), coalesced over BackplaneCoalesceWindow;
 // with KeyspaceNotifications, Redis's own keyspace events announce every write, whoever made it. A dropped subscription
-// (reconnect, failover) is a gap: when it is restored the listener clears its level.
+// (reconnect, failover) is a gap: when it is restored the listener clears its level. A publish that fails (or runs past
+// OperationTimeout) is not lost: its keys stay pending and are announced again, with whatever was announced meanwhile,
+// every RetryInterval and at once when a connection is restored, until a publish succeeds. Pending keys are bounded:
+// past PendingKeyLimit they are replaced by one clear, which covers them all.
 internal sealed partial class RedisBackplane(
     Task<IConnectionMultiplexer> connecting,
     Func<IConnectionMultiplexer, string, RedisChannel> channelOf,
@@ -20,11 +23,16 @@ internal sealed partial class RedisBackplane(
     private readonly Channel<string?> _queue = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+
+    // Completed when a connection is restored: pending announcements are retried at once.
+    private TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _running = Task.CompletedTask;
     private IConnectionMultiplexer? _multiplexer;
     private RedisChannel _channel;
     private RedisChannel _keyspaceChannel;
     private int _disposed;
+    private bool _publishFailing; // read and written by the pump only
 
     // Counters for tests and the load benchmark (incremented with Interlocked).
     internal long MessagesPublished;
@@ -33,6 +41,10 @@ internal sealed partial class RedisBackplane(
     internal long BytesReceived;
     internal long OwnMessagesIgnored;
     internal long Gaps;
+    internal long PublishesFailed;
+
+    // How many keys a failed publish may leave pending before they are announced as one clear (changed by tests only).
+    internal int PendingKeyLimit = 10_000;
 
     internal Task Subscribed => _subscribed.Task;
 
@@ -163,43 +175,63 @@ internal sealed partial class RedisBackplane(
     {
         var reader = _queue.Reader;
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+        var clear = false;
+        Task<bool>? readable = null;
+        while (true)
         {
-            var window = options.BackplaneCoalesceWindow;
-            if (window > TimeSpan.Zero)
+            readable ??= reader.WaitToReadAsync(_stopping.Token).AsTask();
+            if (clear || keys.Count > 0)
             {
-                await Task.Delay(window, options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+                // Pending after a failed publish: tried again after the interval, on a restored connection, or with the
+                // next announcement.
+                var reconnected = Volatile.Read(ref _reconnected);
+                await Task.WhenAny(readable, reconnected.Task, Task.Delay(RetryInterval, options.TimeProvider, _stopping.Token)).ConfigureAwait(false);
+                _stopping.Token.ThrowIfCancellationRequested();
+                if (reconnected.Task.IsCompleted)
+                {
+                    Interlocked.CompareExchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), reconnected);
+                }
+            }
+            else
+            {
+                await ((Task)readable).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
-            var clear = false;
-            while (reader.TryRead(out var key))
+            if (readable.IsCompleted)
             {
-                if (key is null)
+                if (!await readable.ConfigureAwait(false))
                 {
-                    clear = true;
-                    keys.Clear(); // a clear covers every key announced before it
-                }
-                else
-                {
-                    keys.Add(key);
+                    return; // disposed
                 }
 
-                if (window <= TimeSpan.Zero)
-                {
-                    break; // no coalescing: one message per announcement
-                }
+                readable = null;
+                clear |= await TakeAnnouncementsAsync(reader, keys).ConfigureAwait(false);
             }
 
             if (clear)
             {
-                await PublishAsync(multiplexer, BackplaneMessage.Clear(_instanceId)).ConfigureAwait(false);
+                if (!await PublishAsync(multiplexer, BackplaneMessage.Clear(_instanceId)).ConfigureAwait(false))
+                {
+                    KeepPending(keys);
+                    continue;
+                }
+
+                clear = false;
             }
 
             if (keys.Count > 0)
             {
+                var published = true;
                 foreach (var message in BackplaneMessage.Keys(_instanceId, keys))
                 {
-                    await PublishAsync(multiplexer, message).ConfigureAwait(false);
+                    published = published && await PublishAsync(multiplexer, message).ConfigureAwait(false);
+                }
+
+                if (!published)
+                {
+                    // Every key is announced again (a message that did go out costs the others a second drop at most).
+                    clear = KeepPending(keys);
+                    continue;
                 }
 
                 Interlocked.Add(ref KeysPublished, keys.Count);
@@ -208,21 +240,80 @@ internal sealed partial class RedisBackplane(
         }
     }
 
-    private async Task PublishAsync(IConnectionMultiplexer multiplexer, byte[] message)
+    // Adds what was announced (after the coalescing window) to keys; true when a clear was announced (which covers every
+    // key announced before it, so those are dropped).
+    private async Task<bool> TakeAnnouncementsAsync(ChannelReader<string?> reader, HashSet<string> keys)
+    {
+        var window = options.BackplaneCoalesceWindow;
+        if (window > TimeSpan.Zero)
+        {
+            await Task.Delay(window, options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+        }
+
+        var clear = false;
+        while (reader.TryRead(out var key))
+        {
+            if (key is null)
+            {
+                clear = true;
+                keys.Clear();
+            }
+            else
+            {
+                keys.Add(key);
+            }
+
+            if (window <= TimeSpan.Zero)
+            {
+                break; // no coalescing: one message per announcement
+            }
+        }
+
+        return clear;
+    }
+
+    // After a failed publish: true when the pending keys are past the limit, and so dropped for one clear.
+    private bool KeepPending(HashSet<string> keys)
+    {
+        if (keys.Count <= PendingKeyLimit)
+        {
+            return false;
+        }
+
+        LogPendingReplacedByClear(logger, keys.Count);
+        keys.Clear();
+        return true;
+    }
+
+    // False when the publish failed or did not complete within OperationTimeout (it is observed, and may still go out).
+    private async Task<bool> PublishAsync(IConnectionMultiplexer multiplexer, byte[] message)
     {
         try
         {
             // Disposal does not wait for a publish a hung server holds (up to the multiplexer's async timeout): observed.
             var publish = multiplexer.GetSubscriber().PublishAsync(_channel, message);
             TaskObservation.ObserveFailure(publish);
-            await publish.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            await publish.WaitAsync(options.OperationTimeout, options.TimeProvider, _stopping.Token).ConfigureAwait(false);
             Interlocked.Increment(ref MessagesPublished);
+            if (_publishFailing)
+            {
+                _publishFailing = false;
+                LogPublishingAgain(logger);
+            }
+
+            return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Lost: the other instances keep their copies until freshFor/TTL, or until their own subscription gap
-            // (which a Redis outage also causes) makes them clear.
-            LogPublishFailed(logger, ex.Message);
+            // Kept: announced again on the next attempt. The other instances keep their copies meanwhile.
+            Interlocked.Increment(ref PublishesFailed);
+            if (!_publishFailing)
+            {
+                _publishFailing = true; // logged once per outage, not at every retry
+                LogPublishFailed(logger, ex.Message);
+            }
+
+            return false;
         }
     }
 
@@ -279,6 +370,8 @@ internal sealed partial class RedisBackplane(
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
+        Volatile.Read(ref _reconnected).TrySetResult();
+
         // RESP3 carries pub/sub on the interactive connection.
         if (e.ConnectionType == ConnectionType.Subscription
             || (e.ConnectionType == ConnectionType.Interactive && e.EndPoint is { } endPoint && _multiplexer?.GetServer(endPoint).Protocol == RedisProtocol.Resp3))
@@ -294,8 +387,14 @@ internal sealed partial class RedisBackplane(
         listener.OnCleared();
     }
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Backplane announcement not published ({Reason}); other instances keep their copies until they expire or reconnect.")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Backplane announcement not published ({Reason}); it is kept and published again, and other instances keep their copies until then.")]
     private static partial void LogPublishFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Backplane publishing works again: the announcements kept meanwhile were published.")]
+    private static partial void LogPublishingAgain(ILogger logger);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "{Count} backplane announcements are waiting for publishing to work again: one clear will be announced instead.")]
+    private static partial void LogPendingReplacedByClear(ILogger logger, int count);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Ignored a malformed backplane message of {Length} bytes.")]
     private static partial void LogMalformed(ILogger logger, int length);
