@@ -30,18 +30,20 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         }
     }
 
-    // Returns at a notification, which is then forgotten (the caller looks again next), or once delay has passed.
-    public async Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
+    // Returns true at a notification, which is then forgotten (the caller looks again next), or false once delay has passed.
+    public async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         var signal = Volatile.Read(ref _signal);
         try
         {
             await signal.Task.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
             Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), signal);
+            return true;
         }
         catch (TimeoutException)
         {
             // The poll delay passed without a notification: look again anyway.
+            return false;
         }
     }
 

@@ -21,7 +21,9 @@ namespace HybridCaching.Redis;
 /// <c>LockPrefix + key</c> with <see cref="RedisCacheOptions.UnprefixedLockKeys"/>); the winner
 /// runs the work and leaves <c>{Res, Err}</c> under the lock key (<c>PSETEX</c>) for the suppression TTL; the others read it.
 /// On top of that, the winner publishes on the lock key's channel (sharded pub/sub on a cluster) and waiters subscribed to
-/// it look again at once; polling (every <see cref="RedisCacheOptions.RetryDelay"/>) remains for leaders that do not publish.</para>
+/// it look again at once. Waiters poll every <see cref="RedisCacheOptions.RetryDelay"/> until a race shows that leaders
+/// publish, then once a second only (a fallback for a lost notification or a dead leader), until a result is found by a
+/// poll again (a leader that does not publish, such as the Go original's).</para>
 /// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and by the caller's token; each
 /// Redis step of a race also by a third of its waitFor. When Redis is unreachable or hung, Get/Fetch/Set/Delete fail fast
 /// (CacheFunc and HybridCache treat that as a miss) and Race runs the work directly; the multiplexer reconnects by itself.
@@ -37,6 +39,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     // Go's values (SPEC §6): a Go Clear() reads what a .NET Clear leaves, and the other way round.
     private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(300);
+
+    // How often a subscribed waiter looks at the lock while leaders are known to publish their results: a fallback for a
+    // lost notification, or a leader that died (its lock expires), not the way results are learned.
+    private static readonly TimeSpan NotifiedPollDelay = TimeSpan.FromSeconds(1);
 
     // Removes a lock key unless it holds the placeholder of a live leader (ARGV[1] = "1"): one key, so cluster-safe.
     private const string DeleteResultScript = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -66,6 +72,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     // Set once a command has waited OperationTimeout for the first connection in vain: later commands fail fast until
     // it completes, instead of each waiting again (an unreachable Redis can keep the first attempt going for seconds).
     private volatile bool _connectWaitExpired;
+
+    // Whether the last race this cache waited out, subscribed, was ended by the leader's notification (leaders here
+    // publish; the Go original's do not). While they do, subscribed waiters poll every NotifiedPollDelay instead of every
+    // RetryDelay; a result found by a poll turns polling back on. False until a notification has been seen.
+    private volatile bool _leadersNotify;
     private readonly ILogger _logger;
     private readonly RedisCacheOptions _options;
     private int _topology; // 0 unknown, 1 standalone or sentinel-managed, 2 cluster
@@ -502,6 +513,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_options.NotifyWaiters;
+        bool? woken = null; // how the last wait of a subscribed waiter ended: by a notification, or by its poll delay
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -551,6 +563,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
                 if (current is not null && !current.AsSpan().SequenceEqual(LockResultCodec.Placeholder))
                 {
+                    if (woken is { } notified)
+                    {
+                        _leadersNotify = notified;
+                    }
+
                     try
                     {
                         return LockResultCodec.ToRaceResult(current);
@@ -580,9 +597,16 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                     throw new TimeoutException($"Waited {(long)state.WaitFor.TotalMilliseconds} ms for another server's result for key '{state.Key}'.");
                 }
 
-                var delay = _options.RetryDelay(attempt);
+                var delay = waiter is not null && _leadersNotify ? NotifiedPollDelay : _options.RetryDelay(attempt);
                 delay = delay < remaining ? delay : remaining;
-                await (waiter?.WaitAsync(delay, cancellationToken) ?? Task.Delay(delay, _time, cancellationToken)).ConfigureAwait(false);
+                if (waiter is null)
+                {
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    woken = await waiter.WaitAsync(delay, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
