@@ -6,11 +6,12 @@ namespace HybridCaching.Redis;
 /// <content>The synchronous path (<see cref="ICacheSyncStorage"/>): StackExchange.Redis's own synchronous commands, which
 /// wait for the reply on the calling thread without any async work underneath (not sync-over-async).</content>
 /// <remarks>Each command is what its async twin sends, behind the same gate: nothing is sent while Redis is known to be
-/// down or hung (a call fails at once), a key held as another type is a miss on a read, and every command's duration is
-/// recorded (<c>hybridcaching.redis.duration</c>). Two differences, both of a synchronous call: it never waits for an owned
-/// multiplexer's first connection attempt (it fails at once, not connected), and it is bounded by the multiplexer's
-/// <see cref="ConfigurationOptions.SyncTimeout"/> (StackExchange.Redis's; 5 s unless configured) rather than by
-/// <see cref="RedisCacheOptions.OperationTimeout"/>.</remarks>
+/// down or hung (a call fails at once), a key held as another type is a miss on a read, and the durations of get,
+/// fetch and set are recorded (<c>hybridcaching.redis.duration</c>). Two differences, both of a synchronous call: it
+/// never waits for an owned multiplexer's first connection attempt (it fails at once, not connected), and it is
+/// bounded by the multiplexer's <see cref="ConfigurationOptions.SyncTimeout"/> (StackExchange.Redis's; 5 s unless
+/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>; a synchronous call that times out
+/// does not mark Redis unresponsive (an async one does, and synchronous calls then fail at once too).</remarks>
 public sealed partial class RedisCache : ICacheSyncStorage
 {
     /// <inheritdoc/>
@@ -54,7 +55,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
             return;
         }
 
-        Synchronously("delete", list, (db, list) =>
+        Synchronously(operation: null, list, (db, list) =>
         {
             var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
             foreach (var slot in IsCluster(db.Multiplexer) ? valueKeys.GroupBy(db.Multiplexer.HashSlot).Select(g => g.ToArray()) : [valueKeys])
@@ -78,31 +79,39 @@ public sealed partial class RedisCache : ICacheSyncStorage
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ThrowIfDisposed();
         return Synchronously(
-            "renew",
+            operation: null,
             (Key: (RedisKey)(_prefix + key), Expected: expected, Ttl: ttl),
             static (db, renew) => (long)db.ScriptEvaluate(RenewScript, [renew.Key], [renew.Expected, Milliseconds(renew.Ttl)]) == 1);
     }
 
-    // One synchronous command (or a few), behind the async path's gate, its duration recorded. A read (foreignIsMiss) of
-    // a key held as another type answers miss.
-    private TResult Synchronously<TState, TResult>(string operation, TState state, Func<IDatabase, TState, TResult> command, bool foreignIsMiss = false, TResult miss = default!)
+    // One synchronous command (or a few), behind the async path's gate, its duration recorded under operation (none for
+    // delete and renew, as for their async twins). A read (foreignIsMiss) of a key held as another type answers miss.
+    private TResult Synchronously<TState, TResult>(string? operation, TState state, Func<IDatabase, TState, TResult> command, bool foreignIsMiss = false, TResult miss = default!)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             var result = command(Database(), state);
-            RedisTelemetry.Record(operation, started, null);
+            Record(operation, started, null);
             return result;
         }
         catch (RedisServerException ex) when (foreignIsMiss && ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
-            RedisTelemetry.Record(operation, started, null);
+            Record(operation, started, null);
             return miss;
         }
         catch (Exception ex)
         {
-            RedisTelemetry.Record(operation, started, ex);
+            Record(operation, started, ex);
             throw;
+        }
+    }
+
+    private static void Record(string? operation, long started, Exception? failure)
+    {
+        if (operation is not null)
+        {
+            RedisTelemetry.Record(operation, started, failure);
         }
     }
 

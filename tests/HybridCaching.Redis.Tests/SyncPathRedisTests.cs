@@ -2,6 +2,7 @@ using System.Text;
 using HybridCaching.Distributed;
 using HybridCaching.Testing.Redis;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using StackExchange.Redis;
 
 namespace HybridCaching.Redis.Tests;
@@ -35,6 +36,26 @@ public sealed class SyncPathRedisTests(RedisServerFixture server)
 
         cache.Delete(["a", "b"]);
         Assert.Equal(0, await cache.Db().KeyExistsAsync([options.Prefix + "a", options.Prefix + "b"]));
+    }
+
+    [Fact]
+    public async Task SyncReadsAndWrites_AreRecordedLikeTheAsyncOnes()
+    {
+        var options = RedisTestCache.CacheOptions();
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        await cache.Db().ListLeftPushAsync(options.Prefix + "list", "x");
+        using var redisDuration = new MetricCollector<double>(null, "HybridCaching", "hybridcaching.redis.duration");
+
+        cache.Set("k", [1], TimeSpan.FromMinutes(1));
+        Assert.NotNull(cache.Get("k"));
+        Assert.Null(cache.Get("list"));
+        Assert.False(cache.Fetch("list").Found);
+
+        // The meter is process-wide and other Redis tests run in parallel: lower bounds on what this test did.
+        var recorded = redisDuration.GetMeasurementSnapshot().Where(m => !m.Tags.ContainsKey("error.type")).Select(m => (string?)m.Tags["operation"]).ToList();
+        Assert.Contains("set", recorded);
+        Assert.True(recorded.Count(o => o == "get") >= 2);
+        Assert.Contains("fetch", recorded);
     }
 
     [Fact]
