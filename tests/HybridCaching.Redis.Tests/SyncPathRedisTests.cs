@@ -119,3 +119,51 @@ public sealed class SyncPathRedisTests(RedisServerFixture server)
         Assert.IsType<RedisConnectionException>(get);
     }
 }
+
+/// <summary>The synchronous path behind the async path's fail-fast gate: once Redis is known hung, a synchronous call
+/// fails at once (the gate's TimeoutException) instead of waiting for its SyncTimeout.</summary>
+[Collection(RedisFaultCollection.Name)]
+[Trait("Category", "Redis")]
+public sealed class SyncPathRedisFaultTests
+{
+    [Fact]
+    public async Task SyncCalls_RedisKnownHung_FailAtTheGate_AndWorkAgainOnceItAnswers()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var options = RedisTestCache.CacheOptions();
+        options.OperationTimeout = TimeSpan.FromMilliseconds(200);
+        await using var cache = await RedisTestCache.CreateAsync(server, options);
+        cache.Set("k", [1], TimeSpan.FromMinutes(1));
+
+        await server.PauseAsync();
+        try
+        {
+            await Assert.ThrowsAsync<TimeoutException>(async () => await cache.GetAsync("k")); // marks Redis hung
+
+            foreach (var call in new Action[] { () => cache.Get("k"), () => cache.Set("k", [2], TimeSpan.FromMinutes(1)), () => cache.Delete(["k"]) })
+            {
+                var ex = Assert.IsType<TimeoutException>(Record.Exception(call)); // the gate's, not StackExchange.Redis's RedisTimeoutException
+                Assert.Contains("failing fast", ex.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        await RedisCli.WaitUntilAsync(
+            () =>
+            {
+                try
+                {
+                    return Task.FromResult(cache.Get("k") is [1]);
+                }
+                catch (Exception ex) when (ex is TimeoutException or RedisException)
+                {
+                    return Task.FromResult(false);
+                }
+            },
+            "synchronous calls let through again after the server answers",
+            TimeSpan.FromSeconds(30));
+    }
+}
