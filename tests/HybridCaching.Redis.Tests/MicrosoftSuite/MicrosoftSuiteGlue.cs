@@ -101,22 +101,34 @@ namespace Microsoft.Extensions.Caching.StackExchangeRedis
         public void Dispose() => RedisTestConfig.Dispose();
     }
 
-    [Collection(RedisCollection.Name)]
+    /// <summary>Microsoft's tests, both backends, run alone after the parallel collections: they time expirations with
+    /// the wall clock (a 1 s sliding window read every 0.5 s), and the synchronous ones sleep on the runner's few
+    /// threads, which would starve the other tests' continuations and be starved by them.</summary>
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class MicrosoftSuiteCollection : ICollectionFixture<RedisServerFixture>
+    {
+        public const string Name = "microsoft-suite";
+    }
+
+    [Collection(MicrosoftSuiteCollection.Name)]
     [Trait("Category", "Redis")]
     public sealed class RedisCacheSetAndRemoveTestsOverRedis(RedisServerFixture server) : RedisCacheSetAndRemoveTests(MicrosoftSuiteBackend.Redis(server));
 
-    [Collection(RedisCollection.Name)]
+    [Collection(MicrosoftSuiteCollection.Name)]
     [Trait("Category", "Redis")]
     public sealed class TimeExpirationTestsOverRedis(RedisServerFixture server) : TimeExpirationTests(MicrosoftSuiteBackend.Redis(server));
 
-    [Collection(RedisCollection.Name)]
+    [Collection(MicrosoftSuiteCollection.Name)]
     [Trait("Category", "Redis")]
     public sealed class TimeExpirationAsyncTestsOverRedis(RedisServerFixture server) : TimeExpirationAsyncTests(MicrosoftSuiteBackend.Redis(server));
 
+    [Collection(MicrosoftSuiteCollection.Name)]
     public sealed class RedisCacheSetAndRemoveTestsOverMemory() : RedisCacheSetAndRemoveTests(MicrosoftSuiteBackend.Memory());
 
+    [Collection(MicrosoftSuiteCollection.Name)]
     public sealed class TimeExpirationTestsOverMemory() : TimeExpirationTests(MicrosoftSuiteBackend.Memory());
 
+    [Collection(MicrosoftSuiteCollection.Name)]
     public sealed class TimeExpirationAsyncTestsOverMemory() : TimeExpirationAsyncTests(MicrosoftSuiteBackend.Memory());
 }
 
