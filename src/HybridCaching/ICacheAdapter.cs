@@ -13,7 +13,8 @@ namespace HybridCaching;
 /// <see cref="IAsyncDisposable"/> and <see cref="IDisposable"/>, so a container disposed either way
 /// releases them; disposing twice is harmless.
 /// <para>What only some caches can do is a capability interface an adapter implements besides this one:
-/// <see cref="ICacheRace"/> (the race across servers) and <see cref="ICacheRenewal"/> (conditional renewal).
+/// <see cref="ICacheRace"/> (the race across servers), <see cref="ICacheRenewal"/> (conditional renewal) and
+/// <see cref="ICacheSyncStorage"/> (a synchronous path, for <see cref="Microsoft.Extensions.Caching.Distributed.IDistributedCache"/>).
 /// Running a factory once per key is <see cref="CacheFunc"/>'s job, not the adapter's.</para>
 /// </remarks>
 public interface ICacheAdapter : IAsyncDisposable, IDisposable

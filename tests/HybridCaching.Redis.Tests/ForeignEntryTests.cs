@@ -41,6 +41,9 @@ public sealed class ForeignEntryTests(RedisServerFixture server)
         Assert.Null(await cache.GetAsync("k"));
         Assert.False((await cache.FetchAsync("k")).Found);
         Assert.Null(await new CacheAdapterDistributedCache(cache).GetAsync("k"));
+        Assert.Null(cache.Get("k"));
+        Assert.False(cache.Fetch("k").Found);
+        Assert.Null(new CacheAdapterDistributedCache(cache).Get("k"));
     }
 
     [Theory]

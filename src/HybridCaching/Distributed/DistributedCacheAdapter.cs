@@ -9,7 +9,10 @@ namespace HybridCaching.Distributed;
 /// </summary>
 /// <remarks>
 /// <para>Values are stored as they are (the <see cref="CacheFunc"/> envelope, byte for byte), with
-/// <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> = the TTL.</para>
+/// <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> = the TTL (no expiration for a TTL of
+/// <see cref="TimeSpan.MaxValue"/>, "indefinitely").</para>
+/// <para>The synchronous members (<see cref="ICacheSyncStorage"/>) call the wrapped cache's own synchronous members; how
+/// they wait is that cache's business.</para>
 /// <para><b>No race across servers</b> (<see cref="ICacheRace"/>): <see cref="IDistributedCache"/> has no atomic "set if
 /// absent". A <see cref="CacheFunc"/> over it runs a missing key's factory once at a time per server (its single-flight);
 /// N servers may run it N times. Use the Redis adapter where cross-server stampede protection matters.</para>
@@ -23,7 +26,7 @@ namespace HybridCaching.Distributed;
 /// <para>The adapter does not own the <see cref="IDistributedCache"/>: disposing the adapter leaves it alone.</para>
 /// </remarks>
 [DebuggerDisplay("{_cache}")]
-public sealed class DistributedCacheAdapter : ICacheAdapter
+public sealed class DistributedCacheAdapter : ICacheAdapter, ICacheSyncStorage
 {
     private readonly IDistributedCache _cache;
     private bool _disposed;
@@ -57,8 +60,52 @@ public sealed class DistributedCacheAdapter : ICacheAdapter
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var options = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl };
-        return new ValueTask(_cache.SetAsync(key, value, options, cancellationToken));
+        return new ValueTask(_cache.SetAsync(key, value, Options(ttl), cancellationToken));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Always <see langword="true"/>: the wrapped cache's own synchronous members.</remarks>
+    public bool CanRunSynchronously => true;
+
+    /// <inheritdoc/>
+    public byte[]? Get(string key)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _cache.Get(key);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The remaining TTL is not knowable here: a found value has <see cref="Timeout.InfiniteTimeSpan"/>.</remarks>
+    public CacheFetchResult Fetch(string key)
+        => Get(key) is { } value ? new CacheFetchResult(value, Timeout.InfiniteTimeSpan) : CacheFetchResult.NotFound;
+
+    /// <inheritdoc/>
+    public void Set(string key, byte[] value, TimeSpan ttl)
+    {
+        CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _cache.Set(key, value, Options(ttl));
+    }
+
+    /// <inheritdoc/>
+    public void Delete(IEnumerable<string> keys)
+    {
+        var list = CacheArgument.ThrowIfInvalidKeys(keys);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var key in list)
+        {
+            _cache.Remove(key);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Always <see langword="false"/>: <see cref="IDistributedCache"/> cannot renew an entry conditionally.</remarks>
+    public bool RenewIfUnchanged(string key, byte[] expected, TimeSpan ttl)
+    {
+        CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return false;
     }
 
     /// <inheritdoc/>
@@ -83,6 +130,11 @@ public sealed class DistributedCacheAdapter : ICacheAdapter
 
     /// <inheritdoc/>
     public void Dispose() => _disposed = true;
+
+    // TimeSpan.MaxValue is "indefinitely" (what the IDistributedCache bridge asks for an entry without expiration): no
+    // expiration at all, rather than a date past DateTimeOffset.MaxValue.
+    private static DistributedCacheEntryOptions Options(TimeSpan ttl)
+        => ttl == TimeSpan.MaxValue ? new DistributedCacheEntryOptions() : new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl };
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync()

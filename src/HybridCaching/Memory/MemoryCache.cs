@@ -20,7 +20,7 @@ namespace HybridCaching;
 /// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
 /// </remarks>
 [DebuggerDisplay("Count = {Count}")]
-public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntries
+public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntries, ICacheSyncStorage
 {
     private readonly RuntimeMemoryCache _cache;
     private readonly TimeProvider _timeProvider;
@@ -61,26 +61,41 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     public long ChargedBytes => _cache.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
 
     /// <inheritdoc/>
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    /// <remarks>Always <see langword="true"/>: every member is in-process.</remarks>
+    public bool CanRunSynchronously => true;
+
+    /// <inheritdoc/>
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) => new(Get(key));
+
+    /// <inheritdoc/>
+    public byte[]? Get(string key)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new ValueTask<byte[]?>(_cache.TryGetValue(key, out Entry? entry) ? entry!.Value : null);
+        return _cache.TryGetValue(key, out Entry? entry) ? entry!.Value : null;
     }
 
     /// <inheritdoc/>
-    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default) => new(Fetch(key));
+
+    /// <inheritdoc/>
+    public CacheFetchResult Fetch(string key)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var remaining = _cache.TryGetValue(key, out Entry? entry) ? entry!.ExpiresAt - _timeProvider.GetUtcNow() : TimeSpan.Zero;
-        return new ValueTask<CacheFetchResult>(remaining > TimeSpan.Zero
-            ? new CacheFetchResult(entry!.Value, remaining)
-            : CacheFetchResult.NotFound);
+        return remaining > TimeSpan.Zero ? new CacheFetchResult(entry!.Value, remaining) : CacheFetchResult.NotFound;
     }
 
     /// <inheritdoc/>
     public ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        Set(key, value, ttl);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public void Set(string key, byte[] value, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -90,7 +105,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         {
             // Too large to ever fit: the caller keeps its value, the cache keeps nothing stale for the key.
             _cache.Remove(key);
-            return ValueTask.CompletedTask;
+            return;
         }
 
         var expiresAt = ExpiresAt(ttl);
@@ -98,13 +113,16 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         {
             Insert(key, new Entry(value, expiresAt, charge));
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
     /// <remarks>The entry keeps its charge and any decoded value kept with it; the TTL is capped at the maximum TTL.</remarks>
     public ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+        => new(RenewIfUnchanged(key, expected, ttl));
+
+    /// <inheritdoc/>
+    /// <remarks>The entry keeps its charge and any decoded value kept with it; the TTL is capped at the maximum TTL.</remarks>
+    public bool RenewIfUnchanged(string key, byte[] expected, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -113,17 +131,24 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
             if (!_cache.TryGetValue(key, out Entry? entry)
                 || !(ReferenceEquals(entry!.Value, expected) || entry.Value.AsSpan().SequenceEqual(expected)))
             {
-                return new ValueTask<bool>(false);
+                return false;
             }
 
             Insert(key, new Entry(entry.Value, ExpiresAt(ttl), entry.Charge, entry.Decoded));
         }
 
-        return new ValueTask<bool>(true);
+        return true;
     }
 
     /// <inheritdoc/>
     public ValueTask DeleteAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        Delete(keys);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public void Delete(IEnumerable<string> keys)
     {
         var list = CacheArgument.ThrowIfInvalidKeys(keys);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -134,8 +159,6 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
                 _cache.Remove(key);
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>

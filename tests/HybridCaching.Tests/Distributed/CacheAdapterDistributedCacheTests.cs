@@ -243,13 +243,72 @@ public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task SyncMembers_Always_ThrowNotSupported()
+    public async Task SyncMembers_OverAnAdapterWithoutASyncPath_ThrowNotSupportedNamingTheAdapterAndTheAsyncMember()
     {
-        Assert.Throws<NotSupportedException>(() => _cache.Get("k"));
-        Assert.Throws<NotSupportedException>(() => _cache.Set("k", Bytes("v"), new DistributedCacheEntryOptions()));
-        Assert.Throws<NotSupportedException>(() => _cache.Refresh("k"));
-        Assert.Throws<NotSupportedException>(() => _cache.Remove("k"));
+        await using var plain = new DictionaryCacheAdapter(_time);
+        IDistributedCache cache = new CacheAdapterDistributedCache(plain);
+
+        foreach (var (call, asyncMember) in new (Action, string)[]
+        {
+            (() => cache.Get("k"), "GetAsync"),
+            (() => cache.Set("k", Bytes("v"), new DistributedCacheEntryOptions()), "SetAsync"),
+            (() => cache.Refresh("k"), "RefreshAsync"),
+            (() => cache.Remove("k"), "RemoveAsync"),
+            (() => cache.SetString("k", "v"), "SetAsync"),
+        })
+        {
+            var ex = Assert.Throws<NotSupportedException>(call);
+            Assert.Contains(nameof(DictionaryCacheAdapter), ex.Message, StringComparison.Ordinal);
+            Assert.Contains($"Use {asyncMember}", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Null(await plain.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task SetAsync_NoExpirationAndNoDefaultTtl_LivesIndefinitely()
+    {
+        IDistributedCache cache = new CacheAdapterDistributedCache(_memory, timeProvider: _time);
+
+        await cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions());
+        _time.Advance(TimeSpan.FromDays(3650));
+
+        Assert.Equal("v", Text(await cache.GetAsync("k")));
+        Assert.True((await _memory.FetchAsync("k")).TimeToLive > TimeSpan.FromDays(365 * 1000));
+    }
+
+    [Fact]
+    public async Task SetAsync_AbsoluteDateInThePast_FaultsTheTaskWithMicrosoftsParameterName()
+    {
+        var past = _time.GetUtcNow().AddMinutes(-1);
+
+        var set = _cache.SetAsync("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = past }); // no synchronous throw
+
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => set);
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), ex.ParamName);
+        Assert.Equal(past, ex.ActualValue);
+        var sync = Assert.Throws<ArgumentOutOfRangeException>(() => _cache.Set("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = past }));
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), sync.ParamName);
         Assert.Null(await _memory.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task AsyncMembers_BadArguments_FaultTheirTaskInsteadOfThrowing()
+    {
+        var tasks = new Func<Task>[]
+        {
+            () => _cache.GetAsync(null!),
+            () => _cache.SetAsync("k", null!, new DistributedCacheEntryOptions()),
+            () => _cache.SetAsync("k", Bytes("v"), null!),
+            () => _cache.RefreshAsync(""),
+            () => _cache.RemoveAsync(""),
+        };
+
+        foreach (var start in tasks)
+        {
+            var task = start(); // returned, not thrown
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => task);
+        }
     }
 
     [Fact]

@@ -28,11 +28,22 @@ public sealed class DistributedCacheAdapterTests : IAsyncDisposable
 
         public List<(string Key, DistributedCacheEntryOptions Options)> Writes { get; } = [];
 
-        public byte[]? Get(string key) => _inner.Get(key);
+        public byte[]? Get(string key)
+        {
+            SyncCalls.Add("Get");
+            return _inner.Get(key);
+        }
 
         public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => _inner.GetAsync(key, token);
 
-        public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => throw new InvalidOperationException("sync");
+        public List<string> SyncCalls { get; } = [];
+
+        public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
+        {
+            SyncCalls.Add("Set");
+            Writes.Add((key, options));
+            _inner.Set(key, value, options);
+        }
 
         public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
         {
@@ -44,7 +55,11 @@ public sealed class DistributedCacheAdapterTests : IAsyncDisposable
 
         public Task RefreshAsync(string key, CancellationToken token = default) => _inner.RefreshAsync(key, token);
 
-        public void Remove(string key) => throw new InvalidOperationException("sync");
+        public void Remove(string key)
+        {
+            SyncCalls.Add("Remove");
+            _inner.Remove(key);
+        }
 
         public Task RemoveAsync(string key, CancellationToken token = default) => _inner.RemoveAsync(key, token);
     }
@@ -64,6 +79,34 @@ public sealed class DistributedCacheAdapterTests : IAsyncDisposable
         var write = Assert.Single(_store.Writes);
         Assert.Equal(TimeSpan.FromMinutes(3), write.Options.AbsoluteExpirationRelativeToNow);
         Assert.Null(write.Options.SlidingExpiration);
+    }
+
+    [Fact]
+    public void SyncMembers_UseTheWrappedCachesOwnSyncMembers()
+    {
+        Assert.True(_adapter.CanRunSynchronously);
+        Assert.Null(_adapter.Get("k"));
+
+        _adapter.Set("k", Bytes("v"), TimeSpan.FromMinutes(3));
+        Assert.Equal("v", Text(_adapter.Get("k")));
+        Assert.Equal(Timeout.InfiniteTimeSpan, _adapter.Fetch("k").TimeToLive);
+        Assert.False(_adapter.RenewIfUnchanged("k", Bytes("v"), TimeSpan.FromMinutes(5)));
+        _adapter.Delete(["k"]);
+
+        Assert.Null(_adapter.Get("k"));
+        Assert.Equal(["Get", "Set", "Get", "Get", "Remove", "Get"], _store.SyncCalls);
+        Assert.Equal(TimeSpan.FromMinutes(3), Assert.Single(_store.Writes).Options.AbsoluteExpirationRelativeToNow);
+    }
+
+    [Fact]
+    public async Task SetAsync_TtlMaxValue_IsWrittenWithoutExpiration()
+    {
+        await _adapter.SetAsync("k", Bytes("v"), TimeSpan.MaxValue);
+
+        var options = Assert.Single(_store.Writes).Options;
+        Assert.Null(options.AbsoluteExpirationRelativeToNow);
+        Assert.Null(options.AbsoluteExpiration);
+        Assert.Equal("v", Text(await _adapter.GetAsync("k")));
     }
 
     [Fact]
