@@ -10,8 +10,8 @@ namespace HybridCaching.Redis;
 /// fetch and set are recorded (<c>hybridcaching.redis.duration</c>). Two differences, both of a synchronous call: it
 /// never waits for an owned multiplexer's first connection attempt (it fails at once, not connected), and it is
 /// bounded by the multiplexer's <see cref="ConfigurationOptions.SyncTimeout"/> (StackExchange.Redis's; 5 s unless
-/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>; a synchronous call that times out
-/// does not mark Redis unresponsive (an async one does, and synchronous calls then fail at once too).</remarks>
+/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>. A call that times out marks the server
+/// that serves its key unresponsive, as an async one does: the calls that server would serve then fail at once.</remarks>
 public sealed partial class RedisCache : ICacheSyncStorage
 {
     /// <inheritdoc/>
@@ -23,7 +23,8 @@ public sealed partial class RedisCache : ICacheSyncStorage
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Synchronously("get", _prefix + key, static (db, key) => (byte[]?)db.StringGet(key), foreignIsMiss: true);
+        var redisKey = (RedisKey)(_prefix + key);
+        return Synchronously("get", redisKey, redisKey, static (db, key) => (byte[]?)db.StringGet(key), foreignIsMiss: true);
     }
 
     /// <inheritdoc/>
@@ -32,7 +33,8 @@ public sealed partial class RedisCache : ICacheSyncStorage
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ThrowIfDisposed();
-        return Synchronously("fetch", _prefix + key, static (db, key) => ToFetchResult(db.StringGetWithExpiry(key)), foreignIsMiss: true, CacheFetchResult.NotFound);
+        var redisKey = (RedisKey)(_prefix + key);
+        return Synchronously("fetch", redisKey, redisKey, static (db, key) => ToFetchResult(db.StringGetWithExpiry(key)), foreignIsMiss: true, CacheFetchResult.NotFound);
     }
 
     /// <inheritdoc/>
@@ -40,7 +42,8 @@ public sealed partial class RedisCache : ICacheSyncStorage
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ThrowIfDisposed();
-        Synchronously("set", (Key: (RedisKey)(_prefix + key), Value: value, Ttl: ttl), static (db, set) => db.Execute("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)));
+        var redisKey = (RedisKey)(_prefix + key);
+        Synchronously("set", redisKey, (Key: redisKey, Value: value, Ttl: ttl), static (db, set) => db.Execute("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)));
     }
 
     /// <inheritdoc/>
@@ -55,17 +58,21 @@ public sealed partial class RedisCache : ICacheSyncStorage
             return;
         }
 
-        Synchronously(operation: null, list, (db, list) =>
+        // No one key names the server (default): each slot's commands are checked against their own server's mark.
+        Synchronously(operation: null, default, list, (db, list) =>
         {
             var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
             foreach (var slot in IsCluster(db.Multiplexer) ? valueKeys.GroupBy(db.Multiplexer.HashSlot).Select(g => g.ToArray()) : [valueKeys])
             {
+                _guard.ThrowIfUnresponsive(new GuardTarget(db.Multiplexer, slot[0]));
                 db.KeyDelete(slot);
             }
 
             foreach (var key in list)
             {
-                db.ScriptEvaluate(DeleteResultScript, [(RedisKey)(_lockKeyPrefix + key)], PlaceholderArgument);
+                var lockKey = (RedisKey)(_lockKeyPrefix + key);
+                _guard.ThrowIfUnresponsive(new GuardTarget(db.Multiplexer, lockKey));
+                db.ScriptEvaluate(DeleteResultScript, [lockKey], PlaceholderArgument);
             }
 
             return 0;
@@ -78,20 +85,25 @@ public sealed partial class RedisCache : ICacheSyncStorage
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
         ThrowIfDisposed();
+        var redisKey = (RedisKey)(_prefix + key);
         return Synchronously(
             operation: null,
-            (Key: (RedisKey)(_prefix + key), Expected: expected, Ttl: ttl),
+            redisKey,
+            (Key: redisKey, Expected: expected, Ttl: ttl),
             static (db, renew) => (long)db.ScriptEvaluate(RenewScript, [renew.Key], [renew.Expected, Milliseconds(renew.Ttl)]) == 1);
     }
 
-    // One synchronous command (or a few), behind the async path's gate, its duration recorded under operation (none for
-    // delete and renew, as for their async twins). A read (foreignIsMiss) of a key held as another type answers miss.
-    private TResult Synchronously<TState, TResult>(string? operation, TState state, Func<IDatabase, TState, TResult> command, bool foreignIsMiss = false, TResult miss = default!)
+    // One synchronous command (or a few), behind the async path's gate for the server that serves key, its duration
+    // recorded under operation (none for delete and renew, as for their async twins). A read (foreignIsMiss) of a key
+    // held as another type answers miss. A timeout marks key's server unresponsive.
+    private TResult Synchronously<TState, TResult>(string? operation, RedisKey key, TState state, Func<IDatabase, TState, TResult> command, bool foreignIsMiss = false, TResult miss = default!)
     {
         var started = Stopwatch.GetTimestamp();
+        IDatabase? db = null;
         try
         {
-            var result = command(Database(), state);
+            db = Database(key);
+            var result = command(db, state);
             Record(operation, started, null);
             return result;
         }
@@ -102,6 +114,11 @@ public sealed partial class RedisCache : ICacheSyncStorage
         }
         catch (Exception ex)
         {
+            if (ex is TimeoutException && db is not null)
+            {
+                _guard.MarkUnresponsive(new GuardTarget(db.Multiplexer, key));
+            }
+
             Record(operation, started, ex);
             throw;
         }
@@ -116,16 +133,15 @@ public sealed partial class RedisCache : ICacheSyncStorage
     }
 
     // The async path's checks, none of which waits once the first connection attempt has ended: fails at once while
-    // Redis is known to be down or hung, still connecting, or disconnected.
-    private IDatabase Database()
+    // still connecting, disconnected, or while the server that serves key is known to be hung.
+    private IDatabase Database(RedisKey key)
     {
         if (!_connecting.IsCompleted)
         {
-            _guard.ThrowIfUnresponsive();
             throw NotConnected("Still connecting to Redis; a synchronous command does not wait for the connection and was not sent.");
         }
 
-        var database = DatabaseAsync(TimeSpan.Zero, CancellationToken.None);
+        var database = DatabaseAsync(TimeSpan.Zero, key, CancellationToken.None);
         Debug.Assert(database.IsCompletedSuccessfully, "Answered at once once the first connection attempt has ended.");
         return database.Result;
     }

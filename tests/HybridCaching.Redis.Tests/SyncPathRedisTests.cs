@@ -166,4 +166,31 @@ public sealed class SyncPathRedisFaultTests
             "synchronous calls let through again after the server answers",
             TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task SyncCall_TimesOut_MarksTheServer_SoAsyncCallsFailAtOnce()
+    {
+        await using var server = await RedisServerFixture.StartAsync(new RedisServerOptions { Private = true });
+        var configuration = RedisTestCache.Configuration(server);
+        configuration.SyncTimeout = 300;
+        await using var cache = await RedisTestCache.CreateAsync(configuration, RedisTestCache.CacheOptions());
+        cache.Set("k", [1], TimeSpan.FromMinutes(1));
+
+        await server.PauseAsync();
+        try
+        {
+            Assert.IsAssignableFrom<TimeoutException>(Record.Exception(() => cache.Get("k"))); // StackExchange.Redis's SyncTimeout
+
+            // Marked by that timeout: the async call fails without being sent (its task is already failed), although its
+            // own OperationTimeout (10 s here) has not run out.
+            var get = cache.GetAsync("k");
+            Assert.True(get.IsFaulted);
+            var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await get);
+            Assert.Contains("failing fast", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+    }
 }
