@@ -89,7 +89,7 @@ internal static class BackplaneLoadRun
         return instances;
     }
 
-    private static byte[] Payload(long version)
+    internal static byte[] Payload(long version)
         => CachePayload.Write(DateTimeOffset.UtcNow.AddHours(1), MessagePackCacheSerializer.Default.Serialize(version));
 
     private static async Task LatencyAsync(string endPoints, int seconds, bool killPubSub, Action<string> report)
@@ -259,5 +259,5 @@ internal static class BackplaneLoadRun
         }
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    internal static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

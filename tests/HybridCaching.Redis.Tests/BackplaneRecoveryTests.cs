@@ -92,7 +92,7 @@ public sealed class BackplaneRecoveryTests
 
     // A writes the value, and B reads it into memory once A's announcement has reached it (B copies a value into memory
     // only when no announcement arrived during its fetch).
-    private static async Task HoldInMemoryAsync(Instance a, Instance b, CacheFunc funcB, string key, string value)
+    internal static async Task HoldInMemoryAsync(Instance a, Instance b, CacheFunc funcB, string key, string value)
     {
         var heard = b.Backplane.MessagesReceived;
         await a.Hybrid.SetAsync(key, BackplaneTests.Payload(value), TimeSpan.FromMinutes(5));
