@@ -87,6 +87,34 @@ public sealed class SharedKeysWithMicrosoftTests(RedisServerFixture server) : IA
         Assert.Null(await bridge.GetAsync("k"));
     }
 
+    // The shared-key-space route for a rolling migration: new servers keep Microsoft's cache as the store (its hash layout)
+    // and run CacheFunc over it through DistributedCacheAdapter. Neither side throws on the other's keys: a value
+    // Microsoft's cache wrote is not a CacheFunc envelope, so it is a miss (the factory runs and its result replaces it),
+    // and what CacheFunc wrote is a hash Microsoft's cache reads like its own (the envelope's bytes).
+    [Fact]
+    public async Task SharedKeySpace_CacheFuncOverMicrosoftsCache_NeitherSideThrowsOnTheOthersKeys()
+    {
+        var func = new CacheFunc(new DistributedCacheAdapter(_microsoft), new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(10) });
+        await _microsoft.SetAsync("theirs", Encoding.UTF8.GetBytes("theirs"), new DistributedCacheEntryOptions());
+        var runs = 0;
+
+        Assert.Equal("computed", await func.DoAsync("theirs", _ => { runs++; return Task.FromResult("computed"); }));
+        Assert.Equal("computed", await func.DoAsync("theirs", _ => { runs++; return Task.FromResult("again"); }));
+        Assert.Equal(1, runs);
+        Assert.Equal("ours", await func.DoAsync("ours", _ => Task.FromResult("ours")));
+
+        foreach (var key in new[] { "theirs", "ours" })
+        {
+            Assert.Equal(RedisType.Hash, await _ours.Db().KeyTypeAsync(_prefix + key));
+            Assert.NotEmpty((await _microsoft.GetAsync(key))!);
+            Assert.NotEmpty(_microsoft.Get(key)!);
+            await _microsoft.RefreshAsync(key);
+        }
+
+        await _microsoft.SetAsync("ours", [9], new DistributedCacheEntryOptions()); // their write over ours: a miss for us again
+        Assert.Equal("recomputed", await func.DoAsync("ours", _ => Task.FromResult("recomputed")));
+    }
+
     private static void AssertWrongType(Exception? ex)
         => Assert.StartsWith("WRONGTYPE", Assert.IsType<RedisServerException>(ex).Message, StringComparison.Ordinal);
 }
