@@ -11,11 +11,11 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
 {
     private const int Callers = 64;
 
-    // GETs a redis-server has run, from its INFO commandstats.
-    internal static async Task<long> GetCallsAsync(int port)
+    // GETs (or another command) a redis-server has run, from its INFO commandstats.
+    internal static async Task<long> GetCallsAsync(int port, string command = "get")
     {
         var stats = RedisCli.ParseInfo(await RedisCli.CommandAsync(port, "INFO", "commandstats"));
-        return stats.TryGetValue("cmdstat_get", out var line)
+        return stats.TryGetValue("cmdstat_" + command, out var line)
             ? long.Parse(line.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)
             : 0;
     }
@@ -39,6 +39,28 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
 
         Assert.All(values, value => Assert.Equal("v", value));
         Assert.Equal(1, runs);
+        Assert.InRange(await GetCallsAsync(server.Port) - before, 1, 2);
+    }
+
+    [Fact]
+    public async Task DoAsync_SixtyFourConcurrentHitsOnHybridWithMemoryCold_ShareOneUpstreamRead()
+    {
+        // The value is in Redis (written by a Redis-only function: another server, say), not in this memory level.
+        await using var cache = await RedisTestCache.CreateAsync(server);
+        Assert.Equal("v", await new CacheFunc(cache, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(20) }).DoAsync("hot-hybrid", _ => Task.FromResult("v")));
+        await using var hybrid = new HybridCache(cache, new MemoryCache(1_000, 1 << 20, TimeSpan.FromMinutes(5)));
+        var func = new CacheFunc(hybrid, new CacheFuncOptions { WaitFor = TimeSpan.FromSeconds(20) });
+        var runs = 0;
+        var before = await GetCallsAsync(server.Port);
+
+        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "1000");
+        var calls = Enumerable.Range(0, Callers)
+            .Select(_ => func.DoAsync("hot-hybrid", _ => { runs++; return Task.FromResult("other"); }).AsTask())
+            .ToList();
+        var values = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(values, value => Assert.Equal("v", value));
+        Assert.Equal(0, runs);
         Assert.InRange(await GetCallsAsync(server.Port) - before, 1, 2);
     }
 }

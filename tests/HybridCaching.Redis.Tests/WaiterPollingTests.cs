@@ -1,4 +1,3 @@
-using System.Globalization;
 using HybridCaching.Testing;
 using HybridCaching.Testing.Redis;
 
@@ -50,13 +49,7 @@ public sealed class WaiterPollingTests(RedisServerFixture server)
         Assert.True(Volatile.Read(ref retryDelays) >= 1);
     }
 
-    private async Task<long> SetCallsAsync()
-    {
-        var stats = RedisCli.ParseInfo(await RedisCli.CommandAsync(server.Port, "INFO", "commandstats"));
-        return stats.TryGetValue("cmdstat_set", out var line)
-            ? long.Parse(line.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)
-            : 0;
-    }
+    private Task<long> SetCallsAsync() => CoalescedReadRedisTests.GetCallsAsync(server.Port, "set");
 
     private static CacheFunc Func(RedisCache cache) => new(cache, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
 
