@@ -7,6 +7,7 @@ namespace HybridCaching.Redis;
 internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time) : IDisposable
 {
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _restored; // the last wake-up was a restored connection's, not a leader's notification
 
     // Null when the subscription fails within the budget (the caller polls only).
     public static async Task<RaceWaiter?> TrySubscribeAsync(
@@ -30,15 +31,16 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         }
     }
 
-    // Returns true at a notification, which is then forgotten (the caller looks again next), or false once delay has passed.
-    public async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
+    // Returns true at a leader's notification, which is then forgotten (the caller looks again next), false once delay has
+    // passed, null when a restored connection woke it (which tells nothing about the leader).
+    public async Task<bool?> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         var signal = Volatile.Read(ref _signal);
         try
         {
             await signal.Task.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
             Interlocked.CompareExchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), signal);
-            return true;
+            return Interlocked.Exchange(ref _restored, 0) == 0 ? true : null;
         }
         catch (TimeoutException)
         {
@@ -64,5 +66,9 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
     // Equal delegates of these (same waiter, same method) unsubscribe what was subscribed.
     private void OnMessage(RedisChannel notified, RedisValue message) => Volatile.Read(ref _signal).TrySetResult();
 
-    private void OnRestored(object? sender, ConnectionFailedEventArgs e) => Volatile.Read(ref _signal).TrySetResult();
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        Volatile.Write(ref _restored, 1);
+        Volatile.Read(ref _signal).TrySetResult();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
@@ -10,8 +11,9 @@ namespace HybridCaching.Redis;
 /// fetch and set are recorded (<c>hybridcaching.redis.duration</c>). Two differences, both of a synchronous call: it
 /// never waits for an owned multiplexer's first connection attempt (it fails at once, not connected), and it is
 /// bounded by the multiplexer's <see cref="ConfigurationOptions.SyncTimeout"/> (StackExchange.Redis's; 5 s unless
-/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>. A call that times out marks the server
-/// that serves its key unresponsive, as an async one does: the calls that server would serve then fail at once.</remarks>
+/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>. A call on one key that times out after
+/// at least <see cref="RedisCacheOptions.OperationTimeout"/> marks the server that serves the key unresponsive, as an
+/// async call does: the calls that server would serve then fail at once.</remarks>
 public sealed partial class RedisCache : ICacheSyncStorage
 {
     /// <inheritdoc/>
@@ -58,21 +60,39 @@ public sealed partial class RedisCache : ICacheSyncStorage
             return;
         }
 
-        // No one key names the server (default): each slot's commands are checked against their own server's mark.
+        // No one key names the server (default): each slot's commands are checked against their own server's mark. As the
+        // async path: every command is tried, the keys of servers that answer are deleted, and the first failure is thrown.
         Synchronously(operation: null, default, list, (db, list) =>
         {
+            Exception? failure = null;
+            void Try(RedisKey key, Action<IDatabase> command)
+            {
+                try
+                {
+                    _guard.ThrowIfUnresponsive(new GuardTarget(db.Multiplexer, key));
+                    command(db);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    failure ??= ex;
+                }
+            }
+
             var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
             foreach (var slot in IsCluster(db.Multiplexer) ? valueKeys.GroupBy(db.Multiplexer.HashSlot).Select(g => g.ToArray()) : [valueKeys])
             {
-                _guard.ThrowIfUnresponsive(new GuardTarget(db.Multiplexer, slot[0]));
-                db.KeyDelete(slot);
+                Try(slot[0], db => db.KeyDelete(slot));
             }
 
             foreach (var key in list)
             {
                 var lockKey = (RedisKey)(_lockKeyPrefix + key);
-                _guard.ThrowIfUnresponsive(new GuardTarget(db.Multiplexer, lockKey));
-                db.ScriptEvaluate(DeleteResultScript, [lockKey], PlaceholderArgument);
+                Try(lockKey, db => db.ScriptEvaluate(DeleteResultScript, [lockKey], PlaceholderArgument));
+            }
+
+            if (failure is not null)
+            {
+                ExceptionDispatchInfo.Throw(failure);
             }
 
             return 0;
@@ -114,7 +134,8 @@ public sealed partial class RedisCache : ICacheSyncStorage
         }
         catch (Exception ex)
         {
-            if (ex is TimeoutException && db is not null)
+            // Marked on the async path's grounds: no answer within OperationTimeout (a shorter SyncTimeout fails the call only).
+            if (ex is TimeoutException && db is not null && Stopwatch.GetElapsedTime(started) >= _operationTimeout)
             {
                 _guard.MarkUnresponsive(new GuardTarget(db.Multiplexer, key));
             }

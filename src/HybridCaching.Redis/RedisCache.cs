@@ -513,7 +513,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_options.NotifyWaiters;
-        bool? woken = null; // how the last wait of a subscribed waiter ended: by a notification, or by its poll delay
+        bool? woken = null; // how the last wait of a subscribed waiter ended: a notification, its poll delay, or neither (a restore)
         try
         {
             for (var attempt = 0; ; attempt++)

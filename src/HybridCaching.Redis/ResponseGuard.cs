@@ -96,7 +96,11 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
             try
             {
                 await Task.Delay(ProbeInterval, time, stopping).ConfigureAwait(false);
-                await WaitAsync(multiplexer.GetServer(endPoint).PingAsync(), default, stopping).ConfigureAwait(false);
+                if (Ping(multiplexer, endPoint) is { } ping)
+                {
+                    await WaitAsync(ping, default, stopping).ConfigureAwait(false);
+                }
+
                 if (_unresponsive.TryRemove(endPoint, out _))
                 {
                     Interlocked.Decrement(ref _marked);
@@ -110,6 +114,20 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
 #pragma warning restore CA1031
             {
             }
+        }
+    }
+
+    // The probe's PING: the whole Redis through a database behind a proxy; null (stop probing) for a server the
+    // multiplexer no longer lists, which no key reaches any more.
+    private static Task? Ping(IConnectionMultiplexer multiplexer, EndPoint endPoint)
+    {
+        try
+        {
+            return ReferenceEquals(endPoint, GuardTarget.WholeRedis) ? multiplexer.GetDatabase().PingAsync() : multiplexer.GetServer(endPoint).PingAsync();
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 
@@ -127,6 +145,9 @@ internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisK
 {
     public IConnectionMultiplexer? Multiplexer => multiplexer;
 
+    // Behind a proxy (twemproxy, envoy) the servers are hidden: the whole Redis is the one server marked and probed.
+    public static readonly EndPoint WholeRedis = new DnsEndPoint("redis-behind-a-proxy", 0);
+
     public static GuardTarget Of(IServer server) => new(server.Multiplexer, default, server.EndPoint);
 
     public EndPoint? Resolve()
@@ -139,9 +160,20 @@ internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisK
         try
         {
             var owner = multiplexer.GetServer(key);
-            return key == default(RedisKey) && owner.ServerType == ServerType.Cluster ? null : owner.EndPoint;
+            if (owner.ServerType != ServerType.Cluster)
+            {
+                return owner.EndPoint;
+            }
+
+            // GetServer falls back to any connected primary when the key's own cannot be selected (its connection is down,
+            // the slot map not known yet): the key's server is its slot's owner in the cluster's configuration, or none.
+            return key == default(RedisKey) ? null : owner.ClusterConfiguration?.GetBySlot(key)?.EndPoint;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or RedisException or ObjectDisposedException)
+        catch (NotSupportedException)
+        {
+            return WholeRedis;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or RedisException or ObjectDisposedException or ArgumentException)
         {
             return null; // no server serves it now: nothing to stop or mark
         }

@@ -1,8 +1,10 @@
 namespace HybridCaching;
 
 /// <summary>
-/// An adapter that can also read and write synchronously, on a path that never blocks a thread waiting on async I/O:
-/// an in-process store directly, a Redis connection through its client's own synchronous commands. The
+/// An adapter that can also read and write synchronously, on a path that does not wait on async I/O of its own: an
+/// in-process store directly, a Redis connection through its client's own synchronous commands, a wrapped
+/// <see cref="Microsoft.Extensions.Caching.Distributed.IDistributedCache"/> through its own synchronous members (as
+/// synchronous as that cache makes them). The
 /// <see cref="Microsoft.Extensions.Caching.Distributed.IDistributedCache"/> bridge (<see cref="Distributed.CacheAdapterDistributedCache"/>) detects it once, when
 /// it is created, and serves its synchronous members (<c>Get</c>, <c>Set</c>, <c>Refresh</c>, <c>Remove</c>, and so
 /// <c>GetString</c>/<c>SetString</c>) through it; over an adapter without it, those members throw

@@ -34,7 +34,8 @@ namespace HybridCaching.Distributed;
 /// <see cref="Remove"/>, and so <c>GetString</c>/<c>SetString</c>) run on the adapter's synchronous path
 /// (<see cref="ICacheSyncStorage"/>: <see cref="MemoryCache"/> directly, <c>RedisCache</c> through StackExchange.Redis's
 /// synchronous commands, <see cref="HybridCache"/> over two such levels, <see cref="DistributedCacheAdapter"/> through
-/// the wrapped cache's own), never by blocking a thread on async I/O. Over an adapter without one they throw
+/// the wrapped cache's own, as synchronous as that cache makes them), never by this library blocking a thread on async
+/// I/O. Over an adapter without one they throw
 /// <see cref="NotSupportedException"/> naming the adapter and the async member to use.</para>
 /// <para>This cache does not own the adapter: disposing the adapter is the caller's business.</para>
 /// </remarks>
@@ -158,15 +159,15 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
 
         var now = _timeProvider.GetUtcNow();
 
-        // As Microsoft's own caches: a relative expiration wins over an absolute one; an absolute one must be ahead (the
-        // message starts as Microsoft's does, which its tests check).
-        DateTimeOffset? absolute = options.AbsoluteExpirationRelativeToNow is { } relative ? now + relative : options.AbsoluteExpiration;
-        if (options.AbsoluteExpirationRelativeToNow is null && absolute <= now)
+        // As Microsoft's Redis cache: an absolute expiration must be ahead, even when a relative one is set too (the message
+        // starts as Microsoft's does, which its tests check); the relative one then wins.
+        if (options.AbsoluteExpiration <= now)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(DistributedCacheEntryOptions.AbsoluteExpiration), options.AbsoluteExpiration, "The absolute expiration value must be in the future.");
         }
 
+        DateTimeOffset? absolute = options.AbsoluteExpirationRelativeToNow is { } relative ? now + relative : options.AbsoluteExpiration;
         var entry = new DistributedEntry(absolute, options.SlidingExpiration);
         return (entry.Write(value), entry.TtlAt(now, _defaultTtl));
     }
@@ -210,6 +211,6 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
 
     private ICacheSyncStorage Sync(string member, string asyncMember) => _sync ?? throw new NotSupportedException(
         $"CacheAdapterDistributedCache.{member} needs an adapter with a synchronous path (ICacheSyncStorage), and {_cache.GetType().Name} has none: "
-        + $"this library never blocks a thread on async I/O. Use {asyncMember}, or an adapter that runs synchronously (MemoryCache, RedisCache, "
+        + $"this library does not block a thread on async I/O. Use {asyncMember}, or an adapter that runs synchronously (MemoryCache, RedisCache, "
         + "a HybridCache over them, DistributedCacheAdapter).");
 }

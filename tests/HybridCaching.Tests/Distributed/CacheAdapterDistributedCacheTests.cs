@@ -289,6 +289,10 @@ public sealed class CacheAdapterDistributedCacheTests : IAsyncDisposable
         Assert.Equal(past, ex.ActualValue);
         var sync = Assert.Throws<ArgumentOutOfRangeException>(() => _cache.Set("k", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = past }));
         Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), sync.ParamName);
+
+        // As Microsoft's Redis cache: a relative expiration set beside it does not excuse the past date.
+        var both = new DistributedCacheEntryOptions { AbsoluteExpiration = past, AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) };
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _cache.SetAsync("k", Bytes("v"), both))).ParamName);
         Assert.Null(await _memory.GetAsync("k"));
     }
 

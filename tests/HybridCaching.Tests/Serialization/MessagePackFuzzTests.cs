@@ -80,7 +80,6 @@ public class MessagePackFuzzTests
             Target target = targets[i % targets.Count];
             byte[] data = Mutate(target.Valid, random);
 
-            bool threw;
             try
             {
                 // The first decode of an input may reach a type path no earlier case reached, and pay the resolver's
@@ -94,9 +93,12 @@ public class MessagePackFuzzTests
                 throw;
             }
 
-            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            threw = Run(target, data);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+            // What decoding this input allocates repeats on every decode of it; a one-off of the runtime's landing in one
+            // decode does not (seen once in hundreds of thousands of cases on a loaded machine: 55 KB on a second decode
+            // of 38 bytes that allocate 1.6 KB every time). So the input's cost is the smaller of two decodes.
+            (bool threw, long allocated) = Measure(target, data);
+            (_, long again) = Measure(target, data);
+            allocated = Math.Min(allocated, again);
             rejected += threw ? 1 : 0;
 
             Assert.True(allocated <= AllocationBudget(data.Length), $"case {i} ({target.Name}, {Convert.ToHexStringLower(data)}) allocated {allocated} bytes for {data.Length} input bytes");
@@ -126,6 +128,13 @@ public class MessagePackFuzzTests
                 Assert.True(GC.GetAllocatedBytesForCurrentThread() - before <= AllocationBudget(data.Length), $"{target.Name} on {hex[..Math.Min(hex.Length, 20)]}");
             }
         }
+    }
+
+    private static (bool Threw, long Allocated) Measure(Target target, byte[] data)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool threw = Run(target, data);
+        return (threw, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     /// <summary>A fixed cost (the exception and its message) plus a small multiple of the input.</summary>
