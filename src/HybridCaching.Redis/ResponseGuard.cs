@@ -166,8 +166,11 @@ internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisK
             }
 
             // GetServer falls back to any connected primary when the key's own cannot be selected (its connection is down,
-            // the slot map not known yet): the key's server is its slot's owner in the cluster's configuration, or none.
-            return key == default(RedisKey) ? null : owner.ClusterConfiguration?.GetBySlot(key)?.EndPoint;
+            // the slot map not known yet), and a server's cluster configuration may predate a failover: the key's server is
+            // known only when the two agree, and nothing is marked or stopped for the key otherwise.
+            return key != default(RedisKey) && owner.ClusterConfiguration?.GetBySlot(key)?.EndPoint is { } slotOwner && slotOwner.Equals(owner.EndPoint)
+                ? owner.EndPoint
+                : null;
         }
         catch (NotSupportedException)
         {
