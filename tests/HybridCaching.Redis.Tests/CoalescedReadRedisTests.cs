@@ -20,6 +20,19 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
             : 0;
     }
 
+    // 64 concurrent calls on key while the server at port holds its clients' commands for a second (CLIENT UNPAUSE would
+    // wait for the pause too), far longer than starting them takes, so all start while the first read is pending; without
+    // coalescing each would send its own. Every caller gets expected; onFactory counts factory runs.
+    internal static async Task HitWhilePausedAsync(int port, CacheFunc func, string key, string expected, Action onFactory)
+    {
+        await RedisCli.CommandAsync(port, "CLIENT", "PAUSE", "1000");
+        var calls = Enumerable.Range(0, Callers)
+            .Select(_ => func.DoAsync(key, _ => { onFactory(); return Task.FromResult("other"); }).AsTask())
+            .ToList();
+        var values = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(values, value => Assert.Equal(expected, value));
+    }
+
     [Fact]
     public async Task DoAsync_SixtyFourConcurrentHitsOnOneKey_AtMostTwoGetsReachRedis()
     {
@@ -29,15 +42,8 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
         Assert.Equal("v", await func.DoAsync("hot", _ => { runs++; return Task.FromResult("v"); }));
         var before = await GetCallsAsync(server.Port);
 
-        // Redis holds every command for a second (CLIENT UNPAUSE would wait for the pause too), far longer than starting 64
-        // calls takes, so all start while the first GET is pending; without coalescing each would send its own.
-        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "1000");
-        var calls = Enumerable.Range(0, Callers)
-            .Select(_ => func.DoAsync("hot", _ => { runs++; return Task.FromResult("other"); }).AsTask())
-            .ToList();
-        var values = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        await HitWhilePausedAsync(server.Port, func, "hot", "v", () => runs++);
 
-        Assert.All(values, value => Assert.Equal("v", value));
         Assert.Equal(1, runs);
         Assert.InRange(await GetCallsAsync(server.Port) - before, 1, 2);
     }
@@ -53,13 +59,8 @@ public sealed class CoalescedReadRedisTests(RedisServerFixture server)
         var runs = 0;
         var before = await GetCallsAsync(server.Port);
 
-        await RedisCli.CommandAsync(server.Port, "CLIENT", "PAUSE", "1000");
-        var calls = Enumerable.Range(0, Callers)
-            .Select(_ => func.DoAsync("hot-hybrid", _ => { runs++; return Task.FromResult("other"); }).AsTask())
-            .ToList();
-        var values = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        await HitWhilePausedAsync(server.Port, func, "hot-hybrid", "v", () => runs++);
 
-        Assert.All(values, value => Assert.Equal("v", value));
         Assert.Equal(0, runs);
         Assert.InRange(await GetCallsAsync(server.Port) - before, 1, 2);
     }

@@ -69,19 +69,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     /// <inheritdoc/>
     /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
     /// <exception cref="NotSupportedException">The adapter has no synchronous path (<see cref="ICacheSyncStorage"/>).</exception>
-    public byte[]? Get(string key)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        var sync = Sync(nameof(Get), nameof(GetAsync));
-        var stored = sync.Get(key);
-        var value = Unwrap(stored, out var ttl, out var slides);
-        if (slides)
-        {
-            sync.RenewIfUnchanged(key, stored!, ttl);
-        }
-
-        return value;
-    }
+    public byte[]? Get(string key) => Read(key, nameof(Get), nameof(GetAsync));
 
     /// <inheritdoc/>
     /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
@@ -112,16 +100,7 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     /// <inheritdoc/>
     /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
     /// <exception cref="NotSupportedException">The adapter has no synchronous path (<see cref="ICacheSyncStorage"/>).</exception>
-    public void Refresh(string key)
-    {
-        CacheArgument.ThrowIfInvalidKey(key);
-        var sync = Sync(nameof(Refresh), nameof(RefreshAsync));
-        var stored = sync.Get(key);
-        if (Unwrap(stored, out var ttl, out var slides) is not null && slides)
-        {
-            sync.RenewIfUnchanged(key, stored!, ttl);
-        }
-    }
+    public void Refresh(string key) => Read(key, nameof(Refresh), nameof(RefreshAsync));
 
     /// <inheritdoc/>
     /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
@@ -183,6 +162,21 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         if (slides && _cache is ICacheRenewal renewal)
         {
             await renewal.RenewIfUnchangedAsync(key, stored!, ttl, token).ConfigureAwait(false);
+        }
+
+        return value;
+    }
+
+    // ReadAsync on the synchronous path; member and asyncMember name the caller in the error of an adapter without one.
+    private byte[]? Read(string key, string member, string asyncMember)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        var sync = Sync(member, asyncMember);
+        var stored = sync.Get(key);
+        var value = Unwrap(stored, out var ttl, out var slides);
+        if (slides)
+        {
+            sync.RenewIfUnchanged(key, stored!, ttl);
         }
 
         return value;

@@ -139,8 +139,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
             return fetched;
         }
 
-        var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;
-        if (ttl > TimeSpan.Zero && Interlocked.Read(ref _invalidations) == invalidations)
+        if (CopyDownFor(fetched, invalidations) is { } ttl)
         {
             downstream.Set(key, fetched.Value, ttl);
         }

@@ -315,16 +315,21 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             return fetched;
         }
 
-        // A value without expiry upstream lives downstream as long as the downstream allows (its max TTL).
-        var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;
-        // An announcement received meanwhile may concern this key: the value read may be the one it replaced, so it is
-        // returned but not kept (the next read asks upstream again).
-        if (ttl > TimeSpan.Zero && Interlocked.Read(ref _invalidations) == invalidations)
+        if (CopyDownFor(fetched, invalidations) is { } ttl)
         {
             await _downstream.SetAsync(key, fetched.Value, ttl, cancellationToken).ConfigureAwait(false);
         }
 
         return fetched;
+    }
+
+    // How long a value found upstream is kept downstream: its remaining TTL (one without expiry upstream as long as the
+    // downstream allows, its max TTL); null when it is not kept: expired, or an announcement was received since the fetch
+    // began (it may concern this key, and the value read may be the one it replaced: returned, not kept).
+    private TimeSpan? CopyDownFor(in CacheFetchResult fetched, long invalidationsBefore)
+    {
+        var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;
+        return ttl > TimeSpan.Zero && Interlocked.Read(ref _invalidations) == invalidationsBefore ? ttl : null;
     }
 
     private Task<RaceResult> RunHereAsync(string key, Func<CancellationToken, Task<RaceResult>> fn, TimeSpan waitFor, CancellationToken cancellationToken)
