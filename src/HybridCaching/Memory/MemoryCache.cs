@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Memory;
@@ -18,16 +19,25 @@ namespace HybridCaching;
 /// little earlier than two independent counters would. When the budget is full, a new entry is
 /// rejected and the runtime cache compacts in the background (least recently used first).
 /// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
+/// <para>An entry carrying a decoded value (<see cref="ILocalCacheEntries.KeepDecoded"/>) is also held in an index of
+/// its own, which <see cref="ILocalCacheEntries.TryGetLocal"/> reads first: a reused hit costs a dictionary lookup and
+/// a tick count, not the runtime cache's clock and statistics. Every write here updates the index under the same lock;
+/// the runtime cache's own evictions (capacity, expiry) reach it through the entry's eviction callback.</para>
 /// </remarks>
 [DebuggerDisplay("Count = {Count}")]
 public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntries, ICacheSyncStorage
 {
+    // What an entry in the index costs beyond the entry: the index's node and the eviction callback's registration.
+    private const long IndexCharge = 160;
+
     private readonly RuntimeMemoryCache _cache;
     private readonly TimeProvider _timeProvider;
     private readonly long _maxBytes;
     private readonly long _minimumCharge;
     private readonly TimeSpan _maxTtl;
     private readonly object _writeGate = new();
+    private readonly ConcurrentDictionary<string, Entry> _decoded = new(StringComparer.Ordinal);
+    private readonly bool _systemClock;
     private volatile bool _disposed;
 
     /// <summary>Creates a memory cache.</summary>
@@ -44,10 +54,11 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         _maxBytes = maxBytes;
         _minimumCharge = Math.Max(1, (maxBytes + maxItems - 1) / maxItems);
         _maxTtl = maxTtl > TimeSpan.Zero ? maxTtl : TimeSpan.MaxValue;
+        _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _cache = new RuntimeMemoryCache(new MemoryCacheOptions
         {
             SizeLimit = maxBytes,
-            Clock = new Clock(_timeProvider),
+            Clock = _systemClock ? null : new Clock(_timeProvider),
             CompactionPercentage = 0.1,
             TrackStatistics = true,
         });
@@ -104,7 +115,11 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         if (charge > _maxBytes)
         {
             // Too large to ever fit: the caller keeps its value, the cache keeps nothing stale for the key.
-            _cache.Remove(key);
+            lock (_writeGate)
+            {
+                Remove(key);
+            }
+
             return;
         }
 
@@ -156,7 +171,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         {
             foreach (var key in list)
             {
-                _cache.Remove(key);
+                Remove(key);
             }
         }
     }
@@ -168,6 +183,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         lock (_writeGate)
         {
             _cache.Clear();
+            _decoded.Clear();
         }
 
         return ValueTask.CompletedTask;
@@ -180,6 +196,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         {
             _disposed = true;
             _cache.Dispose();
+            _decoded.Clear();
         }
     }
 
@@ -195,6 +212,12 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_decoded.TryGetValue(key, out var kept) && IsServable(key, kept))
+        {
+            entry = kept;
+            return true;
+        }
+
         entry = _cache.TryGetValue(key, out Entry? found) ? found : null;
         return entry is not null;
     }
@@ -203,16 +226,17 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     /// <remarks>The decoded value is charged against the byte bound; one that would pass it (or is unbounded) is not kept.</remarks>
     void ILocalCacheEntries.KeepDecoded(string key, LocalCacheEntry entry, object decoded, long decodedBytes)
     {
+        var indexCharge = _systemClock ? IndexCharge : 0;
         lock (_writeGate)
         {
             // Replaced meanwhile, or too large (or unbounded) to keep decoded: the bytes stay, each hit decodes.
             if (_disposed || !_cache.TryGetValue(key, out Entry? stored) || !ReferenceEquals(stored, entry)
-                || decodedBytes > _maxBytes - stored!.Charge)
+                || decodedBytes > _maxBytes - stored!.Charge - indexCharge)
             {
                 return;
             }
 
-            Insert(key, new Entry(stored.Value, stored.ExpiresAt, stored.Charge + Math.Max(0, decodedBytes), decoded));
+            Insert(key, new Entry(stored.Value, stored.ExpiresAt, stored.Charge + Math.Max(0, decodedBytes) + indexCharge, decoded));
         }
     }
 
@@ -223,12 +247,67 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         return lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
     }
 
+    // Under _writeGate. On the system clock, an entry carrying a decoded value enters the index once the runtime cache
+    // holds it.
     private void Insert(string key, Entry value)
     {
-        using var entry = _cache.CreateEntry(key);
-        entry.Value = value;
-        entry.Size = value.Charge;
-        entry.AbsoluteExpiration = value.ExpiresAt;
+        var indexed = _systemClock && value.Decoded is not null;
+        using (var entry = _cache.CreateEntry(key))
+        {
+            entry.Value = value;
+            entry.Size = value.Charge;
+            entry.AbsoluteExpiration = value.ExpiresAt;
+            if (indexed)
+            {
+                entry.RegisterPostEvictionCallback(static (key, value, _, cache) => ((MemoryCache)cache!).Evicted((string)key, (Entry)value!), this);
+            }
+        }
+
+        if (indexed && _cache.TryGetValue(key, out Entry? held) && ReferenceEquals(held, value))
+        {
+            value.IndexedUntil(Environment.TickCount64, value.ExpiresAt - _timeProvider.GetUtcNow());
+            _decoded[key] = value;
+        }
+        else
+        {
+            _decoded.TryRemove(key, out _);
+        }
+    }
+
+    // Under _writeGate.
+    private void Remove(string key)
+    {
+        _cache.Remove(key);
+        _decoded.TryRemove(key, out _);
+    }
+
+    // The runtime cache let an entry go (capacity, expiry, or a write here that the index already knows of).
+    private void Evicted(string key, Entry entry)
+    {
+        lock (_writeGate)
+        {
+            _decoded.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+        }
+    }
+
+    // An indexed entry is served from the index while more than a second of its lifetime is left by the coarse tick
+    // count; within that last second the runtime cache decides. Once a second, a hit also touches the runtime entry, so
+    // compaction (least recently used first) sees the entry as used.
+    private bool IsServable(string key, Entry kept)
+    {
+        var tick = Environment.TickCount64;
+        if (tick >= kept.IndexedUntilTick)
+        {
+            return false;
+        }
+
+        if (tick - kept.TouchedTick >= 1000)
+        {
+            kept.TouchedTick = tick;
+            _cache.TryGetValue(key, out _);
+        }
+
+        return true;
     }
 
     private sealed class Entry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded = null) : LocalCacheEntry(value, decoded)
@@ -236,6 +315,19 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         public DateTimeOffset ExpiresAt { get; } = expiresAt;
 
         public long Charge { get; } = charge;
+
+        /// <summary>The tick count until which the index may serve the entry (a second before it expires).</summary>
+        public long IndexedUntilTick { get; private set; }
+
+        /// <summary>When an index hit last touched the runtime entry.</summary>
+        public long TouchedTick { get; set; }
+
+        public void IndexedUntil(long tick, TimeSpan lifetime)
+        {
+            TouchedTick = tick;
+            var left = lifetime.TotalMilliseconds - 1000;
+            IndexedUntilTick = left <= 0 ? 0 : left >= long.MaxValue - tick ? long.MaxValue : tick + (long)left;
+        }
     }
 
     private sealed class Clock(TimeProvider timeProvider) : ISystemClock
