@@ -8,12 +8,9 @@ namespace HybridCaching.Hosting;
 // DI's own message names neither. A keyed CacheFunc under any other key resolves to a factory that throws that message,
 // and at start every service whose constructors all ask for such a CacheFunc ([FromKeyedServices]) is reported, as
 // ValidateOnBuild would have (that fallback registration satisfies it).
-internal sealed class CacheFuncNames : IValidateOptions<CacheFuncNames.Check>
+internal sealed class CacheFuncNames(IServiceCollection services) : IValidateOptions<CacheFuncNames.Check>
 {
-    private readonly IServiceCollection _services;
     private readonly List<string> _names = [];
-
-    private CacheFuncNames(IServiceCollection services) => _services = services;
 
     // Records name; false when it was added already.
     public static bool Add(IServiceCollection services, string name)
@@ -39,7 +36,7 @@ internal sealed class CacheFuncNames : IValidateOptions<CacheFuncNames.Check>
     public ValidateOptionsResult Validate(string? name, Check options)
     {
         var problems = new List<string>();
-        foreach (var service in _services)
+        foreach (var service in services)
         {
             var type = service.IsKeyedService ? service.KeyedImplementationType : service.ImplementationType;
             var missing = type?.GetConstructors().Select(c => c.GetParameters().Select(MissingKey).FirstOrDefault(k => k is not null)).ToList();

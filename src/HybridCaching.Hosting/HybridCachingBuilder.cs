@@ -10,12 +10,10 @@ namespace HybridCaching.Hosting;
 
 /// <summary>Adds cache levels and <see cref="CacheFunc"/>s to a service collection; returned by
 /// <see cref="HybridCachingServiceCollectionExtensions.AddHybridCaching(IServiceCollection, IConfiguration?)"/>.</summary>
-/// <remarks>The <see cref="ICacheAdapter"/> every <see cref="CacheFunc"/> runs over is the added level with the highest
-/// precedence (see <see cref="AddLevel"/>): the hybrid level when added, else Redis, else memory. Everything is a
-/// singleton; <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/> come from the container when registered there.
-/// <para>Other packages add their levels with extension methods over <see cref="Services"/>, <see cref="AddLevel"/>,
-/// <see cref="BindOptions"/>, <see cref="SettingPath"/>, <see cref="TimeProviderOf"/> and <see cref="LoggerOf"/>
-/// (the Redis and hybrid levels come from the HybridCaching.Redis package this way).</para></remarks>
+/// <remarks>Every <see cref="CacheFunc"/> runs over the added level with the highest precedence (see
+/// <see cref="AddLevel"/>). Everything is a singleton; <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/> come
+/// from the container when registered there. Other packages (HybridCaching.Redis) add their levels with extension
+/// methods over the public members.</remarks>
 public sealed class HybridCachingBuilder
 {
     /// <summary>The name (and service key) of the default <see cref="CacheFunc"/>.</summary>
@@ -66,13 +64,12 @@ public sealed class HybridCachingBuilder
     }
 
     /// <summary>Adds a <see cref="CacheFunc"/> bound from <c>CacheFuncs:&lt;name&gt;</c> (<c>WaitFor</c>, <c>FreshFor</c>,
-    /// <c>Ttl</c> as TimeSpan strings, <c>ReuseValues</c>) over <c>CacheFuncs:default</c>: a named one takes each key its
-    /// section leaves out from the default's. The default one is resolvable as <see cref="CacheFunc"/>; every one, the default
-    /// included, as a keyed service under its name (<c>[FromKeyedServices("products")] CacheFunc</c>).</summary>
-    /// <remarks>Resolving a keyed <see cref="CacheFunc"/> under a name never added throws an
-    /// <see cref="InvalidOperationException"/> naming the key and the added names (also from <c>GetKeyedService</c>, which
-    /// would otherwise return null); a service whose every constructor asks for one (<c>[FromKeyedServices]</c>) fails the
-    /// host's start the same way.</remarks>
+    /// <c>Ttl</c> as TimeSpan strings, <c>ReuseValues</c>), taking each key its section leaves out from
+    /// <c>CacheFuncs:default</c>. The default one is resolvable as <see cref="CacheFunc"/>; every one as a keyed service
+    /// under its name (<c>[FromKeyedServices("products")] CacheFunc</c>).</summary>
+    /// <remarks>Resolving a keyed <see cref="CacheFunc"/> under a name never added (<c>GetKeyedService</c> included) throws
+    /// an <see cref="InvalidOperationException"/> naming the added ones; a service whose every constructor asks for one
+    /// fails the host's start the same way.</remarks>
     /// <param name="name">Its name: the service key and the <c>cache.name</c> tag of its metrics.</param>
     /// <param name="configure">Changes the settings after binding.</param>
     /// <returns>This builder.</returns>
@@ -109,12 +106,10 @@ public sealed class HybridCachingBuilder
         return this;
     }
 
-    /// <summary>Adds a cache level as a singleton of its own type (unless one of that type is registered already); of the
-    /// added levels, the one with the highest precedence is the <see cref="ICacheAdapter"/> the <see cref="CacheFunc"/>s, the HttpClient
-    /// handler and the middleware run over.</summary>
+    /// <summary>Adds a cache level as a singleton of its own type (unless one is registered already); the added level with
+    /// the highest precedence is the <see cref="ICacheAdapter"/> the <see cref="CacheFunc"/>s and HTTP caches run over.</summary>
     /// <typeparam name="TLevel">The level's type, under which it is registered.</typeparam>
-    /// <param name="precedence"><see cref="MemoryPrecedence"/>, <see cref="SharedPrecedence"/> or
-    /// <see cref="HybridPrecedence"/>, after what the level is.</param>
+    /// <param name="precedence"><see cref="MemoryPrecedence"/>, <see cref="SharedPrecedence"/> or <see cref="HybridPrecedence"/>.</param>
     /// <param name="factory">Creates the level (once, on first use).</param>
     /// <returns>This builder.</returns>
     public HybridCachingBuilder AddLevel<TLevel>(int precedence, Func<IServiceProvider, TLevel> factory)
@@ -134,10 +129,8 @@ public sealed class HybridCachingBuilder
     /// changed by <paramref name="configure"/>, and validated when the host starts.</summary>
     /// <remarks>The section's keys are checked at start too: each must name a settable property of
     /// <typeparamref name="TOptions"/> (a misspelled key fails, naming the nearest one), and a TimeSpan must not be a bare
-    /// number (<c>"30"</c> reads as 30 days).
-    /// <para>Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>: written where the options
-    /// type is known, the call is bound by generated code when the project turns on
-    /// <c>EnableConfigurationBindingGenerator</c> (no reflection: trimming and native AOT safe).</para></remarks>
+    /// number (<c>"30"</c> reads as 30 days). Pass <paramref name="bind"/> as <c>static (section, o) =&gt; section.Bind(o)</c>:
+    /// with <c>EnableConfigurationBindingGenerator</c> it is bound by generated code (trimming and native AOT safe).</remarks>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="section">The section's key under <see cref="Configuration"/> (e.g. <c>Redis</c>).</param>
     /// <param name="bind">Binds the section to the options.</param>

@@ -15,9 +15,8 @@ namespace HybridCaching.Hosting;
 public static class HybridCachingBuilderMicrosoftExtensions
 {
     /// <summary>Registers the app's <see cref="IDistributedCache"/> as <see cref="CacheAdapterDistributedCache"/> over the
-    /// level every <see cref="CacheFunc"/> runs over (the hybrid level when added, else Redis, else memory), replacing an
-    /// <see cref="IDistributedCache"/> registered before (an <c>AddDistributedMemoryCache()</c> called later, as
-    /// <c>AddSession()</c> does, adds nothing over it).</summary>
+    /// level every <see cref="CacheFunc"/> runs over, replacing one registered before (an <c>AddDistributedMemoryCache()</c>
+    /// called later, as <c>AddSession()</c> does, adds nothing over it).</summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
     public static HybridCachingBuilder AddDistributedCache(this HybridCachingBuilder builder)

@@ -10,24 +10,17 @@ namespace HybridCaching.Hosting;
 // The keys a builder's configuration section may hold: the sections some registration reads (BindOptions) and, in each, the
 // settable properties of the options bound from it. Checked when the host starts, like every setting: a misspelled key
 // would otherwise leave its default in place silently, and a TimeSpan written as a bare number ("30") reads as days.
-internal sealed class SettingKeys : IValidateOptions<SettingKeys.Check>
+internal sealed class SettingKeys(IConfiguration configuration, string optionsName) : IValidateOptions<SettingKeys.Check>
 {
     internal const string CacheFuncs = "CacheFuncs";
 
     // The levels' sections, accepted when their level is not added: one file serves an app with and without Redis.
     private static readonly string[] LevelSections = ["Memory", "Redis"];
 
-    private readonly IConfiguration _configuration;
     private readonly Dictionary<string, Dictionary<string, Type>> _sections = new(StringComparer.OrdinalIgnoreCase);
 
-    private SettingKeys(IConfiguration configuration, string name)
-    {
-        _configuration = configuration;
-        Name = name;
-    }
-
     // The options name validated at start: the configuration's path.
-    public string Name { get; }
+    public string Name { get; } = optionsName;
 
     // The check for this configuration in these services, registered (validated on start) the first time.
     public static SettingKeys For(IServiceCollection services, IConfiguration configuration)
@@ -61,7 +54,7 @@ internal sealed class SettingKeys : IValidateOptions<SettingKeys.Check>
 
     public ValidateOptionsResult Validate(string? name, Check options)
         => name != Name ? ValidateOptionsResult.Skip
-            : ProblemsUnder(_configuration, string.Empty).ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems)
+            : ProblemsUnder(configuration, string.Empty).ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems)
             : ValidateOptionsResult.Success;
 
     private IEnumerable<string> ProblemsUnder(IConfiguration node, string relative)
@@ -79,7 +72,7 @@ internal sealed class SettingKeys : IValidateOptions<SettingKeys.Check>
             return ProblemsUnder(child, path);
         }
 
-        if (relative.Length == 0 && (_configuration is not IConfigurationSection || LevelSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase)))
+        if (relative.Length == 0 && (configuration is not IConfigurationSection || LevelSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase)))
         {
             return []; // a root configuration holds the app's own keys too; a level's section is read when the level is added
         }

@@ -1,7 +1,7 @@
 namespace HybridCaching;
 
-// Work bounded by a timeout, as a race bounds its run by its waitFor: the work's token fires when the timeout passes or
-// the caller cancels, and the caller gets a TimeoutException at the timeout even when the work ignores its token.
+// Work bounded by a timeout (a race's waitFor): its token fires at the timeout or on the caller's cancellation, and the
+// caller gets a TimeoutException at the timeout even when the work ignores its token.
 internal static class BoundedRun
 {
     public static async Task<TResult> RunAsync<TState, TResult>(

@@ -1,19 +1,9 @@
 namespace HybridCaching;
 
-/// <summary>
-/// A <see cref="CacheFunc"/>'s three durations, their defaults and their one rule (each is positive; in configuration,
-/// FreshFor is at most Ttl too). Every settings type that carries them (the options of <see cref="CacheFunc"/>,
-/// <see cref="Http.HttpCacheHandler"/> and the ASP.NET Core middleware, its policies and attribute,
-/// <see cref="CacheEntryOptions"/>, <see cref="CacheFuncContext"/>, the Hosting package's start-up validation) checks them
-/// here, so all accept and reject alike, in the same words.
-/// </summary>
-/// <remarks>FreshFor longer than Ttl means a value expires before it goes stale: it is never served stale or refreshed in
-/// the background. In configuration that is most likely a mistake (the two swapped) and fails at start; in code it has a
-/// use (a short Ttl set alone, FreshFor left at its default, for a plain expiring cache) and is accepted, with a warning
-/// from <see cref="CacheFunc"/>.</remarks>
-/// <param name="WaitFor">How long a factory run, and every caller waiting on it, may take.</param>
-/// <param name="FreshFor">How long a computed value is fresh.</param>
-/// <param name="Ttl">How long a computed value stays stored.</param>
+// A CacheFunc's three durations, their defaults and their one rule (each is positive; in configuration, FreshFor is at
+// most Ttl too), checked here by every settings type that carries them, so all accept and reject alike, in the same words.
+// FreshFor longer than Ttl (never served stale) is most likely a swap in configuration and fails at start; in code it has
+// a use (a short Ttl alone, for a plain expiring cache) and is accepted, with a warning from CacheFunc.
 internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshFor, TimeSpan Ttl)
 {
     public static CacheDurations Default { get; } = new(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
@@ -27,8 +17,7 @@ internal readonly record struct CacheDurations(TimeSpan WaitFor, TimeSpan FreshF
         return this;
     }
 
-    // The configuration rule's message for each duration that is set and breaks it, its name after prefix (a configuration
-    // path): not positive, or FreshFor longer than Ttl.
+    // The configuration rule's message for each duration that is set and breaks it, named after prefix (a configuration path).
     public static IEnumerable<string> Problems(TimeSpan? waitFor, TimeSpan? freshFor, TimeSpan? ttl, string prefix = "")
         => new[]
             {

@@ -2,10 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace HybridCaching;
 
-// Logs an outage of a cache level without flooding: the first failure in full (with its exception), then a reminder at
-// most every ReminderInterval with the count of failures since (no stack trace), and one line when an operation
-// succeeds again. Every failure still counts in the metrics; the logs only say when it started, that it lasts, and when
-// it ended. Succeeded() is a volatile read while nothing fails.
+// Logs an outage of a cache level without flooding: the first failure in full, then at most every ReminderInterval a
+// reminder with the count of failures since (no stack trace), and one line on recovery. Every failure still counts in
+// the metrics. Succeeded() is a volatile read while nothing fails.
 internal sealed partial class FailureLog(ILogger logger, TimeProvider timeProvider, string level)
 {
     public static readonly TimeSpan ReminderInterval = TimeSpan.FromSeconds(30);

@@ -4,16 +4,14 @@ using System.Globalization;
 namespace HybridCaching.Http;
 
 /// <summary>
-/// An HTTP response as the cache holds it: status code, end-to-end headers (every value kept separately)
-/// and body. It travels in the same payload envelope as every cached value (Header and StatusCode
-/// fields), so a Go service using <c>cshum/hybridcache</c> and a .NET service read each other's entries.
+/// An HTTP response as the cache holds it: status code, end-to-end headers (every value kept separately) and body, in
+/// the payload envelope a Go service using <c>cshum/hybridcache</c> reads and writes too.
 /// </summary>
 /// <remarks>
-/// Headers that only make sense on one connection or one delivery are dropped on construction, so they are
-/// never stored nor replayed: the hop-by-hop headers of RFC 9110 (<c>Connection</c>, <c>Keep-Alive</c>,
-/// <c>Proxy-Connection</c>, <c>Proxy-Authenticate</c>, <c>Proxy-Authorization</c>, <c>TE</c>, <c>Trailer</c>,
-/// <c>Transfer-Encoding</c>, <c>Upgrade</c>, and any header the <c>Connection</c> header names), plus
-/// <c>Age</c> and <see cref="HttpCacheStatus.HeaderName"/>, which the cache computes on each delivery.
+/// Headers meaningful on one connection or delivery are dropped on construction, never stored nor replayed: the
+/// hop-by-hop headers of RFC 9110 (<c>Connection</c>, <c>Keep-Alive</c>, <c>Proxy-Connection</c>,
+/// <c>Proxy-Authenticate</c>, <c>Proxy-Authorization</c>, <c>TE</c>, <c>Trailer</c>, <c>Transfer-Encoding</c>,
+/// <c>Upgrade</c>, any header <c>Connection</c> names), <c>Age</c> and <see cref="HttpCacheStatus.HeaderName"/>.
 /// </remarks>
 [DebuggerDisplay("{StatusCode} ({Body.Length} bytes), {Headers.Count} headers")]
 public sealed class CachedHttpResponse
@@ -24,8 +22,7 @@ public sealed class CachedHttpResponse
 
     private readonly Dictionary<string, string[]> _headers;
 
-    // The parsed Date header (boxed DateTimeOffset) or NoDate, computed by the first GetAge: a response kept for
-    // reuse serves many hits. A reference, so racing readers see either null or a complete value.
+    // The parsed Date header (boxed, so racing readers see null or a complete value) or NoDate, from the first GetAge.
     private object? _date;
 
     /// <summary>Creates a cached response.</summary>
@@ -50,17 +47,10 @@ public sealed class CachedHttpResponse
         IsBypass = statusCode == 503 && _headers.ContainsKey(BypassHeader);
     }
 
-    /// <summary>
-    /// What a request that ran the origin shares with the requests waiting on it when its response must not be
-    /// shared (see the safe defaults on <see cref="HttpCacheHandlerOptions"/>). It is never stored; each waiter that
-    /// receives it sends its own request to the origin instead.
-    /// </summary>
-    /// <remarks>
-    /// On the wire it is an empty 503 response with the header <c>X-Hybridcache-Bypass: 1</c>, left under a Redis
-    /// lock as a plain result (<c>{Res: payload}</c>, no <c>Err</c>), like any response that is not stored. A Go
-    /// middleware waiting on a .NET server's lock replays it as it is — an empty 503 with that header — since the
-    /// Go original shares every response with its waiters and does not know the marker.
-    /// </remarks>
+    /// <summary>What a run shares with its waiters when its response must not be shared (see the safe defaults on
+    /// <see cref="HttpCacheHandlerOptions"/>): never stored; each waiter receiving it sends its own request.</summary>
+    /// <remarks>On the wire an empty 503 with <c>X-Hybridcache-Bypass: 1</c>, left under a Redis lock as a plain result
+    /// (<c>{Res: payload}</c>); a Go middleware waiting on that lock does not know the marker and replays it as it is.</remarks>
     public static CachedHttpResponse Bypass { get; } = new(503, [new(BypassHeader, ["1"])], ReadOnlyMemory<byte>.Empty);
 
     /// <summary>Gets the status code.</summary>
@@ -74,8 +64,8 @@ public sealed class CachedHttpResponse
     public ReadOnlyMemory<byte> Body { get; }
 
     /// <summary>Gets the time after which the entry this response was read from is stale.</summary>
-    /// <value><c>default</c> for a response not read from the cache, and for results written without one (the Go
-    /// original writes none on results it does not store); the caches label those <see cref="HttpCacheStatus.Miss"/>.</value>
+    /// <value><c>default</c> for a response not read from the cache, or written without one (as the Go original's
+    /// results it does not store); labelled <see cref="HttpCacheStatus.Miss"/>.</value>
     public DateTimeOffset BestBefore { get; }
 
     /// <summary>Gets a value indicating whether this is <see cref="Bypass"/> (possibly read back from the wire).</summary>

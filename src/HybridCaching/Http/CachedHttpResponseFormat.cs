@@ -1,20 +1,18 @@
 namespace HybridCaching.Http;
 
-// Stores a CachedHttpResponse in the payload envelope the way the Go original stores HTTP responses: the body in Value,
-// the headers in Header, the status in StatusCode. An envelope without a valid status code (e.g. a plain CacheFunc
-// value under the same key) is not a response: TryRead refuses it and the entry is a miss. So is a response the safe
-// defaults (HttpResponsePolicy) never share, whoever wrote it: the Go original stores such responses, and a .NET reader
-// must not hand one user's cookie to another.
+// Stores a CachedHttpResponse as the Go original does (body in Value, headers in Header, status in StatusCode). An
+// envelope without a valid status code (a plain CacheFunc value) is a miss, and so is a response the safe defaults never
+// share, whoever wrote it: the Go original stores such responses, and one user's cookie must not reach another.
 internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) : ICachePayloadFormat<CachedHttpResponse>
 {
     // For keys that vary by no request header: refuses every response with Vary.
     public static CachedHttpResponseFormat Instance { get; } = new(null);
 
-    // Reads responses whose Vary names request headers (not *): for the middleware, which checks the request's values itself.
+    // Reads responses whose Vary names request headers (not *), for the middleware, which matches them itself.
     public static CachedHttpResponseFormat VaryAllowed { get; } = new(HttpResponsePolicy.AnyRequestHeader);
 
-    // A decoded response may serve every later memory hit of its entry: the safe-default check depends only on the
-    // stored bytes and this format, and CachedHttpResponse is not modified by its readers.
+    // A decoded response may serve every later memory hit: the safe-default check depends only on the bytes and this
+    // format, and readers never modify a CachedHttpResponse.
     public object? ReuseIdentity => this;
 
     public byte[] Write(CachedHttpResponse value, DateTimeOffset bestBefore)
@@ -37,9 +35,20 @@ internal sealed class CachedHttpResponseFormat(Func<string, bool>? varyCovers) :
     // The safe defaults apply to what the caller's own request produced as to any stored response.
     public bool TryReadProduced(CachedHttpResponse produced, scoped in CachePayload payload, out CachedHttpResponse value) => TryRead(payload, out value);
 
-    // An entry read straight from the cache (a HEAD lookup) as a response to serve, or null.
-    public CachedHttpResponse? ReadStored(byte[]? stored)
-        => stored is not null && CachePayload.TryRead(stored, out var payload) && TryRead(payload, out var cached) && !cached.IsBypass
-            ? cached
-            : null;
+    // The response stored under key, fresh or stale, read without a cache function (a HEAD lookup), or null: no entry,
+    // a tag removed after it was written, or no response to serve.
+    public async ValueTask<CachedHttpResponse?> ReadStoredAsync(ICacheAdapter cache, string key, TimeProvider time, CancellationToken cancellationToken)
+    {
+        byte[]? stored = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var invalidations = new TagInvalidations(cache, time);
+        return stored is not null && CachePayload.TryRead(stored, out var payload)
+            && invalidations.Check(payload) switch
+            {
+                TagInvalidations.State.Unknown => await invalidations.IsValidAsync(payload.ReadTags(), payload.Written, cancellationToken).ConfigureAwait(false),
+                var known => known == TagInvalidations.State.Valid,
+            }
+            && TryRead(payload, out var cached) && !cached.IsBypass
+                ? cached
+                : null;
+    }
 }

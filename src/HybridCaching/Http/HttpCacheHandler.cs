@@ -11,24 +11,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace HybridCaching.Http;
 
 /// <summary>
-/// A <see cref="DelegatingHandler"/> that caches <see cref="HttpClient"/> responses through a
-/// <see cref="CacheFunc"/> (the port of the Go original's RoundTripper): a fresh hit answers at once; a stale hit
-/// answers at once and refreshes in the background; concurrent requests for a missing URL send one request to
-/// the origin (across servers too, over Redis) and share its response.
+/// A <see cref="DelegatingHandler"/> caching <see cref="HttpClient"/> responses through a <see cref="CacheFunc"/> (the
+/// Go original's RoundTripper): a fresh hit answers at once, a stale one too and is refreshed in the background, and
+/// concurrent requests for a missing URL (across servers too, over Redis) share one request to the origin.
 /// </summary>
 /// <remarks>
-/// <para>With <c>IHttpClientFactory</c>: <c>services.AddHttpClient("name").AddHttpMessageHandler(() => new HttpCacheHandler(options))</c>,
-/// and <see cref="HttpCacheHandlerOptions.CacheFunc"/> set so the instances it creates over time share one single-flight group.</para>
-/// <para>What is cached and what passes through untouched is listed on <see cref="HttpCacheHandlerOptions"/>.
-/// Every response the handler deals with carries an <see cref="HttpCacheStatus.HeaderName"/> header (and <c>Age</c> on hits).
-/// A HEAD request is answered from a stored GET response (headers only, looked up in <see cref="HttpCacheHandlerOptions.Cache"/>);
-/// a HEAD miss is sent to the origin uncached and never joins (or leads) the GETs' single-flight run. The response of the
-/// request that went to the origin is buffered (up to <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is
-/// returned, since the cache needs all of it; a response that will not be shared is returned as it came, unbuffered.
-/// The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> is passed through uncached.</para>
-/// <para>The background refresh of a stale entry with an <c>ETag</c> (or a <c>Last-Modified</c>) is conditional: on
-/// 304 Not Modified the stored body is kept, its headers are updated from the 304 and it is stored as fresh. Callers
-/// never receive that 304. A caller's own conditional request passes through uncached.</para>
+/// <para>With <c>IHttpClientFactory</c>, set <see cref="HttpCacheHandlerOptions.CacheFunc"/> so the instances it creates
+/// over time share one single-flight group. What is cached is listed on <see cref="HttpCacheHandlerOptions"/>; every
+/// response the handler deals with carries <see cref="HttpCacheStatus.HeaderName"/> (and <c>Age</c> on hits).</para>
+/// <para>A HEAD request is answered from a stored GET response (looked up in <see cref="HttpCacheHandlerOptions.Cache"/>);
+/// a HEAD miss goes to the origin uncached, outside the GETs' single-flight run. The origin's response is buffered (up
+/// to <see cref="HttpCacheHandlerOptions.MaximumBodySize"/>) before it is returned; one that will not be shared is
+/// returned unbuffered. The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> passes through uncached.</para>
+/// <para>The background refresh of a stale entry with an <c>ETag</c> (or <c>Last-Modified</c>) is conditional: on 304
+/// the stored body is kept, its headers updated from the 304, and it is stored as fresh; callers never see that 304.</para>
 /// </remarks>
 [DebuggerDisplay("HttpCacheHandler, MaximumBodySize = {_maxBody}")]
 public sealed class HttpCacheHandler : DelegatingHandler
@@ -135,11 +131,9 @@ public sealed class HttpCacheHandler : DelegatingHandler
     private static List<KeyValuePair<string, string[]>> HeaderList(params HttpHeaders[] headers)
         => [.. headers.SelectMany(static h => h.NonValidated).Select(static h => new KeyValuePair<string, string[]>(h.Key, [.. h.Value]))];
 
-    // The key of a request's variant (VaryByRequestHeaders): a response whose Vary names only these headers can be
-    // stored and is never served to another variant. No header configured: keys stay as they are, shared with Go services.
-    // The request key, a line break, then for each header (lower-cased, sorted): its name, then - when the request
-    // lacks it, or its number of values and each value prefixed by its length, so values never run into each other and
-    // two different requests never produce the same key (the default request key, an escaped URL, has no line break).
+    // The key of a request's variant (VaryByRequestHeaders): the request key, a line break, then for each header
+    // (lower-cased, sorted) its name and "-" when absent, or its count of values and each value prefixed by its length,
+    // so two different requests never produce the same key (the default request key, an escaped URL, has no line break).
     private string VaryKey(string requestKey, HttpRequestMessage request)
     {
         var key = new StringBuilder(requestKey).Append('\n');
@@ -172,25 +166,23 @@ public sealed class HttpCacheHandler : DelegatingHandler
             && !Array.Exists(UncachedRequestHeaders, request.Headers.NonValidated.Contains)
             && _acceptRequest?.Invoke(request) != false;
 
-    // A HEAD request: answered from a stored response, or sent to the origin uncached. It never leads a cold key's run:
-    // its response has no body to share, so every GET waiting on it (here and, through a Redis lock, on other servers)
-    // would go to the origin separately.
+    // A HEAD never leads a cold key's run: its response has no body to share with the GETs waiting on it.
     private async Task<HttpResponseMessage> SendHeadAsync(HttpRequestMessage request, string key, CancellationToken cancellationToken)
     {
-        byte[]? stored = null;
+        CachedHttpResponse? cached = null;
         try
         {
-            stored = _cache is null ? null : await _cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            cached = _cache is null ? null : await _format.ReadStoredAsync(_cache, key, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (HttpResponsePolicy.IsLookupFailure(ex, cancellationToken))
         {
             HttpLog.LookupFailed(_logger, LoggedKey.Of(key), ex);
         }
 
-        if (_format.ReadStored(stored) is { } cached)
+        if (cached is not null)
         {
-            // Stale: through the cache function, which answers from the entry and refreshes it in the background (as a
-            // GET). Should the entry vanish meanwhile, this call's factory runs the refresh of the entry it found itself.
+            // Stale: through the cache function, which refreshes it in the background (as a GET), or through this
+            // call's factory should the entry vanish meanwhile.
             return cached.BestBefore > _time.GetUtcNow()
                 ? ToResponse(cached, request)
                 : await SendCachedAsync(request, key, new Call(this, request, headStale: cached), cancellationToken).ConfigureAwait(false);
@@ -199,7 +191,6 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return await SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    // The origin's response, labelled MISS (a label a stored copy never keeps: it is computed on each delivery).
     private async Task<HttpResponseMessage> SendToOriginAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -256,30 +247,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return response;
     }
 
-    // A background refresh: the recorded request, conditional on the stale entry's validators; a 304 refreshes the stale
-    // entry (its body kept), anything else is captured as on a miss.
-    private async Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
-    {
-        using var request = recorded;
-        bool conditional = HttpValidators.AddValidators(request, stale);
-        using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (!conditional || response.StatusCode != HttpStatusCode.NotModified)
-        {
-            return await CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
-        }
-
-        var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content.Headers), _time.GetUtcNow());
-        if (!HttpResponsePolicy.IsShareable(refreshed, _varyCovers))
-        {
-            return HttpResponsePolicy.NotShared(context);
-        }
-
-        context.NoCache = _acceptResponse?.Invoke(request, refreshed) == false;
-        HttpLog.Revalidated(_logger, LoggedKey.Of(context.Key));
-        return refreshed;
-    }
-
-    // Reads a response for the cache, leaving it readable by its caller: what to share with waiters (stored unless NoCache).
+    // Reads a response for the cache, leaving it readable by its caller.
     private async Task<CachedHttpResponse> CaptureAsync(HttpRequestMessage request, HttpResponseMessage response, CacheFuncContext context, CancellationToken cancellationToken)
     {
         var content = response.Content;
@@ -329,9 +297,7 @@ public sealed class HttpCacheHandler : DelegatingHandler
         return result;
     }
 
-    // One caller's request and its factory, which sends it to the origin when this caller leads the run (the lead holds
-    // the origin's response for the caller, unless it has gone), or repeats it (conditional on the stale value) when it
-    // runs a background refresh.
+    // One caller's request and its factory (see HttpCacheCall); the lead holds the origin's response for the caller.
     private sealed class Call(HttpCacheHandler owner, HttpRequestMessage request, CachedHttpResponse? headStale)
         : HttpCacheCall<HttpRequestMessage, StrongBox<HttpResponseMessage?>>(owner._time, headStale)
     {
@@ -339,9 +305,28 @@ public sealed class HttpCacheHandler : DelegatingHandler
 
         protected override StrongBox<HttpResponseMessage?> NewLead() => new();
 
-        // A copy each time: the refresh disposes the request it sends.
-        protected override Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
-            => owner.RefreshAsync(CopyRequest(recorded), stale, context, cancellationToken);
+        // Conditional on the stale entry's validators: a 304 refreshes the entry, anything else is captured. The request
+        // is copied each time: it is disposed, and the validators are added to it.
+        protected override async Task<CachedHttpResponse> RefreshAsync(HttpRequestMessage recorded, CachedHttpResponse? stale, CacheFuncContext context, CancellationToken cancellationToken)
+        {
+            using var request = CopyRequest(recorded);
+            bool conditional = HttpValidators.AddValidators(request, stale);
+            using var response = await owner.SendToOriginAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!conditional || response.StatusCode != HttpStatusCode.NotModified)
+            {
+                return await owner.CaptureAsync(request, response, context, cancellationToken).ConfigureAwait(false);
+            }
+
+            var refreshed = HttpValidators.Refresh(stale!, HeaderList(response.Headers, response.Content.Headers), owner._time.GetUtcNow());
+            if (!HttpResponsePolicy.IsShareable(refreshed, owner._varyCovers))
+            {
+                return HttpResponsePolicy.NotShared(context);
+            }
+
+            context.NoCache = owner._acceptResponse?.Invoke(request, refreshed) == false;
+            HttpLog.Revalidated(owner._logger, LoggedKey.Of(context.Key));
+            return refreshed;
+        }
 
         protected override void LogRefreshSkipped(string key) => HttpLog.RefreshSkipped(owner._logger, LoggedKey.Of(key));
 

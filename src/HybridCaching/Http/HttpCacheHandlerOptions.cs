@@ -4,30 +4,29 @@ namespace HybridCaching.Http;
 
 /// <summary>Settings of an <see cref="HttpCacheHandler"/>.</summary>
 /// <remarks>
-/// Set <see cref="Cache"/> (with <see cref="WaitFor"/>, <see cref="FreshFor"/> and <see cref="Ttl"/>), or
-/// <see cref="CacheFunc"/> together with the <see cref="Cache"/> it runs on. The safe defaults always apply before <see cref="AcceptRequest"/> and
-/// <see cref="AcceptResponse"/>: only GET and HEAD without an <c>Authorization</c> header and without content
-/// and without a validator of the caller's own (<c>If-None-Match</c>, <c>If-Modified-Since</c>, <c>If-Match</c>,
-/// <c>If-Unmodified-Since</c>, <c>If-Range</c>) are cached; responses with <c>Set-Cookie</c>, <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>,
-/// <c>Vary</c> (unless it names only <see cref="VaryByRequestHeaders"/>), status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored nor shared;
-/// status 400 and above is shared with concurrent waiters but not stored. A stored response (or another server's
-/// lock result) with those headers or statuses is never served either, whoever wrote it: the request goes to the origin.
+/// Set <see cref="Cache"/> (with the three durations), or <see cref="CacheFunc"/> with the <see cref="Cache"/> it runs on.
+/// The safe defaults apply before <see cref="AcceptRequest"/> and <see cref="AcceptResponse"/>: only GET and HEAD without
+/// content, <c>Authorization</c> or a validator of the caller's own (<c>If-None-Match</c>, <c>If-Modified-Since</c>,
+/// <c>If-Match</c>, <c>If-Unmodified-Since</c>, <c>If-Range</c>) are cached; responses with <c>Set-Cookie</c>,
+/// <c>Cache-Control: no-store</c>, <c>private</c> or <c>no-cache</c>, <c>Vary</c> (unless it names only
+/// <see cref="VaryByRequestHeaders"/>), status 206 or 304, or a body over <see cref="MaximumBodySize"/> are neither stored
+/// nor shared; status 400 and above is shared with concurrent waiters but not stored. A stored response (or another
+/// server's lock result) breaking these rules is never served, whoever wrote it: the request goes to the origin.
 /// </remarks>
 public sealed class HttpCacheHandlerOptions
 {
     /// <summary>The default <see cref="MaximumBodySize"/>: 64 MB.</summary>
     public const long DefaultMaximumBodySize = 64L * 1024 * 1024;
 
-    /// <summary>Where responses are stored; the handler builds its <see cref="HybridCaching.CacheFunc"/> over it,
-    /// and answers HEAD requests from it (they never run through the cache function).</summary>
-    /// <value>Required unless <see cref="CacheFunc"/> is set; not disposed by the handler. With
-    /// <see cref="CacheFunc"/>, set it to the adapter that cache function runs on, or HEAD requests are never
-    /// answered from the cache (they pass through uncached).</value>
+    /// <summary>Where responses are stored; the handler builds its <see cref="HybridCaching.CacheFunc"/> over it and
+    /// answers HEAD requests from it.</summary>
+    /// <value>Required unless <see cref="CacheFunc"/> is set (then the adapter it runs on, or HEAD requests pass through
+    /// uncached); not disposed by the handler.</value>
     public ICacheAdapter? Cache { get; set; }
 
     /// <summary>A ready cache function to use instead of building one over <see cref="Cache"/> with the three durations.</summary>
-    /// <value>Default none. Set it to share one single-flight group among the handler instances
-    /// <c>IHttpClientFactory</c> creates over time; give it the same clock as <see cref="TimeProvider"/>.</value>
+    /// <value>Default none. Set it to share one single-flight group among the handlers <c>IHttpClientFactory</c>
+    /// creates over time; give it the same clock as <see cref="TimeProvider"/>.</value>
     public CacheFunc? CacheFunc { get; set; }
 
     /// <summary>How long a request to the origin (and every caller waiting on it) may take.</summary>
@@ -63,18 +62,14 @@ public sealed class HttpCacheHandlerOptions
     /// <value>Default: every response the safe defaults allow.</value>
     public Func<HttpRequestMessage, CachedHttpResponse, bool>? AcceptResponse { get; set; }
 
-    /// <summary>
-    /// Turns a failure this request did not cause itself into a response: a <see cref="TimeoutException"/> (the
-    /// origin took longer than <see cref="WaitFor"/>) or the exception of another caller's request that this one
-    /// waited on. Return <see langword="null"/> to let the exception propagate.
-    /// </summary>
+    /// <summary>Turns a failure this request did not cause into a response: a <see cref="TimeoutException"/> (past
+    /// <see cref="WaitFor"/>) or the exception of another caller's request it waited on; <see langword="null"/> rethrows.</summary>
     /// <value>Default: none (the exception propagates).</value>
     public Func<HttpRequestMessage, Exception, HttpResponseMessage?>? ErrorHandler { get; set; }
 
     /// <summary>Request headers the cache key varies by: requests that differ in one of them get separate entries.</summary>
-    /// <value>Default empty: the key is <see cref="RequestKey"/>'s alone, and any response with <c>Vary</c> is
-    /// neither stored nor shared. Names are case-insensitive and their order does not matter. A response whose
-    /// <c>Vary</c> names only headers of this list is stored per variant; one that varies on any other header (or
+    /// <value>Default empty: any response with <c>Vary</c> is neither stored nor shared. Names are case-insensitive, in
+    /// any order. A response whose <c>Vary</c> names only these headers is stored per variant; any other (or
     /// <c>Vary: *</c>) still is not. With headers listed, keys no longer match a Go service's.</value>
     public IList<string> VaryByRequestHeaders { get; } = new List<string>();
 

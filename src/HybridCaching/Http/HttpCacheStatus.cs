@@ -1,9 +1,8 @@
 namespace HybridCaching.Http;
 
 /// <summary>
-/// The header the HTTP caches add to every response they handle, telling where it came from; responses served from
-/// the cache also carry an <c>Age</c> header, the seconds since the origin produced them. Responses the cache does not
-/// handle (other methods, <c>Authorization</c>, refused by <c>AcceptRequest</c>) are left untouched.
+/// The header the HTTP caches add to every response they handle, telling where it came from (responses from the cache
+/// also carry <c>Age</c>). Responses they do not handle (other methods, <c>Authorization</c>, ...) are left untouched.
 /// </summary>
 public static class HttpCacheStatus
 {
@@ -16,8 +15,7 @@ public static class HttpCacheStatus
     /// <summary>Served from an entry past its fresh-for time, while a background refresh runs.</summary>
     public const string Stale = "STALE";
 
-    /// <summary>This request went to the origin itself (whether or not the response was then stored), or it received a
-    /// result that carries no best-before time: one that was never stored, as the Go original leaves under its lock for
-    /// a response it does not cache.</summary>
+    /// <summary>This request went to the origin itself (stored or not), or it received a result that was never stored
+    /// (as the Go original leaves under its lock for a response it does not cache).</summary>
     public const string Miss = "MISS";
 }

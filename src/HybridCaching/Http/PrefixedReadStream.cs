@@ -50,12 +50,6 @@ internal sealed class PrefixedReadStream(byte[] prefix, Stream rest) : Stream
         base.Dispose(disposing);
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await rest.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
     private int ReadPrefix(Span<byte> buffer)
     {
         int read = Math.Min(buffer.Length, prefix.Length - _offset);

@@ -1,7 +1,7 @@
 namespace HybridCaching.Http;
 
 // A growable byte buffer whose storage never exceeds its limit (a MemoryStream doubles past it). Once stopped (Stop, or
-// Append past the limit) it holds and takes nothing: the response is then not cacheable.
+// Append past the limit) it holds and takes nothing.
 internal sealed class BoundedBuffer(long limit)
 {
     private byte[]? _buffer = [];

@@ -1,12 +1,9 @@
 namespace HybridCaching.Http;
 
-// One caller's part in a CacheFunc call of an HTTP cache (the client handler's or the middleware's). Its factory either
-// leads the run, sending the caller's own request to the origin while the caller waits, or runs a background refresh
-// its stale hit started, repeating the caller's request (TRecorded: copied while the caller is still here, or recorded
-// when it finished with a result about to go stale; without one the refresh is skipped). The caller's request is
-// touched only until Finish; a factory called later (another server held the lock and this process's single-flight
-// called it late) does not lead: it hands the waiters Bypass. TLead holds what the leading caller gets besides the
-// shared result.
+// One caller's part in a CacheFunc call of an HTTP cache. Its factory either leads the run, sending the caller's request
+// to the origin while the caller waits (TLead: what the leader gets besides the shared result), or runs a background
+// refresh repeating the caller's request (TRecorded: copied while the caller is here, or recorded by Finish for a result
+// about to go stale; without one the refresh is skipped). A factory called after Finish does not lead: it hands Bypass.
 internal abstract class HttpCacheCall<TRecorded, TLead>(TimeProvider time, CachedHttpResponse? staleFound = null)
     where TRecorded : class
     where TLead : class
@@ -20,14 +17,14 @@ internal abstract class HttpCacheCall<TRecorded, TLead>(TimeProvider time, Cache
     private object? _state;
     private TRecorded? _recorded;
 
-    // Guards the state; held by a leader handing its outcome over (see IsLeading).
+    // Guards the state; held by a leader handing its outcome over.
     protected object Gate { get; } = new();
 
-    // Under Gate: whether the caller is still waiting on the run it leads.
+    // Under Gate: whether the caller still waits on the run it leads.
     protected bool IsLeading => _state is TLead;
 
-    // Ends the caller's part. A result about to go stale (its hit may have started a background refresh that runs after
-    // the caller has gone) records the request first. Returns what the caller led, if it led the run.
+    // Ends the caller's part, recording the request for a result about to go stale (its hit may start a background
+    // refresh that runs after the caller has gone). Returns what the caller led, if it led the run.
     public TLead? Finish(CachedHttpResponse? result)
     {
         lock (Gate)
@@ -56,8 +53,7 @@ internal abstract class HttpCacheCall<TRecorded, TLead>(TimeProvider time, Cache
 
     private Task<CachedHttpResponse> RunAsync(CacheFuncContext context, CancellationToken cancellationToken)
     {
-        // A background refresh, or a caller that found a stale entry itself (a client's HEAD) and leads because the entry
-        // vanished since: it runs the refresh it would have started.
+        // A background refresh, or a caller that found a stale entry itself (a client's HEAD) that has vanished since.
         if (context.TryGetStaleValue(out CachedHttpResponse? stale) || (stale = staleFound) is not null)
         {
             TRecorded? recorded;

@@ -1,7 +1,6 @@
 namespace HybridCaching.Http;
 
-// The rules the HTTP caches (the client handler and the ASP.NET Core middleware) apply alike to responses: the safe
-// defaults, what is never stored, the cache-status label, and which failed lookups are misses.
+// The rules the client handler and the ASP.NET Core middleware apply alike to responses.
 internal static class HttpResponsePolicy
 {
     private static readonly HashSet<string> PerDeliveryHeaders = new(
@@ -9,13 +8,12 @@ internal static class HttpResponsePolicy
             "Transfer-Encoding", "Upgrade", "Age", HttpCacheStatus.HeaderName],
         StringComparer.OrdinalIgnoreCase);
 
-    // The limits of the cache functions the HTTP caches create: keys (URLs) as long as a request line Kestrel accepts
-    // (8 KiB), and no payload limit of the CacheFunc's own, since each bounds response bodies itself.
+    // The limits of the cache functions the HTTP caches create: keys as long as a request line Kestrel accepts (8 KiB),
+    // and no payload limit, since each bounds response bodies itself.
     public const int MaximumKeyLength = 8 * 1024;
     public const int MaximumPayloadBytes = int.MaxValue;
 
-    // The Vary rule of a reader that checks the request's values itself (the middleware stores variants): every
-    // request header a Vary names is covered; * never is.
+    // The Vary rule of a reader that checks the request's values itself: every request header is covered; * never is.
     public static readonly Func<string, bool> AnyRequestHeader = static _ => true;
 
     // What a run whose response must not be shared hands its waiters (it is not stored either).
@@ -25,9 +23,8 @@ internal static class HttpResponsePolicy
         return CachedHttpResponse.Bypass;
     }
 
-    // Whether a response may be handed to other callers at all (and so, perhaps, stored), whoever wrote it (the Go
-    // original stores every response): not partial, not a 304, no cookie, no Vary naming a header varyCovers does not
-    // cover (e.g. those the cache key varies by; null: any Vary refuses the response, * always does), and no
+    // Whether a response may be handed to other callers (and so perhaps stored), whoever wrote it: not partial, not a
+    // 304, no cookie, no Vary naming a header varyCovers does not cover (null: any Vary refuses it, * always does), and no
     // Cache-Control no-store, private or no-cache (with or without an argument, in any case).
     public static bool IsShareable(CachedHttpResponse response, Func<string, bool>? varyCovers = null)
     {
@@ -35,8 +32,7 @@ internal static class HttpResponsePolicy
         return IsShareable(response.StatusCode, headers.ContainsKey("Set-Cookie"), headers.GetValueOrDefault("Vary"), headers.GetValueOrDefault("Cache-Control"), varyCovers);
     }
 
-    // The same rule on a response being produced (the middleware's): its Vary and Cache-Control values, null or empty
-    // when it has none.
+    // The same rule on a response being produced (the middleware's); Vary and Cache-Control null or empty when absent.
     public static bool IsShareable(int statusCode, bool setsCookie, IEnumerable<string?>? vary, IEnumerable<string?>? cacheControl, Func<string, bool>? varyCovers)
         => statusCode is not (206 or 304)
             && !setsCookie
@@ -84,20 +80,15 @@ internal static class HttpResponsePolicy
     {
         foreach (var directive in Members(cacheControl))
         {
-            if (IsUnshareableDirective(directive))
+            var name = directive.AsSpan(0, directive.IndexOf('=') is >= 0 and var equals ? equals : directive.Length).TrimEnd();
+            if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("private", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
         }
 
         return false;
-    }
-
-    private static bool IsUnshareableDirective(string directive)
-    {
-        var name = directive.AsSpan(0, directive.IndexOf('=') is >= 0 and var equals ? equals : directive.Length).TrimEnd();
-        return name.Equals("no-store", StringComparison.OrdinalIgnoreCase)
-            || name.Equals("private", StringComparison.OrdinalIgnoreCase)
-            || name.Equals("no-cache", StringComparison.OrdinalIgnoreCase);
     }
 }

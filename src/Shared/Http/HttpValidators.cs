@@ -5,9 +5,8 @@ using System.Security.Cryptography;
 
 namespace HybridCaching.Http;
 
-// Validators of cached responses (RFC 9110 §8.8, §13): the strong ETag the caches give a stored response the origin did
-// not tag, and the evaluation of If-None-Match / If-Modified-Since against it. Shared by the middleware (answering 304
-// from the cache) and the client handler (revalidating stale entries).
+// Validators of cached responses (RFC 9110 §8.8, §13), for the middleware (answering 304 from the cache) and the client
+// handler (revalidating stale entries).
 internal static class HttpValidators
 {
     // The headers a 304 answered from the cache carries (RFC 9110 §15.4.5), besides X-Cache and Age.
@@ -23,8 +22,8 @@ internal static class HttpValidators
 
     public static bool IsNotModifiedHeader(string name) => NotModifiedHeaders.Contains(name);
 
-    // The strong entity tag of a response the origin did not tag: a quoted, truncated SHA-256 (128 bits, base64 without
-    // padding) of its status code and body, so the same bytes get the same tag on every server and after every refresh.
+    // The strong entity tag of a response the origin did not tag: a quoted, truncated SHA-256 (128 bits, unpadded base64)
+    // of its status code and body, the same on every server and after every refresh.
     public static string ComputeETag(int statusCode, ReadOnlySpan<byte> body)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -37,13 +36,11 @@ internal static class HttpValidators
         return "\"" + Convert.ToBase64String(digest[..16]).TrimEnd('=') + "\"";
     }
 
-    // Only 2xx gets a computed ETag and answers conditional requests (RFC 9110 §13.2.1: preconditions are ignored when
-    // the response would be anything else).
+    // Only 2xx gets a computed ETag and answers conditional requests (RFC 9110 §13.2.1).
     public static bool IsValidatable(int statusCode) => statusCode is >= 200 and < 300;
 
     // Whether a GET or HEAD request's preconditions make the answer 304 (RFC 9110 §13.2.2): If-None-Match when present
-    // (weak comparison, * matches any), otherwise If-Modified-Since (ignored unless it is exactly one valid date, §13.1.3)
-    // when the stored response has a Last-Modified.
+    // (weak comparison), otherwise If-Modified-Since (exactly one valid date, §13.1.3) against a Last-Modified.
     public static bool IsNotModified(IReadOnlyList<string?> ifNoneMatch, IReadOnlyList<string?> ifModifiedSince, CachedHttpResponse stored)
     {
         return IsValidatable(stored.StatusCode) && (ifNoneMatch.Count > 0
@@ -52,8 +49,8 @@ internal static class HttpValidators
                 && TryParseHttpDate(Single(stored, "Last-Modified"), out var modified) && modified <= since);
     }
 
-    // The stored response refreshed by a 304 (RFC 9111 §4.3.4): its body and status kept, each header the 304 carries
-    // replacing the stored one of that name (except those describing the 304's own content), Date now unless the 304 has one.
+    // The stored response refreshed by a 304 (RFC 9111 §4.3.4): body and status kept, the 304's headers replacing the
+    // stored ones (except those describing the 304's own content), Date now unless the 304 has one.
     public static CachedHttpResponse Refresh(CachedHttpResponse stored, IEnumerable<KeyValuePair<string, string[]>> notModifiedHeaders, DateTimeOffset now)
     {
         var headers = new Dictionary<string, string[]>(stored.Headers, StringComparer.OrdinalIgnoreCase)
@@ -68,8 +65,7 @@ internal static class HttpValidators
         return new CachedHttpResponse(stored.StatusCode, headers, stored.Body);
     }
 
-    // Makes a refresh request conditional (RFC 9111 §4.3): If-None-Match with the stale entry's ETag, or without one,
-    // If-Modified-Since with its Last-Modified. Whether a validator was added (only then is a 304 expected).
+    // Makes a refresh request conditional (RFC 9111 §4.3) on the stale entry's ETag, else its Last-Modified; whether it did.
     public static bool AddValidators(HttpRequestMessage request, CachedHttpResponse? stale)
     {
         if (stale is null || !IsValidatable(stale.StatusCode))
