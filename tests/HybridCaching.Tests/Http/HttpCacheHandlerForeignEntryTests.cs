@@ -66,6 +66,38 @@ public sealed class HttpCacheHandlerForeignEntryTests : IAsyncDisposable
         }
     }
 
+    // A HEAD reads the stored entry as GetHttpResponseAsync does: a tag removed after the entry was written makes it a miss.
+    [Fact]
+    public async Task SendAsync_HeadOnEntryWithRemovedTag_GoesToOrigin()
+    {
+        var func = new CacheFunc(_cache, new CacheFuncOptions { TimeProvider = _time });
+        await func.DoHttpResponseAsync(
+            Origin + "/e",
+            0,
+            static (_, context, _) =>
+            {
+                context.Tags = ["products"];
+                return Task.FromResult(new CachedHttpResponse(200, [new("Content-Type", ["text/plain"])], "tagged"u8.ToArray()));
+            },
+            callerMatchesVary: false);
+        var (client, origin) = NewClient(_cache);
+        using (client)
+        {
+            using (var hit = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/e")))
+            {
+                Assert.Equal(HttpCacheStatus.Hit, hit.Headers.GetValues(HttpCacheStatus.HeaderName).Single());
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await func.RemoveByTagAsync("products");
+            _time.Advance(TimeSpan.FromSeconds(1));
+            using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/e"));
+
+            Assert.Equal(HttpCacheStatus.Miss, response.Headers.GetValues(HttpCacheStatus.HeaderName).Single());
+            Assert.Equal(HttpMethod.Head, origin.Received.Single().Method);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(GoHttpEntries.UnshareableHeaders), MemberType = typeof(GoHttpEntries))]
     public async Task SendAsync_WaiterOnGoLeaderWithUnshareableHeader_GoesToOrigin(string header, string value)
