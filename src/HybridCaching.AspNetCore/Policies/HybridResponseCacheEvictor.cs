@@ -43,13 +43,7 @@ public sealed class HybridResponseCacheEvictor
     internal TimeSpan LongestTtl()
     {
         // Policies with a waitFor of their own run on the options' durations, even beside a CacheFunc.
-        var longest = _options.Ttl;
-
-        foreach (var policy in _options.Policies.Values)
-        {
-            longest = Max(longest, policy.Ttl);
-        }
-
+        var longest = _options.Policies.Values.Select(static policy => policy.Ttl).Aggregate(_options.Ttl, Max);
         foreach (var endpoint in _endpoints?.Endpoints ?? [])
         {
             if (EndpointPolicies.FindMetadata(endpoint) is not { } metadata)
