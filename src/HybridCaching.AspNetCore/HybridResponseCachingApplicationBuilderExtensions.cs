@@ -7,19 +7,15 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Adds the HybridCaching response-caching middleware to an application's pipeline.</summary>
 public static class HybridResponseCachingApplicationBuilderExtensions
 {
-    /// <summary>
-    /// Caches the responses of the middleware and endpoints that come after this call: fresh hits are answered
-    /// from the cache, stale hits too while a background refresh runs, and concurrent requests for a missing
-    /// response run the pipeline once. Responses carry <c>X-Cache: HIT|STALE|MISS</c> (and <c>Age</c> on hits).
-    /// </summary>
+    /// <summary>Caches the responses of what comes after this call: hits are answered from the cache (stale ones while
+    /// a background refresh runs), and concurrent requests for a missing response run the pipeline once. Responses
+    /// carry <c>X-Cache: HIT|STALE|MISS</c> (and <c>Age</c> on hits).</summary>
     /// <param name="app">The application builder.</param>
     /// <param name="options">The settings (see <see cref="HybridResponseCachingOptions"/> for the safe defaults);
     /// validated here and read once.</param>
     /// <returns><paramref name="app"/>.</returns>
-    /// <remarks>Place it after routing (so it sees the endpoint's policy; a <c>WebApplication</c> routes first unless
-    /// the app calls <c>UseRouting()</c> itself), after authentication (so authenticated requests are recognized and passed through) and
-    /// after any middleware that compresses or otherwise varies the body per request; exception handling placed
-    /// before it sees the pipeline's exceptions unchanged.</remarks>
+    /// <remarks>Place it after routing (to see the endpoint's policy), after authentication (to pass authenticated
+    /// requests through) and after any middleware that varies the body per request (compression).</remarks>
     public static IApplicationBuilder UseHybridResponseCaching(this IApplicationBuilder app, HybridResponseCachingOptions options)
     {
         ArgumentNullException.ThrowIfNull(app);

@@ -10,10 +10,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace HybridCaching.AspNetCore;
 
-// Caches the responses of the rest of the pipeline through a CacheFunc: a fresh hit is answered at once; a stale hit is
-// answered at once and refreshed in the background on a fresh context; concurrent requests for a missing key run the
-// pipeline once (the first request's own run, streamed to its client as it is produced) and share its response. A HEAD
-// request is answered from a stored response or passes through uncached (its response has no body to share).
+// Caches the responses of the rest of the pipeline through a CacheFunc: a hit is answered at once (a stale one is
+// refreshed in the background on a fresh context); concurrent requests for a missing key share one run of the pipeline,
+// the first request's own, streamed to its client as it is produced.
 internal sealed class HybridResponseCachingMiddleware
 {
     private readonly RequestDelegate _next;
@@ -52,10 +51,6 @@ internal sealed class HybridResponseCachingMiddleware
         _variants = new VariantLimit(options.MaximumVariants, _time);
     }
 
-    internal TimeProvider Time => _time;
-
-    internal ILogger Logger => _logger;
-
     public Task InvokeAsync(HttpContext context)
     {
         if (_policies.Resolve(context) is not { } policy)
@@ -72,12 +67,11 @@ internal sealed class HybridResponseCachingMiddleware
         return HttpMethods.IsHead(context.Request.Method) ? InvokeHeadAsync(context, key) : InvokeCachedAsync(context, key, policy, variant, isVariant: false);
     }
 
-    // The leader's run: the rest of the pipeline on this request's own context, its body copied for the waiters and
-    // streamed to the client as fast as it reads. The pipeline sees cancellationToken as RequestAborted: it fires when
-    // waitFor passes or every request waiting on this run has gone, not when only this request's client has. `ended`
-    // gets what ends this request once its client has been sent the response: the pipeline's exception, a failure
-    // sending, or null. Returns what the waiters get as soon as the pipeline has finished.
-    internal async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
+    // The leader's run on this request's own context (see LeaderResponseBody). The pipeline sees cancellationToken as
+    // RequestAborted: it fires when waitFor passes or every waiter has gone, not when only this request's client has.
+    // `ended` gets what ends this request once its client has the response: the pipeline's exception, a failed send, or
+    // null. Returns what the waiters get as soon as the pipeline has finished.
+    private async Task<CachedHttpResponse> RunPipelineAsync(HttpContext context, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, TaskCompletionSource<Task<Exception?>> ended, CancellationToken cancellationToken)
     {
         var features = context.Features;
         var originalBody = features.Get<IHttpResponseBodyFeature>();
@@ -116,8 +110,8 @@ internal sealed class HybridResponseCachingMiddleware
         return result;
     }
 
-    // EndpointsOnly mode without an endpoint: passed through; if routing then picks one with a policy, the middleware
-    // runs before routing, and warning 4005 says so (once).
+    // EndpointsOnly mode without an endpoint: if routing then picks one with a policy, the middleware runs before
+    // routing, and warning 4005 says so (once).
     private async Task PassThroughBeforeRoutingAsync(HttpContext context)
     {
         await _next(context).ConfigureAwait(false);
@@ -172,12 +166,11 @@ internal sealed class HybridResponseCachingMiddleware
             && _acceptRequest?.Invoke(context) != false;
     }
 
-    // A HEAD request: answered from a stored response (headers only; a stale one is not refreshed, since the endpoint
-    // chosen for HEAD need not answer a GET), or passed through uncached. It never joins nor leads a cold key's run:
-    // leading one would send every GET waiting on it (here and, through a Redis lock, on other servers) to the pipeline.
+    // A HEAD request: answered from a stored response (a stale one is not refreshed: the endpoint chosen for HEAD need
+    // not answer a GET), or passed through uncached. It never leads a run: its response has no body for the GETs waiting.
     private async Task InvokeHeadAsync(HttpContext context, string key)
     {
-        // The entry under the key, or (when it varies by request headers this request does not match) this request's variant.
+        // The entry under the key, else (it varies by headers this request does not match) this request's variant.
         for (int lookup = 0; _cache is not null && lookup < 2; lookup++)
         {
             CachedHttpResponse? cached;
@@ -225,8 +218,8 @@ internal sealed class HybridResponseCachingMiddleware
 
         if (run.Finish(cached)?.Task.Unwrap() is { } ran)
         {
-            // This request ran the pipeline itself: it ends once its own client has been sent the whole response, and
-            // its own exception is what counts, even if the run took longer than waitFor or its client went away.
+            // This request ran the pipeline itself: it ends once its client has the whole response, and its own
+            // exception is what counts, even past waitFor or after its client went away.
             var failure = await ran.ConfigureAwait(false);
             if (failure is null)
             {
@@ -270,22 +263,21 @@ internal sealed class HybridResponseCachingMiddleware
         }
         else if (!isVariant)
         {
-            // Another request's variant: this request's own lives under the key plus its values, counted with the key's
-            // own header values, if any, under the key without them.
+            // Another request's variant: this request's own lives under the key plus its values (counted under the key
+            // without any header values of its own).
             var responseVariant = new HeaderVariant(variant?.BaseKey ?? key, variant?.Id + " v:" + marker);
             await InvokeCachedAsync(context, ResponseVary.VariantKey(key, marker!), policy, responseVariant, isVariant: true).ConfigureAwait(false);
         }
         else
         {
-            // A variant that does not match either (its Vary changed since) is not served: the request runs the
-            // pipeline uncached.
+            // A variant that does not match either (its Vary changed since) is not served.
             Log.VariantMismatch(_logger, LoggedKey.Of(key));
             await PassThroughAsync(context).ConfigureAwait(false);
         }
     }
 
-    // A response from the cache, or 304 Not Modified (without running the app) when the request's If-None-Match (or,
-    // without it, If-Modified-Since) holds against the stored response's validators (its own, or the computed ETag).
+    // A response from the cache, or 304 Not Modified when the request's If-None-Match (or, without it,
+    // If-Modified-Since) holds against the stored response's validators.
     private async Task WriteAsync(HttpContext context, CachedHttpResponse cached)
     {
         var response = context.Response;
@@ -329,10 +321,9 @@ internal sealed class HybridResponseCachingMiddleware
         }
     }
 
-    // A background refresh: the pipeline on a fresh context built from the recorded request, in its own DI scope. The
-    // CacheFunc runs it with a clean execution context: the async-locals of the request that found the entry stale
-    // (IHttpContextAccessor's holder among them) are neither seen nor changed by it.
-    internal async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+    // A background refresh: the pipeline on a fresh context built from the recorded request, in its own DI scope (the
+    // CacheFunc runs it with a clean execution context: IHttpContextAccessor's holder is not the stale request's).
+    private async Task<CachedHttpResponse> RefreshAsync(RequestSnapshot snapshot, EndpointPolicy policy, HeaderVariant? variant, CacheFuncContext cacheContext, CancellationToken cancellationToken)
     {
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -387,6 +378,24 @@ internal sealed class HybridResponseCachingMiddleware
         }
 
         return result;
+    }
+
+    // One request's part in a CacheFunc call: leading the run is running the rest of the pipeline on this request's
+    // context (HEAD requests never lead); a background refresh runs it on a fresh context built from the recorded request.
+    private sealed class ResponseRun(HybridResponseCachingMiddleware owner, HttpContext context, EndpointPolicy policy, HeaderVariant? variant)
+        : HttpCacheCall<RequestSnapshot, TaskCompletionSource<Task<Exception?>>>(owner._time)
+    {
+        protected override RequestSnapshot? Record() => RequestSnapshot.Capture(context);
+
+        protected override TaskCompletionSource<Task<Exception?>> NewLead() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override Task<CachedHttpResponse> LeadAsync(TaskCompletionSource<Task<Exception?>> lead, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+            => owner.RunPipelineAsync(context, policy, variant, cacheContext, lead, cancellationToken);
+
+        protected override Task<CachedHttpResponse> RefreshAsync(RequestSnapshot recorded, CachedHttpResponse? stale, CacheFuncContext cacheContext, CancellationToken cancellationToken)
+            => owner.RefreshAsync(recorded, policy, variant, cacheContext, cancellationToken);
+
+        protected override void LogRefreshSkipped(string key) => Log.RefreshSkipped(owner._logger, LoggedKey.Of(key));
     }
 
     // The leader's view of the request's lifetime: aborted when the shared run is, not when only its own client goes.

@@ -8,13 +8,11 @@ namespace HybridCaching.AspNetCore;
 
 // The response body of the request that runs the pipeline for everyone waiting on the same key. While the response can
 // be shared, each write is copied into a bounded buffer (for the waiters and the cache) and returns at once; a pump
-// sends that buffer on to the leader's own client at whatever pace it reads. So the pipeline, and every waiter, runs at
-// the origin's speed, not at the leader's client's.
-// The copy stops as soon as the response turns out not shareable (checked when it starts, its headers final) or grows
-// past the limit. From then on writes go through to the client, after what the pump still holds, and wait for it, as
-// without a cache. Memory stays bounded by the limit: the client is sent the bytes from the copy itself.
-// Once the leader's own client has gone, writes to it are dropped, so the waiters still get the whole response. A failed
-// send the app can no longer see (its write had returned) is kept and returned by DrainAsync.
+// sends the client the bytes from that copy at whatever pace it reads, so the pipeline and every waiter run at the
+// origin's speed. The copy stops once the response turns out not shareable (checked when it starts, its headers final)
+// or grows past the limit; from then on writes go through to the client after what the pump still holds, as without a
+// cache. Once the leader's client has gone, writes to it are dropped (the waiters still get the whole response); a
+// failed send the app can no longer see (its write had returned) is kept for DrainAsync.
 internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBodyFeature inner, long maximumBodySize, CancellationToken clientAborted)
     : WriteOnlyStream, IHttpResponseBodyFeature
 {
@@ -31,11 +29,13 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
     private int _sent;
     private ReadOnlyMemory<byte> _backlog;
     private bool _pumping;
-    private bool _flushPending;
-    private bool _completePending;
+
+    // The flush or completion the pump owes the client once it has sent the bytes (Send: none).
+    private ClientStep _pending;
     private Task _pump = Task.CompletedTask;
     private ExceptionDispatchInfo? _failure;
 
+    // In the order a pump's pending step is raised.
     private enum ClientStep
     {
         Send,
@@ -46,13 +46,16 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
     // The body written so far (read once the pipeline has finished), or null once the copy has stopped.
     public ReadOnlyMemory<byte>? Captured => _capture.IsCapturing ? _capture.Written : default(ReadOnlyMemory<byte>?);
 
+    // Under _gate: the bytes the client was not handed yet (once the copy has stopped, those it held then).
+    private ReadOnlyMemory<byte> Unsent => _capture.IsCapturing ? _capture.Written[_sent..] : _backlog;
+
     Stream IHttpResponseBodyFeature.Stream => this;
 
     public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
 
     public void DisableBuffering() => inner.DisableBuffering();
 
-    // Every write and flush starts the response first: the copy is decided once its headers are final.
+    // Every write and flush starts the response first: whether to copy is decided once its headers are final.
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (!response.HasStarted)
@@ -69,8 +72,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         Check();
     }
 
-    // Written through this stream like any write; a file that would take the body past the limit stops the copy first,
-    // so none of it is buffered.
+    // A file that would take the body past the limit stops the copy first, so none of it is buffered.
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
         await StartAsync(cancellationToken).ConfigureAwait(false);
@@ -101,13 +103,13 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    // Waits until the leader's client has been sent everything written (or has gone), once the pipeline has finished:
-    // the pipeline's failure, else a failure sending to the client after the app's write had returned, if any.
+    // Once the pipeline has finished: waits until the client has been sent everything (or has gone), and returns the
+    // pipeline's failure, else a kept failed send, if any.
     public async Task<Exception?> DrainAsync(Exception? pipelineFailure = null)
     {
         await RunPumpAsync().ConfigureAwait(false);
 
-        // The pump cannot fail (it keeps failures), and has nothing left to send: this only observes it.
+        // Only observes the pump: it keeps its failures, and has nothing left to send.
         await Volatile.Read(ref _pump).ConfigureAwait(false);
         return pipelineFailure ?? _failure?.SourceException;
     }
@@ -121,13 +123,13 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
     {
         if (!response.HasStarted)
         {
-            Through(default, write: false);
+            Through(ClientStep.Flush, default);
         }
 
         Check();
-        if (!TryPump(buffer))
+        if (!TryPump(ClientStep.Send, buffer))
         {
-            Through(buffer, write: true);
+            Through(ClientStep.Send, buffer);
         }
     }
 
@@ -135,25 +137,25 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
 
     public override void Flush()
     {
-        if (!response.HasStarted || !TryPump(default, flush: true))
+        if (!response.HasStarted || !TryPump(ClientStep.Flush, default))
         {
-            Through(default, write: false);
+            Through(ClientStep.Flush, default);
             Check();
         }
     }
 
-    // A write, flush or completion of the response, started first: handed to the pump while the copy goes on, else done here.
+    // Handed to the pump while the copy goes on, else done here.
     private async ValueTask PushAsync(ClientStep step, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken).ConfigureAwait(false);
-        if (!TryPump(data.Span, flush: step != ClientStep.Send, complete: step == ClientStep.Complete))
+        if (!TryPump(step, data.Span))
         {
             await ThroughAsync(step, data, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    // Once the copy has stopped: sends what the pump still holds, then does step itself, as without a cache (a write
-    // first throws a failure kept from an earlier send).
+    // Once the copy has stopped: sends what the pump still holds, then does step itself (a write first throws a kept
+    // failure).
     private async Task ThroughAsync(ClientStep step, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _clientLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -173,23 +175,23 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    // The synchronous twin of ThroughAsync, for the app's synchronous writes and flushes.
-    private void Through(ReadOnlySpan<byte> data, bool write)
+    // The synchronous twin of ThroughAsync.
+    private void Through(ClientStep step, ReadOnlySpan<byte> data)
     {
         _clientLock.Wait(CancellationToken.None);
         try
         {
             while (TakeUnsent() is { IsEmpty: false } next)
             {
-                Forward(next.Span, write: true, keep: true);
+                Forward(ClientStep.Send, next.Span, keep: true);
             }
 
-            if (write)
+            if (step == ClientStep.Send)
             {
                 _failure?.Throw();
             }
 
-            Forward(data, write, keep: false);
+            Forward(step, data, keep: false);
         }
         finally
         {
@@ -198,15 +200,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
     }
 
     // A write that fails after the leader's client has gone is dropped (and so are later ones), not thrown to the app.
-    private bool ClientHasGone()
-    {
-        if (clientAborted.IsCancellationRequested)
-        {
-            _clientGone = true;
-        }
-
-        return _clientGone;
-    }
+    private bool ClientHasGone() => clientAborted.IsCancellationRequested ? _clientGone = true : _clientGone;
 
     // Once the response has started its headers are final: decide whether it can be shared at all.
     private void Check()
@@ -230,10 +224,9 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    // Copies the bytes for the waiters and has the pump send them to the client, then flush or complete its response
-    // if asked; false once the copy has stopped (or stops now, the body having grown past the limit): the caller then
-    // does it itself.
-    private bool TryPump(ReadOnlySpan<byte> data, bool flush = false, bool complete = false)
+    // Copies the bytes and has the pump send them, then do step; false once the copy has stopped (or stops now, past the
+    // limit): the caller then does it itself.
+    private bool TryPump(ClientStep step, ReadOnlySpan<byte> data)
     {
         lock (_gate)
         {
@@ -243,9 +236,8 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
                 return false;
             }
 
-            _flushPending |= flush;
-            _completePending |= complete;
-            if (_pumping || (_capture.Written.Length == _sent && !flush))
+            _pending = step > _pending ? step : _pending;
+            if (_pumping || (Unsent.IsEmpty && step == ClientStep.Send))
             {
                 return true;
             }
@@ -257,35 +249,29 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         return true;
     }
 
-    // Under _gate: the copy stops; what the client was not sent yet stays for it.
+    // Under _gate.
     private void StopCapture()
     {
         if (_capture.IsCapturing)
         {
-            _backlog = _capture.Written[_sent..];
+            _backlog = Unsent;
             _capture.Stop();
         }
     }
 
-    // The next part of the body the client was not handed yet (empty when none).
     private ReadOnlyMemory<byte> TakeUnsent()
     {
         lock (_gate)
         {
-            var next = _backlog;
+            var next = Unsent;
+            _sent += next.Length;
             _backlog = default;
-            if (next.IsEmpty && _capture.IsCapturing)
-            {
-                next = _capture.Written[_sent..];
-                _sent = _capture.Written.Length;
-            }
-
             return next;
         }
     }
 
-    // Sends the client what it has not been sent, then flushes or completes its response if the app asked to; ends
-    // (under _gate, so a write arriving later starts a new pump) once there is nothing left to do.
+    // Sends the client what it has not been sent, then the pending step; ends under _gate (so a later write starts a new
+    // pump) once there is nothing left to do.
     private async Task RunPumpAsync()
     {
         await _clientLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -294,24 +280,24 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
             while (true)
             {
                 await SendHeldAsync().ConfigureAwait(false);
-                ClientStep? step;
+                ClientStep step;
                 lock (_gate)
                 {
-                    if (!_backlog.IsEmpty || (_capture.IsCapturing && _capture.Written.Length > _sent))
+                    if (!Unsent.IsEmpty)
                     {
                         continue;
                     }
 
-                    step = _completePending ? ClientStep.Complete : _flushPending ? ClientStep.Flush : null;
-                    _completePending = _flushPending = false;
-                    if (step is null)
+                    step = _pending;
+                    _pending = ClientStep.Send;
+                    if (step == ClientStep.Send)
                     {
                         _pumping = false;
                         return;
                     }
                 }
 
-                await ForwardAsync(step.Value, default, keep: true, clientAborted).ConfigureAwait(false);
+                await ForwardAsync(step, default, keep: true, clientAborted).ConfigureAwait(false);
             }
         }
         finally
@@ -329,8 +315,8 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    // One operation on the client, skipped once it has gone; a failure once it has gone is dropped. With keep (on behalf
-    // of writes that have returned) it is also skipped after an earlier failure, and a failure is kept for DrainAsync.
+    // One operation on the client, skipped once it has gone. With keep (on behalf of writes that have returned) it is
+    // also skipped after an earlier failure, and a failure is kept for DrainAsync.
     private async ValueTask ForwardAsync(ClientStep step, ReadOnlyMemory<byte> data, bool keep, CancellationToken cancellationToken)
     {
         if (Skips(keep))
@@ -352,8 +338,8 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
         }
     }
 
-    // The synchronous twin of ForwardAsync, for the app's synchronous writes and flushes.
-    private void Forward(ReadOnlySpan<byte> data, bool write, bool keep)
+    // The synchronous twin of ForwardAsync (a write or a flush).
+    private void Forward(ClientStep step, ReadOnlySpan<byte> data, bool keep)
     {
         if (Skips(keep))
         {
@@ -362,7 +348,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
 
         try
         {
-            if (write)
+            if (step == ClientStep.Send)
             {
                 inner.Stream.Write(data);
             }
@@ -378,7 +364,7 @@ internal sealed class LeaderResponseBody(HttpResponse response, IHttpResponseBod
 
     private bool Skips(bool keep) => _clientGone || (keep && _failure is not null);
 
-    // Whether a failed operation on the client is not thrown: dropped once the client has gone, else kept with keep.
+    // Whether a failed operation is not thrown: dropped once the client has gone, else kept with keep.
     private bool Absorbs(Exception exception, bool keep)
     {
         if (!ClientHasGone() && keep)

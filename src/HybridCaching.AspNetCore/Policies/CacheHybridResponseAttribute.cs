@@ -1,11 +1,9 @@
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// Caches the responses of a controller, an action or a minimal-API handler through the hybrid response-caching
-/// middleware: the middleware's defaults, a named policy (<see cref="PolicyName"/>), and the settings given here on top.
-/// </summary>
-/// <remarks>Endpoint metadata; the middleware must run after routing to see it. The last such metadata of an endpoint
-/// (this attribute or a <see cref="HybridResponseCachePolicy"/> added by <c>CacheHybridResponse(...)</c>) wins.</remarks>
+/// <summary>Caches the responses of a controller, an action or a minimal-API handler through the hybrid
+/// response-caching middleware: its defaults or a named policy (<see cref="PolicyName"/>), with these settings on top.</summary>
+/// <remarks>Endpoint metadata (the middleware must run after routing); an endpoint's last such metadata (this or a
+/// <see cref="HybridResponseCachePolicy"/>) wins.</remarks>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method | AttributeTargets.Delegate, AllowMultiple = false, Inherited = true)]
 public sealed class CacheHybridResponseAttribute : Attribute
 {

@@ -70,20 +70,14 @@ internal sealed class EndpointPolicies(HybridResponseCachingOptions options, Tim
     public bool MissedEndpointPolicy(EndpointPolicy policy, HttpContext context)
         => ReferenceEquals(policy, _default) && FindMetadata(context.GetEndpoint()) is not null;
 
+    // A policy that sets its own waitFor gets a cache function for it (unless the options' own is built for it).
     private EndpointPolicy Build(object metadata, Endpoint endpoint)
     {
         var settings = Settings(metadata, options.Policies, endpoint);
-        return new EndpointPolicy(FuncFor(settings.WaitFor) ?? _default.Func, settings);
-    }
-
-    private CacheFunc? FuncFor(TimeSpan? waitFor)
-    {
-        if (waitFor is not { } wait || (options.CacheFunc is null && wait == options.WaitFor))
-        {
-            return null;
-        }
-
-        return _funcs.GetOrAdd(wait, NewFunc, (options, time, logger));
+        var func = settings.WaitFor is { } wait && (options.CacheFunc is not null || wait != options.WaitFor)
+            ? _funcs.GetOrAdd(wait, NewFunc, (options, time, logger))
+            : _default.Func;
+        return new EndpointPolicy(func, settings);
     }
 
     private static CacheFunc NewFunc(TimeSpan waitFor, (HybridResponseCachingOptions Options, TimeProvider Time, ILogger Logger) state)

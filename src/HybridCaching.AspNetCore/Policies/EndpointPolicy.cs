@@ -7,29 +7,17 @@ using Microsoft.Extensions.Primitives;
 namespace HybridCaching.AspNetCore;
 
 // A policy as the middleware applies it: the cache function for its waitFor, its key, durations and tags.
-internal sealed class EndpointPolicy
+internal sealed class EndpointPolicy(CacheFunc func, HybridResponseCachePolicy settings)
 {
-    private readonly TimeSpan? _freshFor;
-    private readonly TimeSpan? _ttl;
-    private readonly string[] _query;
-    private readonly string[] _headers;
-    private readonly string[] _routeValues;
-    private readonly string[] _tags;
-    private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom;
+    private readonly TimeSpan? _freshFor = settings.FreshFor;
+    private readonly TimeSpan? _ttl = settings.Ttl;
+    private readonly string[] _query = VaryKey.Normalize(settings.VaryByQuery);
+    private readonly string[] _headers = VaryKey.Normalize(settings.VaryByHeader);
+    private readonly string[] _routeValues = VaryKey.Normalize(settings.VaryByRouteValue);
+    private readonly string[] _tags = settings.Tags.Distinct(StringComparer.Ordinal).ToArray();
+    private readonly Func<HttpContext, IEnumerable<string>>? _tagsFrom = settings.TagsFrom;
 
-    public EndpointPolicy(CacheFunc func, HybridResponseCachePolicy settings)
-    {
-        Func = func;
-        _freshFor = settings.FreshFor;
-        _ttl = settings.Ttl;
-        _query = VaryKey.Normalize(settings.VaryByQuery);
-        _headers = VaryKey.Normalize(settings.VaryByHeader);
-        _routeValues = VaryKey.Normalize(settings.VaryByRouteValue);
-        _tags = settings.Tags.Distinct(StringComparer.Ordinal).ToArray();
-        _tagsFrom = settings.TagsFrom;
-    }
-
-    public CacheFunc Func { get; }
+    public CacheFunc Func { get; } = func;
 
     // The request's key with the varied values added (for the default key with query parameters to vary by, without
     // the rest of the query string); with headers to vary by, variant is the key without their values, and the values.

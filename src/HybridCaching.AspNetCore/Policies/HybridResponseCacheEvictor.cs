@@ -3,17 +3,13 @@ using Microsoft.AspNetCore.Routing;
 namespace HybridCaching.AspNetCore;
 
 /// <summary>
-/// Evicts cached responses by tag (<see cref="HybridResponseCachePolicy.Tags"/>): on this server the next request for a
-/// response carrying the tag runs its endpoint; on the other servers sharing the cache, the first request after the
-/// eviction's backplane message reaches them (milliseconds, as for any write). Registered by
-/// <c>services.AddHybridResponseCaching(...)</c>; inject it where the data behind those responses changes.
+/// Evicts cached responses by tag (<see cref="HybridResponseCachePolicy.Tags"/>) on every server sharing the cache.
+/// Registered by <c>services.AddHybridResponseCaching(...)</c>; inject it where the data behind those responses changes.
 /// </summary>
-/// <remarks>Nothing is scanned or deleted: the tag's eviction time is stored in the cache (see
-/// <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>) and kept as long as the longest ttl of the
-/// middleware and of every policy it can see (the named ones and those of the app's endpoints), so no evicted response
-/// outlives it. An app that builds the middleware from options in hand evicts the same way with
-/// <c>cacheFunc.RemoveByTagAsync(tag, keptFor: longestTtl)</c>
-/// (<see cref="CacheFunc.RemoveByTagAsync(string, TimeSpan, CancellationToken)"/>).</remarks>
+/// <remarks>The tag's eviction time is stored in the cache (see
+/// <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>) for the longest ttl of the middleware and of
+/// every policy it can see. Without this service, use
+/// <see cref="CacheFunc.RemoveByTagAsync(string, TimeSpan, CancellationToken)"/> with the longest ttl.</remarks>
 public sealed class HybridResponseCacheEvictor
 {
     private readonly HybridResponseCachingOptions _options;
@@ -32,8 +28,8 @@ public sealed class HybridResponseCacheEvictor
     public ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tag);
-        // The eviction must outlive the longest-lived entry it covers, whatever the ttl of the function that runs it. A
-        // CacheFunc runs on the adapter and clock of the options (as they document), and adds its own ttl.
+
+        // A CacheFunc runs on the options' adapter and clock (as they document), and adds its own ttl.
         if (_options.CacheFunc is { } func)
         {
             return func.RemoveByTagAsync(tag, LongestTtl(), cancellationToken);
@@ -47,13 +43,7 @@ public sealed class HybridResponseCacheEvictor
     internal TimeSpan LongestTtl()
     {
         // Policies with a waitFor of their own run on the options' durations, even beside a CacheFunc.
-        var longest = _options.Ttl;
-
-        foreach (var policy in _options.Policies.Values)
-        {
-            longest = Max(longest, policy.Ttl);
-        }
-
+        var longest = _options.Policies.Values.Select(static policy => policy.Ttl).Aggregate(_options.Ttl, Max);
         foreach (var endpoint in _endpoints?.Endpoints ?? [])
         {
             if (EndpointPolicies.FindMetadata(endpoint) is not { } metadata)

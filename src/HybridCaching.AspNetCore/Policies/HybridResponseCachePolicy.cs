@@ -2,14 +2,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace HybridCaching.AspNetCore;
 
-/// <summary>
-/// How the responses of one endpoint (or of every endpoint using a named policy) are cached: their durations, what
-/// their cache key varies by, and their tags. Attach one with <c>endpoint.CacheHybridResponse(p => ...)</c>, register
-/// a named one with <see cref="HybridResponseCachingOptions.AddPolicy(string, Action{HybridResponseCachePolicy})"/>,
-/// or use <see cref="CacheHybridResponseAttribute"/>.
-/// </summary>
-/// <remarks>A setting left null keeps the middleware's (<see cref="HybridResponseCachingOptions"/>). The policy is read
-/// once, the first time the middleware meets it; change it after that and nothing happens.</remarks>
+/// <summary>How the responses of an endpoint (or of those using a named policy) are cached: durations, what the key
+/// varies by, tags. Attach one with <c>endpoint.CacheHybridResponse(p => ...)</c> or register a named one with
+/// <see cref="HybridResponseCachingOptions.AddPolicy(string, Action{HybridResponseCachePolicy})"/>.</summary>
+/// <remarks>A setting left null keeps the middleware's. The policy is read once, the first time the middleware meets
+/// it.</remarks>
 public sealed class HybridResponseCachePolicy
 {
     /// <summary>How long a stored response is fresh; after that it is served stale and refreshed in the background.</summary>
@@ -25,9 +22,8 @@ public sealed class HybridResponseCachePolicy
     /// own over <see cref="HybridResponseCachingOptions.Cache"/>, which must then be set.</value>
     public TimeSpan? WaitFor { get; set; }
 
-    /// <summary>Query parameters the cache key varies by, in any order; when there are any, the rest of the query
-    /// string is left out of the default key (a custom <see cref="HybridResponseCachingOptions.RequestKey"/> is kept as
-    /// it is and the parameters are added to it).</summary>
+    /// <summary>Query parameters the cache key varies by, in any order; the rest of the query string is then left out
+    /// of the default key (a custom <see cref="HybridResponseCachingOptions.RequestKey"/> is kept whole).</summary>
     /// <value>Names, compared case-insensitively; default none (the default key holds the whole query string).</value>
     public IList<string> VaryByQuery { get; } = new List<string>();
 
@@ -40,13 +36,11 @@ public sealed class HybridResponseCachePolicy
     /// <value>Names, compared case-insensitively; default none.</value>
     public IList<string> VaryByRouteValue { get; } = new List<string>();
 
-    /// <summary>Tags stored with every response of the policy; evicting one of them (see
-    /// <see cref="HybridResponseCacheEvictor"/>) makes those responses misses on every server sharing the cache.</summary>
+    /// <summary>Tags stored with every response of the policy, to evict them by (<see cref="HybridResponseCacheEvictor"/>).</summary>
     /// <value>Not null nor empty; default none.</value>
     public IList<string> Tags { get; } = new List<string>();
 
-    /// <summary>Computes more tags from the request that produced the response (for a background refresh, the
-    /// recorded copy of the request).</summary>
+    /// <summary>Computes more tags from the request that produced the response (a refresh's recorded copy).</summary>
     /// <value>Default none; null or empty tags it returns are ignored.</value>
     public Func<HttpContext, IEnumerable<string>>? TagsFrom { get; set; }
 

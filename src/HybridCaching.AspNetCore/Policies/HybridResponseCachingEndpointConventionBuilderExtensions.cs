@@ -2,8 +2,7 @@ using HybridCaching.AspNetCore;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Opts endpoints into the hybrid response-caching middleware (<c>app.UseHybridResponseCaching(...)</c>,
-/// placed after routing), the way <c>CacheOutput()</c> does for OutputCache.</summary>
+/// <summary>Opts endpoints into the hybrid response-caching middleware, as <c>CacheOutput()</c> does for OutputCache.</summary>
 public static class HybridResponseCachingEndpointConventionBuilderExtensions
 {
     /// <summary>Caches the endpoints' responses with the middleware's defaults.</summary>

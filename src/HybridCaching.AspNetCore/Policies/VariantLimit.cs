@@ -31,13 +31,11 @@ internal sealed class VariantLimit(int maximum, TimeProvider time)
         int id = variant.Id.GetHashCode(StringComparison.Ordinal);
         lock (_gate)
         {
-            if (!_keys.TryGetValue(variant.BaseKey, out Dictionary<int, DateTimeOffset>? live) || live is null)
+            var live = _keys.GetOrCreate(variant.BaseKey, static entry =>
             {
-                live = [];
-                using var entry = _keys.CreateEntry(variant.BaseKey);
-                entry.Value = live;
                 entry.Size = 1;
-            }
+                return new Dictionary<int, DateTimeOffset>();
+            })!;
 
             if (!live.ContainsKey(id) && live.Count >= Maximum)
             {
