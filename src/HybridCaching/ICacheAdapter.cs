@@ -5,17 +5,12 @@ namespace HybridCaching;
 /// and hybrid adapters, and the storage that <see cref="CacheFunc"/> runs on.
 /// </summary>
 /// <remarks>
-/// Implementations are thread-safe and never block a thread waiting on I/O. A missing key is not an
-/// error: <see cref="GetAsync"/> and <see cref="FetchAsync"/> report it as <see langword="null"/> /
-/// <see cref="CacheFetchResult.Found"/> = <see langword="false"/>. Byte arrays returned by an
-/// adapter may be the stored instance itself: callers must not modify them; likewise an array passed
-/// to <see cref="SetAsync"/> is owned by the cache afterwards. Adapters are both
-/// <see cref="IAsyncDisposable"/> and <see cref="IDisposable"/>, so a container disposed either way
-/// releases them; disposing twice is harmless.
-/// <para>What only some caches can do is a capability interface an adapter implements besides this one:
-/// <see cref="ICacheRace"/> (the race across servers), <see cref="ICacheRenewal"/> (conditional renewal) and
-/// <see cref="ICacheSyncStorage"/> (a synchronous path, for <see cref="Microsoft.Extensions.Caching.Distributed.IDistributedCache"/>).
-/// Running a factory once per key is <see cref="CacheFunc"/>'s job, not the adapter's.</para>
+/// Implementations are thread-safe and never block a thread waiting on I/O. A missing key is not an error (a
+/// <see langword="null"/> value, <see cref="CacheFetchResult.Found"/> = <see langword="false"/>). Arrays returned may be
+/// the stored instance (callers must not modify them), and an array passed to <see cref="SetAsync"/> is owned by the
+/// cache. Disposing twice, either way, is harmless.
+/// <para>What only some caches can do is a capability interface: <see cref="ICacheRace"/>, <see cref="ICacheRenewal"/>,
+/// <see cref="ICacheSyncStorage"/>. Running a factory once per key is <see cref="CacheFunc"/>'s job.</para>
 /// </remarks>
 public interface ICacheAdapter : IAsyncDisposable, IDisposable
 {
@@ -26,9 +21,8 @@ public interface ICacheAdapter : IAsyncDisposable, IDisposable
     /// <returns>The stored bytes, or <see langword="null"/> when the key is not found.</returns>
     ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the freshest value stored under <paramref name="key"/> together with its
-    /// remaining time to live (a hybrid adapter always asks its upstream and copies the result
-    /// downstream).</summary>
+    /// <summary>Gets the freshest value stored under <paramref name="key"/> together with its remaining time to live
+    /// (a hybrid adapter always asks its upstream and copies the result downstream).</summary>
     /// <param name="key">The key; not null or empty.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The value and its remaining TTL, or <see cref="CacheFetchResult.NotFound"/>.</returns>

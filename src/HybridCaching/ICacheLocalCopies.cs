@@ -1,12 +1,12 @@
 namespace HybridCaching;
 
 /// <summary>
-/// A cache that keeps local copies of the entries of a level shared with other processes: a capability
-/// <see cref="CacheFunc"/> detects once, when it is created. It stores a factory's result so that a failure of the shared
-/// level keeps the local copy, and reads tag invalidation times from the shared level itself.
+/// A cache that keeps local copies of the entries of a level shared with other processes (a capability
+/// <see cref="CacheFunc"/> detects once): a factory's result stays local when the shared level fails, and tag
+/// invalidation times are read from the shared level itself.
 /// </summary>
-/// <remarks>Implemented by <see cref="HybridCache"/> (the shared level is its upstream, the local one its downstream).
-/// An adapter of your own that fronts a shared cache with a local one can implement it as well.</remarks>
+/// <remarks>Implemented by <see cref="HybridCache"/> (shared level: its upstream; local: its downstream), and open to an
+/// adapter of your own that fronts a shared cache with a local one.</remarks>
 public interface ICacheLocalCopies
 {
     /// <summary>How many invalidations other processes have announced to this one so far: a value read from the shared

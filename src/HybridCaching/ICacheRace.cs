@@ -5,14 +5,9 @@ namespace HybridCaching;
 /// for a key while the others wait for its result. <see cref="CacheFunc"/> detects it once, when it is created, and
 /// races each miss through it; over a cache without it, a miss runs the factory in process.
 /// </summary>
-/// <remarks>
-/// <para>Implemented by <c>RedisCache</c> (the lock protocol shared with the Go original: <c>SET NX</c> on a lock key, the
-/// winner's result left under it) and by <see cref="HybridCache"/>, which races through its upstream when the upstream
-/// offers the race and runs the work itself otherwise. An adapter of your own can implement it as well.</para>
-/// <para>Duplicates within one process are suppressed before the race: <see cref="CacheFunc"/> lets one caller per key
-/// race (its single-flight) and hands the result to the others. Concurrent races in one process stay correct all the
-/// same: each is a contender, like another server's.</para>
-/// </remarks>
+/// <remarks>Implemented by <c>RedisCache</c> (the Go original's lock protocol) and by <see cref="HybridCache"/> (its
+/// upstream's race, or the work run here). Duplicates within one process are suppressed before the race, by
+/// <see cref="CacheFunc"/>'s single-flight; concurrent races in one process stay correct all the same.</remarks>
 public interface ICacheRace
 {
     /// <summary>

@@ -7,12 +7,11 @@ namespace HybridCaching;
 /// <see cref="CacheFunc"/> detects once, when it is created. Over it, a hit can return the value an earlier hit decoded
 /// (value reuse), and a tag's invalidation time is read here, synchronously, instead of from storage.
 /// </summary>
-/// <remarks>Implemented by <see cref="MemoryCache"/>, and by <see cref="HybridCache"/> through its downstream when the
-/// downstream implements it. An adapter of your own can implement it as well: keep the entries immutable, and let
-/// <see cref="KeepDecoded"/> replace the key's entry with one carrying the value only while the key still holds
-/// <c>entry</c>, so that a decoded value never outlives its bytes. Local entries are taken to be the whole cache (a key
-/// they do not hold is a miss, a tag time they do not hold was never stored) unless the cache is also an
-/// <see cref="ICacheLocalCopies"/>, whose shared level is read for what they do not hold.</remarks>
+/// <remarks>Implemented by <see cref="MemoryCache"/>, and by <see cref="HybridCache"/> through its downstream. An adapter
+/// of your own can implement it: keep the entries immutable, and let <see cref="KeepDecoded"/> replace the key's entry
+/// only while the key still holds <c>entry</c>, so a decoded value never outlives its bytes. Local entries are taken to
+/// be the whole cache unless the cache is also an <see cref="ICacheLocalCopies"/>, whose shared level is read for what
+/// they do not hold.</remarks>
 public interface ILocalCacheEntries
 {
     /// <summary>Looks up the entry stored under <paramref name="key"/>, as it is (no copy).</summary>

@@ -9,35 +9,18 @@ namespace HybridCaching.Distributed;
 /// hybrid levels.
 /// </summary>
 /// <remarks>
-/// <para><b>Expiration.</b> Absolute expiration (a date, or relative to now) and sliding expiration are honoured; when
-/// both are set the entry lives until the earlier of the two. An entry with neither lives indefinitely, as with
-/// Microsoft's caches (stored with a TTL of <see cref="TimeSpan.MaxValue"/>; a memory level caps it at its maximum TTL),
-/// unless a default TTL is given to the constructor. Sub-second expirations are kept to the millisecond (Microsoft's
-/// Redis cache rounds them to whole seconds). Every entry is stored with a 20-byte header that records them (see the
-/// docs' <c>distributed-cache.md</c>): sliding expiration needs its window stored with the value, because
-/// <see cref="ICacheAdapter"/> only knows a TTL.</para>
-/// <para><b>Arguments</b> are checked as Microsoft's caches check them, with the same parameter names (an absolute
-/// expiration not in the future: <see cref="ArgumentOutOfRangeException"/> for <c>AbsoluteExpiration</c>); the async
-/// members report every failure, argument errors included, through the task they return.</para>
-/// <para><b>Sliding.</b> A read or <see cref="RefreshAsync"/> of an entry with a sliding window renews its TTL through
-/// <see cref="ICacheRenewal.RenewIfUnchangedAsync"/>: only if the entry still holds the bytes the read returned, so a
-/// remove or a write racing the read is never undone (over Redis, one script per read, carrying the value back for
-/// the comparison). Sliding expiration therefore needs an adapter that implements <see cref="ICacheRenewal"/>
-/// (<see cref="MemoryCache"/>, <see cref="HybridCache"/> over such an upstream, <c>RedisCache</c>); over any other,
-/// <see cref="SetAsync"/> with a sliding window throws <see cref="NotSupportedException"/> rather than rewrite
-/// values it read. Entries without a sliding window are never touched by reads.</para>
-/// <para><b>Interoperability.</b> The header makes these entries neither <see cref="CacheFunc"/> envelopes nor
-/// Go-readable values: a Go service or a <see cref="CacheFunc"/> sharing the store reads them as misses (unreadable
-/// payload), never as wrong data. Keep <see cref="IDistributedCache"/> keys apart from <see cref="CacheFunc"/> keys
-/// (e.g. with a separate Redis prefix).</para>
-/// <para><b>Synchronous members</b> (<see cref="Get"/>, <see cref="Set"/>, <see cref="Refresh"/>,
-/// <see cref="Remove"/>, and so <c>GetString</c>/<c>SetString</c>) run on the adapter's synchronous path
-/// (<see cref="ICacheSyncStorage"/>: <see cref="MemoryCache"/> directly, <c>RedisCache</c> through StackExchange.Redis's
-/// synchronous commands, <see cref="HybridCache"/> over two such levels, <see cref="DistributedCacheAdapter"/> through
-/// the wrapped cache's own, as synchronous as that cache makes them), never by this library blocking a thread on async
-/// I/O. Over an adapter without one they throw
-/// <see cref="NotSupportedException"/> naming the adapter and the async member to use.</para>
-/// <para>This cache does not own the adapter: disposing the adapter is the caller's business.</para>
+/// <para>Absolute (a date, or relative to now) and sliding expiration are honoured, to the millisecond; with both, the
+/// entry lives until the earlier. An entry with neither lives indefinitely, as with Microsoft's caches, unless a default
+/// TTL is given. Every entry is stored with a 20-byte header that records them, so these entries are not
+/// <see cref="CacheFunc"/> envelopes nor Go-readable (such readers see a miss): keep these keys apart from
+/// <see cref="CacheFunc"/> keys. Arguments are checked as Microsoft's caches check them; the async members report every
+/// failure through their task.</para>
+/// <para>A read or <see cref="RefreshAsync"/> of a sliding entry renews its TTL only if the entry still holds the bytes
+/// read (<see cref="ICacheRenewal"/>), so a racing remove or write is never undone; over an adapter without
+/// <see cref="ICacheRenewal"/>, <see cref="SetAsync"/> with a sliding window throws <see cref="NotSupportedException"/>.
+/// The synchronous members run on the adapter's <see cref="ICacheSyncStorage"/> path, never blocking a thread on async
+/// I/O, and throw <see cref="NotSupportedException"/> over an adapter without one. The adapter is not owned. See
+/// docs/distributed-cache.md.</para>
 /// </remarks>
 [DebuggerDisplay("{_cache}")]
 public sealed class CacheAdapterDistributedCache : IDistributedCache
@@ -67,19 +50,16 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     }
 
     /// <inheritdoc/>
-    /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
     /// <exception cref="NotSupportedException">The adapter has no synchronous path (<see cref="ICacheSyncStorage"/>).</exception>
     public byte[]? Get(string key) => Read(key, nameof(Get), nameof(GetAsync));
 
     /// <inheritdoc/>
-    /// <remarks>An entry with a sliding window has its TTL renewed (if unchanged since read) before the value is returned.</remarks>
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => ReadAsync(key, token);
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="DistributedCacheEntryOptions.AbsoluteExpiration"/> is
-    /// not in the future (nothing is written).</exception>
-    /// <exception cref="NotSupportedException"><see cref="DistributedCacheEntryOptions.SlidingExpiration"/> is set and
-    /// the adapter is not an <see cref="ICacheRenewal"/>, or the adapter has no synchronous path (nothing is written).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The absolute expiration is not in the future.</exception>
+    /// <exception cref="NotSupportedException">A sliding expiration over an adapter that is not an <see cref="ICacheRenewal"/>,
+    /// or an adapter without a synchronous path.</exception>
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
     {
         var (stored, ttl) = Prepare(key, value, options);
@@ -87,10 +67,8 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="DistributedCacheEntryOptions.AbsoluteExpiration"/> is
-    /// not in the future (nothing is written); reported by the task.</exception>
-    /// <exception cref="NotSupportedException"><see cref="DistributedCacheEntryOptions.SlidingExpiration"/> is set and
-    /// the adapter is not an <see cref="ICacheRenewal"/> (nothing is written); reported by the task.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The absolute expiration is not in the future.</exception>
+    /// <exception cref="NotSupportedException">A sliding expiration over an adapter that is not an <see cref="ICacheRenewal"/>.</exception>
     public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         var (stored, ttl) = Prepare(key, value, options);
@@ -98,12 +76,10 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
     }
 
     /// <inheritdoc/>
-    /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
     /// <exception cref="NotSupportedException">The adapter has no synchronous path (<see cref="ICacheSyncStorage"/>).</exception>
     public void Refresh(string key) => Read(key, nameof(Refresh), nameof(RefreshAsync));
 
     /// <inheritdoc/>
-    /// <remarks>Renews the TTL of an entry with a sliding window if it is unchanged since read; other entries are left alone.</remarks>
     public Task RefreshAsync(string key, CancellationToken token = default) => ReadAsync(key, token);
 
     /// <inheritdoc/>
@@ -151,15 +127,14 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         return (entry.Write(value), entry.TtlAt(now, _defaultTtl));
     }
 
-    // The stored entry's value (null when missing, unreadable or past its absolute expiry); a sliding entry has its TTL
-    // renewed first, from now and capped by its absolute expiry, only if it still holds the bytes read (a remove or a
+    // The stored entry's value; a sliding entry is renewed first, only if it still holds the bytes read (a remove or a
     // write since the read stands; the value read is still returned, as for a read just before them).
     private async Task<byte[]?> ReadAsync(string key, CancellationToken token)
     {
         CacheArgument.ThrowIfInvalidKey(key);
         var stored = await _cache.GetAsync(key, token).ConfigureAwait(false);
-        var value = Unwrap(stored, out var ttl, out var slides);
-        if (slides && _cache is ICacheRenewal renewal)
+        var value = Unwrap(stored, out var slideTo);
+        if (slideTo is { } ttl && _cache is ICacheRenewal renewal)
         {
             await renewal.RenewIfUnchangedAsync(key, stored!, ttl, token).ConfigureAwait(false);
         }
@@ -173,8 +148,8 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         CacheArgument.ThrowIfInvalidKey(key);
         var sync = Sync(member, asyncMember);
         var stored = sync.Get(key);
-        var value = Unwrap(stored, out var ttl, out var slides);
-        if (slides)
+        var value = Unwrap(stored, out var slideTo);
+        if (slideTo is { } ttl)
         {
             sync.RenewIfUnchanged(key, stored!, ttl);
         }
@@ -182,24 +157,23 @@ public sealed class CacheAdapterDistributedCache : IDistributedCache
         return value;
     }
 
-    // The value stored in an entry read back; null when missing, unreadable or past its absolute expiry. slides: the entry
-    // has a sliding window, to renew to ttl.
-    private byte[]? Unwrap(byte[]? stored, out TimeSpan ttl, out bool slides)
+    // The value stored in an entry read back; null when missing, unreadable or past its absolute expiry. slideTo: the TTL
+    // a sliding entry is renewed to.
+    private byte[]? Unwrap(byte[]? stored, out TimeSpan? slideTo)
     {
-        ttl = TimeSpan.Zero;
-        slides = false;
+        slideTo = null;
         if (stored is null || !DistributedEntry.TryRead(stored, out var entry))
         {
             return null;
         }
 
-        ttl = entry.TtlAt(_timeProvider.GetUtcNow(), _defaultTtl);
+        var ttl = entry.TtlAt(_timeProvider.GetUtcNow(), _defaultTtl);
         if (ttl <= TimeSpan.Zero)
         {
             return null;
         }
 
-        slides = entry.Sliding is not null;
+        slideTo = entry.Sliding is null ? null : ttl;
         return stored.AsSpan(DistributedEntry.HeaderLength).ToArray();
     }
 

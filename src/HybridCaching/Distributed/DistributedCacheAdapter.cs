@@ -8,22 +8,12 @@ namespace HybridCaching.Distributed;
 /// <see cref="CacheFunc"/> (or a <see cref="HybridCache"/> upstream level) can run on it.
 /// </summary>
 /// <remarks>
-/// <para>Values are stored as they are (the <see cref="CacheFunc"/> envelope, byte for byte), with
-/// <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> = the TTL (no expiration for a TTL of
-/// <see cref="TimeSpan.MaxValue"/>, "indefinitely").</para>
-/// <para>The synchronous members (<see cref="ICacheSyncStorage"/>) call the wrapped cache's own synchronous members; how
-/// they wait is that cache's business.</para>
-/// <para><b>No race across servers</b> (<see cref="ICacheRace"/>): <see cref="IDistributedCache"/> has no atomic "set if
-/// absent". A <see cref="CacheFunc"/> over it runs a missing key's factory once at a time per server (its single-flight);
-/// N servers may run it N times. Use the Redis adapter where cross-server stampede protection matters.</para>
-/// <para><see cref="FetchAsync"/> cannot learn the remaining TTL (<see cref="IDistributedCache"/> does not expose it):
-/// a found value comes with <see cref="Timeout.InfiniteTimeSpan"/>, "unknown". A <see cref="HybridCache"/> over this
-/// adapter therefore keeps its memory copy for the memory level's maximum TTL; freshness is unaffected, since it
-/// travels in the envelope.</para>
-/// <para><see cref="ClearAsync"/> throws <see cref="NotSupportedException"/>: <see cref="IDistributedCache"/> cannot
-/// enumerate or clear its keys, and tracking every key written (in a list that is itself a cache entry) would be racy
-/// across servers and unbounded. Remove keys with <see cref="DeleteAsync"/>, or clear the store by its own means.</para>
-/// <para>The adapter does not own the <see cref="IDistributedCache"/>: disposing the adapter leaves it alone.</para>
+/// <para>Values are stored as they are, with <see cref="DistributedCacheEntryOptions.AbsoluteExpirationRelativeToNow"/> =
+/// the TTL (none for <see cref="TimeSpan.MaxValue"/>). The synchronous members call the wrapped cache's own.</para>
+/// <para>No race across servers (<see cref="IDistributedCache"/> has no atomic "set if absent"): N servers may run a
+/// missing key's factory N times. <see cref="FetchAsync"/> cannot learn the remaining TTL: a found value comes with
+/// <see cref="Timeout.InfiniteTimeSpan"/>. <see cref="ClearAsync"/> throws <see cref="NotSupportedException"/>, as
+/// <see cref="IDistributedCache"/> cannot enumerate its keys. The <see cref="IDistributedCache"/> is not owned.</para>
 /// </remarks>
 [DebuggerDisplay("{_cache}")]
 public sealed class DistributedCacheAdapter : ICacheAdapter, ICacheSyncStorage
@@ -48,7 +38,6 @@ public sealed class DistributedCacheAdapter : ICacheAdapter, ICacheSyncStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>The remaining TTL is not knowable here: a found value has <see cref="Timeout.InfiniteTimeSpan"/>.</remarks>
     public async ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
     {
         var value = await GetAsync(key, cancellationToken).ConfigureAwait(false);
@@ -76,7 +65,6 @@ public sealed class DistributedCacheAdapter : ICacheAdapter, ICacheSyncStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>The remaining TTL is not knowable here: a found value has <see cref="Timeout.InfiniteTimeSpan"/>.</remarks>
     public CacheFetchResult Fetch(string key)
         => Get(key) is { } value ? new CacheFetchResult(value, Timeout.InfiniteTimeSpan) : CacheFetchResult.NotFound;
 

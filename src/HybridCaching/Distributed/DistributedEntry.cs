@@ -2,9 +2,8 @@ using System.Buffers.Binary;
 
 namespace HybridCaching.Distributed;
 
-// How CacheAdapterDistributedCache stores an entry (a sliding window must travel with the value: an adapter only knows a
-// TTL). Big-endian: 'H' 'C' 'D' 0x01, int64 absolute expiry in Unix ms (0 = none), int64 sliding window in ms (0 = none),
-// then the value. Anything else read back (too short, another magic, negative fields) is a miss: the store is untrusted.
+// How CacheAdapterDistributedCache stores an entry (docs/distributed-cache.md): big-endian 'H' 'C' 'D' 0x01, int64 absolute
+// expiry in Unix ms, int64 sliding window in ms (0 = none), then the value. Anything else read back is a miss.
 internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpiration, TimeSpan? Sliding)
 {
     public const int HeaderLength = 20;
@@ -47,12 +46,7 @@ internal readonly record struct DistributedEntry(DateTimeOffset? AbsoluteExpirat
     public TimeSpan TtlAt(DateTimeOffset now, TimeSpan defaultTtl)
     {
         var untilAbsolute = AbsoluteExpiration - now;
-        return (Sliding, untilAbsolute) switch
-        {
-            ({ } sliding, { } left) => sliding < left ? sliding : left,
-            ({ } sliding, null) => sliding,
-            (null, { } left) => left,
-            _ => defaultTtl,
-        };
+        var ttl = Sliding ?? untilAbsolute ?? defaultTtl;
+        return untilAbsolute < ttl ? untilAbsolute.Value : ttl;
     }
 }

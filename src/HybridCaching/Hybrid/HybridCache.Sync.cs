@@ -9,8 +9,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
     public bool CanRunSynchronously => SyncLevels() is not null;
 
     /// <inheritdoc/>
-    /// <remarks>As <see cref="GetAsync"/>: downstream first; on a miss the upstream, copied down for its remaining TTL. An
-    /// upstream failure is served around (logged and counted): a miss.</remarks>
+    /// <remarks>As <see cref="GetAsync"/>: an upstream failure is served around (logged and counted), as a miss.</remarks>
     public byte[]? Get(string key)
     {
         CacheArgument.ThrowIfInvalidKey(key);
@@ -20,7 +19,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>As <see cref="FetchAsync"/>: the upstream, copied down; the downstream when the upstream fails.</remarks>
+    /// <remarks>As <see cref="FetchAsync"/>: the downstream answers when the upstream fails.</remarks>
     public CacheFetchResult Fetch(string key)
     {
         CacheArgument.ThrowIfInvalidKey(key);
@@ -30,8 +29,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>As <see cref="SetAsync"/>: upstream, then downstream; when the upstream fails, the downstream copy is
-    /// removed and the failure thrown.</remarks>
+    /// <remarks>As <see cref="SetAsync"/>: when the upstream fails, the downstream copy is removed and the failure thrown.</remarks>
     public void Set(string key, byte[] value, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
@@ -74,8 +72,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>As <see cref="RenewIfUnchangedAsync"/>: the upstream copy decides; the downstream copy follows, or is
-    /// dropped.</remarks>
+    /// <remarks>As <see cref="RenewIfUnchangedAsync"/>: the upstream copy decides, the downstream copy follows.</remarks>
     public bool RenewIfUnchanged(string key, byte[] expected, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
@@ -117,8 +114,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
             $"HybridCache has no synchronous path: its upstream ({_upstream.GetType().Name}) or downstream ({_downstream.GetType().Name}) "
             + "does not implement ICacheSyncStorage. Use the async member.");
 
-    // As FetchUpstreamAsync: the upstream value copied downstream for its remaining TTL (not when an announcement came
-    // meanwhile); null when the upstream has none or fails.
+    // As FetchUpstreamAsync: the upstream value, copied down; null when the upstream has none or fails.
     private CacheFetchResult? FetchUpstream(ICacheSyncStorage upstream, ICacheSyncStorage downstream, string key)
     {
         CacheFetchResult fetched;
@@ -134,12 +130,7 @@ public sealed partial class HybridCache : ICacheSyncStorage
             return null;
         }
 
-        if (!fetched.Found)
-        {
-            return fetched;
-        }
-
-        if (CopyDownFor(fetched, invalidations) is { } ttl)
+        if (fetched.Found && CopyDownFor(fetched, invalidations) is { } ttl)
         {
             downstream.Set(key, fetched.Value, ttl);
         }

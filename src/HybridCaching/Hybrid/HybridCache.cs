@@ -5,34 +5,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace HybridCaching;
 
 /// <summary>
-/// A two-level <see cref="ICacheAdapter"/>: a shared upstream (typically Redis) that coordinates
-/// servers, and a fast downstream (typically memory) that answers frequent hits. When the upstream
-/// fails, the downstream keeps serving: a read or a race is served around the failure, which is logged and counted
-/// (<c>hybridcaching.errors</c>); a write, a removal or a clear reports it.
+/// A two-level <see cref="ICacheAdapter"/>: a shared upstream (typically Redis) that coordinates servers, and a fast
+/// downstream (typically memory) that answers frequent hits. When the upstream fails, a read or a race is served around
+/// the failure (logged and counted as <c>hybridcaching.errors</c>); a write, a removal or a clear throws it.
 /// </summary>
 /// <remarks>
-/// <list type="bullet">
-/// <item><see cref="GetAsync"/> answers from downstream; on a miss it fetches upstream and copies the value down.</item>
-/// <item><see cref="FetchAsync"/> always asks upstream and copies the value down for its remaining TTL
-/// (downstream answers when upstream fails).</item>
-/// <item><see cref="SetAsync"/> writes upstream, then downstream. When the upstream fails (down, or refusing the write,
-/// e.g. out of memory), the key is removed downstream too, so this instance serves no value the upstream may not hold,
-/// and the failure is thrown. (<see cref="CacheFunc"/>'s own writes of a factory's result are the exception,
-/// <see cref="ICacheLocalCopies.StoreProducedAsync"/>: they keep the value downstream, log and count the failure, so a
-/// down upstream does not turn every call into a factory run.)</item>
-/// <item><see cref="DeleteAsync"/> and <see cref="ClearAsync"/> act on both and do report an upstream
-/// failure, since a silently failed invalidation would leave other servers stale.</item>
-/// <item><see cref="RaceAsync"/> is the upstream's race (one run across servers) when the upstream offers one
-/// (<see cref="ICacheRace"/>, e.g. Redis); if that race fails before the work ran (other than with a
-/// <see cref="RemoteRaceException"/> or a <see cref="TimeoutException"/>, which are the race's outcome), the work runs
-/// here with the time that remains. Over an upstream without a race, the work simply runs here.</item>
-/// </list>
-/// Disposing the hybrid cache disposes both adapters.
-/// <para>When the upstream is an <see cref="ICacheBackplaneSource"/> (a <c>RedisCache</c> with its backplane on, the
-/// default), every write and removal is announced to the other instances, which drop their downstream copies; see
-/// docs/architecture.md for what that guarantees.</para>
+/// <see cref="GetAsync"/> answers from downstream and, on a miss, fetches upstream and copies the value down;
+/// <see cref="FetchAsync"/> always asks upstream. <see cref="SetAsync"/> writes upstream, then downstream; when the
+/// upstream fails the key is removed downstream too, so this instance serves nothing the upstream may not hold.
+/// <see cref="RaceAsync"/> is the upstream's race when it offers one (<see cref="ICacheRace"/>), else the work runs here.
+/// Disposing the hybrid cache disposes both adapters. Over an <see cref="ICacheBackplaneSource"/> upstream, every write
+/// and removal is announced to the other instances, which drop their downstream copies (docs/architecture.md).
 /// </remarks>
-public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackplaneListener, ILocalCacheEntries, ICacheLocalCopies
+public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheRenewal, ICacheBackplaneListener, ILocalCacheEntries, ICacheLocalCopies
 {
     private readonly ICacheAdapter _upstream;
     private readonly ICacheRace? _upstreamRace;
@@ -116,8 +101,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     }
 
     /// <inheritdoc/>
-    /// <remarks>Downstream, then upstream; the value stays downstream when the upstream fails (the factory's result is
-    /// served from here while the upstream is down rather than running the factory on every call).</remarks>
     async ValueTask ICacheLocalCopies.StoreProducedAsync(string key, byte[] value, TimeSpan ttl)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -136,7 +119,6 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     }
 
     /// <inheritdoc/>
-    /// <remarks>The upstream's own read: an upstream failure is thrown, not served around.</remarks>
     ValueTask<CacheFetchResult> ICacheLocalCopies.FetchSharedAsync(string key, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -197,6 +179,41 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
     }
 
     /// <inheritdoc/>
+    /// <remarks>The upstream copy decides: renewed there, the downstream copy is renewed too (or dropped, by a downstream
+    /// that cannot renew); not renewed there, the outdated downstream copy is dropped. An upstream that is not an
+    /// <see cref="ICacheRenewal"/> renews nothing. When the upstream fails (logged and counted), only the downstream copy
+    /// is renewed, so the entry keeps sliding here while reads are served from memory.</remarks>
+    public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_upstream is not ICacheRenewal upstream)
+        {
+            return false;
+        }
+
+        bool? renewed; // null: the upstream failed
+        try
+        {
+            renewed = await upstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (CacheFunc.IsCacheFailure(ex, cancellationToken))
+        {
+            UpstreamFailed("Renew", key, ex);
+            renewed = null;
+        }
+
+        if (renewed != false && _downstream is ICacheRenewal downstream)
+        {
+            var renewedHere = await downstream.RenewIfUnchangedAsync(key, expected, ttl, cancellationToken).ConfigureAwait(false);
+            return renewed ?? renewedHere;
+        }
+
+        await _downstream.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
+        return renewed == true;
+    }
+
+    /// <inheritdoc/>
     /// <remarks>Races through the upstream when it is an <see cref="ICacheRace"/>; otherwise, or when the upstream cannot
     /// coordinate (it is down, say), runs <paramref name="fn"/> here, bounded by what is left of
     /// <paramref name="waitFor"/>.</remarks>
@@ -237,11 +254,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         }
 
         _disposed = true;
-        if (Backplane is not null)
-        {
-            await Backplane.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await (Backplane?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await _downstream.DisposeAsync().ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
     }
@@ -280,8 +293,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             TaskScheduler.Default);
     }
 
-    // An upstream failure served around: counted under the upstream's level (no cache.name: this level is shared by every
-    // CacheFunc over it), and logged as part of an outage (its start in full, reminders, its end).
+    // An upstream failure served around: counted under the upstream's level, and logged as part of an outage.
     private void UpstreamFailed(string operation, string key, Exception ex)
     {
         _failures.Failed(operation, key, ex);
@@ -310,12 +322,7 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
             return null;
         }
 
-        if (!fetched.Found)
-        {
-            return fetched;
-        }
-
-        if (CopyDownFor(fetched, invalidations) is { } ttl)
+        if (fetched.Found && CopyDownFor(fetched, invalidations) is { } ttl)
         {
             await _downstream.SetAsync(key, fetched.Value, ttl, cancellationToken).ConfigureAwait(false);
         }
@@ -323,9 +330,8 @@ public sealed partial class HybridCache : ICacheAdapter, ICacheRace, ICacheBackp
         return fetched;
     }
 
-    // How long a value found upstream is kept downstream: its remaining TTL (one without expiry upstream as long as the
-    // downstream allows, its max TTL); null when it is not kept: expired, or an announcement was received since the fetch
-    // began (it may concern this key, and the value read may be the one it replaced: returned, not kept).
+    // How long a value found upstream is kept downstream: its remaining TTL (without expiry: the downstream's max); null
+    // when expired, or when an announcement received since the fetch began may mean the value read was replaced.
     private TimeSpan? CopyDownFor(in CacheFetchResult fetched, long invalidationsBefore)
     {
         var ttl = fetched.TimeToLive == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : fetched.TimeToLive;

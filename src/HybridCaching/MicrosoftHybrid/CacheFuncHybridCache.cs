@@ -1,5 +1,4 @@
-// net10.0 only: Microsoft's HybridCache abstraction is in Microsoft.Extensions.Caching.Abstractions since 9.0, and the
-// net8.0 build stays on the 8.0.x line (see Directory.Packages.props).
+// net10.0 only: Microsoft's HybridCache abstraction arrived in Caching.Abstractions 9.0; net8.0 stays on the 8.0.x line.
 #if NET10_0_OR_GREATER
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -13,30 +12,17 @@ namespace HybridCaching.MicrosoftHybrid;
 /// of stale values and Go-compatible entries.
 /// </summary>
 /// <remarks>
-/// <para>Entries are the <see cref="CacheFunc"/>'s: serialized with its <see cref="Serialization.ICacheSerializer"/>
-/// (MessagePack by default) inside the Go-compatible envelope, so <c>DoAsync</c> callers, this class and Go services
-/// read each other's entries. <c>IHybridCacheSerializer&lt;T&gt;</c> is not used: a per-type serializer would write
-/// bytes the other readers of the same keys cannot read.</para>
-/// <para><see cref="HybridCacheEntryOptions"/> map as follows.</para>
-/// <list type="bullet">
-/// <item><see cref="HybridCacheEntryOptions.Expiration"/> → the entry's TTL (<see cref="CacheEntryOptions.Ttl"/>);
-/// freshness stays the <see cref="CacheFunc"/>'s freshFor.</item>
-/// <item><see cref="HybridCacheEntryOptions.LocalCacheExpiration"/> → ignored: the levels live inside the
-/// <see cref="CacheFunc"/>'s adapter, which writes every level with the same TTL (a memory level caps it at its
-/// maximum TTL).</item>
-/// <item>Flags that disable <b>both</b> levels' reads (<see cref="HybridCacheEntryFlags.DisableLocalCacheRead"/> and
-/// <see cref="HybridCacheEntryFlags.DisableDistributedCacheRead"/>) → the factory runs (without stampede protection)
-/// and its result is written. Both levels' writes disabled → the result is not stored
-/// (<see cref="CacheFuncContext.NoCache"/>). A flag for one level only is ignored: the adapter decides its levels.</item>
-/// <item><see cref="HybridCacheEntryFlags.DisableUnderlyingData"/> → the factory never runs: a miss, or an entry
-/// invalidated by one of its tags, returns <c>default</c>.</item>
-/// <item><see cref="HybridCacheEntryFlags.DisableCompression"/> → nothing to do: entries are never compressed.</item>
-/// </list>
-/// <para>Tags: stored with the entry (<see cref="CacheFunc.DoAsync{T}(string, IReadOnlyCollection{string}, Func{CacheFuncContext, CancellationToken, Task{T}}, CancellationToken)"/>);
-/// <see cref="RemoveByTagAsync(string, CancellationToken)"/> is <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>: every entry
-/// carrying the tag becomes a miss on every server, without scanning the cache (the invalidation is kept at least as
-/// long as the longest <see cref="HybridCacheEntryOptions.Expiration"/> given with tags here). A tag with an unpaired
-/// surrogate is refused with an <see cref="ArgumentException"/>.</para>
+/// <para>Entries are the <see cref="CacheFunc"/>'s, serialized with its <see cref="Serialization.ICacheSerializer"/>
+/// (not <c>IHybridCacheSerializer&lt;T&gt;</c>), so <c>DoAsync</c> callers, this class and Go services read each
+/// other's entries. <see cref="HybridCacheEntryOptions.Expiration"/> is the entry's TTL;
+/// <see cref="HybridCacheEntryOptions.LocalCacheExpiration"/> is ignored (the adapter writes every level with one TTL).
+/// Both levels' reads disabled: the factory runs and its result is written; both levels' writes disabled: the result is
+/// not stored; a flag for one level only is ignored. <see cref="HybridCacheEntryFlags.DisableUnderlyingData"/>: the
+/// factory never runs, a miss returns <c>default</c>. Entries are never compressed.</para>
+/// <para>Tags are stored with the entry; <see cref="RemoveByTagAsync(string, CancellationToken)"/> is
+/// <see cref="CacheFunc.RemoveByTagAsync(string, CancellationToken)"/>: every entry carrying the tag becomes a miss on
+/// every server, without scanning the cache. A tag with an unpaired surrogate is refused with an
+/// <see cref="ArgumentException"/>. See docs/microsoft-hybridcache.md.</para>
 /// </remarks>
 [DebuggerDisplay("{CacheFunc}")]
 public sealed class CacheFuncHybridCache : AbstractHybridCache
