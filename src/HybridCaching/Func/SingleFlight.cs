@@ -22,12 +22,18 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
         Func<TState, CancellationToken, ValueTask<TResult>> work,
         TimeSpan timeout,
         CancellationToken cancellationToken = default)
+        => RunAsync(new DelegateFlight<TState>(key, timeout, state, work), cancellationToken);
+
+    // Starts candidate as key's run, or joins the one in progress (candidate is then dropped, never started): a caller
+    // that brings its work as a Flight of its own costs one object for the run and its outcome.
+    public Task<TResult> RunAsync(Flight candidate, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
+        var key = candidate.Key;
         while (true)
         {
             if (_flights.TryGetValue(key, out var existing))
@@ -43,14 +49,11 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
                 continue;
             }
 
-            var flight = new Flight(this, key, timeout);
-            if (_flights.TryAdd(key, flight))
+            if (_flights.TryAdd(key, candidate))
             {
-                _ = flight.RunAsync(state, work);
-                return flight.WaitAsync(cancellationToken);
+                _ = candidate.RunAsync(this);
+                return candidate.WaitAsync(cancellationToken);
             }
-
-            flight.Dispose();
         }
     }
 
@@ -67,18 +70,27 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
         }
     }
 
-    // The run's outcome: the flight is its own TaskCompletionSource (one object less per run).
-    private sealed class Flight(SingleFlight<TResult> owner, string key, TimeSpan timeout)
-        : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously), IDisposable
+    // A run and its outcome: the flight is its own TaskCompletionSource, and its work is what a subclass does (one object
+    // per run). Its token source is made when it starts: a candidate that joined another run allocates none.
+    internal abstract class Flight(string key, TimeSpan timeout)
+        : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
         // On the system clock the timeout's timer starts only if the work does not finish at once (most runs over a
         // memory level do), counting from _started; another clock's timer (or a timeout no timer takes) starts at once.
-        private readonly long _started = IsLazy(owner, timeout) ? Stopwatch.GetTimestamp() : 0;
-        private readonly CancellationTokenSource _cts = IsLazy(owner, timeout) ? new() : new(timeout, owner._timeProvider);
+        private long _started;
+        private CancellationTokenSource? _cts;
         private int _waiters = 1; // its creator, from the start: no joiner leaving first can abandon it
         private volatile bool _abandoned;
+
+        public string Key => key;
+
+        // How long the run may take.
+        public TimeSpan Timeout => timeout;
+
+        // The work, given the token that fires at the timeout or when every waiter has cancelled.
+        protected abstract ValueTask<TResult> WorkAsync(CancellationToken cancellationToken);
 
         public bool TryJoin()
         {
@@ -97,17 +109,18 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
         public Task<TResult> WaitAsync(CancellationToken cancellationToken)
             => cancellationToken.CanBeCanceled && !Task.IsCompleted ? WaitCancellableAsync(cancellationToken) : Task;
 
-        public void Dispose() => _cts.Dispose();
-
         // Never throws: the outcome completes this flight after the entry has left the map (so a new call starts a new run).
-        public async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> work)
+        public async Task RunAsync(SingleFlight<TResult> owner)
         {
             Exception? failure = null;
             var result = default(TResult)!;
             Task<TResult>? running = null;
+            var lazy = IsLazy(owner, timeout);
+            _started = lazy ? Stopwatch.GetTimestamp() : 0;
+            var cts = _cts = lazy ? new() : new(timeout, owner._timeProvider);
             try
             {
-                var outcome = work(state, _cts.Token);
+                var outcome = WorkAsync(cts.Token);
                 if (outcome.IsCompletedSuccessfully)
                 {
                     result = outcome.Result;
@@ -118,13 +131,13 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
                     if (_started != 0)
                     {
                         var remaining = timeout - Stopwatch.GetElapsedTime(_started);
-                        _cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+                        cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
                     }
 
-                    result = await running.WaitAsync(_cts.Token).ConfigureAwait(false);
+                    result = await running.WaitAsync(cts.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException ex) when (_cts.IsCancellationRequested && !_abandoned)
+            catch (OperationCanceledException ex) when (cts.IsCancellationRequested && !_abandoned)
             {
                 failure = new TimeoutException($"The call for key '{key}' did not complete within {timeout}.", ex);
             }
@@ -137,7 +150,7 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
             finally
             {
                 owner._flights.TryRemove(new KeyValuePair<string, Flight>(key, this));
-                _cts.Dispose();
+                cts.Dispose();
                 if (running is { IsCompleted: false })
                 {
                     // Given up on (timeout, or every waiter gone): whatever it ends with must not go unobserved.
@@ -191,12 +204,19 @@ internal sealed class SingleFlight<TResult>(TimeProvider? timeProvider = null)
 
             try
             {
-                _cts.Cancel();
+                _cts?.Cancel();
             }
             catch (ObjectDisposedException)
             {
                 // The run ended meanwhile; nothing left to cancel.
             }
         }
+    }
+
+    // A run of a delegate over a state.
+    private sealed class DelegateFlight<TState>(string key, TimeSpan timeout, TState state, Func<TState, CancellationToken, ValueTask<TResult>> work)
+        : Flight(key, timeout)
+    {
+        protected override ValueTask<TResult> WorkAsync(CancellationToken cancellationToken) => work(state, cancellationToken);
     }
 }
