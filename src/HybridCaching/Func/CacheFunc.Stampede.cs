@@ -8,7 +8,7 @@ public sealed partial class CacheFunc
 {
     // Joins the key's run under way in this process, or starts run as it: it races run's factory across servers through
     // run.Race, or runs it here when there is none. Whichever caller starts it, every caller gets the same result.
-    private Task<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+    private ValueTask<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
         => _local.RunAsync(run, cancellationToken);
 
