@@ -40,7 +40,7 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: true, storeResult: true, deadline.Remaining) { StaleValue = stale };
+            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: true, isBackgroundRefresh: true, storeResult: true, deadline.Remaining) { StaleValue = stale };
             await RunOnceAsync(run, timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }

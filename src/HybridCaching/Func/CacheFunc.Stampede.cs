@@ -128,7 +128,7 @@ public sealed partial class CacheFunc
     /// produced (none until it ran, or when the call joined another run), so the call can tell its own result from one
     /// produced elsewhere.</summary>
     private sealed class FactoryRun<T, TFormat, TState>(
-        CacheFunc func, string key, Invocation<TState, T> invocation, TFormat format, ICacheRace? race, bool isBackgroundRefresh, bool storeResult, TimeSpan waitFor)
+        CacheFunc func, string key, Invocation<TState, T> invocation, TFormat format, bool raced, bool isBackgroundRefresh, bool storeResult, TimeSpan waitFor)
         : SingleFlight<RaceResult>.Flight(key, waitFor)
         where TFormat : ICachePayloadFormat<T>
     {
@@ -138,14 +138,20 @@ public sealed partial class CacheFunc
 
         public TFormat Format => format;
 
-        public ICacheRace? Race => race;
+        /// <summary>The race across servers the run goes through: the cache's, unless this run is not raced.</summary>
+        public ICacheRace? Race => raced ? func._race : null;
 
         public bool IsBackgroundRefresh => isBackgroundRefresh;
 
         public bool StoreResult => storeResult;
 
-        /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>).</summary>
-        public T? StaleValue { get; init; }
+        /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>),
+        /// read when its factory starts: it shares its field with <see cref="ProducedValue"/>, set after that.</summary>
+        public T? StaleValue
+        {
+            get => ProducedValue;
+            init => ProducedValue = value;
+        }
 
         public byte[]? Produced { get; set; }
 
@@ -157,7 +163,7 @@ public sealed partial class CacheFunc
         public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
 
         protected override ValueTask<RaceResult> WorkAsync(CancellationToken cancellationToken)
-            => race is not null ? new ValueTask<RaceResult>(func.RaceAsync(race, this, cancellationToken))
+            => Race is { } race ? new ValueTask<RaceResult>(func.RaceAsync(race, this, cancellationToken))
                 : func.StoredMeanwhile(this) is { } stored ? new ValueTask<RaceResult>(new RaceResult(stored))
                 : func.RunFactoryAsync(this, cancellationToken);
     }

@@ -182,7 +182,7 @@ public sealed partial class CacheFunc
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, isBackgroundRefresh: false, storeResult: true, deadline.Remaining);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: true, isBackgroundRefresh: false, storeResult: true, deadline.Remaining);
         var shared = await RunOnceAsync(run, cancellationToken).ConfigureAwait(false);
         T value;
         var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
@@ -223,7 +223,7 @@ public sealed partial class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
-        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, race: null, isBackgroundRefresh: false, storeResult: invalidated, deadline.Remaining);
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: false, isBackgroundRefresh: false, storeResult: invalidated, deadline.Remaining);
         var own = await RunOnceAsync(here, cancellationToken).ConfigureAwait(false);
         return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
     }
