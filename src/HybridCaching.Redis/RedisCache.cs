@@ -54,7 +54,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private readonly Task<IConnectionMultiplexer> _connecting;
     private readonly bool _ownsMultiplexer;
-    private readonly int _database;
     private readonly string _prefix;
     private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
@@ -124,7 +123,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
         // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
         TaskObservation.ObserveFailure(connecting);
-        _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
@@ -420,7 +418,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
 
         _guard.ThrowIfUnresponsive(new GuardTarget(multiplexer, key));
-        return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
+        return new ValueTask<IDatabase>(multiplexer.GetDatabase(_options.Database ?? -1));
     }
 
     private async Task<IDatabase> WaitForMultiplexerAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
