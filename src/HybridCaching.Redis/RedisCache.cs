@@ -185,7 +185,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         var lockKeys = list.Select(key => (RedisKey)(_lockKeyPrefix + key)).ToArray();
 
         // A race result left under a lock key would answer the next miss with the deleted value. Each command is guarded
-        // on its own: keys of a server that does not answer fail, the others are deleted.
+        // on its own, so the keys of servers that answer are deleted.
         await Task.WhenAll(DeleteKeys(db, valueKeys, cancellationToken), DeleteRaceResults(db, lockKeys, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -394,9 +394,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         return _prefix + key;
     }
 
-    // Fails at once while Redis is known to be down or the server that serves key (default: none, the caller guards each
-    // command) is hung. A first connection attempt is waited for at most connectWait; once a wait of OperationTimeout
-    // has run out, calls that may not wait longer fail at once until the attempt ends.
+    // Fails at once while Redis is known to be down or the server that serves key (default: none) is hung. A first
+    // connection attempt is waited for at most connectWait; once one such wait of OperationTimeout has run out, calls
+    // that may not wait longer fail at once.
     private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
     {
         if (!_connecting.IsCompleted)
