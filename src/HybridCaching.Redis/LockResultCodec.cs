@@ -70,7 +70,7 @@ internal static class LockResultCodec
         }
         catch (Exception ex) when (ex is EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
-            // MessagePack-CSharp's reader raises these for truncated data or lengths beyond Int32.MaxValue: one documented type for callers.
+            // What MessagePack-CSharp's reader raises for truncated data or lengths past Int32.MaxValue: one type for callers.
             throw new MessagePackSerializationException("The lock result is not a {Res, Err} map.", ex);
         }
 

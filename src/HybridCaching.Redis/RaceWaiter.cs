@@ -2,8 +2,7 @@ using StackExchange.Redis;
 
 namespace HybridCaching.Redis;
 
-// A waiter's subscription to the notification channel of one lock key: WaitAsync returns as soon as a leader publishes
-// there, or when the poll delay passes. Each wake-up only means "look again".
+// A waiter's subscription to one lock key's notification channel: each wake-up only means "look again".
 internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, TimeProvider time) : IDisposable
 {
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -18,21 +17,19 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         {
             guard.ThrowIfUnresponsive(target);
 
-            // A notification published while a connection was being restored is lost: look again after every restore.
+            // A notification published while a connection was being restored is lost: wake up on every restore.
             subscriber.Multiplexer.ConnectionRestored += waiter.OnRestored;
             await guard.WaitAsync(subscriber.SubscribeAsync(channel, waiter.OnMessage), target, cancellationToken, budget).ConfigureAwait(false);
             return waiter;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // A subscription that completes later must not stay behind.
-            waiter.Dispose();
+            waiter.Dispose(); // a subscription that completes later must not stay behind
             return null;
         }
     }
 
-    // Returns true at a leader's notification, which is then forgotten (the caller looks again next), false once delay has
-    // passed, null when a restored connection woke it (which tells nothing about the leader).
+    // True at a leader's notification (then forgotten), false once delay has passed, null when a restored connection woke it.
     public async Task<bool?> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         var signal = Volatile.Read(ref _signal);
@@ -44,7 +41,6 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         }
         catch (TimeoutException)
         {
-            // The poll delay passed without a notification: look again anyway.
             return false;
         }
     }
@@ -59,11 +55,11 @@ internal sealed class RaceWaiter(ISubscriber subscriber, RedisChannel channel, T
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            // The connection is gone: so is the subscription.
+            // The connection is gone, and the subscription with it.
         }
     }
 
-    // Equal delegates of these (same waiter, same method) unsubscribe what was subscribed.
+    // Equal delegates (same waiter, same method) unsubscribe what was subscribed.
     private void OnMessage(RedisChannel notified, RedisValue message) => Volatile.Read(ref _signal).TrySetResult();
 
     private void OnRestored(object? sender, ConnectionFailedEventArgs e)

@@ -6,14 +6,11 @@ namespace HybridCaching.Redis;
 
 /// <content>The synchronous path (<see cref="ICacheSyncStorage"/>): StackExchange.Redis's own synchronous commands, which
 /// wait for the reply on the calling thread without any async work underneath (not sync-over-async).</content>
-/// <remarks>Each command is what its async twin sends, behind the same gate: nothing is sent while Redis is known to be
-/// down or hung (a call fails at once), a key held as another type is a miss on a read, and the durations of get,
-/// fetch and set are recorded (<c>hybridcaching.redis.duration</c>). Two differences, both of a synchronous call: it
-/// never waits for an owned multiplexer's first connection attempt (it fails at once, not connected), and it is
-/// bounded by the multiplexer's <see cref="ConfigurationOptions.SyncTimeout"/> (StackExchange.Redis's; 5 s unless
-/// configured) rather than by <see cref="RedisCacheOptions.OperationTimeout"/>. A call on one key that times out after
-/// at least <see cref="RedisCacheOptions.OperationTimeout"/> marks the server that serves the key unresponsive, as an
-/// async call does: the calls that server would serve then fail at once.</remarks>
+/// <remarks>Each command is what its async twin sends, behind the same gate (nothing is sent while Redis is known to be
+/// down or hung; a key held as another type is a miss on a read; durations are recorded). Two differences: a synchronous
+/// call never waits for an owned multiplexer's first connection attempt (it fails at once), and it is bounded by the
+/// multiplexer's <see cref="ConfigurationOptions.SyncTimeout"/> rather than <see cref="RedisCacheOptions.OperationTimeout"/>;
+/// one that times out after at least OperationTimeout marks its key's server unresponsive, as an async call does.</remarks>
 public sealed partial class RedisCache : ICacheSyncStorage
 {
     /// <inheritdoc/>
@@ -23,9 +20,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
     /// <inheritdoc/>
     public byte[]? Get(string key)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         return Synchronously("get", redisKey, redisKey, static (db, key) => (byte[]?)db.StringGet(key), foreignIsMiss: true);
     }
 
@@ -33,9 +28,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
     /// <remarks>A key stored without expiry reports <see cref="Timeout.InfiniteTimeSpan"/> as its time to live.</remarks>
     public CacheFetchResult Fetch(string key)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         return Synchronously("fetch", redisKey, redisKey, static (db, key) => ToFetchResult(db.StringGetWithExpiry(key)), foreignIsMiss: true, CacheFetchResult.NotFound);
     }
 
@@ -43,8 +36,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
     public void Set(string key, byte[] value, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         Synchronously("set", redisKey, (Key: redisKey, Value: value, Ttl: ttl), static (db, set) => db.Execute("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)));
     }
 
@@ -60,8 +52,8 @@ public sealed partial class RedisCache : ICacheSyncStorage
             return;
         }
 
-        // No one key names the server (default): each slot's commands are checked against their own server's mark. As the
-        // async path: every command is tried, the keys of servers that answer are deleted, and the first failure is thrown.
+        // As the async path: each command is checked against its own server's mark, every one is tried, the keys of
+        // servers that answer are deleted, and the first failure is thrown.
         Synchronously(operation: null, default, list, (db, list) =>
         {
             Exception? failure = null;
@@ -78,8 +70,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
                 }
             }
 
-            var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
-            foreach (var slot in IsCluster(db.Multiplexer) ? valueKeys.GroupBy(db.Multiplexer.HashSlot).Select(g => g.ToArray()) : [valueKeys])
+            foreach (var slot in BySlot(db.Multiplexer, list.Select(key => (RedisKey)(_prefix + key)).ToArray()))
             {
                 Try(slot[0], db => db.KeyDelete(slot));
             }
@@ -104,8 +95,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
     public bool RenewIfUnchanged(string key, byte[] expected, TimeSpan ttl)
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         return Synchronously(
             operation: null,
             redisKey,
@@ -113,9 +103,7 @@ public sealed partial class RedisCache : ICacheSyncStorage
             static (db, renew) => (long)db.ScriptEvaluate(RenewScript, [renew.Key], [renew.Expected, Milliseconds(renew.Ttl)]) == 1);
     }
 
-    // One synchronous command (or a few), behind the async path's gate for the server that serves key, its duration
-    // recorded under operation (none for delete and renew, as for their async twins). A read (foreignIsMiss) of a key
-    // held as another type answers miss. A timeout marks key's server unresponsive.
+    // Timed's synchronous twin: one command (or a few) behind the async path's gate for the server that serves key.
     private TResult Synchronously<TState, TResult>(string? operation, RedisKey key, TState state, Func<IDatabase, TState, TResult> command, bool foreignIsMiss = false, TResult miss = default!)
     {
         var started = Stopwatch.GetTimestamp();
@@ -124,12 +112,12 @@ public sealed partial class RedisCache : ICacheSyncStorage
         {
             db = Database(key);
             var result = command(db, state);
-            Record(operation, started, null);
+            RedisTelemetry.Record(operation, started, null);
             return result;
         }
         catch (RedisServerException ex) when (foreignIsMiss && ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
-            Record(operation, started, null);
+            RedisTelemetry.Record(operation, started, null);
             return miss;
         }
         catch (Exception ex)
@@ -140,21 +128,12 @@ public sealed partial class RedisCache : ICacheSyncStorage
                 _guard.MarkUnresponsive(new GuardTarget(db.Multiplexer, key));
             }
 
-            Record(operation, started, ex);
+            RedisTelemetry.Record(operation, started, ex);
             throw;
         }
     }
 
-    private static void Record(string? operation, long started, Exception? failure)
-    {
-        if (operation is not null)
-        {
-            RedisTelemetry.Record(operation, started, failure);
-        }
-    }
-
-    // The async path's checks, none of which waits once the first connection attempt has ended: fails at once while
-    // still connecting, disconnected, or while the server that serves key is known to be hung.
+    // The async path's checks, which do not wait once the first connection attempt has ended.
     private IDatabase Database(RedisKey key)
     {
         if (!_connecting.IsCompleted)

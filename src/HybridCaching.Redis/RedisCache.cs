@@ -13,22 +13,20 @@ namespace HybridCaching.Redis;
 /// entries and stampede locks are compatible with Go's <c>cshum/hybridcache</c> on the same Redis and prefix.
 /// </summary>
 /// <remarks>
-/// <para>Get is <c>GET</c>; Fetch is <c>GET</c> and <c>PTTL</c>; Set is <c>SET … PX</c>; Delete is <c>DEL</c>, split by hash
-/// slot on a cluster, plus the race results under the keys' lock keys; Clear scans <c>prefix*</c> on every primary and
-/// deletes in batches, skipping lock keys, then drops race results, and runs once across servers at a time.</para>
+/// <para>Get is <c>GET</c>; Fetch is <c>GET</c> and <c>PTTL</c>; Set is <c>SET … PX</c>; Delete is <c>DEL</c> (per hash slot
+/// on a cluster) plus the race results under the keys' lock keys; Clear scans <c>prefix*</c> on every primary, deletes in
+/// batches (never lock keys), drops race results, and runs once across servers at a time.</para>
 /// <para>Race follows the Go lock protocol: <c>SET lockKey "1" PX waitFor NX</c> pipelined with <c>GET lockKey</c>, where
 /// lockKey is <see cref="RedisCacheOptions.LockPrefix"/> + <see cref="RedisCacheOptions.Prefix"/> + key (Go's
-/// <c>LockPrefix + key</c> with <see cref="RedisCacheOptions.UnprefixedLockKeys"/>); the winner
-/// runs the work and leaves <c>{Res, Err}</c> under the lock key (<c>PSETEX</c>) for the suppression TTL; the others read it.
-/// On top of that, the winner publishes on the lock key's channel (sharded pub/sub on a cluster) and waiters subscribed to
-/// it look again at once. Waiters poll every <see cref="RedisCacheOptions.RetryDelay"/> until a race shows that leaders
-/// publish, then once a second only (a fallback for a lost notification or a dead leader), until a result is found by a
-/// poll again (a leader that does not publish, such as the Go original's).</para>
-/// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and by the caller's token; each
-/// Redis step of a race also by a third of its waitFor. When Redis is unreachable or hung, Get/Fetch/Set/Delete fail fast
-/// (CacheFunc and HybridCache treat that as a miss) and Race runs the work directly; the multiplexer reconnects by itself.
-/// A lock attempt that reaches Redis after its caller gave up on it and takes the lock is given that caller's result (or
-/// released), so no server waits on a leader that is not running.</para>
+/// <c>LockPrefix + key</c> with <see cref="RedisCacheOptions.UnprefixedLockKeys"/>); the winner runs the work and leaves
+/// <c>{Res, Err}</c> under the lock key (<c>PSETEX</c>) for the suppression TTL; the others read it. The winner also
+/// publishes on the lock key's channel (sharded on a cluster), so subscribed waiters look again at once; they poll every
+/// <see cref="RedisCacheOptions.RetryDelay"/> until leaders are seen to publish, then once a second as a fallback.</para>
+/// <para>Every round trip is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> and the caller's token; each Redis
+/// step of a race also by a third of its waitFor. While Redis is unreachable or hung, Get/Fetch/Set/Delete fail fast
+/// (CacheFunc and HybridCache treat that as a miss) and Race runs the work directly. A lock attempt that takes the lock
+/// after its caller gave up on it is given that caller's result (or released), so no server waits on a leader that is
+/// not running.</para>
 /// </remarks>
 [DebuggerDisplay("RedisCache (prefix '{_prefix,nq}', lock keys '{_lockKeyPrefix,nq}…')")]
 public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewal, IDisposable, ICacheBackplaneSource
@@ -40,56 +38,48 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private static readonly TimeSpan ClearWaitFor = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan ClearSuppression = TimeSpan.FromMilliseconds(300);
 
-    // How often a subscribed waiter looks at the lock while leaders are known to publish their results: a fallback for a
-    // lost notification, or a leader that died (its lock expires), not the way results are learned.
+    // A subscribed waiter's poll while leaders are known to publish: only a fallback (lost notification, dead leader).
     private static readonly TimeSpan NotifiedPollDelay = TimeSpan.FromSeconds(1);
 
-    // Removes a lock key unless it holds the placeholder of a live leader (ARGV[1] = "1"): one key, so cluster-safe.
+    // Lua scripts on one key each (cluster-safe). Removes a lock key unless a live leader's placeholder (ARGV[1]) holds it.
     private const string DeleteResultScript = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
     // Releases a lock still held by its leader's placeholder.
     private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-    // Renews a key's TTL (ARGV[2] ms) only while it holds the bytes read (ARGV[1]): one key, so cluster-safe.
+    // Renews a key's TTL (ARGV[2] ms) only while it holds the bytes read (ARGV[1]).
     private const string RenewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
     private static readonly RedisValue[] PlaceholderArgument = [LockResultCodec.PlaceholderText];
 
     private readonly Task<IConnectionMultiplexer> _connecting;
     private readonly bool _ownsMultiplexer;
-    private readonly int _database;
     private readonly string _prefix;
     private readonly string _lockKeyPrefix;
     private readonly byte[] _lockPrefixBytes;
     private readonly TimeSpan _operationTimeout;
     private readonly TimeProvider _time;
 
-    // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout): not dropped for it.
+    // How long a write waits for an owned multiplexer's first connection attempt (ConnectTimeout).
     private readonly TimeSpan _writeConnectWait;
     private readonly ResponseGuard _guard;
     private readonly CancellationTokenSource _disposing = new();
 
-    // Set once a command has waited OperationTimeout for the first connection in vain: later commands fail fast until
-    // it completes, instead of each waiting again (an unreachable Redis can keep the first attempt going for seconds).
+    // Set once a command waited OperationTimeout for the first connection in vain: later commands fail fast until it ends.
     private volatile bool _connectWaitExpired;
 
-    // Whether the last race this cache waited out, subscribed, was ended by the leader's notification (leaders here
-    // publish; the Go original's do not). While they do, subscribed waiters poll every NotifiedPollDelay instead of every
-    // RetryDelay; a result found by a poll turns polling back on. False until a notification has been seen.
+    // Whether the last race waited out subscribed was ended by the leader's notification (the Go original's leaders do
+    // not publish): while true, subscribed waiters poll every NotifiedPollDelay instead of every RetryDelay.
     private volatile bool _leadersNotify;
     private readonly ILogger _logger;
     private readonly RedisCacheOptions _options;
     private int _topology; // 0 unknown, 1 standalone or sentinel-managed, 2 cluster
     private int _disposed;
 
-    /// <summary>
-    /// Creates a cache over its own multiplexer, configured from a StackExchange.Redis configuration string (e.g.
-    /// <c>localhost:6379,password=…</c>, several endpoints for a cluster, or sentinels with <c>serviceName=…</c>). The cache
-    /// connects in the background and never throws because Redis is down (<c>abortConnect=false</c>); while it is down,
-    /// commands fail at once (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise. Writes issued during
-    /// the first connection attempt wait for it, at most <c>connectTimeout</c>, and are then sent. Disposing the cache
-    /// disposes the multiplexer, without waiting for that attempt.
-    /// </summary>
+    /// <summary>Creates a cache over its own multiplexer, configured from a StackExchange.Redis configuration string (e.g.
+    /// <c>localhost:6379,password=…</c>, several endpoints for a cluster, or sentinels with <c>serviceName=…</c>), as the
+    /// <see cref="ConfigurationOptions"/> constructor does; while Redis is down, commands fail at once
+    /// (<see cref="BacklogPolicy.FailFast"/>) unless the string says otherwise.</summary>
     /// <param name="configuration">The configuration string.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
@@ -98,13 +88,10 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     {
     }
 
-    /// <summary>
-    /// Creates a cache over its own multiplexer, built from <paramref name="configuration"/> (TLS, ACL users, Sentinel,
-    /// Cluster: whatever StackExchange.Redis supports). <see cref="ConfigurationOptions.AbortOnConnectFail"/> is turned off
+    /// <summary>Creates a cache over its own multiplexer, built from <paramref name="configuration"/> (TLS, ACL users,
+    /// Sentinel, Cluster), connecting in the background: <see cref="ConfigurationOptions.AbortOnConnectFail"/> is turned off
     /// so the cache never throws because Redis is down. Writes issued during the first connection attempt wait for it, at
-    /// most <see cref="ConfigurationOptions.ConnectTimeout"/>, and are then sent. Disposing the cache disposes the
-    /// multiplexer, without waiting for that attempt.
-    /// </summary>
+    /// most <see cref="ConfigurationOptions.ConnectTimeout"/>. Disposing the cache disposes the multiplexer.</summary>
     /// <param name="configuration">The configuration (cloned; the caller's instance is not changed).</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
@@ -114,9 +101,9 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     }
 
     /// <summary>Creates a cache over the application's multiplexer, which it shares and does not dispose.</summary>
-    /// <remarks>A multiplexer configured with <see cref="BacklogPolicy.FailFast"/> lets calls fail at once while Redis is
-    /// down; with another policy the cache still fails them at once while <see cref="IConnectionMultiplexer.IsConnected"/>
-    /// is false, and bounds the rest by <see cref="RedisCacheOptions.OperationTimeout"/>.</remarks>
+    /// <remarks>With <see cref="BacklogPolicy.FailFast"/> calls fail at once while Redis is down; with another policy the
+    /// cache still fails them at once while <see cref="IConnectionMultiplexer.IsConnected"/> is false, and bounds the
+    /// rest by <see cref="RedisCacheOptions.OperationTimeout"/>.</remarks>
     /// <param name="multiplexer">The multiplexer.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where faults are logged; none when null.</param>
@@ -136,7 +123,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
         // A multiplexer that could not even be created (bad configuration) fails every call; its exception is observed.
         TaskObservation.ObserveFailure(connecting);
-        _database = options.Database ?? -1;
         _prefix = options.Prefix;
         _lockKeyPrefix = options.UnprefixedLockKeys ? options.LockPrefix : options.LockPrefix + options.Prefix;
         _lockPrefixBytes = Encoding.UTF8.GetBytes(options.LockPrefix);
@@ -163,9 +149,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     /// <inheritdoc/>
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         return Timed("get", _operationTimeout, redisKey, redisKey, static (db, key) => db.StringGetAsync(key), static value => (byte[]?)value, cancellationToken, foreignIsMiss: true);
     }
 
@@ -173,9 +157,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     /// <remarks>A key stored without expiry reports <see cref="Timeout.InfiniteTimeSpan"/> as its time to live.</remarks>
     public ValueTask<CacheFetchResult> FetchAsync(string key, CancellationToken cancellationToken = default)
     {
-        CacheArgument.ThrowIfInvalidKey(key);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         return Timed("fetch", _operationTimeout, redisKey, redisKey, static (db, key) => db.StringGetWithExpiryAsync(key), ToFetchResult, cancellationToken, foreignIsMiss: true);
     }
 
@@ -183,8 +165,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     public async ValueTask SetAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
+        var redisKey = ValueKey(key);
         await Timed("set", _writeConnectWait, redisKey, (Key: redisKey, Value: value, Ttl: ttl), static (db, set) => db.ExecuteAsync("SET", set.Key, set.Value, "PX", Milliseconds(set.Ttl)), static reply => reply, cancellationToken).ConfigureAwait(false);
     }
 
@@ -203,8 +184,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         var valueKeys = list.Select(key => (RedisKey)(_prefix + key)).ToArray();
         var lockKeys = list.Select(key => (RedisKey)(_lockKeyPrefix + key)).ToArray();
 
-        // The race result a recent run left under the lock key would answer the next miss with the deleted value. Each
-        // command is guarded on its own: keys of a server that does not answer fail, the others are deleted.
+        // A race result left under a lock key would answer the next miss with the deleted value. Each command is guarded
+        // on its own, so the keys of servers that answer are deleted.
         await Task.WhenAll(DeleteKeys(db, valueKeys, cancellationToken), DeleteRaceResults(db, lockKeys, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -242,22 +223,23 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     public async ValueTask<bool> RenewIfUnchangedAsync(string key, byte[] expected, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         CacheArgument.ThrowIfInvalidWrite(key, expected, ttl);
-        ThrowIfDisposed();
-        var redisKey = (RedisKey)(_prefix + key);
-        var db = await DatabaseAsync(_writeConnectWait, redisKey, cancellationToken).ConfigureAwait(false);
-        var renew = db.ScriptEvaluateAsync(RenewScript, [redisKey], [expected, Milliseconds(ttl)]);
-        await _guard.WaitAsync(renew, new GuardTarget(db.Multiplexer, redisKey), cancellationToken).ConfigureAwait(false);
-        return (long)await renew.ConfigureAwait(false) == 1;
+        var redisKey = ValueKey(key);
+        return await Timed(
+            operation: null,
+            _writeConnectWait,
+            redisKey,
+            (Key: redisKey, Expected: expected, Ttl: ttl),
+            static (db, renew) => db.ScriptEvaluateAsync(RenewScript, [renew.Key], [renew.Expected, Milliseconds(renew.Ttl)]),
+            static reply => (long)reply == 1,
+            cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends a <c>PING</c> through the cache's connection, bounded like every round trip: by
-    /// <see cref="RedisCacheOptions.OperationTimeout"/> and by <paramref name="cancellationToken"/>. While an owned
-    /// multiplexer is still making its first connection, waits for it, bounded the same way.</summary>
+    /// <summary>Sends a <c>PING</c> through the cache's connection (waiting for a first connection attempt), bounded like
+    /// every round trip by <see cref="RedisCacheOptions.OperationTimeout"/> and <paramref name="cancellationToken"/>.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The round trip's latency, as StackExchange.Redis measured it.</returns>
     /// <exception cref="RedisConnectionException">Redis is not connected (or not yet, after the bound).</exception>
-    /// <exception cref="TimeoutException">Redis did not answer in time; like any timed-out round trip, calls then fail
-    /// at once until it answers again.</exception>
+    /// <exception cref="TimeoutException">Redis did not answer in time (calls then fail at once until it answers).</exception>
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -265,9 +247,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     }
 
     /// <inheritdoc/>
-    /// <remarks>Every call takes part in the race on its own, as another server's would: a process runs one race per key
-    /// at a time when its callers go through a <see cref="CacheFunc"/>, whose single-flight shares the result in
-    /// process. With <see cref="RedisCacheOptions.SkipLock"/> the work runs here, without a lock.</remarks>
+    /// <remarks>Every call races on its own, as another server's would (<see cref="CacheFunc"/>'s single-flight makes that
+    /// one race per key and process). With <see cref="RedisCacheOptions.SkipLock"/> the work runs here, without a lock.</remarks>
     public Task<RaceResult> RaceAsync(
         string key,
         Func<CancellationToken, Task<RaceResult>> fn,
@@ -286,13 +267,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             cancellationToken);
     }
 
-    // One Redis command, bounded like every round trip, its duration recorded (hybridcaching.redis.duration), failures
-    // included. Arguments travel as state and the reply is converted here: a read costs one async method and no closure.
-    // A read (foreignIsMiss) of a key another program holds as another type (a hash, as Microsoft's RedisCache writes; a
-    // list) answers as a miss: only the reply's conversion of "nothing there" is returned, and Redis is not failing.
-    // The key names the server that serves the command (default for PING): the one the guard checks and may mark.
+    // One Redis command on the server that serves key (default for PING), bounded like every round trip, its duration
+    // recorded under operation (none for renew). State and convert avoid a closure. A read (foreignIsMiss) of a key held
+    // as another type (a hash, as Microsoft's RedisCache writes) is a miss: convert gets "nothing there".
     private async ValueTask<TResult> Timed<TState, TReply, TResult>(
-        string operation, TimeSpan connectWait, RedisKey key, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
+        string? operation, TimeSpan connectWait, RedisKey key, TState state, Func<IDatabase, TState, Task<TReply>> command, Func<TReply, TResult> convert, CancellationToken cancellationToken, bool foreignIsMiss = false)
     {
         var started = Stopwatch.GetTimestamp();
         Task<TReply>? pending = null;
@@ -311,7 +290,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
         catch (Exception ex)
         {
-            // A command was sent (pending), so the multiplexer is there.
             var failure = pending is null ? ex : _guard.Failed(ex, pending, TimeSpan.MaxValue, new GuardTarget(Multiplexer, key));
             RedisTelemetry.Record(operation, started, failure);
             ExceptionDispatchInfo.Throw(failure);
@@ -320,12 +298,12 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     }
 
     /// <summary>Disposes the multiplexer when the cache created it.</summary>
-    /// <remarks>Never waits for an owned multiplexer's first connection attempt (an unreachable Redis can keep it going for
-    /// the connect timeout): that multiplexer is closed when the attempt ends. Commands still waiting are failed.</remarks>
+    /// <remarks>Never waits for an owned multiplexer's first connection attempt: that multiplexer is closed when the
+    /// attempt ends. Commands still waiting are failed.</remarks>
     /// <returns>A task that completes when done.</returns>
     public ValueTask DisposeAsync()
     {
-        Dispose(); // closing without letting commands complete does not wait for anything
+        Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -341,13 +319,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         _disposing.Cancel(); // (not disposed: the guard's probe and connection waits may still read its token)
         if (_ownsMultiplexer)
         {
-            // At once, or when the first connection attempt ends.
             _connecting.ContinueWith(static t => CloseNow(Completed(t)), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    // The constructors StackExchange.Redis 2.x offers are marked obsolete in 3.x (which prefers one taking CommandFlags,
-    // missing in 2.x); this one builds with both.
+    // Obsolete in StackExchange.Redis 3.x, whose replacement 2.x lacks: this one builds with both.
     private static RedisConnectionException NotConnected(string message, Exception? innerException = null)
     {
 #pragma warning disable CS0618
@@ -382,11 +358,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private static long Milliseconds(TimeSpan value) => Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
 
-    // Whether a lock attempt (SET … NX) may hold the lock: still in flight, or done and won.
-    private static bool MayHoldLock(Task<RedisResult> lockAttempt)
-        => !lockAttempt.IsCompleted || (lockAttempt.IsCompletedSuccessfully && !Completed(lockAttempt).IsNull);
-
-    // A command's (or the work's) task, a throw while starting it turned into a faulted task (so every one started together is awaited).
+    // A throw while starting a task turned into a faulted task, so every task started together is awaited.
     private static Task<T> Started<T>(Func<Task<T>> start)
     {
         try
@@ -414,10 +386,17 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    // Fails at once while Redis is known to be down, or the server that serves key is hung (key default: no one key, as
-    // for PING or a multi-key command, which the caller guards per command). A first connection attempt is waited for at
-    // most connectWait (OperationTimeout for a read, a step's budget for a race, ConnectTimeout for a write); once a wait of
-    // OperationTimeout has run out, calls that may not wait longer fail at once until the attempt ends.
+    // A single key's arguments checked, then that key with the prefix.
+    private RedisKey ValueKey(string key)
+    {
+        CacheArgument.ThrowIfInvalidKey(key);
+        ThrowIfDisposed();
+        return _prefix + key;
+    }
+
+    // Fails at once while Redis is known to be down or the server that serves key (default: none) is hung. A first
+    // connection attempt is waited for at most connectWait; once one such wait of OperationTimeout has run out, calls
+    // that may not wait longer fail at once.
     private ValueTask<IDatabase> DatabaseAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
     {
         if (!_connecting.IsCompleted)
@@ -439,7 +418,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
 
         _guard.ThrowIfUnresponsive(new GuardTarget(multiplexer, key));
-        return new ValueTask<IDatabase>(multiplexer.GetDatabase(_database));
+        return new ValueTask<IDatabase>(multiplexer.GetDatabase(_options.Database ?? -1));
     }
 
     private async Task<IDatabase> WaitForMultiplexerAsync(TimeSpan connectWait, RedisKey key, CancellationToken cancellationToken)
@@ -447,12 +426,11 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         try
         {
-            // WhenAny: a failed attempt is not thrown here but reported by DatabaseAsync, as a connection failure.
+            // WhenAny: a failed attempt is reported by DatabaseAsync, as a connection failure.
             await Task.WhenAny(_connecting).WaitAsync(connectWait, _time, waiting.Token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            // Only a wait of the full OperationTimeout makes later reads fail fast; a race's shorter budget does not.
             if (connectWait >= _operationTimeout)
             {
                 _connectWaitExpired = true;
@@ -483,15 +461,17 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private RedisChannel Channel(IConnectionMultiplexer multiplexer, string name)
         => IsCluster(multiplexer) ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
 
-    // DEL of many keys, one command per hash slot on a cluster.
-    private Task DeleteKeys(IDatabase db, RedisKey[] keys, CancellationToken cancellationToken) => IsCluster(db.Multiplexer)
-        ? Task.WhenAll(keys.GroupBy(db.Multiplexer.HashSlot).Select(slot => Guarded(db, slot.First(), () => db.KeyDeleteAsync(slot.ToArray()), cancellationToken)).ToList())
-        : Guarded(db, keys[0], () => db.KeyDeleteAsync(keys), cancellationToken);
+    // Keys grouped for one DEL each: all together, or by hash slot on a cluster.
+    private IEnumerable<RedisKey[]> BySlot(IConnectionMultiplexer multiplexer, RedisKey[] keys)
+        => IsCluster(multiplexer) ? keys.GroupBy(multiplexer.HashSlot).Select(slot => slot.ToArray()) : [keys];
+
+    private Task DeleteKeys(IDatabase db, RedisKey[] keys, CancellationToken cancellationToken)
+        => Task.WhenAll(BySlot(db.Multiplexer, keys).Select(slot => Guarded(db, slot[0], () => db.KeyDeleteAsync(slot), cancellationToken)).ToList());
 
     private Task DeleteRaceResults(IDatabase db, RedisKey[] lockKeys, CancellationToken cancellationToken)
         => Task.WhenAll(lockKeys.Select(lockKey => Guarded(db, lockKey, () => db.ScriptEvaluateAsync(DeleteResultScript, [lockKey], PlaceholderArgument), cancellationToken)));
 
-    // One command on the server that serves key, not sent while that server is marked unresponsive, bounded like every round trip.
+    // One command, not sent while the server that serves key is marked unresponsive, bounded like every round trip.
     private async Task Guarded<T>(IDatabase db, RedisKey key, Func<Task<T>> start, CancellationToken cancellationToken)
     {
         var target = new GuardTarget(db.Multiplexer, key);
@@ -508,8 +488,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
         var started = _time.GetTimestamp();
 
-        // A Redis step of the race (the first connection, a lock attempt, the subscription) may take OperationTimeout and a
-        // third of waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
+        // A Redis step of the race (connection, lock attempt, subscription) may take OperationTimeout and a third of
+        // waitFor at most: when Redis cannot answer within that, the work runs here with the rest.
         var stepBudget = state.WaitFor / 3 < _operationTimeout ? state.WaitFor / 3 : _operationTimeout;
         RaceWaiter? waiter = null;
         var subscribeTried = !_options.NotifyWaiters;
@@ -536,8 +516,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
                 {
-                    // Redis is unreachable or hung (or its multiplexer was disposed): never fail the caller for it, run the work
-                    // here. A lock attempt still in flight that takes the lock all the same is handed this run's result.
+                    // Redis is unreachable, hung or disposed: run the work here. A lock attempt still in flight that takes
+                    // the lock all the same is handed this run's result.
                     LogLockUnavailable(_logger, state.Key, ex.Message);
                     var run = Started(() => state.Fn(cancellationToken));
                     _ = HandOverLateLockAsync(db, set, run, state, cancellationToken);
@@ -552,9 +532,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
                 if (acquired)
                 {
-                    // The write is sent before this process's callers get their result (its later commands follow it on the
-                    // connection), but not waited for: a hung Redis must not turn a computed value into a timeout. An
-                    // abandoned run (timeout, or every waiter cancelled) leaves no result: the lock is released for a waiter.
+                    // The write is sent before the callers get their result, not waited for: a hung Redis must not turn a
+                    // computed value into a timeout. An abandoned run leaves no result: the lock is released for a waiter.
                     var run = Started(() => state.Fn(cancellationToken));
                     await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     _ = SettleLockAsync(db, Payload(run, cancellationToken), state, attemptStarted);
@@ -574,7 +553,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
                     }
                     catch (MessagePackSerializationException ex)
                     {
-                        // Not a result we can read: do the work rather than fail or wait for nothing.
                         LogUnreadableResult(_logger, state.Key, ex.Message);
                         return await state.Fn(cancellationToken).ConfigureAwait(false);
                     }
@@ -582,7 +560,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
 
                 if (!subscribeTried)
                 {
-                    // Subscribe, then look again at once: a result written before the subscription took effect is seen.
+                    // Then look again at once: a result written before the subscription took effect is seen.
                     subscribeTried = true;
                     waiter = await RaceWaiter.TrySubscribeAsync(db.Multiplexer.GetSubscriber(), Channel(db.Multiplexer, state.LockKey), _time, _guard, new GuardTarget(db.Multiplexer, state.LockKey), stepBudget, cancellationToken).ConfigureAwait(false);
                     if (waiter is not null)
@@ -616,7 +594,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     }
 
     // Never throws. A lock attempt its caller gave up on that took the lock all the same gets the result of the run done
-    // instead, or is released when there is none, so no server waits on a leader that is not running.
+    // instead, or is released when there is none.
     private async Task HandOverLateLockAsync(IDatabase? db, Task<RedisResult>? lockAttempt, Task<RaceResult>? run, RaceState state, CancellationToken runToken)
     {
         if (db is null || lockAttempt is null)
@@ -625,7 +603,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
         }
 
         await ((Task)lockAttempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!MayHoldLock(lockAttempt))
+        if (!lockAttempt.IsCompletedSuccessfully || Completed(lockAttempt).IsNull)
         {
             return;
         }
@@ -641,8 +619,8 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     }
 
     // Never throws. Hands a lock this process holds to its waiters: payload written under it (PSETEX), or the lock released
-    // when there is none or the server refuses it; then publishes for the waiters. A failed attempt is retried until the
-    // lock would expire by itself: lockedAt is when the winning lock attempt was sent, the lock is ours until lockedAt + waitFor.
+    // when there is none or the server refuses it; then publishes. A failure is retried until the lock would expire by
+    // itself (lockedAt, when the winning attempt was sent, + waitFor).
     private async Task SettleLockAsync(IDatabase db, byte[]? payload, RaceState state, long lockedAt)
     {
         var retryDelay = TimeSpan.FromMilliseconds(50);
@@ -674,7 +652,6 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             }
             catch (ObjectDisposedException ex)
             {
-                // The multiplexer is gone: nothing more can be written; the lock expires by itself.
                 LogResultNotWritten(_logger, state.Key, ex.Message);
                 return;
             }
@@ -704,21 +681,21 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
             throw NotConnected("Not every Redis primary is connected; nothing was cleared.");
         }
 
-        // A clear needs every primary: one that does not answer fails it at once, before anything is deleted.
+        // One primary that does not answer fails the clear before anything is deleted.
         primaries.ForEach(server => _guard.ThrowIfUnresponsive(GuardTarget.Of(server)));
 
         foreach (var server in primaries)
         {
             await ScanAsync(server, db.Database, RedisGlob.Escape(_prefix) + "*", keys => DeleteKeys(db, keys, cancellationToken), excludeLockKeys: true, cancellationToken).ConfigureAwait(false);
 
-            // Race results left by recent runs would answer the next miss with a cleared value (live locks are kept).
+            // Race results would answer the next miss with a cleared value (live locks are kept).
             await ScanAsync(server, db.Database, RedisGlob.Escape(_lockKeyPrefix) + "*", keys => DeleteRaceResults(db, keys, cancellationToken), excludeLockKeys: false, cancellationToken).ConfigureAwait(false);
         }
 
         return new RaceResult(null);
     }
 
-    // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys (and guards its commands).
+    // SCAN on one server, each page bounded like any round trip; onBatch gets each page's keys and guards its commands.
     private async Task ScanAsync(IServer server, int database, string pattern, Func<RedisKey[], Task> onBatch, bool excludeLockKeys, CancellationToken cancellationToken)
     {
         RedisValue cursor = 0;
@@ -766,7 +743,7 @@ public sealed partial class RedisCache : ICacheAdapter, ICacheRace, ICacheRenewa
     private sealed record RaceState(
         RedisCache Cache, string Key, string LockKey, Func<CancellationToken, Task<RaceResult>> Fn, TimeSpan WaitFor, TimeSpan Ttl);
 
-    // The result of a task that has completed successfully (the caller checked): reading it does not block.
+    // The result of a task the caller saw complete successfully: reading it does not block.
     private static T Completed<T>(Task<T> task)
     {
         Debug.Assert(task.IsCompletedSuccessfully, "Read only once completed.");

@@ -3,14 +3,11 @@ namespace HybridCaching.Redis;
 /// <summary>Settings of a <see cref="RedisCache"/>.</summary>
 public sealed class RedisCacheOptions
 {
-    /// <summary>
-    /// Prepended to every key; lock keys are <see cref="LockPrefix"/> + prefix + key (see <see cref="UnprefixedLockKeys"/>).
-    /// Caches with different prefixes on one Redis never see each other's values or race results. Use the same prefix as
-    /// Go services that share the entries.
-    /// </summary>
-    /// <remarks><see cref="RedisCache.ClearAsync"/> deletes every key that starts with the prefix, so it refuses a prefix
-    /// that ends in a letter or digit: <c>tenant1</c> would also clear <c>tenant10</c>. End the prefix with a separator
-    /// such as <c>:</c> (<c>tenant1:</c>).</remarks>
+    /// <summary>Prepended to every key; lock keys are <see cref="LockPrefix"/> + prefix + key (see
+    /// <see cref="UnprefixedLockKeys"/>). Caches with different prefixes on one Redis never see each other's values or race
+    /// results. Use the same prefix as Go services that share the entries.</summary>
+    /// <remarks><see cref="RedisCache.ClearAsync"/> refuses a prefix that ends in a letter or digit (<c>tenant1</c> would
+    /// also clear <c>tenant10</c>): end it with a separator such as <c>:</c>.</remarks>
     /// <value>Default empty.</value>
     public string Prefix { get; set; } = string.Empty;
 
@@ -18,15 +15,11 @@ public sealed class RedisCacheOptions
     /// <value>Default <c>!lock!</c>, as in the Go original.</value>
     public string LockPrefix { get; set; } = "!lock!";
 
-    /// <summary>
-    /// Form lock keys as the Go original does, <see cref="LockPrefix"/> + key, without <see cref="Prefix"/>: turn it on
-    /// when .NET and Go services share entries under a non-empty prefix, so that they honour each other's locks. With an
-    /// empty prefix both forms are the same key.
-    /// </summary>
-    /// <remarks>The cost: caches that differ only by <see cref="Prefix"/> then share lock keys, so a miss on one can
-    /// wait for a run on another and receive that run's result (another prefix's value) for up to the suppression
-    /// window (2 s from CacheFunc), and Clear drops the other caches' recent race results. Give each such cache its own
-    /// <see cref="LockPrefix"/> to keep them apart.</remarks>
+    /// <summary>Form lock keys as the Go original does, <see cref="LockPrefix"/> + key, without <see cref="Prefix"/>: turn
+    /// it on when .NET and Go services share entries under a non-empty prefix, so that they honour each other's locks.</summary>
+    /// <remarks>Caches that differ only by <see cref="Prefix"/> then share lock keys: a miss on one can receive a run's
+    /// result from another (another prefix's value) within the suppression window (2 s from CacheFunc), and Clear drops
+    /// the others' recent race results. Give each such cache its own <see cref="LockPrefix"/>.</remarks>
     /// <value>Default <see langword="false"/>.</value>
     public bool UnprefixedLockKeys { get; set; }
 
@@ -39,11 +32,8 @@ public sealed class RedisCacheOptions
     /// <value>Default <see langword="false"/>.</value>
     public bool SkipLock { get; set; }
 
-    /// <summary>
-    /// Publish a notification when a race result is written, and let waiters subscribe to it, so they learn the result
-    /// at once instead of at their next poll. Waiters keep polling as a fallback (for leaders that do not publish, such
-    /// as the Go original).
-    /// </summary>
+    /// <summary>Publish a notification when a race result is written, and let waiters subscribe to it, so they learn the
+    /// result at once; they keep polling as a fallback (for leaders that do not publish, such as the Go original's).</summary>
     /// <value>Default <see langword="true"/>.</value>
     public bool NotifyWaiters { get; set; } = true;
 
@@ -51,26 +41,20 @@ public sealed class RedisCacheOptions
     /// <value>Default a random 50–200 ms, as in the Go original.</value>
     public Func<int, TimeSpan> RetryDelay { get; set; } = static _ => TimeSpan.FromMilliseconds(Random.Shared.Next(50, 201));
 
-    /// <summary>
-    /// How long one Redis round trip may take before it counts as "Redis cannot answer": Get/Fetch/Set/Delete then fail
-    /// with a <see cref="TimeoutException"/> (CacheFunc and HybridCache treat that as a miss) and a race runs its work
-    /// here. A round trip is also bounded by what is left of the caller's waitFor. After such a timeout the cache fails
-    /// every call at once until the server answers a <c>PING</c> again, so a hung server costs one timeout, not one per call.
-    /// </summary>
+    /// <summary>How long one Redis round trip may take before it counts as "Redis cannot answer": Get/Fetch/Set/Delete then
+    /// fail with a <see cref="TimeoutException"/> (CacheFunc and HybridCache treat that as a miss) and a race runs its work
+    /// here. The calls that server serves then fail at once until it answers a <c>PING</c>: a hung server costs one
+    /// timeout, not one per call.</summary>
     /// <value>Default 500 ms. Raise it for values of many megabytes on slow links.</value>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>
-    /// Let <see cref="RedisCache.ClearAsync"/> run with an empty <see cref="Prefix"/>, which deletes every key of the
-    /// database except lock keys. Without it, such a Clear throws <see cref="InvalidOperationException"/>.
-    /// </summary>
+    /// <summary>Let <see cref="RedisCache.ClearAsync"/> run with an empty <see cref="Prefix"/>, deleting every key of the
+    /// database except lock keys; without it, such a Clear throws <see cref="InvalidOperationException"/>.</summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool AllowClearingWholeDatabase { get; set; }
 
-    /// <summary>
-    /// How <see cref="HybridCache"/> instances over this cache (on any number of servers, same prefix) drop their memory
-    /// copies when one of them writes or removes a key. See docs/architecture.md (consistency and cost).
-    /// </summary>
+    /// <summary>How <see cref="HybridCache"/> instances over this cache (same prefix, any servers) drop their memory copies
+    /// when one of them writes or removes a key. See docs/architecture.md (consistency and cost).</summary>
     /// <value>Default <see cref="RedisBackplaneMode.PubSub"/>.</value>
     public RedisBackplaneMode Backplane { get; set; } = RedisBackplaneMode.PubSub;
 

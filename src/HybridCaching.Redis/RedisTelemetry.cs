@@ -12,9 +12,10 @@ internal static class RedisTelemetry
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "hybridcaching.redis.duration", "s", "How long Redis operations took (tag operation; error.type on failure).");
 
-    public static void Record(string operation, long startedTimestamp, Exception? failure)
+    // Nothing is recorded without an operation (renew and delete are not measured).
+    public static void Record(string? operation, long startedTimestamp, Exception? failure)
     {
-        if (!Duration.Enabled)
+        if (operation is null || !Duration.Enabled)
         {
             return;
         }

@@ -8,20 +8,18 @@ namespace HybridCaching.Redis;
 
 // Bounds every Redis round trip by OperationTimeout and the caller's token. A server that lets one run past it (hung:
 // SIGSTOP, a stalled network) is marked unresponsive: the calls it would serve fail at once until it answers a PING of its
-// own (or stopping fires). Only that server: on a cluster, keys of the other nodes go on using Redis; standalone and
-// Sentinel have one server (the primary), so there the whole Redis fails fast, as it did before servers were told apart.
-// A call abandoned at its bound is observed, so a late failure raises no UnobservedTaskException.
+// own (or stopping fires). Only that server: on a cluster, the other nodes' keys go on using Redis. A call abandoned at
+// its bound is observed, so a late failure raises no UnobservedTaskException.
 internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly ConcurrentDictionary<EndPoint, bool> _unresponsive = new();
 
-    // How many servers are marked: read on every call, so that nothing is looked up while none is.
+    // How many servers are marked: while none is, a call costs one volatile read and no lookup.
     private int _marked;
 
-    // Fails at once while the server the target would reach is marked. One volatile read while no server is; the key's
-    // server is found (locally, from its hash slot) only while one is.
+    // Fails at once while the server the target would reach is marked.
     public void ThrowIfUnresponsive(in GuardTarget target)
     {
         if (Volatile.Read(ref _marked) != 0 && target.Resolve() is { } endPoint && _unresponsive.ContainsKey(endPoint))
@@ -30,8 +28,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
     }
 
-    // A budget shorter than the operation timeout (what a race can give this step of its waitFor) that runs out fails the
-    // call only: the server is not marked unresponsive for it.
+    // A budget shorter than the operation timeout (a race step's) that runs out fails the call only, marking nothing.
     public async Task WaitAsync(Task pending, GuardTarget target, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
         try
@@ -44,12 +41,12 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
     }
 
-    // WaitAsync in one method less (for the hot path): the caller sends a failure of the task returned through Failed.
+    // WaitAsync without its async frame (for the hot path): the caller passes a failure through Failed.
     public Task Bound(Task pending, TimeSpan budget, CancellationToken cancellationToken)
         => pending.IsCompleted ? pending : pending.WaitAsync(budget < timeout ? budget : timeout, time, cancellationToken);
 
-    // A command abandoned at its bound or on cancellation is observed; running out of the operation timeout (not a shorter
-    // budget) marks the target's server unresponsive. Returns the exception to throw.
+    // Returns the exception to throw. A command abandoned at its bound or on cancellation is observed; running out of the
+    // operation timeout (not a shorter budget) marks the target's server unresponsive.
     public Exception Failed(Exception failure, Task pending, TimeSpan budget, in GuardTarget target)
     {
         if (pending.IsCompleted || failure is not (TimeoutException or OperationCanceledException))
@@ -72,8 +69,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         return new TimeoutException($"Redis{(endPoint is null ? null : " at " + endPoint)} did not answer within {(long)timeout.TotalMilliseconds} ms.");
     }
 
-    // Marks the target's server unresponsive (a command on it ran past the operation timeout) and starts its probe, unless
-    // it is marked already; returns that server, null when none is known (a keyless command on a cluster).
+    // Marks the target's server and starts its probe, unless marked already; returns that server, null when none is known.
     public EndPoint? MarkUnresponsive(in GuardTarget target)
     {
         var endPoint = target.Resolve();
@@ -87,8 +83,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         return endPoint;
     }
 
-    // Never throws: PINGs the server until it answers one in time (or the cache is disposed), then lets its calls through
-    // again. A server that no longer serves any slot (failed over) is pinged all the same: no key reaches it meanwhile.
+    // Never throws: PINGs the server until it answers one in time (or the cache is disposed), then unmarks it.
     private async Task ProbeAsync(IConnectionMultiplexer multiplexer, EndPoint endPoint)
     {
         while (!stopping.IsCancellationRequested)
@@ -109,7 +104,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
                 LogResponsiveAgain(logger, endPoint);
                 return;
             }
-#pragma warning disable CA1031 // a failed probe only means "not yet": try again after the interval (the loop ends once stopping)
+#pragma warning disable CA1031 // a failed probe only means "not yet"
             catch (Exception)
 #pragma warning restore CA1031
             {
@@ -117,8 +112,7 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
         }
     }
 
-    // The probe's PING: the whole Redis through a database behind a proxy; null (stop probing) for a server the
-    // multiplexer no longer lists, which no key reaches any more.
+    // Behind a proxy the whole Redis is pinged; null (stop probing) for a server the multiplexer no longer lists.
     private static Task? Ping(IConnectionMultiplexer multiplexer, EndPoint endPoint)
     {
         try
@@ -138,9 +132,8 @@ internal sealed partial class ResponseGuard(TimeSpan timeout, TimeProvider time,
     private static partial void LogResponsiveAgain(ILogger logger, EndPoint endPoint);
 }
 
-// The server a command goes to, as the guard sees it: one the caller names (a SCAN), or the one serving a key, found only
-// when the guard needs it (locally: the multiplexer's slot map, no round trip). A keyless command (PING) on a cluster has
-// no known server: it is neither stopped nor marked. Default: no server (the probe's own PING).
+// The server a command goes to: one the caller names (a SCAN), or the one serving a key, found only when the guard needs
+// it (from the slot map, no round trip). A keyless command on a cluster, or default, has none: neither stopped nor marked.
 internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisKey key, EndPoint? server = null)
 {
     public IConnectionMultiplexer? Multiplexer => multiplexer;
@@ -165,9 +158,8 @@ internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisK
                 return owner.EndPoint;
             }
 
-            // GetServer falls back to any connected primary when the key's own cannot be selected (its connection is down,
-            // the slot map not known yet), and a server's cluster configuration may predate a failover: the key's server is
-            // known only when the two agree, and nothing is marked or stopped for the key otherwise.
+            // GetServer falls back to another primary when the key's own cannot be selected, and a cluster configuration
+            // may predate a failover: the key's server is known only when the two agree.
             return key != default(RedisKey) && owner.ClusterConfiguration?.GetBySlot(key)?.EndPoint is { } slotOwner && slotOwner.Equals(owner.EndPoint)
                 ? owner.EndPoint
                 : null;
@@ -178,7 +170,7 @@ internal readonly struct GuardTarget(IConnectionMultiplexer? multiplexer, RedisK
         }
         catch (Exception ex) when (ex is InvalidOperationException or RedisException or ObjectDisposedException or ArgumentException)
         {
-            return null; // no server serves it now: nothing to stop or mark
+            return null;
         }
     }
 }

@@ -66,8 +66,7 @@ internal static class BackplaneMessage
             return cleared && message.Length == HeaderLength;
         }
 
-        // Read in place (this runs for every message received); each length is checked against what is left before its
-        // key is read.
+        // Read in place (this runs for every message received), each length checked against what is left.
         var rest = message[HeaderLength..];
         while (!rest.IsEmpty)
         {
@@ -87,8 +86,7 @@ internal static class BackplaneMessage
         return true;
     }
 
-    // BinaryWriter.Write(string)'s length prefix (7 bits a byte, low first), read from a span; false when truncated or
-    // longer than an int.
+    // BinaryWriter.Write(string)'s length prefix (7 bits a byte, low first); false when truncated or longer than an int.
     private static bool TryRead7BitLength(ReadOnlySpan<byte> source, out int value, out int consumed)
     {
         value = 0;

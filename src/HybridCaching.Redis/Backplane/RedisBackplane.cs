@@ -6,11 +6,10 @@ using StackExchange.Redis;
 namespace HybridCaching.Redis;
 
 // Announcements travel on one pub/sub channel per prefix (sharded on a cluster), coalesced over BackplaneCoalesceWindow;
-// with KeyspaceNotifications, Redis's own keyspace events announce every write, whoever made it. A dropped subscription
-// (reconnect, failover) is a gap: when it is restored the listener clears its level. A publish that fails (or runs past
-// OperationTimeout) is not lost: its keys stay pending and are announced again, with whatever was announced meanwhile,
-// every RetryInterval and at once when a connection is restored, until a publish succeeds. Pending keys are bounded:
-// past PendingKeyLimit they are replaced by one clear, which covers them all.
+// with KeyspaceNotifications, Redis's own keyspace events announce every write. A dropped subscription (reconnect,
+// failover) is a gap: when it is restored the listener clears its level. The keys of a failed publish stay pending and
+// are announced again every RetryInterval, and at once on a restored connection, until a publish succeeds; past
+// PendingKeyLimit they are replaced by one clear.
 internal sealed partial class RedisBackplane(
     Task<IConnectionMultiplexer> connecting,
     Func<IConnectionMultiplexer, string, RedisChannel> channelOf,
@@ -34,7 +33,7 @@ internal sealed partial class RedisBackplane(
     private int _disposed;
     private bool _publishFailing; // read and written by the pump only
 
-    // Counters for tests and the load benchmark (incremented with Interlocked).
+    // Counters for tests and benchmarks (Interlocked).
     internal long MessagesPublished;
     internal long KeysPublished;
     internal long MessagesReceived;
@@ -43,12 +42,11 @@ internal sealed partial class RedisBackplane(
     internal long Gaps;
     internal long PublishesFailed;
 
-    // How many keys a failed publish may leave pending before they are announced as one clear (changed by tests only).
+    // Changed by tests only.
     internal int PendingKeyLimit = 10_000;
 
     internal Task Subscribed => _subscribed.Task;
 
-    // Connects and subscribes in the background, then publishes what is announced.
     public RedisBackplane Start()
     {
         _running = RunAsync();
@@ -81,8 +79,7 @@ internal sealed partial class RedisBackplane(
 
         _queue.Writer.TryComplete();
         _stopping.Cancel();
-        var multiplexer = _multiplexer;
-        if (multiplexer is not null)
+        if (_multiplexer is { } multiplexer)
         {
             multiplexer.ConnectionRestored -= OnConnectionRestored;
             try
@@ -94,7 +91,7 @@ internal sealed partial class RedisBackplane(
                     subscriber.Unsubscribe(_keyspaceChannel, null, CommandFlags.FireAndForget);
                 }
             }
-#pragma warning disable CA1031 // best effort: a closed multiplexer has no subscription left anyway
+#pragma warning disable CA1031 // best effort: a closed multiplexer has no subscription left
             catch (Exception ex)
 #pragma warning restore CA1031
             {
@@ -103,7 +100,7 @@ internal sealed partial class RedisBackplane(
         }
     }
 
-    // Never throws: connects, subscribes (retrying until it works), then publishes what is queued.
+    // Never throws: connects, subscribes (retrying until it works), then publishes what is announced.
     private async Task RunAsync()
     {
         try
@@ -182,8 +179,7 @@ internal sealed partial class RedisBackplane(
             readable ??= reader.WaitToReadAsync(_stopping.Token).AsTask();
             if (clear || keys.Count > 0)
             {
-                // Pending after a failed publish: tried again after the interval, on a restored connection, or with the
-                // next announcement.
+                // Pending after a failed publish: tried again after the interval, on reconnection, or with the next announcement.
                 var reconnected = Volatile.Read(ref _reconnected);
                 await Task.WhenAny(readable, reconnected.Task, Task.Delay(RetryInterval, options.TimeProvider, _stopping.Token)).ConfigureAwait(false);
                 _stopping.Token.ThrowIfCancellationRequested();
@@ -240,8 +236,7 @@ internal sealed partial class RedisBackplane(
         }
     }
 
-    // Adds what was announced (after the coalescing window) to keys; true when a clear was announced (which covers every
-    // key announced before it, so those are dropped).
+    // Adds what was announced (after the coalescing window) to keys; true when a clear was, which drops the keys before it.
     private async Task<bool> TakeAnnouncementsAsync(ChannelReader<string?> reader, HashSet<string> keys)
     {
         var window = options.BackplaneCoalesceWindow;
@@ -305,7 +300,6 @@ internal sealed partial class RedisBackplane(
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Kept: announced again on the next attempt. The other instances keep their copies meanwhile.
             Interlocked.Increment(ref PublishesFailed);
             if (!_publishFailing)
             {
@@ -319,8 +313,7 @@ internal sealed partial class RedisBackplane(
 
     private void OnMessage(RedisValue value)
     {
-        var bytes = (byte[]?)value;
-        if (bytes is null)
+        if ((byte[]?)value is not { } bytes)
         {
             return;
         }

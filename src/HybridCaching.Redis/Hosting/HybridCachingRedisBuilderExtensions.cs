@@ -45,8 +45,7 @@ public static class HybridCachingRedisBuilderExtensions
         });
     }
 
-    /// <summary>Adds the hybrid level (<see cref="HybridCache"/>): Redis upstream, memory downstream; adds those two
-    /// levels when not added yet.</summary>
+    /// <summary>Adds the hybrid level (<see cref="HybridCache"/>): Redis upstream, memory downstream (added when missing).</summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
     public static HybridCachingBuilder AddHybrid(this HybridCachingBuilder builder)
@@ -70,8 +69,8 @@ public static class HybridCachingRedisBuilderExtensions
     }
 
     /// <summary>Adds a health check of the Redis level (a PING through its connection) to the app's health checks.</summary>
-    /// <remarks>It needs the Redis level (<see cref="AddRedis"/> or <see cref="AddHybrid"/>, before or after this call):
-    /// without it the host fails at start, naming the fix.</remarks>
+    /// <remarks>Without the Redis level (<see cref="AddRedis"/> or <see cref="AddHybrid"/>, in any order) the host fails
+    /// at start, naming the fix.</remarks>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The check's name.</param>
     /// <param name="failureStatus">What a failed check reports.</param>

@@ -4,22 +4,14 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace HybridCaching.Hosting;
 
 /// <summary>Reports the Redis level healthy when a PING through its connection answers.</summary>
-/// <remarks>Registered by <see cref="Microsoft.Extensions.DependencyInjection.HybridCachingRedisBuilderExtensions.AddRedisHealthCheck"/>. The PING is
-/// <see cref="RedisCache.PingAsync"/>: bounded like every round trip of the cache by
-/// <see cref="RedisCacheOptions.OperationTimeout"/>, and on a fresh host it waits (bounded the same way) for the first
-/// connection rather than reporting it as a failure. A cache over Redis keeps serving (from memory, or by running the
-/// factory) while Redis is down, so an unhealthy Redis is worth an alert, not necessarily a restart.</remarks>
-public sealed class RedisHealthCheck : IHealthCheck
+/// <remarks>Registered by <see cref="Microsoft.Extensions.DependencyInjection.HybridCachingRedisBuilderExtensions.AddRedisHealthCheck"/>.
+/// The PING is <see cref="RedisCache.PingAsync"/>, bounded by <see cref="RedisCacheOptions.OperationTimeout"/> (on a fresh
+/// host it waits, bounded the same way, for the first connection). A cache keeps serving while Redis is down, so an
+/// unhealthy Redis is worth an alert, not necessarily a restart.</remarks>
+/// <param name="cache">The Redis level.</param>
+public sealed class RedisHealthCheck(RedisCache cache) : IHealthCheck
 {
-    private readonly RedisCache _cache;
-
-    /// <summary>Creates the check.</summary>
-    /// <param name="cache">The Redis level.</param>
-    public RedisHealthCheck(RedisCache cache)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        _cache = cache;
-    }
+    private readonly RedisCache _cache = cache ?? throw new ArgumentNullException(nameof(cache));
 
     /// <inheritdoc/>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
