@@ -46,8 +46,8 @@ public sealed partial class CacheFunc
     private async ValueTask<T> UncachedAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: false, isBackgroundRefresh: false, storeResult: false, _waitFor);
-        var shared = await RunOnceAsync(run, cancellationToken).ConfigureAwait(false);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, Race: null, IsBackgroundRefresh: false, StoreResult: false);
+        var shared = await RunOnceAsync(run, _waitFor, cancellationToken).ConfigureAwait(false);
         if (run.Produced is { } produced && ReferenceEquals(produced, shared.Value))
         {
             return run.ProducedValue!;

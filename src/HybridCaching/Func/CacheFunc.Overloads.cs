@@ -30,7 +30,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoWithoutContextAsync(key, fn, static (fn, _, token) => fn(token), options, cancellationToken);
+        return DoAsync(key, fn, static (fn, _, token) => fn(token), options, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -93,7 +93,7 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoWithoutContextAsync(key, (fn, state), static (call, _, token) => call.fn(call.state, token), options: null, cancellationToken);
+        return DoAsync(key, (fn, state), static (call, _, token) => call.fn(call.state, token), options: null, tags: null, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -146,7 +146,7 @@ public sealed partial class CacheFunc
     {
         ArgumentNullException.ThrowIfNull(fn);
         return DoCoreAsync<byte[], RawBytesPayloadFormat, Func<CancellationToken, Task<byte[]>>>(
-            key, new(static (fn, _, token) => fn(token), fn, takesContext: false), default, cancellationToken);
+            key, new(static (fn, _, token) => fn(token), fn), default, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a
@@ -161,8 +161,4 @@ public sealed partial class CacheFunc
         return DoCoreAsync<byte[], RawBytesPayloadFormat, Func<CacheFuncContext, CancellationToken, Task<byte[]>>>(
             key, new(static (fn, context, token) => fn(context, token), fn), default, cancellationToken);
     }
-
-    // A factory that takes no context (a lambda given only a token) runs without one: a miss allocates none for it.
-    private ValueTask<T> DoWithoutContextAsync<TState, T>(string key, TState state, Func<TState, CacheFuncContext, CancellationToken, Task<T>> adapter, CacheEntryOptions? options, CancellationToken cancellationToken)
-        => DoCoreAsync<T, SerializerPayloadFormat<T>, TState>(key, new(adapter, state, options, tags: null, takesContext: false), SerializerFormat<T>(), cancellationToken);
 }

@@ -40,8 +40,8 @@ public sealed partial class CacheFunc
                 return;
             }
 
-            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: true, isBackgroundRefresh: true, storeResult: true, deadline.Remaining) { StaleValue = stale };
-            await RunOnceAsync(run, timeout.Token).ConfigureAwait(false);
+            var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: true, StoreResult: true) { StaleValue = stale };
+            await RunOnceAsync(run, deadline.Remaining, timeout.Token).ConfigureAwait(false);
             CacheTelemetry.Count(CacheTelemetry.Refreshes, _tags, "outcome", "ok");
         }
 #pragma warning disable CA1031 // a failed refresh must not surface anywhere: the stale value stays in use

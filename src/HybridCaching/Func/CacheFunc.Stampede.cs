@@ -6,11 +6,21 @@ namespace HybridCaching;
 // across servers when the cache offers one (ICacheRace, detected once by the constructor).
 public sealed partial class CacheFunc
 {
-    // Joins the key's run under way in this process, or starts run as it: it races run's factory across servers through
+    // Joins the key's run under way in this process, or starts one: it races run's factory across servers through
     // run.Race, or runs it here when there is none. Whichever caller starts it, every caller gets the same result.
-    private ValueTask<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
+    private Task<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, TimeSpan waitFor, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
-        => _local.RunAsync(run, cancellationToken);
+    {
+        run.WaitFor = waitFor;
+        return _local.RunAsync(
+            run.Key,
+            run,
+            static (run, token) => run.Race is { } race
+                ? new ValueTask<RaceResult>(run.Func.RaceAsync(race, run, token))
+                : run.Func.StoredMeanwhile(run) is { } stored ? new ValueTask<RaceResult>(new RaceResult(stored)) : run.Func.RunFactoryAsync(run, token),
+            waitFor,
+            cancellationToken);
+    }
 
     // The race across servers. A result this run did not produce came from another server's run: a wait on it
     // (hybridcaching.waits, scope "servers"), timed only when someone listens.
@@ -18,7 +28,7 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         var started = CacheTelemetry.Waits.Enabled || CacheTelemetry.WaitDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-        var racing = race.RaceAsync(run.Key, run.InvokeAsync, run.Timeout, _suppressFor, cancellationToken);
+        var racing = race.RaceAsync(run.Key, run.InvokeAsync, run.WaitFor, _suppressFor, cancellationToken);
         return started == 0 ? racing : RecordServersWaitAsync(racing, run, started);
 
         static async Task<RaceResult> RecordServersWaitAsync(Task<RaceResult> racing, FactoryRun<T, TFormat, TState> run, long started)
@@ -46,22 +56,19 @@ public sealed partial class CacheFunc
     private async ValueTask<RaceResult> RunFactoryAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
-        var (key, format, isBackgroundRefresh, call) = (run.Key, run.Format, run.IsBackgroundRefresh, run.Invocation);
-        var context = call.TakesContext
-            ? new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl }
-            : null;
+        var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
+        var context = new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl };
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
 
         // A tagged value counts as written when its factory starts: a tag evicted while the factory ran (it may have
-        // read the data before the change) must drop the value too. On the system clock that time is worked out after the
-        // factory, from its duration, and only for a tagged value (one wall-clock read per miss).
-        var written = _systemClock ? default : _timeProvider.GetUtcNow();
+        // read the data before the change) must drop the value too.
+        var written = _timeProvider.GetUtcNow();
         using (var activity = StartActivity("hybridcaching.factory", key, default))
         {
             try
             {
-                value = await call.InvokeAsync(context, cancellationToken).ConfigureAwait(false);
+                value = await run.Invocation.InvokeAsync(context, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -73,24 +80,13 @@ public sealed partial class CacheFunc
             RecordFactoryRun(factoryStarted, "ok");
         }
 
-        // A factory without a context leaves the entry to the call's options and tags.
-        var (freshFor, ttl, tags, noCache) = context is null
-            ? (call.Options?.FreshFor ?? _freshFor, call.Options?.Ttl ?? _ttl, call.Tags, false)
-            : (context.FreshFor, context.Ttl, context.Tags, context.NoCache);
-        var now = _timeProvider.GetUtcNow();
-        var payload = format.Write(value, now + freshFor);
-        if (tags is { Count: > 0 })
-        {
-            payload = Tagged(payload, tags, _systemClock ? now - Stopwatch.GetElapsedTime(factoryStarted) : written, ttl);
-            run.ProducedTagged = true;
-        }
-
+        var payload = Tagged(format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor), context.Tags, written, context.Ttl);
         run.Produced = payload;
         run.ProducedValue = value;
-        if (run.StoreResult && !noCache && !IsTooLarge(key, payload))
+        if (run.StoreResult && !context.NoCache && !IsTooLarge(key, payload))
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
-            var write = StoreAsync(key, payload, ttl);
+            var write = StoreAsync(key, payload, context.Ttl);
             if (isBackgroundRefresh)
             {
                 await write.ConfigureAwait(false);
@@ -123,48 +119,22 @@ public sealed partial class CacheFunc
     }
 
     /// <summary>One call's factory and how it would run, should the call start the key's run (through <see cref="Race"/>
-    /// across servers, or here when it is null), within <paramref name="waitFor"/> (what is left of the call's waitFor):
-    /// the single-flight's run itself, so a miss costs one object for both. It records the payload and value its own run
-    /// produced (none until it ran, or when the call joined another run), so the call can tell its own result from one
-    /// produced elsewhere.</summary>
-    private sealed class FactoryRun<T, TFormat, TState>(
-        CacheFunc func, string key, Invocation<TState, T> invocation, TFormat format, bool raced, bool isBackgroundRefresh, bool storeResult, TimeSpan waitFor)
-        : SingleFlight<RaceResult>.Flight(key, waitFor)
+    /// across servers, or here when it is null); it records the payload and value its own run produced (none until it
+    /// ran), so the call can tell its own result from one produced elsewhere.</summary>
+    private sealed record FactoryRun<T, TFormat, TState>(
+        CacheFunc Func, string Key, Invocation<TState, T> Invocation, TFormat Format, ICacheRace? Race, bool IsBackgroundRefresh, bool StoreResult)
         where TFormat : ICachePayloadFormat<T>
     {
-        public CacheFunc Func => func;
+        /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>).</summary>
+        public T? StaleValue { get; init; }
 
-        public Invocation<TState, T> Invocation => invocation;
-
-        public TFormat Format => format;
-
-        /// <summary>The race across servers the run goes through: the cache's, unless this run is not raced.</summary>
-        public ICacheRace? Race => raced ? func._race : null;
-
-        public bool IsBackgroundRefresh => isBackgroundRefresh;
-
-        public bool StoreResult => storeResult;
-
-        /// <summary>The stale value a background refresh replaces (its factory's <see cref="CacheFuncContext.TryGetStaleValue{TValue}"/>),
-        /// read when its factory starts: it shares its field with <see cref="ProducedValue"/>, set after that.</summary>
-        public T? StaleValue
-        {
-            get => ProducedValue;
-            init => ProducedValue = value;
-        }
+        /// <summary>How long the run may take (what is left of the call's waitFor when it started).</summary>
+        public TimeSpan WaitFor { get; set; }
 
         public byte[]? Produced { get; set; }
 
         public T? ProducedValue { get; set; }
 
-        /// <summary>Whether <see cref="Produced"/> carries tags (a result without them is this call's answer as it is).</summary>
-        public bool ProducedTagged { get; set; }
-
-        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => func.RunFactoryAsync(this, cancellationToken).AsTask();
-
-        protected override ValueTask<RaceResult> WorkAsync(CancellationToken cancellationToken)
-            => Race is { } race ? new ValueTask<RaceResult>(func.RaceAsync(race, this, cancellationToken))
-                : func.StoredMeanwhile(this) is { } stored ? new ValueTask<RaceResult>(new RaceResult(stored))
-                : func.RunFactoryAsync(this, cancellationToken);
+        public Task<RaceResult> InvokeAsync(CancellationToken cancellationToken) => Func.RunFactoryAsync(this, cancellationToken).AsTask();
     }
 }

@@ -182,16 +182,8 @@ public sealed partial class CacheFunc
     {
         CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
         using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: true, isBackgroundRefresh: false, storeResult: true, deadline.Remaining);
-        var shared = await RunOnceAsync(run, cancellationToken).ConfigureAwait(false);
-        T value;
-        var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
-        if (ownRun && !run.ProducedTagged && format.ProducedReadsBack)
-        {
-            // This call's own untagged result, which its format is known to read back: the value itself, unparsed.
-            return run.ProducedValue!;
-        }
-
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: false, StoreResult: true);
+        var shared = await RunOnceAsync(run, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         var readable = TryParse<T>(key, shared.Value, out var payload);
         var invalidated = readable && _tagInvalidations.Check(payload, unreadableInvalidates: false) switch
         {
@@ -209,6 +201,8 @@ public sealed partial class CacheFunc
             _ => false,
         };
 
+        var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
+        T value;
         if (readable && !invalidated && (ownRun ? format.TryReadProduced(run.ProducedValue!, payload, out value) : TryRead(key, payload, format, out value)))
         {
             return value;
@@ -223,8 +217,8 @@ public sealed partial class CacheFunc
         // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
         // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
         // again, and stored.
-        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, raced: false, isBackgroundRefresh: false, storeResult: invalidated, deadline.Remaining);
-        var own = await RunOnceAsync(here, cancellationToken).ConfigureAwait(false);
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, Race: null, IsBackgroundRefresh: false, StoreResult: invalidated);
+        var own = await RunOnceAsync(here, deadline.Remaining, cancellationToken).ConfigureAwait(false);
         return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
     }
 }

@@ -20,10 +20,6 @@ internal interface ICachePayloadFormat<T>
     /// its payloads of <typeparamref name="T"/> read back (no decode on a miss).</summary>
     bool TryReadProduced(T produced, scoped in CachePayload payload, out T value);
 
-    /// <summary>Gets a value indicating whether <see cref="TryReadProduced"/> is known to return the produced value itself
-    /// (without reading the payload), so a miss need not parse what its own factory run wrote.</summary>
-    bool ProducedReadsBack => false;
-
     /// <summary>The exception to report when <see cref="TryRead"/> refuses a payload this format wrote itself (running
     /// the factory again would not help), or <see langword="null"/> when the format cannot tell (the caller then computes
     /// its own value).</summary>

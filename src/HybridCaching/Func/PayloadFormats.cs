@@ -30,8 +30,6 @@ internal readonly struct SerializerPayloadFormat<T>(ICacheSerializer serializer,
 
     public bool TryRead(scoped in CachePayload payload, out T value) => Deserialize(payload, out value) is null;
 
-    public bool ProducedReadsBack => ReferenceEquals(ReadBack.VerifiedWith, serializer);
-
     // The producer keeps its own instance once this serializer has read a T back: a type it writes but cannot read
     // (MessagePack-CSharp and a dictionary keyed by DateOnly) is still decoded, and refused, on every miss.
     public bool TryReadProduced(T produced, scoped in CachePayload payload, out T value)
@@ -103,7 +101,4 @@ internal readonly struct RawBytesPayloadFormat : ICachePayloadFormat<byte[]>
     }
 
     public bool TryReadProduced(byte[] produced, scoped in CachePayload payload, out byte[] value) => TryRead(payload, out value);
-
-    // Each caller gets its own copy: the producer's array is stored.
-    public bool ProducedReadsBack => false;
 }

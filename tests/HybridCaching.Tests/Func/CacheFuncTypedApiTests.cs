@@ -216,22 +216,6 @@ public sealed class CacheFuncTypedApiTests : IAsyncDisposable
         Assert.Equal(now + TimeSpan.FromSeconds(5), payload.BestBefore);
     }
 
-    // A factory given only a token runs without a context: the call's options alone decide the entry.
-    [Fact]
-    public async Task DoAsync_FactoryWithoutContextAndEntryOptions_StoresWithThatTtlAndFreshFor()
-    {
-        var now = _time.GetUtcNow();
-        var options = new CacheEntryOptions { FreshFor = TimeSpan.FromSeconds(7), Ttl = TimeSpan.FromMinutes(4) };
-
-        Assert.Equal("v", await _func.DoAsync("w", _ => Task.FromResult("v"), options));
-
-        var fetched = await _memory.FetchAsync("w");
-        Assert.Equal(TimeSpan.FromMinutes(4), fetched.TimeToLive);
-        Assert.True(CachePayload.TryRead(fetched.Value, out var payload));
-        Assert.Equal(now + TimeSpan.FromSeconds(7), payload.BestBefore);
-        Assert.False(payload.HasTags);
-    }
-
     [Fact]
     public async Task DoAsync_FactoryChoosesTtlAndFreshFor_EntryStoredWithThem()
     {
