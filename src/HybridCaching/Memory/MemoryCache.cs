@@ -111,7 +111,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         CacheArgument.ThrowIfInvalidWrite(key, value, ttl);
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        var charge = Math.Max(_minimumCharge, value.LongLength + (2L * key.Length));
+        var charge = BytesCharge(key, value);
         if (charge > _maxBytes)
         {
             // Too large to ever fit: the caller keeps its value, the cache keeps nothing stale for the key.
@@ -229,16 +229,21 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         var indexCharge = _systemClock ? IndexCharge : 0;
         lock (_writeGate)
         {
-            // Replaced meanwhile, or too large (or unbounded) to keep decoded: the bytes stay, each hit decodes.
+            // Replaced meanwhile, or too large (or unbounded) to keep decoded: the bytes stay, each hit decodes. The charge
+            // starts again from the bytes' own: a value kept in place of another is not charged on top of it.
             if (_disposed || !_cache.TryGetValue(key, out Entry? stored) || !ReferenceEquals(stored, entry)
-                || decodedBytes > _maxBytes - stored!.Charge - indexCharge)
+                || decodedBytes > _maxBytes - BytesCharge(key, stored!.Value) - indexCharge)
             {
                 return;
             }
 
-            Insert(key, new Entry(stored.Value, stored.ExpiresAt, stored.Charge + Math.Max(0, decodedBytes) + indexCharge, decoded));
+            var charge = BytesCharge(key, stored.Value) + Math.Max(0, decodedBytes) + indexCharge;
+            Insert(key, new Entry(stored.Value, stored.ExpiresAt, charge, decoded));
         }
     }
+
+    // What an entry's bytes and key are charged, at least maxBytes / maxItems.
+    private long BytesCharge(string key, byte[] value) => Math.Max(_minimumCharge, value.LongLength + (2L * key.Length));
 
     private DateTimeOffset ExpiresAt(TimeSpan ttl)
     {
@@ -291,8 +296,9 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     }
 
     // An indexed entry is served from the index while more than a second of its lifetime is left by the coarse tick
-    // count; within that last second the runtime cache decides. Once a second, a hit also touches the runtime entry, so
-    // compaction (least recently used first) sees the entry as used.
+    // count; within that last second the runtime cache decides. Once a second, a hit also reads the runtime entry: so
+    // compaction (least recently used first) sees the entry as used, and an entry the runtime cache no longer holds leaves
+    // the index within a second whatever the clocks do.
     private bool IsServable(string key, Entry kept)
     {
         var tick = Environment.TickCount64;
@@ -304,7 +310,12 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         if (tick - kept.TouchedTick >= 1000)
         {
             kept.TouchedTick = tick;
-            _cache.TryGetValue(key, out _);
+            if (!_cache.TryGetValue(key, out Entry? held) || !ReferenceEquals(held, kept))
+            {
+                // Gone from the runtime cache (a wall-clock jump expired it, say) before its callback reached the index.
+                _decoded.TryRemove(new KeyValuePair<string, Entry>(key, kept));
+                return false;
+            }
         }
 
         return true;

@@ -126,6 +126,23 @@ public sealed class MemoryCacheDecodedIndexTests
     }
 
     [Fact]
+    public void KeepDecoded_ValuesKeptInTurnOnOneEntry_ChargeDoesNotGrow()
+    {
+        using var cache = new MemoryCache(1_000, 1 << 20, TimeSpan.Zero);
+        ILocalCacheEntries local = cache;
+        cache.Set("k", new byte[100], Hour);
+        KeepDecoded(local, "k", "one");
+        var charged = cache.ChargedBytes;
+
+        for (var i = 0; i < 100; i++)
+        {
+            KeepDecoded(local, "k", i % 2 == 0 ? "two" : "one");
+        }
+
+        Assert.Equal(charged, cache.ChargedBytes);
+    }
+
+    [Fact]
     public void TryGetLocal_AfterDispose_Throws()
     {
         var cache = new MemoryCache(1_000, 1 << 20, TimeSpan.Zero);
