@@ -275,7 +275,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         }
         else
         {
-            _decoded.TryRemove(key, out _);
+            Unindex(key);
         }
     }
 
@@ -283,7 +283,16 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     private void Remove(string key)
     {
         _cache.Remove(key);
-        _decoded.TryRemove(key, out _);
+        Unindex(key);
+    }
+
+    // Under _writeGate: a lock-free look first, so a write of a key never indexed (every miss's) takes no index lock.
+    private void Unindex(string key)
+    {
+        if (_decoded.ContainsKey(key))
+        {
+            _decoded.TryRemove(key, out _);
+        }
     }
 
     // The runtime cache let an entry go (capacity, expiry, or a write here that the index already knows of).
