@@ -231,14 +231,18 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         {
             // Replaced meanwhile, or too large (or unbounded) to keep decoded: the bytes stay, each hit decodes. The charge
             // starts again from the bytes' own: a value kept in place of another is not charged on top of it.
-            if (_disposed || !_cache.TryGetValue(key, out Entry? stored) || !ReferenceEquals(stored, entry)
-                || decodedBytes > _maxBytes - BytesCharge(key, stored!.Value) - indexCharge)
+            if (_disposed || !_cache.TryGetValue(key, out Entry? stored) || !ReferenceEquals(stored, entry))
             {
                 return;
             }
 
-            var charge = BytesCharge(key, stored.Value) + Math.Max(0, decodedBytes) + indexCharge;
-            Insert(key, new Entry(stored.Value, stored.ExpiresAt, charge, decoded));
+            var bytesCharge = BytesCharge(key, stored!.Value);
+            if (decodedBytes > _maxBytes - bytesCharge - indexCharge)
+            {
+                return;
+            }
+
+            Insert(key, new Entry(stored.Value, stored.ExpiresAt, bytesCharge + Math.Max(0, decodedBytes) + indexCharge, decoded));
         }
     }
 
