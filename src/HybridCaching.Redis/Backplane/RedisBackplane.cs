@@ -180,8 +180,14 @@ internal sealed partial class RedisBackplane(
             if (clear || keys.Count > 0)
             {
                 // Pending after a failed publish: tried again after the interval, on reconnection, or with the next announcement.
+                // The interval's timer goes with the wait, whichever ends it.
                 var reconnected = Volatile.Read(ref _reconnected);
-                await Task.WhenAny(readable, reconnected.Task, Task.Delay(RetryInterval, options.TimeProvider, _stopping.Token)).ConfigureAwait(false);
+                using (var interval = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+                {
+                    await Task.WhenAny(readable, reconnected.Task, Task.Delay(RetryInterval, options.TimeProvider, interval.Token)).ConfigureAwait(false);
+                    await interval.CancelAsync().ConfigureAwait(false);
+                }
+
                 _stopping.Token.ThrowIfCancellationRequested();
                 if (reconnected.Task.IsCompleted)
                 {
