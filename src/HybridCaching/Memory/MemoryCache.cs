@@ -21,14 +21,18 @@ namespace HybridCaching;
 /// A value larger than <c>maxBytes</c> is never stored (and replaces nothing).
 /// <para>An entry carrying a decoded value (<see cref="ILocalCacheEntries.KeepDecoded"/>) is also held in an index of
 /// its own, which <see cref="ILocalCacheEntries.TryGetLocal"/> reads first: a reused hit costs a dictionary lookup and
-/// a tick count, not the runtime cache's clock and statistics. Every write here updates the index under the same lock;
-/// the runtime cache's own evictions (capacity, expiry) reach it through the entry's eviction callback.</para>
+/// a tick count, not the runtime cache's clock and statistics. Every write here updates the index under the same lock.
+/// The index holds its entries weakly, so it never keeps alive one the runtime cache let go (capacity, expiry): a hit
+/// reads the runtime entry once a second and drops one it no longer holds, and collected handles are swept.</para>
 /// </remarks>
 [DebuggerDisplay("Count = {Count}")]
 public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntries, ICacheSyncStorage
 {
-    // What an entry in the index costs beyond the entry: the index's node and the eviction callback's registration.
+    // What an entry in the index costs beyond the entry: the index's node and the weak handle.
     private const long IndexCharge = 160;
+
+    // How many entries enter the index between two sweeps of its collected handles.
+    private const int SweepEvery = 1024;
 
     private readonly RuntimeMemoryCache _cache;
     private readonly TimeProvider _timeProvider;
@@ -36,8 +40,9 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     private readonly long _minimumCharge;
     private readonly TimeSpan _maxTtl;
     private readonly object _writeGate = new();
-    private readonly ConcurrentDictionary<string, Entry> _decoded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WeakReference<Entry>> _decoded = new(StringComparer.Ordinal);
     private readonly bool _systemClock;
+    private int _indexedSinceSweep; // under _writeGate
     private volatile bool _disposed;
 
     /// <summary>Creates a memory cache.</summary>
@@ -212,7 +217,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     {
         CacheArgument.ThrowIfInvalidKey(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_decoded.TryGetValue(key, out var kept) && IsServable(key, kept))
+        if (_decoded.TryGetValue(key, out var handle) && handle.TryGetTarget(out var kept) && IsServable(key, handle, kept))
         {
             entry = kept;
             return true;
@@ -266,16 +271,16 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
             entry.Value = value;
             entry.Size = value.Charge;
             entry.AbsoluteExpiration = value.ExpiresAt;
-            if (indexed)
-            {
-                entry.RegisterPostEvictionCallback(static (key, value, _, cache) => ((MemoryCache)cache!).Evicted((string)key, (Entry)value!), this);
-            }
         }
 
         if (indexed && _cache.TryGetValue(key, out Entry? held) && ReferenceEquals(held, value))
         {
             value.IndexedUntil(Environment.TickCount64, value.ExpiresAt - _timeProvider.GetUtcNow());
-            _decoded[key] = value;
+            _decoded[key] = new WeakReference<Entry>(value);
+            if (++_indexedSinceSweep >= SweepEvery)
+            {
+                SweepIndex();
+            }
         }
         else
         {
@@ -299,12 +304,17 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         }
     }
 
-    // The runtime cache let an entry go (capacity, expiry, or a write here that the index already knows of).
-    private void Evicted(string key, Entry entry)
+    // Under _writeGate: drops the index's handles whose entries the runtime cache let go (capacity, expiry) and the GC
+    // has collected since.
+    private void SweepIndex()
     {
-        lock (_writeGate)
+        _indexedSinceSweep = 0;
+        foreach (var pair in _decoded)
         {
-            _decoded.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            if (!pair.Value.TryGetTarget(out _))
+            {
+                _decoded.TryRemove(pair);
+            }
         }
     }
 
@@ -312,7 +322,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     // count; within that last second the runtime cache decides. Once a second, a hit also reads the runtime entry: so
     // compaction (least recently used first) sees the entry as used, and an entry the runtime cache no longer holds leaves
     // the index within a second whatever the clocks do.
-    private bool IsServable(string key, Entry kept)
+    private bool IsServable(string key, WeakReference<Entry> handle, Entry kept)
     {
         var tick = Environment.TickCount64;
         if (tick >= kept.IndexedUntilTick)
@@ -325,8 +335,8 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
             kept.TouchedTick = tick;
             if (!_cache.TryGetValue(key, out Entry? held) || !ReferenceEquals(held, kept))
             {
-                // Gone from the runtime cache (a wall-clock jump expired it, say) before its callback reached the index.
-                _decoded.TryRemove(new KeyValuePair<string, Entry>(key, kept));
+                // Gone from the runtime cache (compacted, or expired by a wall-clock jump) and not yet collected.
+                _decoded.TryRemove(new KeyValuePair<string, WeakReference<Entry>>(key, handle));
                 return false;
             }
         }
