@@ -8,6 +8,7 @@ using HybridCaching.Benchmarks.Peers;
 // Run all:      dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*'
 // Run a class:  dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- --filter '*HitPath*'
 // Reused-hit probe, raw TryGetValue vs ours vs Microsoft's, best of alternating rounds (issue 20): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- hit-probe [rounds]
+// Cold-miss probe, raw MemoryCache vs ours vs Microsoft's, best of alternating rounds (issue 20): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- cold-probe [rounds]
 // Serializer probe, ours vs bare MessagePack-CSharp (issue 21): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- serializer-probe [rounds]
 // Backplane load run (issue 13): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- backplane-load [seconds]
 // Fleet load run, N worker processes on a 3+3 cluster (issue 23): dotnet run -c Release --project benchmarks/HybridCaching.Benchmarks -- fleet-load [sizes, e.g. 2,4,8,16,32] [results folder] [seconds per steady/burst point] [burst keys/s, default 1000]
@@ -53,6 +54,12 @@ if (args.Length > 0 && args[0] == HttpLoadClient.Command)
 if (args.Length > 0 && args[0] == HitProbe.Command)
 {
     await HitProbe.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == ColdMissProbe.Command)
+{
+    await ColdMissProbe.RunAsync(args[1..]);
     return;
 }
 

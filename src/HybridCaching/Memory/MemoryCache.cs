@@ -40,7 +40,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     private readonly long _minimumCharge;
     private readonly TimeSpan _maxTtl;
     private readonly object _writeGate = new();
-    private readonly ConcurrentDictionary<string, WeakReference<Entry>> _decoded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WeakReference<IndexedEntry>> _decoded = new(StringComparer.Ordinal);
     private readonly bool _systemClock;
     private int _indexedSinceSweep; // under _writeGate
     private volatile bool _disposed;
@@ -154,7 +154,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
                 return false;
             }
 
-            Insert(key, new Entry(entry.Value, ExpiresAt(ttl), entry.Charge, entry.Decoded));
+            Insert(key, NewEntry(entry.Value, ExpiresAt(ttl), entry.Charge, entry.Decoded));
         }
 
         return true;
@@ -247,7 +247,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
                 return;
             }
 
-            Insert(key, new Entry(stored.Value, stored.ExpiresAt, bytesCharge + Math.Max(0, decodedBytes) + indexCharge, decoded));
+            Insert(key, NewEntry(stored.Value, stored.ExpiresAt, bytesCharge + Math.Max(0, decodedBytes) + indexCharge, decoded));
         }
     }
 
@@ -261,11 +261,13 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         return lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
     }
 
-    // Under _writeGate. On the system clock, an entry carrying a decoded value enters the index once the runtime cache
-    // holds it.
+    // An entry carrying a decoded value is one the index may hold (on the system clock): only it pays for the index's ticks.
+    private Entry NewEntry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded)
+        => decoded is not null && _systemClock ? new IndexedEntry(value, expiresAt, charge, decoded) : new Entry(value, expiresAt, charge, decoded);
+
+    // Under _writeGate. An entry that can be indexed enters the index once the runtime cache holds it.
     private void Insert(string key, Entry value)
     {
-        var indexed = _systemClock && value.Decoded is not null;
         using (var entry = _cache.CreateEntry(key))
         {
             entry.Value = value;
@@ -273,10 +275,10 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
             entry.AbsoluteExpiration = value.ExpiresAt;
         }
 
-        if (indexed && _cache.TryGetValue(key, out Entry? held) && ReferenceEquals(held, value))
+        if (value is IndexedEntry indexed && _cache.TryGetValue(key, out Entry? held) && ReferenceEquals(held, value))
         {
-            value.IndexedUntil(Environment.TickCount64, value.ExpiresAt - _timeProvider.GetUtcNow());
-            _decoded[key] = new WeakReference<Entry>(value);
+            indexed.IndexedUntil(Environment.TickCount64, value.ExpiresAt - _timeProvider.GetUtcNow());
+            _decoded[key] = new WeakReference<IndexedEntry>(indexed);
             if (++_indexedSinceSweep >= SweepEvery)
             {
                 SweepIndex();
@@ -322,7 +324,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
     // count; within that last second the runtime cache decides. Once a second, a hit also reads the runtime entry: so
     // compaction (least recently used first) sees the entry as used, and an entry the runtime cache no longer holds leaves
     // the index within a second whatever the clocks do.
-    private bool IsServable(string key, WeakReference<Entry> handle, Entry kept)
+    private bool IsServable(string key, WeakReference<IndexedEntry> handle, IndexedEntry kept)
     {
         var tick = Environment.TickCount64;
         if (tick >= kept.IndexedUntilTick)
@@ -336,7 +338,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
             if (!_cache.TryGetValue(key, out Entry? held) || !ReferenceEquals(held, kept))
             {
                 // Gone from the runtime cache (compacted, or expired by a wall-clock jump) and not yet collected.
-                _decoded.TryRemove(new KeyValuePair<string, WeakReference<Entry>>(key, handle));
+                _decoded.TryRemove(new KeyValuePair<string, WeakReference<IndexedEntry>>(key, handle));
                 return false;
             }
         }
@@ -344,12 +346,19 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
         return true;
     }
 
-    private sealed class Entry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded = null) : LocalCacheEntry(value, decoded)
+    // Kept small: a cold miss holds one per key. The expiry is held as UTC ticks (8 bytes, not a DateTimeOffset's 16).
+    private class Entry(byte[] value, DateTimeOffset expiresAt, long charge, object? decoded = null) : LocalCacheEntry(value, decoded)
     {
-        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+        private readonly long _expiresAtTicks = expiresAt.UtcTicks;
+
+        public DateTimeOffset ExpiresAt => new(_expiresAtTicks, TimeSpan.Zero);
 
         public long Charge { get; } = charge;
+    }
 
+    // An entry carrying a decoded value on the system clock: what the index needs to serve it.
+    private sealed class IndexedEntry(byte[] value, DateTimeOffset expiresAt, long charge, object decoded) : Entry(value, expiresAt, charge, decoded)
+    {
         /// <summary>The tick count until which the index may serve the entry (a second before it expires).</summary>
         public long IndexedUntilTick { get; private set; }
 
