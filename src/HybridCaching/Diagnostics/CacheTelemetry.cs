@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace HybridCaching;
 
@@ -41,14 +42,18 @@ internal static class CacheTelemetry
     public static string LevelOf(ICacheAdapter cache)
         => cache.GetType().Name.Replace("Cache", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { Length: > 0 } level ? level : "custom";
 
-    // With a key, one more tag (key, value).
+    // With a key, one more tag (key, value). The check inlines into the hit path; the tag list is built out of line.
     public static void Count(Counter<long> counter, in CacheTags tags, string? key = null, string? value = null)
     {
         if (counter.Enabled)
         {
-            counter.Add(1, key is null ? new TagList { tags.CacheName, tags.Level } : tags.With(key, value!));
+            Add(counter, tags, key, value);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Add(Counter<long> counter, in CacheTags tags, string? key, string? value)
+        => counter.Add(1, key is null ? new TagList { tags.CacheName, tags.Level } : tags.With(key, value!));
 
     // A failure a hybrid cache served around; without cache.name: the level is shared by every CacheFunc over it.
     public static void CountError(string level, string operation)

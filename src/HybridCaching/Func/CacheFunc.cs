@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using HybridCaching.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -101,12 +102,31 @@ public sealed partial class CacheFunc
     internal static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
-    // The hit path: synchronous and allocation-free (beyond the decoded value) when the adapter answers synchronously.
-    // TFormat is a struct for the built-in formats, so the generic code is specialized and nothing is boxed.
+    // The one core path. Its first lines are the reused fresh hit (the most frequent call), kept small so that the JIT
+    // inlines it whole into the caller; everything else is out of line (DoUncommonAsync). TFormat is a struct for the
+    // built-in formats, so the generic code is specialized and nothing is boxed.
     private ValueTask<T> DoCoreAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         CacheArgument.ThrowIfInvalidKey(key);
+        LocalCacheEntry? entry = null;
+        if (_localEntries is { } local && format.ReuseIdentity is { } identity && key.Length <= _maximumKeyLength
+            && local.TryGetLocal(key, out entry) && entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity)
+            && (_systemClock ? Environment.TickCount64 < reused.FreshUntilTick : reused.BestBefore > _timeProvider.GetUtcNow()))
+        {
+            CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
+            return new ValueTask<T>(reused.Value);
+        }
+
+        return DoUncommonAsync<T, TFormat, TState>(key, entry, call, format, cancellationToken);
+    }
+
+    // Every call but a reused fresh hit: a key too long to cache, a stale reused value, a local entry to decode (entry, as
+    // DoCoreAsync found it), a read through the cache, a miss.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<T> DoUncommonAsync<T, TFormat, TState>(string key, LocalCacheEntry? entry, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
         if (IsTooLong(key))
         {
             return UncachedAsync<T, TFormat, TState>(key, call, format, cancellationToken);
@@ -114,7 +134,7 @@ public sealed partial class CacheFunc
 
         if (_localEntries is not null && format.ReuseIdentity is { } identity)
         {
-            return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, call, format, cancellationToken);
+            return DoReusingAsync<T, TFormat, TState>(_localEntries, identity, key, entry, call, format, cancellationToken);
         }
 
         var deadline = new Deadline(_timeProvider, _waitFor);
