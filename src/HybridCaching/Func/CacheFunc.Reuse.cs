@@ -5,12 +5,12 @@ public sealed partial class CacheFunc
 {
     // Reused only through a format of the same identity (serializer, HTTP response format). A key not held locally is read
     // through the cache when it has a shared level (a hybrid cache copies it down), otherwise it is a miss. The entry is
-    // the one DoCoreAsync found (looked up again when it did not look).
+    // the one DoCoreAsync found (NotHeldLocally: none; looked up here when it did not look).
     private ValueTask<T> DoReusingAsync<T, TFormat, TState>(ILocalCacheEntries local, object identity, string key, LocalCacheEntry? found, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
         var entry = found;
-        if (entry is null && !local.TryGetLocal(key, out entry))
+        if (ReferenceEquals(entry, NotHeldLocally) || (entry is null && !local.TryGetLocal(key, out entry)))
         {
             var deadline = new Deadline(_timeProvider, _waitFor);
             return _localCopies is null

@@ -27,6 +27,9 @@ public sealed partial class CacheFunc
 {
     private static readonly TimeSpan MaxSuppression = TimeSpan.FromSeconds(2);
 
+    // What DoCoreAsync passes on when the local entries hold nothing for the key (null: it did not look).
+    private static readonly LocalCacheEntry NotHeldLocally = new([], null);
+
     private readonly ICacheAdapter _cache;
     private readonly ICacheSerializer _serializer;
     private readonly TimeProvider _timeProvider;
@@ -110,19 +113,26 @@ public sealed partial class CacheFunc
     {
         CacheArgument.ThrowIfInvalidKey(key);
         LocalCacheEntry? entry = null;
-        if (_localEntries is { } local && format.ReuseIdentity is { } identity && key.Length <= _maximumKeyLength
-            && local.TryGetLocal(key, out entry) && entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity)
-            && (_systemClock ? Environment.TickCount64 < reused.FreshUntilTick : reused.BestBefore > _timeProvider.GetUtcNow()))
+        if (_localEntries is { } local && format.ReuseIdentity is { } identity && key.Length <= _maximumKeyLength)
         {
-            CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
-            return new ValueTask<T>(reused.Value);
+            if (!local.TryGetLocal(key, out entry))
+            {
+                entry = NotHeldLocally;
+            }
+            else if (entry.Decoded is ReusedValue<T> reused && ReferenceEquals(reused.Identity, identity)
+                && (_systemClock ? Environment.TickCount64 < reused.FreshUntilTick : reused.BestBefore > _timeProvider.GetUtcNow()))
+            {
+                CacheTelemetry.Count(CacheTelemetry.FreshHits, _tags);
+                return new ValueTask<T>(reused.Value);
+            }
         }
 
         return DoUncommonAsync<T, TFormat, TState>(key, entry, call, format, cancellationToken);
     }
 
-    // Every call but a reused fresh hit: a key too long to cache, a stale reused value, a local entry to decode (entry, as
-    // DoCoreAsync found it), a read through the cache, a miss.
+    // Every call but a reused fresh hit: a key too long to cache, a stale reused value, a local entry to decode, a read
+    // through the cache, a miss. entry is what DoCoreAsync found locally: NotHeldLocally when nothing, null when it did
+    // not look.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<T> DoUncommonAsync<T, TFormat, TState>(string key, LocalCacheEntry? entry, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
