@@ -30,7 +30,8 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<T>(string key, Func<CancellationToken, Task<T>> fn, CacheEntryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoAsync(key, fn, static (fn, _, token) => fn(token), options, tags: null, cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>, Func<CancellationToken, Task<T>>>(
+            key, new(static (fn, _, token) => fn(token), fn, options, readsContext: false), SerializerFormat<T>(), cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{T}(string, Func{CancellationToken, Task{T}}, CancellationToken)"/>, with a
@@ -93,7 +94,8 @@ public sealed partial class CacheFunc
     public ValueTask<T> DoAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, Task<T>> fn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return DoAsync(key, (fn, state), static (call, _, token) => call.fn(call.state, token), options: null, tags: null, cancellationToken);
+        return DoCoreAsync<T, SerializerPayloadFormat<T>, (Func<TState, CancellationToken, Task<T>> fn, TState state)>(
+            key, new(static (call, _, token) => call.fn(call.state, token), (fn, state), readsContext: false), SerializerFormat<T>(), cancellationToken);
     }
 
     /// <summary>Like <see cref="DoAsync{TState, T}(string, TState, Func{TState, CancellationToken, Task{T}}, CancellationToken)"/>,
@@ -146,7 +148,7 @@ public sealed partial class CacheFunc
     {
         ArgumentNullException.ThrowIfNull(fn);
         return DoCoreAsync<byte[], RawBytesPayloadFormat, Func<CancellationToken, Task<byte[]>>>(
-            key, new(static (fn, _, token) => fn(token), fn), default, cancellationToken);
+            key, new(static (fn, _, token) => fn(token), fn, readsContext: false), default, cancellationToken);
     }
 
     /// <summary>Like <see cref="DoBytesAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, with a

@@ -57,7 +57,9 @@ public sealed partial class CacheFunc
         where TFormat : ICachePayloadFormat<T>
     {
         var (key, format, isBackgroundRefresh) = (run.Key, run.Format, run.IsBackgroundRefresh);
-        var context = new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl };
+        var context = run.Invocation.NeedsContext
+            ? new CacheFuncContext(key, isBackgroundRefresh, isBackgroundRefresh ? (object?)run.StaleValue : null) { FreshFor = _freshFor, Ttl = _ttl }
+            : null;
         T value;
         var factoryStarted = Stopwatch.GetTimestamp();
 
@@ -80,13 +82,14 @@ public sealed partial class CacheFunc
             RecordFactoryRun(factoryStarted, "ok");
         }
 
-        var payload = Tagged(format.Write(value, _timeProvider.GetUtcNow() + context.FreshFor), context.Tags, written, context.Ttl);
+        var (freshFor, ttl, tags, noCache) = context is null ? (_freshFor, _ttl, null, false) : (context.FreshFor, context.Ttl, context.Tags, context.NoCache);
+        var payload = Tagged(format.Write(value, _timeProvider.GetUtcNow() + freshFor), tags, written, ttl);
         run.Produced = payload;
         run.ProducedValue = value;
-        if (run.StoreResult && !context.NoCache && !IsTooLarge(key, payload))
+        if (run.StoreResult && !noCache && !IsTooLarge(key, payload))
         {
             // A waiting caller gets the value without waiting for the write; a background refresh writes inline.
-            var write = StoreAsync(key, payload, context.Ttl);
+            var write = StoreAsync(key, payload, ttl);
             if (isBackgroundRefresh)
             {
                 await write.ConfigureAwait(false);

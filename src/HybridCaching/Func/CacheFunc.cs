@@ -27,7 +27,8 @@ public sealed partial class CacheFunc
 {
     private static readonly TimeSpan MaxSuppression = TimeSpan.FromSeconds(2);
 
-    // What DoCoreAsync passes on when the local entries hold nothing for the key (null: it did not look).
+    // What DoCoreAsync passes on when the local entries hold nothing for the key (null: it did not look). Only
+    // DoReusingAsync reads it, by reference: it is never parsed, kept or stored.
     private static readonly LocalCacheEntry NotHeldLocally = new([], null);
 
     private readonly ICacheAdapter _cache;
@@ -105,8 +106,8 @@ public sealed partial class CacheFunc
     internal static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
         => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
 
-    // The one core path. Its first lines are the reused fresh hit (the most frequent call), kept small so that the JIT
-    // inlines it whole into the caller; everything else is out of line (DoUncommonAsync). TFormat is a struct for the
+    // The one core path. Its first lines are the reused fresh hit (the most frequent call), kept small, with everything
+    // else out of line (DoUncommonAsync), so the JIT compiles the hit compactly and can inline it into a hot caller. TFormat is a struct for the
     // built-in formats, so the generic code is specialized and nothing is boxed.
     private ValueTask<T> DoCoreAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>

@@ -216,6 +216,27 @@ public sealed class CacheFuncTypedApiTests : IAsyncDisposable
         Assert.Equal(now + TimeSpan.FromSeconds(5), payload.BestBefore);
     }
 
+    // A factory that takes no context runs without one unless the call's options need it; either way the entry gets the
+    // right lifetimes.
+    [Fact]
+    public async Task DoAsync_TokenOnlyFactory_StoresWithTheDefaultsOrTheCallsOptions()
+    {
+        var now = _time.GetUtcNow();
+
+        Assert.Equal("plain", await _func.DoAsync("plain", _ => Task.FromResult("plain")));
+        Assert.Equal("state", await _func.DoAsync("state", "state", static (state, _) => Task.FromResult(state)));
+        Assert.Equal("opted", await _func.DoAsync("opted", _ => Task.FromResult("opted"), new CacheEntryOptions { FreshFor = TimeSpan.FromSeconds(5), Ttl = TimeSpan.FromMinutes(2) }));
+
+        foreach (var (key, freshFor, ttl) in new[] { ("plain", FreshFor, Ttl), ("state", FreshFor, Ttl), ("opted", TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(2)) })
+        {
+            var fetched = await _memory.FetchAsync(key);
+            Assert.Equal(ttl, fetched.TimeToLive);
+            Assert.True(CachePayload.TryRead(fetched.Value, out var payload));
+            Assert.Equal(now + freshFor, payload.BestBefore);
+            Assert.False(payload.HasTags);
+        }
+    }
+
     [Fact]
     public async Task DoAsync_FactoryChoosesTtlAndFreshFor_EntryStoredWithThem()
     {
