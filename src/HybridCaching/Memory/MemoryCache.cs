@@ -256,7 +256,7 @@ public sealed class MemoryCache : ICacheAdapter, ICacheRenewal, ILocalCacheEntri
 
     private DateTimeOffset ExpiresAt(TimeSpan ttl)
     {
-        var now = _timeProvider.GetUtcNow();
+        var now = _timeProvider.GetUtcNow().ToUniversalTime(); // a clock with an offset must not overflow the local time
         var lifetime = ttl < _maxTtl ? ttl : _maxTtl;
         return lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
     }

@@ -99,6 +99,26 @@ public sealed class MemoryCacheTests
         Assert.Null(await cache.GetAsync("big"));
     }
 
+    // A clock whose GetUtcNow carries an offset (+14 h): an entry living until just before DateTimeOffset.MaxValue is
+    // stored (adding its TTL in local time would pass DateTime.MaxValue and throw).
+    [Fact]
+    public async Task SetAsync_ClockWithOffsetAndNearlyUnboundedTtl_IsStored()
+    {
+        var clock = new OffsetClock(TimeSpan.FromHours(14));
+        await using var cache = new MemoryCache(100, 1_000, TimeSpan.Zero, clock);
+        var ttl = DateTimeOffset.MaxValue - clock.GetUtcNow() - TimeSpan.FromHours(1);
+
+        await cache.SetAsync("late", [7], ttl);
+
+        Assert.Equal([7], await cache.GetAsync("late"));
+        Assert.InRange((await cache.FetchAsync("late")).TimeToLive, ttl - TimeSpan.FromMinutes(1), ttl);
+    }
+
+    private sealed class OffsetClock(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow().ToOffset(offset);
+    }
+
     [Fact]
     public void Constructor_NonPositiveBounds_ThrowArgumentOutOfRange()
     {
