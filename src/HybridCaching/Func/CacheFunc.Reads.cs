@@ -79,6 +79,10 @@ public sealed partial class CacheFunc
         }
     }
 
+    // A cache failure to serve around (CacheFunc, HybridCache): neither the caller's own cancellation nor a disposed cache.
+    internal static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
+        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
+
     // Before a write through this function: callers from now on read again rather than join a read that began before it.
     private void ForgetPendingRead(string key)
     {

@@ -6,6 +6,17 @@ namespace HybridCaching;
 // the refreshes under way are counted, so tests (ours and users') can wait for them without polling.
 public sealed partial class CacheFunc
 {
+    // A hit counted as fresh or stale; a stale one starts the key's background refresh.
+    private void CountHit<T, TFormat, TState>(bool stale, string key, Invocation<TState, T> call, TFormat format, T value)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        CacheTelemetry.Count(stale ? CacheTelemetry.StaleHits : CacheTelemetry.FreshHits, _tags);
+        if (stale)
+        {
+            StartRefresh<T, TFormat, TState>(key, call, format, value);
+        }
+    }
+
     private void StartRefresh<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, T stale)
         where TFormat : ICachePayloadFormat<T>
     {

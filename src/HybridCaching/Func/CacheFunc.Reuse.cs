@@ -3,6 +3,10 @@ namespace HybridCaching;
 // Value reuse: a fresh hit on a local entry (ILocalCacheEntries) returns the value an earlier hit decoded.
 public sealed partial class CacheFunc
 {
+    // What DoCoreAsync passes on when the local entries hold nothing for the key (null: it did not look). Only
+    // DoReusingAsync reads it, by reference: it is never parsed, kept or stored.
+    private static readonly LocalCacheEntry NotHeldLocally = new([], null);
+
     // Reused only through a format of the same identity (serializer, HTTP response format). A key not held locally is read
     // through the cache when it has a shared level (a hybrid cache copies it down), otherwise it is a miss. The entry is
     // the one DoCoreAsync found (NotHeldLocally: none; looked up here when it did not look).

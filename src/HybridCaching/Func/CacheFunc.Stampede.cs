@@ -6,6 +6,39 @@ namespace HybridCaching;
 // across servers when the cache offers one (ICacheRace, detected once by the constructor).
 public sealed partial class CacheFunc
 {
+    // A miss: the key's one run (here or, through the race, on another server) produces the value; a result that cannot
+    // be read as T, or that its tags invalidate, is computed again here.
+    private async ValueTask<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
+        where TFormat : ICachePayloadFormat<T>
+    {
+        CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
+        using var activity = StartActivity("hybridcaching.miss", key, default);
+        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: false, StoreResult: true);
+        var shared = await RunOnceAsync(run, deadline.Remaining, cancellationToken).ConfigureAwait(false);
+        var readable = TryParse<T>(key, shared.Value, out var payload);
+        var invalidated = readable && await IsInvalidatedAsync(key, payload, deadline, cancellationToken).ConfigureAwait(false);
+
+        var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
+        T value;
+        if (readable && !invalidated && (ownRun ? format.TryReadProduced(run.ProducedValue!, payload, out value) : TryRead(key, payload, format, out value)))
+        {
+            return value;
+        }
+
+        if (!invalidated && ownRun)
+        {
+            // This call's own factory run produced what cannot be read back: running it again would too.
+            throw Unreadable<T, TFormat>(key, readable, payload, format);
+        }
+
+        // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
+        // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
+        // again, and stored.
+        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, Race: null, IsBackgroundRefresh: false, StoreResult: invalidated);
+        var own = await RunOnceAsync(here, deadline.Remaining, cancellationToken).ConfigureAwait(false);
+        return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
+    }
+
     // Joins the key's run under way in this process, or starts one: it races run's factory across servers through
     // run.Race, or runs it here when there is none. Whichever caller starts it, every caller gets the same result.
     private Task<RaceResult> RunOnceAsync<T, TFormat, TState>(FactoryRun<T, TFormat, TState> run, TimeSpan waitFor, CancellationToken cancellationToken)

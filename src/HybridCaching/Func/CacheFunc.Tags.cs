@@ -45,6 +45,23 @@ public sealed partial class CacheFunc
         return await MissAsync<T, TFormat, TState>(key, call, format, deadline, cancellationToken).ConfigureAwait(false);
     }
 
+    // Whether a shared run's result is invalidated by its tags. One whose tags' times this process has not read yet (left
+    // under the lock by another server, say) has them read; when they cannot be read, one written since this call began
+    // is this call's answer (an invalidation it missed happened during the call), and an older one may have been
+    // invalidated since, so it is computed again.
+    private async ValueTask<bool> IsInvalidatedAsync(string key, CachePayload payload, Deadline deadline, CancellationToken cancellationToken)
+        => _tagInvalidations.Check(payload, unreadableInvalidates: false) switch
+        {
+            TagInvalidations.State.Invalidated => true,
+            TagInvalidations.State.Unknown => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) switch
+            {
+                TagInvalidations.State.Valid => false,
+                TagInvalidations.State.Invalidated => true,
+                _ => payload.Written < deadline.Began,
+            },
+            _ => false,
+        };
+
     // Reads the times of an entry's tags that memory does not hold, in one go, by a share of waitFor (at most half, so the
     // factory keeps the rest): Unknown when the read failed or came too late (logged), leaving nothing behind.
     private async Task<TagInvalidations.State> ReadTagsAsync(string key, CachePayload payload, Deadline deadline, double share, CancellationToken cancellationToken)

@@ -27,9 +27,6 @@ public sealed partial class CacheFunc
 {
     private static readonly TimeSpan MaxSuppression = TimeSpan.FromSeconds(2);
 
-    // What DoCoreAsync passes on when the local entries hold nothing for the key (null: it did not look). Only
-    // DoReusingAsync reads it, by reference: it is never parsed, kept or stored.
-    private static readonly LocalCacheEntry NotHeldLocally = new([], null);
 
     private readonly ICacheAdapter _cache;
     private readonly ICacheSerializer _serializer;
@@ -102,13 +99,9 @@ public sealed partial class CacheFunc
     /// <summary>The name this cache function's metrics and traces carry (<see cref="CacheFuncOptions.Name"/>).</summary>
     public string Name => (string)_tags.CacheName.Value!;
 
-    // A cache failure to serve around (CacheFunc, HybridCache): neither the caller's own cancellation nor a disposed cache.
-    internal static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken)
-        => !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not ObjectDisposedException;
-
     // The one core path. Its first lines are the reused fresh hit (the most frequent call), kept small, with everything
-    // else out of line (DoUncommonAsync), so the JIT compiles the hit compactly and can inline it into a hot caller. TFormat is a struct for the
-    // built-in formats, so the generic code is specialized and nothing is boxed.
+    // else out of line (DoUncommonAsync), so the JIT compiles the hit compactly and can inline it into a hot caller.
+    // TFormat is a struct for the built-in formats, so the generic code is specialized and nothing is boxed.
     private ValueTask<T> DoCoreAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, CancellationToken cancellationToken)
         where TFormat : ICachePayloadFormat<T>
     {
@@ -196,60 +189,5 @@ public sealed partial class CacheFunc
 
         CountHit<T, TFormat, TState>(payload.BestBefore <= _timeProvider.GetUtcNow(), key, call, format, value);
         return true;
-    }
-
-    private void CountHit<T, TFormat, TState>(bool stale, string key, Invocation<TState, T> call, TFormat format, T value)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        CacheTelemetry.Count(stale ? CacheTelemetry.StaleHits : CacheTelemetry.FreshHits, _tags);
-        if (stale)
-        {
-            StartRefresh<T, TFormat, TState>(key, call, format, value);
-        }
-    }
-
-    private async ValueTask<T> MissAsync<T, TFormat, TState>(string key, Invocation<TState, T> call, TFormat format, Deadline deadline, CancellationToken cancellationToken)
-        where TFormat : ICachePayloadFormat<T>
-    {
-        CacheTelemetry.Count(CacheTelemetry.Misses, _tags);
-        using var activity = StartActivity("hybridcaching.miss", key, default);
-        var run = new FactoryRun<T, TFormat, TState>(this, key, call, format, _race, IsBackgroundRefresh: false, StoreResult: true);
-        var shared = await RunOnceAsync(run, deadline.Remaining, cancellationToken).ConfigureAwait(false);
-        var readable = TryParse<T>(key, shared.Value, out var payload);
-        var invalidated = readable && _tagInvalidations.Check(payload, unreadableInvalidates: false) switch
-        {
-            TagInvalidations.State.Invalidated => true,
-
-            // A result whose tags' times this process has not read yet (left under the lock by another server, say). When
-            // they cannot be read, one written since this call began is this call's answer (an invalidation it missed
-            // happened during the call); an older one may have been invalidated since, so it is computed again.
-            TagInvalidations.State.Unknown => await ReadTagsAsync(key, payload, deadline, 0.5, cancellationToken).ConfigureAwait(false) switch
-            {
-                TagInvalidations.State.Valid => false,
-                TagInvalidations.State.Invalidated => true,
-                _ => payload.Written < deadline.Began,
-            },
-            _ => false,
-        };
-
-        var ownRun = run.Produced is { } produced && ReferenceEquals(produced, shared.Value);
-        T value;
-        if (readable && !invalidated && (ownRun ? format.TryReadProduced(run.ProducedValue!, payload, out value) : TryRead(key, payload, format, out value)))
-        {
-            return value;
-        }
-
-        if (!invalidated && ownRun)
-        {
-            // This call's own factory run produced what cannot be read back: running it again would too.
-            throw Unreadable<T, TFormat>(key, readable, payload, format);
-        }
-
-        // The shared result cannot be read as T (another program or serializer produced it): compute it here, through the
-        // same single-flight, without a race. A result a run left under its lock before a RemoveByTagAsync is computed
-        // again, and stored.
-        var here = new FactoryRun<T, TFormat, TState>(this, key, call, format, Race: null, IsBackgroundRefresh: false, StoreResult: invalidated);
-        var own = await RunOnceAsync(here, deadline.Remaining, cancellationToken).ConfigureAwait(false);
-        return TryParse<T>(key, own.Value, out payload) && TryRead(key, payload, format, out value) ? value : throw Unreadable<T, TFormat>(key, readable, payload, format);
     }
 }
